@@ -1,0 +1,27 @@
+"""lca_battery: cradle-to-gate carbon footprints of Li-ion battery cells on Brightway 2.5.
+
+Public API::
+
+    from lca_battery import footprint, load_study
+    result = footprint("examples/nmc811-cn.yaml", ["plant.country=SE"])
+
+Set ``BRIGHTWAY2_DIR`` before importing if the Brightway data folder should not be the default.
+"""
+import warnings as _warnings
+
+__version__ = "0.1.0"
+
+_warnings.filterwarnings("ignore", message=".*pypardiso.*")
+
+from .errors import InventoryError, LcaBatteryError, StudyError, UnitError  # noqa: E402
+from .study import load_study  # noqa: E402
+
+
+def footprint(*args, **kwargs):
+    """See :func:`lca_battery.api.footprint`."""
+    from .api import footprint as _footprint
+    return _footprint(*args, **kwargs)
+
+
+__all__ = ["footprint", "load_study", "LcaBatteryError", "StudyError", "InventoryError", "UnitError",
+           "__version__"]

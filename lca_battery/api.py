@@ -1,0 +1,127 @@
+"""Public Python API: ``footprint`` and friends. The CLI is a thin layer over these."""
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+
+from . import __version__
+from .analysis import contribution as contrib
+from .bw.project import METHODS, PROJECT_NAME
+from .calc import Engine
+from .inventory.records import STAGES
+from .model.superstructure import (PLANT_ELECTRICITY, ROOT, cell_energy_density, chemistries,
+                                   study_entries, switch_parameters)
+from .study import Study, load_study
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def get_engine(inventory_root: str | Path | None = None, progress=None) -> Engine:
+    """One Engine per inventory folder and process (the set-up is paid once)."""
+    from .inventory.loader import default_root, load_inventory
+    root = str(Path(inventory_root) if inventory_root else default_root())
+    eng = _ENGINES.get(root)
+    if eng is None:
+        inv = load_inventory(Path(root))
+        eng = Engine(inv, progress)
+        _ENGINES[root] = eng
+    return eng
+
+
+def prepare(study, overrides=None, engine: Engine | None = None, file: str | None = None):
+    """Load and validate a study against the inventories; returns (study, entries, engine)."""
+    engine = engine or get_engine()
+    if not isinstance(study, Study):
+        file = file or (str(study) if not isinstance(study, dict) else "<study>")
+        study = load_study(study, overrides, switch_parameters(engine.inventory))
+    entries = study_entries(study, engine.inventory, file or "<study>")
+    return study, entries, engine
+
+
+def footprint(study, overrides=None, *, engine: Engine | None = None, details: bool = True) -> dict:
+    """Cradle-to-gate carbon footprint of the study's cell.
+
+    Parameters
+    ----------
+    study : str, Path, dict or Study
+        A study file, its parsed content, or a validated :class:`~lca_battery.study.Study`.
+    overrides : list of "key.path=value" or dict, optional
+        Changes to study fields, as ``--set`` on the command line.
+    engine : Engine, optional
+        Reuse a set-up engine (a sweep does).
+    details : bool
+        Also compute per-material contributions (one extra solve per cell input).
+
+    Returns
+    -------
+    dict
+        JSON-ready result; see README "Output" for the fields.
+
+    Examples
+    --------
+    >>> r = footprint("examples/nmc811-cn.yaml", ["plant.country=SE"])   # doctest: +SKIP
+    >>> round(r["kg_co2e_per_kwh"], 1)                                     # doctest: +SKIP
+    """
+    study, entries, engine = prepare(study, overrides, engine)
+    solved = engine.solve(entries, study.method)
+    ed, ed_source = cell_energy_density(study, engine.inventory)
+    kwh_per_cell = study.cell.energy_kwh
+    total = solved.total
+    stages = contrib.stage_scores(engine, solved)
+    rows = contrib.process_table(engine, solved)
+    cell = chemistries(engine.inventory)[study.cell.chemistry.upper()]
+    composition = cell.composition
+    plant_kwh = float(solved.supply[engine.column(solved, PLANT_ELECTRICITY)])
+    shares = {e.input: e.amount for e in entries if e.output == PLANT_ELECTRICITY and e.amount}
+    result = {
+        "study": study.name,
+        "label": "partial carbon footprint (cradle-to-gate), ISO 14067",
+        "declared_unit": "1 kWh of cell energy capacity (nominal Ah x V)",
+        "chemistry": cell.id[len("cell_"):].upper(),
+        "plant_country": study.plant.country,
+        "kg_co2e_per_kwh": total,
+        "kg_co2e_per_cell": total * kwh_per_cell,
+        "kg_co2e_per_kg": total * ed,
+        "stages": {s: stages.get(s, 0.0) for s in STAGES} | (
+            {contrib.UNASSIGNED: stages[contrib.UNASSIGNED]} if contrib.UNASSIGNED in stages else {}),
+        "gases": contrib.gas_scores(solved),
+        "top_processes": [{"name": r["name"], "id": r["id"], "location": r["location"], "stage": r["stage"],
+                           "kg_co2e_per_kwh": r["kg_co2e"], "share": r["share"]} for r in rows[:10]],
+        "most_relevant_processes": [{"id": r["id"], "name": r["name"], "share": r["share"], "dqr": r["dqr"]}
+                                    for r in rows if r["most_relevant"]],
+        "dqr_weighted": contrib.weighted_dqr(rows),
+        "cobalt_kg_per_kwh": composition.get("Co", 0.0) / ed,
+        "element_kg_per_kwh": {el: v / ed for el, v in sorted(composition.items())},
+        "cell": {"energy_kwh": kwh_per_cell, "energy_density_kwh_per_kg": ed,
+                 "energy_density_source": ed_source, "kg_per_kwh": 1.0 / ed,
+                 "mass_kg": kwh_per_cell / ed, "format": study.cell.format},
+        "plant": {"country": study.plant.country, "electricity_kwh_per_kwh": plant_kwh,
+                  "electricity_mix": {k: v for k, v in shares.items()},
+                  "electricity_rule": "national consumption mix (Ember life-cycle factors)"
+                  if study.plant.electricity == "grid" else "user-defined mix"},
+        "method": {"family": study.method, "label": METHODS[study.method]["label"],
+                   "indicators": {k: " | ".join(v) for k, v in METHODS[study.method].items() if k != "label"}},
+        "inventory": {"content_hash": engine.inventory.content_hash, "root": engine.inventory.root},
+        "software": {"lca_battery": __version__, "python": platform.python_version(),
+                     "brightway_project": PROJECT_NAME, **_versions()},
+        "parameters": [{"input": e.input, "output": e.output, "amount": e.amount, "parameter": e.parameter}
+                       for e in entries if e.amount],
+    }
+    result["processes"] = rows
+    if details:
+        result["materials"] = contrib.input_contributions(engine, solved, cell.id)
+        for m in result["materials"]:
+            m["kg_co2e_per_kwh"] = m.pop("kg_co2e")
+    result["check"] = {"stages_sum": sum(result["stages"].values()), "total": total}
+    return result
+
+
+def _versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+    out = {}
+    for pkg in ("bw2data", "bw2calc", "bw2io", "bw_processing", "numpy", "scipy"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    return out

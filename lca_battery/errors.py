@@ -1,0 +1,43 @@
+"""Domain errors. A user's mistake is reported as one clear message, never a traceback.
+
+Every error names *where* (file, and the field / process / exchange inside it), *what* is
+wrong and, where it helps, *what is allowed*. The CLI prints ``str(error)`` and exits 2.
+"""
+from __future__ import annotations
+
+
+class LcaBatteryError(Exception):
+    """Base class of every error caused by user input or inventory data."""
+
+    def __init__(self, message: str, *, file: str | None = None, field: str | None = None,
+                 allowed: str | None = None):
+        self.message = message
+        self.file = file
+        self.field = field
+        self.allowed = allowed
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = ": ".join(p for p in (self.file, f"field '{self.field}'" if self.field else None) if p)
+        text = f"{where}: {self.message}" if where else self.message
+        if self.allowed:
+            text += f" (allowed: {self.allowed})"
+        return text
+
+
+class StudyError(LcaBatteryError):
+    """A study file or a ``--set`` override is invalid."""
+
+
+class InventoryError(LcaBatteryError):
+    """The inventory files are invalid. Holds every problem found, one per line."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        n = len(self.problems)
+        head = f"{n} problem{'s' if n != 1 else ''} in the inventories:"
+        super().__init__("\n  ".join([head, *self.problems]))
+
+
+class UnitError(LcaBatteryError):
+    """A unit is unknown or its dimension does not match."""

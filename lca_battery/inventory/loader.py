@@ -1,0 +1,327 @@
+"""Read and validate the inventory files.
+
+All problems are collected and raised together as one :class:`InventoryError`, each naming the
+file, the process, the exchange and what is wrong, so that a data author fixes them in one pass.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import re
+from pathlib import Path
+
+import yaml
+
+from ..errors import InventoryError, UnitError
+from .. import units
+from .records import (DQR_KEYS, STAGES, Coproduct, Exchange, Inventory, Process, Source)
+
+ID_RE = re.compile(r"^[A-Za-z0-9_]+$")
+ELEMENTS = {"Co", "Ni", "Mn", "Li", "Cu", "Al", "Fe", "P", "C", "Na", "Ti", "O", "S", "F"}
+
+PROCESS_KEYS = {
+    "id", "name", "reference_product", "unit", "location", "stage", "reference_year", "source",
+    "dqr", "proxy", "comment", "composition", "exchanges", "excluded", "switch", "alternatives",
+    "default", "coproducts", "energy_density_kwh_per_kg", "energy_density_source", "recovery",
+    "feed_composition", "feed", "allocation_note", "cell_format",
+}
+EXCHANGE_KEYS = {"input", "biosphere", "compartment", "amount", "unit", "source", "comment",
+                 "proxy", "aggregated", "substitution"}
+COPRODUCT_KEYS = {"id", "name", "amount", "unit", "price", "price_source", "substitutes",
+                  "composition", "comment", "source"}
+SOURCE_REQUIRED = ("author", "year", "title", "table", "licence")
+SOURCE_KEYS = set(SOURCE_REQUIRED) | {"url", "comment", "doi", "note"}
+#: Locations that are not ISO 3166 alpha-2 codes.
+#: Processes the engine generates (model/superstructure.py) that inventories may consume.
+GENERATED_UNITS = {"electricity_cell_plant": "kWh", "heat_cell_plant": "MJ"}
+REGIONS = {"GLO", "RER", "EU27", "WORLD", "RoW", "RAS", "RNA", "RLA", "RME", "RAF", "OCE"}
+
+
+def default_root() -> Path:
+    """Where the inventories are: ``$LCA_BATTERY_INVENTORIES``, else the repository's
+    ``inventories/`` (source checkout), else the copy shipped inside the wheel."""
+    env = os.environ.get("LCA_BATTERY_INVENTORIES")
+    if env:
+        return Path(env)
+    pkg = Path(__file__).resolve().parent.parent
+    for candidate in (pkg.parent / "inventories", pkg / "_inventories"):
+        if (candidate / "sources.yaml").is_file():
+            return candidate
+    raise InventoryError([f"no inventories found (looked in {pkg.parent / 'inventories'} and "
+                          f"{pkg / '_inventories'}; set LCA_BATTERY_INVENTORIES)"])
+
+
+def inventory_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.yaml") if p.name != "sources.yaml")
+
+
+def content_hash(root: Path) -> str:
+    """SHA-256 over every inventory file's relative path and bytes (sorted)."""
+    h = hashlib.sha256()
+    for path in [root / "sources.yaml", *inventory_files(root)]:
+        h.update(str(path.relative_to(root)).encode())
+        h.update(b"\0")
+        h.update(path.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _read_yaml(path: Path, problems: list[str], rel: str):
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        problems.append(f"{rel}{where}: not valid YAML ({getattr(exc, 'problem', exc)})")
+    except OSError as exc:
+        problems.append(f"{rel}: cannot be read ({exc.strerror})")
+    return None
+
+
+def load_sources(path: Path, problems: list[str]) -> dict[str, Source]:
+    data = _read_yaml(path, problems, "sources.yaml")
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        problems.append("sources.yaml: must be a mapping of source key -> fields")
+        return {}
+    out = {}
+    for key, entry in data.items():
+        if not isinstance(entry, dict):
+            problems.append(f"sources.yaml: source '{key}': must be a mapping of fields")
+            continue
+        missing = [f for f in SOURCE_REQUIRED if entry.get(f) in (None, "")]
+        if missing:
+            problems.append(f"sources.yaml: source '{key}': missing {', '.join(missing)}")
+            continue
+        unknown = set(entry) - SOURCE_KEYS
+        if unknown:
+            problems.append(f"sources.yaml: source '{key}': unknown field(s) {sorted(unknown)} "
+                            f"(allowed: {sorted(SOURCE_KEYS)})")
+        out[key] = Source(key=str(key), author=str(entry["author"]), year=entry["year"],
+                          title=str(entry["title"]), table=str(entry["table"]),
+                          licence=str(entry["licence"]), url=entry.get("url"))
+    return out
+
+
+def _composition(value, where: str, problems: list[str]) -> dict[str, float]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.append(f"{where}: composition must map element symbols to kg per unit")
+        return {}
+    out = {}
+    for el, frac in value.items():
+        if el not in ELEMENTS:
+            problems.append(f"{where}: composition: unknown element '{el}' (allowed: {sorted(ELEMENTS)})")
+        elif not _number(frac) or frac < 0:
+            problems.append(f"{where}: composition of {el} must be a number >= 0 (got {frac!r})")
+        else:
+            out[el] = float(frac)
+    return out
+
+
+def _parse_exchange(raw, where: str, proc_source, problems: list[str]) -> dict | None:
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: an exchange must be a mapping")
+        return None
+    unknown = set(raw) - EXCHANGE_KEYS
+    if unknown:
+        problems.append(f"{where}: unknown field(s) {sorted(unknown)} (allowed: {sorted(EXCHANGE_KEYS)})")
+    has_in, has_bio = "input" in raw, "biosphere" in raw
+    if has_in == has_bio:
+        problems.append(f"{where}: give exactly one of 'input' (a process id) or 'biosphere' (a flow name)")
+        return None
+    amount = raw.get("amount")
+    if not _number(amount):
+        problems.append(f"{where}: amount must be a finite number (got {amount!r})")
+        return None
+    source = raw.get("source", proc_source)
+    if not source:
+        problems.append(f"{where}: the amount {amount} has no source (add 'source:' to the exchange "
+                        f"or to its process; keys are listed in sources.yaml)")
+    unit = raw.get("unit")
+    if not unit:
+        problems.append(f"{where}: missing unit")
+        return None
+    try:
+        units.parse(unit)
+    except UnitError as exc:
+        problems.append(f"{where}: {exc}")
+        return None
+    comp = raw.get("compartment", "air" if has_bio else None)
+    return {"raw": raw, "amount": float(amount), "unit": str(unit), "source": source,
+            "compartment": tuple(str(comp).split("::")) if comp else ()}
+
+
+def load_inventory(root: Path | None = None) -> Inventory:
+    """Load every inventory file under ``root`` and validate it. Raises InventoryError."""
+    root = Path(root) if root else default_root()
+    problems: list[str] = []
+    sources = load_sources(root / "sources.yaml", problems)
+    raw_procs: dict[str, tuple[dict, str]] = {}
+    for path in inventory_files(root):
+        rel = str(path.relative_to(root))
+        data = _read_yaml(path, problems, rel)
+        if data is None:
+            continue
+        if not isinstance(data, dict) or not isinstance(data.get("processes"), list):
+            problems.append(f"{rel}: must hold a top-level list 'processes:'")
+            continue
+        for i, rp in enumerate(data["processes"]):
+            pid = rp.get("id") if isinstance(rp, dict) else None
+            if not isinstance(pid, str) or not ID_RE.match(pid):
+                problems.append(f"{rel}: process #{i + 1}: id must match [A-Za-z0-9_]+ (got {pid!r})")
+                continue
+            if pid in raw_procs:
+                problems.append(f"{rel}: process '{pid}': id already used in {raw_procs[pid][1]}")
+                continue
+            raw_procs[pid] = (rp, rel)
+
+    processes: dict[str, Process] = {}
+    pending_units: list[tuple[str, str, str, str]] = []   # (where, target id, unit) to check later
+    for pid, (rp, rel) in raw_procs.items():
+        where = f"{rel}: process '{pid}'"
+        unknown = set(rp) - PROCESS_KEYS
+        if unknown:
+            problems.append(f"{where}: unknown field(s) {sorted(unknown)} (allowed: {sorted(PROCESS_KEYS)})")
+        for f in ("name", "reference_product", "unit", "location"):
+            if not rp.get(f):
+                problems.append(f"{where}: missing '{f}'")
+        unit = str(rp.get("unit") or "kg")
+        try:
+            units.parse(unit)
+        except UnitError as exc:
+            problems.append(f"{where}: {exc}")
+        loc = str(rp.get("location") or "")
+        if loc and not (re.fullmatch(r"[A-Z]{2}", loc) or loc in REGIONS):
+            problems.append(f"{where}: location '{loc}' is neither an ISO 3166 alpha-2 code nor one of {sorted(REGIONS)}")
+        stage = rp.get("stage")
+        if stage is not None and stage not in STAGES:
+            problems.append(f"{where}: stage '{stage}' unknown (allowed: {', '.join(STAGES)}, or none for background)")
+        year = rp.get("reference_year")
+        if not (isinstance(year, int) and 1950 <= year <= 2100):
+            problems.append(f"{where}: reference_year must be a year (got {year!r})")
+        dqr = rp.get("dqr")
+        if not isinstance(dqr, dict) or set(dqr) != set(DQR_KEYS) or not all(
+                _number(dqr[k]) and 1 <= dqr[k] <= 5 for k in DQR_KEYS):
+            problems.append(f"{where}: dqr must give {', '.join(DQR_KEYS)}, each 1..5 (got {dqr!r})")
+            dqr = {k: 5 for k in DQR_KEYS}
+        psource = rp.get("source")
+        if psource is not None and psource not in sources:
+            problems.append(f"{where}: source '{psource}' is not in sources.yaml")
+
+        exchanges = []
+        for j, rx in enumerate(rp.get("exchanges") or []):
+            xwhere = f"{where}: exchange #{j + 1}"
+            if isinstance(rx, dict):
+                xwhere += f" ({rx.get('input') or rx.get('biosphere')})"
+            px = _parse_exchange(rx, xwhere, psource, problems)
+            if px is None:
+                continue
+            raw = px["raw"]
+            if px["source"] and px["source"] not in sources:
+                problems.append(f"{xwhere}: source '{px['source']}' is not in sources.yaml")
+            if "input" in raw:
+                target = raw["input"]
+                if px["amount"] < 0 and not raw.get("substitution"):
+                    problems.append(f"{xwhere}: negative input {px['amount']}; an avoided product must say "
+                                    f"'substitution: true'")
+                pending_units.append((xwhere, target, px["unit"], pid))
+                exchanges.append(Exchange("technosphere", str(target), px["amount"], px["unit"],
+                                          px["source"] or "", (), False, bool(raw.get("substitution")),
+                                          raw.get("proxy"), raw.get("comment")))
+            else:
+                exchanges.append(Exchange("biosphere", str(raw["biosphere"]), px["amount"], px["unit"],
+                                          px["source"] or "", px["compartment"], bool(raw.get("aggregated")),
+                                          False, raw.get("proxy"), raw.get("comment")))
+
+        switch, alternatives, default = rp.get("switch"), {}, {}
+        if switch is not None:
+            alternatives = rp.get("alternatives") or {}
+            default = rp.get("default") or {}
+            if not isinstance(alternatives, dict) or not alternatives:
+                problems.append(f"{where}: a switch needs 'alternatives' (name: process id)")
+                alternatives = {}
+            for name, target in alternatives.items():
+                pending_units.append((f"{where}: alternative '{name}'", target, unit, pid))
+            if not isinstance(default, dict) or set(default) - set(alternatives):
+                problems.append(f"{where}: default shares must name alternatives of {sorted(alternatives)}")
+                default = {}
+            elif not all(_number(v) and 0 <= v <= 1 for v in default.values()) or \
+                    abs(sum(default.values()) - 1) > 1e-9:
+                problems.append(f"{where}: default shares must be in [0, 1] and sum to 1 (got {default})")
+            if not psource:
+                problems.append(f"{where}: a switch needs a 'source' for its default shares")
+        elif not exchanges and not rp.get("coproducts"):
+            problems.append(f"{where}: has no exchanges")
+
+        coproducts = []
+        for k, rc in enumerate(rp.get("coproducts") or []):
+            cwhere = f"{where}: coproduct #{k + 1}"
+            if not isinstance(rc, dict) or not isinstance(rc.get("id"), str) or not ID_RE.match(rc["id"]):
+                problems.append(f"{cwhere}: needs an id matching [A-Za-z0-9_]+")
+                continue
+            cwhere = f"{where}: coproduct '{rc['id']}'"
+            unknown = set(rc) - COPRODUCT_KEYS
+            if unknown:
+                problems.append(f"{cwhere}: unknown field(s) {sorted(unknown)} (allowed: {sorted(COPRODUCT_KEYS)})")
+            if not _number(rc.get("amount")) or rc["amount"] <= 0:
+                problems.append(f"{cwhere}: amount must be a number > 0 (got {rc.get('amount')!r})")
+                continue
+            if rc.get("price") is not None and (not _number(rc["price"]) or rc["price"] < 0 or
+                                                rc.get("price_source") not in sources):
+                problems.append(f"{cwhere}: price must be >= 0 with a price_source from sources.yaml")
+            if rc["id"] in raw_procs:
+                problems.append(f"{cwhere}: id clashes with a process id")
+            coproducts.append(Coproduct(rc["id"], float(rc["amount"]), str(rc.get("unit") or "kg"),
+                                        rc.get("price"), rc.get("price_source"), rc.get("substitutes"),
+                                        _composition(rc.get("composition"), cwhere, problems), rc.get("name")))
+        extra = {k: rp[k] for k in ("energy_density_kwh_per_kg", "energy_density_source", "recovery",
+                                    "feed_composition", "feed", "allocation_note", "cell_format") if k in rp}
+        processes[pid] = Process(
+            id=pid, name=str(rp.get("name", pid)), reference_product=str(rp.get("reference_product", "")),
+            unit=unit, location=loc, stage=stage, reference_year=year if isinstance(year, int) else 0,
+            source=psource, dqr={k: float(dqr[k]) for k in DQR_KEYS}, file=rel,
+            exchanges=tuple(exchanges), proxy=rp.get("proxy"), comment=rp.get("comment"),
+            composition=_composition(rp.get("composition"), where, problems),
+            excluded=tuple(rp.get("excluded") or ()), switch=switch,
+            alternatives={str(k): str(v) for k, v in alternatives.items()},
+            default={str(k): float(v) for k, v in default.items()},
+            coproducts=tuple(coproducts), extra=extra)
+
+    coproduct_units = {c.id: c.unit for p in processes.values() for c in p.coproducts} | GENERATED_UNITS
+    for where, target, unit, pid in pending_units:
+        target_unit = processes[target].unit if target in processes else coproduct_units.get(target)
+        if target_unit is None:
+            problems.append(f"{where}: unknown process id '{target}'")
+            continue
+        try:
+            units.factor(unit, target_unit)
+        except UnitError as exc:
+            problems.append(f"{where}: unit mismatch with process '{target}': {exc}")
+    for p in processes.values():
+        for c in p.coproducts:
+            if c.substitutes and c.substitutes not in processes and c.substitutes not in coproduct_units:
+                problems.append(f"{p.file}: process '{p.id}': coproduct '{c.id}' substitutes unknown "
+                                f"process '{c.substitutes}'")
+    if problems:
+        raise InventoryError(problems)
+    # convert technosphere amounts to the unit of the process they refer to
+    converted = {}
+    for p in processes.values():
+        exs = []
+        for x in p.exchanges:
+            if x.kind == "technosphere":
+                tu = processes[x.target].unit if x.target in processes else coproduct_units[x.target]
+                f = units.factor(x.unit, tu)
+                x = Exchange(x.kind, x.target, x.amount * f, tu, x.source, x.compartment,
+                             x.aggregated, x.substitution, x.proxy, x.comment)
+            exs.append(x)
+        converted[p.id] = Process(**{**p.__dict__, "exchanges": tuple(exs)})
+    return Inventory(processes=converted, sources=sources, content_hash=content_hash(root), root=str(root))

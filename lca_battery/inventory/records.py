@@ -1,0 +1,107 @@
+"""Validated inventory records: what the YAML files in ``inventories/`` become after loading.
+
+Plain frozen dataclasses: they are built once per run by :mod:`.loader`, never mutated, and
+carry their provenance (file, source key) so that every number can be traced back.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: The four life-cycle stages of the EU Battery Regulation, Annex II (use stage excluded).
+STAGES = ("raw_material_acquisition", "main_production", "distribution", "end_of_life")
+
+#: PEF data-quality criteria: technological, geographical, time representativeness, precision.
+DQR_KEYS = ("TeR", "GeR", "TiR", "P")
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    author: str
+    year: int
+    title: str
+    table: str
+    licence: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One input (technosphere, by process id) or one elementary flow (biosphere).
+
+    ``amount`` is already converted to the unit of the process it refers to (technosphere),
+    or to the flow's unit (biosphere, kg for emissions)."""
+
+    kind: str                      # "technosphere" | "biosphere"
+    target: str                    # process id, or biosphere flow name
+    amount: float
+    unit: str                      # the unit as written in the file
+    source: str
+    compartment: tuple[str, ...] = ()
+    aggregated: bool = False       # an aggregated cradle-to-gate CO2e carried as fossil CO2
+    substitution: bool = False     # negative input standing for an avoided product
+    proxy: str | None = None
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class Coproduct:
+    id: str
+    amount: float
+    unit: str
+    price: float | None = None
+    price_source: str | None = None
+    substitutes: str | None = None
+    composition: dict[str, float] = field(default_factory=dict)
+    name: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Process:
+    id: str
+    name: str
+    reference_product: str
+    unit: str
+    location: str
+    stage: str | None
+    reference_year: int
+    source: str | None
+    dqr: dict[str, float]
+    file: str
+    exchanges: tuple[Exchange, ...] = ()
+    proxy: str | None = None
+    comment: str | None = None
+    composition: dict[str, float] = field(default_factory=dict)
+    excluded: tuple[dict, ...] = ()
+    # switches (superstructure): the study parameter and the alternatives it chooses among
+    switch: str | None = None
+    alternatives: dict[str, str] = field(default_factory=dict)
+    default: dict[str, float] = field(default_factory=dict)
+    coproducts: tuple[Coproduct, ...] = ()
+    extra: dict = field(default_factory=dict)   # documented optional fields (energy density ...)
+
+    @property
+    def dqr_value(self) -> float:
+        """PEF data quality rating, (TeR + GeR + TiR + P) / 4."""
+        return sum(self.dqr[k] for k in DQR_KEYS) / 4.0
+
+    @property
+    def is_switch(self) -> bool:
+        return self.switch is not None
+
+
+@dataclass(frozen=True, eq=False)
+class Inventory:
+    processes: dict[str, Process]
+    sources: dict[str, Source]
+    content_hash: str
+    root: str
+
+    def __getitem__(self, pid: str) -> Process:
+        return self.processes[pid]
+
+    def __contains__(self, pid: str) -> bool:
+        return pid in self.processes
+
+    def switches(self) -> dict[str, Process]:
+        return {p.id: p for p in self.processes.values() if p.is_switch}
