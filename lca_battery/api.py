@@ -6,7 +6,7 @@ from pathlib import Path
 
 from . import __version__
 from .analysis import contribution as contrib
-from .bw.project import METHODS, PROJECT_NAME
+from .bw.project import METHODS
 from .calc import Engine
 from .inventory.records import STAGES
 from .model.superstructure import (PLANT_ELECTRICITY, ROOT, cell_energy_density, chemistries,
@@ -103,7 +103,7 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
                    "indicators": {k: " | ".join(v) for k, v in METHODS[study.method].items() if k != "label"}},
         "inventory": {"content_hash": engine.inventory.content_hash, "root": engine.inventory.root},
         "software": {"lca_battery": __version__, "python": platform.python_version(),
-                     "brightway_project": PROJECT_NAME, **_versions()},
+                     "brightway_project": engine.build.get("project"), **_versions()},
         "parameters": [{"input": e.input, "output": e.output, "amount": e.amount, "parameter": e.parameter}
                        for e in entries if e.amount],
     }

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import StudyError
 
@@ -45,6 +45,11 @@ class Plant(_Model):
         None, ge=0, description="cell-assembly electricity, kWh per kg cell (default: inventory)")
     heat_mj_per_kg_cell: float | None = Field(
         None, ge=0, description="cell-assembly heat, MJ per kg cell (default: inventory)")
+
+    @field_validator("country")
+    @classmethod
+    def _upper(cls, v: str) -> str:
+        return v.strip().upper()
 
 
 class Distribution(_Model):

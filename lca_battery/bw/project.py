@@ -17,7 +17,7 @@ from pathlib import Path
 
 #: Bump when the way inventories are written to Brightway changes: forces a rebuild.
 BUILD_VERSION = "2"
-PROJECT_NAME = os.environ.get("LCA_BATTERY_PROJECT", "lca_battery")
+PROJECT_NAME = "lca_battery"
 BIOSPHERE = "biosphere3"
 
 #: Method families offered. Each has a total and its fossil / biogenic / land-use parts.
@@ -64,12 +64,31 @@ def _quiet():
         pass
 
 
-def activate() -> None:
-    """Make :data:`PROJECT_NAME` current (creating it if needed)."""
+def project_name(inventory=None) -> str:
+    """``$LCA_BATTERY_PROJECT``, else :data:`PROJECT_NAME` for the shipped inventories, else a
+    name derived from the inventory folder (so a custom inventory never overwrites the default)."""
+    if os.environ.get("LCA_BATTERY_PROJECT"):
+        return os.environ["LCA_BATTERY_PROJECT"]
+    if inventory is None:
+        return PROJECT_NAME
+    from ..inventory.loader import default_root
+    try:
+        if Path(inventory.root).resolve() == default_root().resolve():
+            return PROJECT_NAME
+    except Exception:  # no default inventories (custom install): fall through
+        pass
+    import hashlib
+    return f"{PROJECT_NAME}-{hashlib.sha256(str(Path(inventory.root).resolve()).encode()).hexdigest()[:8]}"
+
+
+def activate(inventory=None) -> str:
+    """Make the project of ``inventory`` current (creating it if needed); returns its name."""
     _quiet()
     b = bd()
-    if b.projects.current != PROJECT_NAME:
-        b.projects.set_current(PROJECT_NAME)
+    name = project_name(inventory)
+    if b.projects.current != name:
+        b.projects.set_current(name)
+    return name
 
 
 def build_file() -> Path:
@@ -146,14 +165,14 @@ def is_current(inventory_hash: str) -> bool:
 def ensure_project(inventory, progress=None) -> dict:
     """Activate the project and (re)build it if the inventories changed. Returns build info."""
     from .writer import write_databases
-    activate()
+    name = activate(inventory)
     if is_current(inventory.content_hash):
         return read_build() | {"rebuilt": False}
     t0 = time.perf_counter()
     ensure_biosphere_and_methods(progress)
     databases = write_databases(inventory, progress)
     info = {"inventory_hash": inventory.content_hash, "build_version": BUILD_VERSION,
-            "databases": databases, "project": PROJECT_NAME,
+            "databases": databases, "project": name,
             "build_seconds": round(time.perf_counter() - t0, 2)}
     build_file().write_text(json.dumps(info, indent=2))
     return info | {"rebuilt": True}

@@ -17,7 +17,7 @@ from ..errors import InventoryError, UnitError
 from .. import units
 from .records import (DQR_KEYS, STAGES, Coproduct, Exchange, Inventory, Process, Source)
 
-ID_RE = re.compile(r"^[A-Za-z0-9_]+$")
+ID_RE = re.compile(r"^[a-z0-9_]+$")
 ELEMENTS = {"Co", "Ni", "Mn", "Li", "Cu", "Al", "Fe", "P", "C", "Na", "Ti", "O", "S", "F"}
 
 PROCESS_KEYS = {
@@ -176,7 +176,7 @@ def load_inventory(root: Path | None = None) -> Inventory:
         for i, rp in enumerate(data["processes"]):
             pid = rp.get("id") if isinstance(rp, dict) else None
             if not isinstance(pid, str) or not ID_RE.match(pid):
-                problems.append(f"{rel}: process #{i + 1}: id must match [A-Za-z0-9_]+ (got {pid!r})")
+                problems.append(f"{rel}: process #{i + 1}: id must match [a-z0-9_]+ (lower case) (got {pid!r})")
                 continue
             if pid in raw_procs:
                 problems.append(f"{rel}: process '{pid}': id already used in {raw_procs[pid][1]}")
@@ -265,7 +265,7 @@ def load_inventory(root: Path | None = None) -> Inventory:
         for k, rc in enumerate(rp.get("coproducts") or []):
             cwhere = f"{where}: coproduct #{k + 1}"
             if not isinstance(rc, dict) or not isinstance(rc.get("id"), str) or not ID_RE.match(rc["id"]):
-                problems.append(f"{cwhere}: needs an id matching [A-Za-z0-9_]+")
+                problems.append(f"{cwhere}: needs an id matching [a-z0-9_]+")
                 continue
             cwhere = f"{where}: coproduct '{rc['id']}'"
             unknown = set(rc) - COPRODUCT_KEYS

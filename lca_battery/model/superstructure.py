@@ -55,7 +55,7 @@ def electricity_alternatives(inventory: Inventory) -> dict[str, str]:
     out = {}
     for pid in inventory.processes:
         if pid.startswith("electricity_grid_"):
-            out["grid_" + pid[len("electricity_grid_"):]] = pid
+            out["grid_" + pid[len("electricity_grid_"):].upper()] = pid   # alternative key: grid_CN
         elif pid.startswith("electricity_tech_"):
             out["tech_" + pid[len("electricity_tech_"):]] = pid
     return out

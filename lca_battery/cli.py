@@ -1,0 +1,141 @@
+"""The ``lca-battery`` command.
+
+User mistakes (a bad study, a bad inventory, an unknown ``--set`` key) print one message to
+stderr and exit with status 2, without a traceback and without writing to ``results/``.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from pathlib import Path
+
+from .errors import LcaBatteryError
+
+EXIT_USER_ERROR = 2
+
+
+def _progress(msg: str) -> None:
+    print(f"lca-battery: {msg} ...", file=sys.stderr, flush=True)
+
+
+def _engine():
+    from .api import get_engine
+    # bw2io prints its import strategies to stdout: keep stdout for results only
+    with contextlib.redirect_stdout(sys.stderr):
+        return get_engine(progress=_progress)
+
+
+def _fmt(v: float, digits: int = 2) -> str:
+    return f"{v:,.{digits}f}"
+
+
+def print_footprint(r: dict, out=sys.stdout) -> None:
+    w = out.write
+    w(f"{r['label']}\n")
+    w(f"Study: {r['study']}  |  {r['chemistry']} cell made in {r['plant_country']}  |  "
+      f"method: {r['method']['family']}\n\n")
+    w(f"  {'kg CO2e per kWh':<28}{_fmt(r['kg_co2e_per_kwh']):>12}\n")
+    w(f"  {'kg CO2e per cell':<28}{_fmt(r['kg_co2e_per_cell']):>12}   "
+      f"({r['cell']['energy_kwh']:.4g} kWh, {r['cell']['mass_kg']:.4g} kg)\n")
+    w(f"  {'kg CO2e per kg cell':<28}{_fmt(r['kg_co2e_per_kg']):>12}\n\n")
+    total = r["kg_co2e_per_kwh"] or 1.0
+    w(f"  {'Life-cycle stage':<28}{'kg CO2e/kWh':>12}{'share':>9}\n")
+    for k, v in r["stages"].items():
+        w(f"  {k:<28}{_fmt(v):>12}{v / total:>9.1%}\n")
+    w(f"\n  {'Greenhouse-gas origin':<28}{'kg CO2e/kWh':>12}\n")
+    for k, v in r["gases"].items():
+        w(f"  {k:<28}{_fmt(v, 3):>12}\n")
+    w(f"\n  {'Top processes':<56}{'kg CO2e/kWh':>12}{'share':>9}\n")
+    for p in r["top_processes"]:
+        w(f"  {(p['name'] + ', ' + p['location'])[:54]:<56}{_fmt(p['kg_co2e_per_kwh']):>12}{p['share']:>9.1%}\n")
+    if r.get("materials"):
+        w(f"\n  {'Inputs to the cell (cradle-to-gate)':<56}{'kg CO2e/kWh':>12}{'share':>9}\n")
+        for m in r["materials"]:
+            w(f"  {m['name'][:54]:<56}{_fmt(m['kg_co2e_per_kwh']):>12}{m['share']:>9.1%}\n")
+    w(f"\n  cobalt: {r['cobalt_kg_per_kwh']:.4f} kg/kWh   plant electricity: "
+      f"{r['plant']['electricity_kwh_per_kwh']:.2f} kWh/kWh ({r['plant']['electricity_rule']})   "
+      f"DQR (weighted): {r['dqr_weighted']:.2f}\n")
+    w(f"  inventory {r['inventory']['content_hash'][:12]}  lca_battery {r['software']['lca_battery']}\n")
+
+
+def cmd_footprint(args) -> int:
+    from .api import footprint
+    from .report.outputs import slug, to_json, write_footprint
+    engine = _engine()
+    result = footprint(args.study, args.set or [], engine=engine)
+    if not args.no_write:
+        out = Path(args.out) / slug(Path(args.study).stem if not args.set else
+                                    Path(args.study).stem + "-" + "-".join(args.set))
+        write_footprint(result, out, args.study)
+        result_dir = str(out)
+    else:
+        result_dir = None
+    if args.json:
+        slim = {k: v for k, v in result.items() if k != "processes"}
+        slim["results_dir"] = result_dir
+        print(to_json(slim))
+    else:
+        print_footprint(result)
+        if result_dir:
+            print(f"\n  written to {result_dir}/ (summary.json, stages.csv, processes.csv, materials.csv, "
+                  f"manifest.json)")
+    return 0
+
+
+def cmd_check(args) -> int:
+    from .inventory.loader import load_inventory
+    inv = load_inventory(Path(args.inventories) if args.inventories else None)
+    if args.brightway:
+        _engine()
+    n_ex = sum(len(p.exchanges) for p in inv.processes.values())
+    print(f"OK: {len(inv.processes)} processes, {n_ex} exchanges, {len(inv.sources)} sources "
+          f"in {inv.root} (content hash {inv.content_hash[:12]})")
+    return 0
+
+
+def cmd_chemistries(args) -> int:
+    from .inventory.loader import load_inventory
+    from .model.superstructure import chemistries
+    inv = load_inventory()
+    for name, p in sorted(chemistries(inv).items()):
+        print(f"{name:<10} {p.id:<16} {p.extra['energy_density_kwh_per_kg']} kWh/kg  {p.name}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+    ap = argparse.ArgumentParser(prog="lca-battery", description=__doc__.splitlines()[0])
+    ap.add_argument("--version", action="version", version=f"lca_battery {__version__}")
+    sub = ap.add_subparsers(dest="command", required=True)
+    fp = sub.add_parser("footprint", help="cradle-to-gate carbon footprint of a study's cell")
+    fp.add_argument("study", help="study file (YAML), e.g. examples/nmc811-cn.yaml")
+    fp.add_argument("--set", action="append", metavar="KEY=VALUE",
+                    help="override a study field by its dotted path, e.g. plant.country=SE (repeatable)")
+    fp.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    fp.add_argument("--out", default="results", help="results folder (default: results)")
+    fp.add_argument("--no-write", action="store_true", help="do not write files under --out")
+    fp.set_defaults(func=cmd_footprint)
+    ck = sub.add_parser("check-inventories", help="validate the inventory files")
+    ck.add_argument("--inventories", help="inventory folder (default: the shipped one)")
+    ck.add_argument("--brightway", action="store_true", help="also write them to Brightway (checks flows)")
+    ck.set_defaults(func=cmd_check)
+    ch = sub.add_parser("chemistries", help="list the cell chemistries available")
+    ch.set_defaults(func=cmd_chemistries)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except LcaBatteryError as exc:
+        print(f"lca-battery: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:  # pragma: no cover
+        print("lca-battery: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

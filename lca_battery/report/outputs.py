@@ -1,0 +1,100 @@
+"""Writing a run's results: JSON summary, CSV tables (open in Excel), manifest with hashes.
+
+Everything is written into a temporary folder beside the target and moved into place only when
+complete, so a failed run leaves nothing half-written in ``results/``.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-").lower() or "study"
+
+
+def _json_default(obj):
+    try:
+        import numpy as np
+        if isinstance(obj, np.generic):
+            return obj.item()
+    except ImportError:  # pragma: no cover
+        pass
+    raise TypeError(f"not JSON serializable: {type(obj)}")
+
+
+def to_json(result: dict, indent: int | None = 2) -> str:
+    return json.dumps(result, indent=indent, default=_json_default, ensure_ascii=False)
+
+
+def _csv(path: Path, rows: list[dict], fields: list[str] | None = None) -> None:
+    fields = fields or (list(rows[0]) if rows else [])
+    # utf-8-sig: Excel detects the encoding; one header line, plain decimal points
+    with path.open("w", newline="", encoding="utf-8-sig") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in r.items()})
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def write_atomic(target: Path, write) -> Path:
+    """Call ``write(tmpdir)`` then move ``tmpdir`` to ``target`` (replacing it)."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        write(tmp)
+        if target.exists():
+            old = target.with_name(f".{target.name}.old")
+            if old.exists():
+                shutil.rmtree(old)
+            os.replace(target, old)
+            os.replace(tmp, target)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+def write_footprint(result: dict, out_dir: Path, study_file: str | None = None,
+                    command: list[str] | None = None) -> Path:
+    """Write summary.json, stages/processes/materials/parameters CSVs and manifest.json."""
+    def write(tmp: Path) -> None:
+        (tmp / "summary.json").write_text(to_json(result) + "\n", encoding="utf-8")
+        _csv(tmp / "stages.csv", [{"stage": k, "kg_co2e_per_kwh": v,
+                                   "share": v / result["kg_co2e_per_kwh"] if result["kg_co2e_per_kwh"] else 0}
+                                  for k, v in result["stages"].items()])
+        _csv(tmp / "gases.csv", [{"part": k, "kg_co2e_per_kwh": v} for k, v in result["gases"].items()])
+        _csv(tmp / "processes.csv", result["processes"],
+             ["id", "name", "location", "stage", "kg_co2e", "share", "most_relevant", "dqr", "source"])
+        if result.get("materials"):
+            _csv(tmp / "materials.csv", result["materials"],
+                 ["id", "name", "amount", "unit", "kg_co2e_per_kwh", "share"])
+        _csv(tmp / "parameters.csv", result["parameters"], ["parameter", "input", "output", "amount"])
+        manifest = {
+            "command": command or sys.argv,
+            "study_file": study_file,
+            "study_sha256": sha256(Path(study_file)) if study_file and Path(study_file).is_file() else None,
+            "inventory_content_hash": result["inventory"]["content_hash"],
+            "method": result["method"],
+            "software": result["software"],
+            "files": {},
+        }
+        for f in sorted(tmp.iterdir()):
+            manifest["files"][f.name] = sha256(f)
+        (tmp / "manifest.json").write_text(to_json(manifest) + "\n", encoding="utf-8")
+    return write_atomic(out_dir, write)
