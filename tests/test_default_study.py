@@ -1,0 +1,81 @@
+"""The default NMC811 cell made in China, on the shipped open inventories."""
+import pytest
+
+from conftest import EXAMPLE
+from lca_battery.api import footprint
+
+
+def test_inside_published_cell_range(default_result):
+    # Xu et al. 2022 (RCR 187:106606): cells of 8 chemistries in CN/US/EU, 41-89 kg CO2e/kWh
+    assert 41.0 <= default_result["kg_co2e_per_kwh"] <= 89.0
+
+
+def test_stages_sum_to_total(default_result):
+    r = default_result
+    assert set(r["stages"]) == {"raw_material_acquisition", "main_production", "distribution", "end_of_life"}
+    assert sum(r["stages"].values()) == pytest.approx(r["kg_co2e_per_kwh"], rel=1e-9)
+    assert r["stages"]["raw_material_acquisition"] > r["stages"]["main_production"] > 0
+
+
+def test_gases_sum_to_total(default_result):
+    g = default_result["gases"]
+    assert g["fossil"] + g["biogenic"] + g["land_use_change"] == pytest.approx(
+        default_result["kg_co2e_per_kwh"], rel=1e-6)
+
+
+def test_cobalt_per_kwh_near_batpac(default_result):
+    # BatPaC 5.2, NMC811: 0.076 kg Co per kWh
+    assert default_result["cobalt_kg_per_kwh"] == pytest.approx(0.076, rel=0.30)
+
+
+def test_reference_flows_are_consistent(default_result):
+    r = default_result
+    assert r["kg_co2e_per_cell"] == pytest.approx(r["kg_co2e_per_kwh"] * 60 * 3.65 / 1000, rel=1e-12)
+    assert r["kg_co2e_per_kg"] == pytest.approx(r["kg_co2e_per_kwh"] * r["cell"]["energy_density_kwh_per_kg"],
+                                                rel=1e-12)
+
+
+def test_top_processes_shares(default_result):
+    tops = default_result["top_processes"]
+    assert len(tops) >= 5
+    assert all(t["share"] > 0 for t in tops[:5])
+    assert tops == sorted(tops, key=lambda t: -abs(t["kg_co2e_per_kwh"]))
+
+
+def test_cathode_is_shown_explicitly(default_result):
+    ids = [m["id"] for m in default_result["materials"]]
+    assert any(i.startswith("cathode_") for i in ids)
+
+
+def test_moving_plant_to_sweden_matches_plant_electricity_times_grid_difference(engine, default_result):
+    se = footprint(EXAMPLE, ["plant.country=SE"], engine=engine)
+    inv = engine.inventory
+    ef = {}
+    for cc in ("cn", "se"):
+        (x,) = [x for x in inv[f"electricity_grid_{cc}"].exchanges if x.kind == "biosphere"]
+        ef[cc] = x.amount
+    kwh = default_result["plant"]["electricity_kwh_per_kwh"]
+    assert kwh > 1.0
+    assert default_result["kg_co2e_per_kwh"] - se["kg_co2e_per_kwh"] == pytest.approx(
+        kwh * (ef["cn"] - ef["se"]), rel=1e-9)
+
+
+def test_plant_energy_parameter_moves_the_matrix(engine, default_result):
+    more = footprint(EXAMPLE, ["plant.electricity_kwh_per_kg_cell=20"], engine=engine)
+    assert more["kg_co2e_per_kwh"] > default_result["kg_co2e_per_kwh"]
+    assert more["plant"]["electricity_kwh_per_kwh"] > default_result["plant"]["electricity_kwh_per_kwh"]
+
+
+def test_mass_allocation_of_cobalt_is_lower_than_economic(engine, default_result):
+    mass = footprint(EXAMPLE, ["allocation.cobalt=mass"], engine=engine)
+    assert mass["kg_co2e_per_kwh"] < default_result["kg_co2e_per_kwh"]
+
+
+def test_ef31_method_family_runs(engine, default_result):
+    ef = footprint(EXAMPLE, ["method=ef31"], engine=engine)
+    assert ef["kg_co2e_per_kwh"] == pytest.approx(default_result["kg_co2e_per_kwh"], rel=0.05)
+
+
+def test_reproducible_to_the_same_digits(engine, default_result):
+    again = footprint(EXAMPLE, engine=engine)
+    assert again["kg_co2e_per_kwh"] == default_result["kg_co2e_per_kwh"]
