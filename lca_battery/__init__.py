@@ -11,7 +11,7 @@ import warnings as _warnings
 
 __version__ = "0.1.0"
 
-_warnings.filterwarnings("ignore", message=".*pypardiso.*")
+_warnings.filterwarnings("ignore", category=UserWarning, module="bw2calc")
 
 from .errors import InventoryError, LcaBatteryError, StudyError, UnitError  # noqa: E402
 from .study import load_study  # noqa: E402

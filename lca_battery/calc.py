@@ -18,7 +18,7 @@ from .bw.writer import node_ids
 from .inventory.loader import load_inventory
 from .model.superstructure import ROOT, Entry, all_processes
 
-warnings.filterwarnings("ignore", message=".*pypardiso.*")
+warnings.filterwarnings("ignore", category=UserWarning, module="bw2calc")
 
 
 @dataclass
@@ -49,6 +49,7 @@ class Engine:
     def __init__(self, inventory=None, progress=None):
         self.inventory = inventory if inventory is not None else load_inventory()
         self.build = ensure_project(self.inventory, progress)
+        self.project = self.build["project"]
         self.databases = list(self.build["databases"])
         self.ids = node_ids(self.databases)
         self.codes = {v: k for k, v in self.ids.items()}
@@ -56,9 +57,16 @@ class Engine:
         self._base: dict[str, list] = {}
         self._cf_cache: dict[tuple, list] = {}
 
+    def activate(self) -> None:
+        """bw2data has one current project per process: make it this engine's before any read."""
+        b = bd()
+        if b.projects.current != self.project:
+            b.projects.set_current(self.project)
+
     # ------------------------------------------------------------ datapackages
     def base_packages(self, family: str) -> list:
         if family not in self._base:
+            self.activate()
             if "inventory" not in self._base:
                 self._base["inventory"] = [inventory_datapackage(self.databases)]
             self._base[family] = [*self._base["inventory"], method_datapackage(METHODS[family]["total"])]
@@ -79,6 +87,7 @@ class Engine:
         """CF vector over the biosphere rows of ``lca`` for one method part."""
         key = (family, part)
         if key not in self._cf_cache:
+            self.activate()
             b = bd()
             pairs = []
             for flow, cf in b.Method(METHODS[family][part]).load():

@@ -1,0 +1,61 @@
+"""Brightway project: temporary data folder, rebuild only on content change, AB-openable, consistency."""
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from conftest import TINY
+
+
+def test_tests_use_a_temporary_brightway_folder(bw_dir):
+    import bw2data as bd
+    assert os.environ["BRIGHTWAY2_DIR"] == str(bw_dir)
+    assert str(bd.projects._base_data_dir).startswith(str(bw_dir))
+
+
+def test_second_run_does_not_rebuild_and_content_change_does(tmp_path):
+    from lca_battery.calc import Engine
+    from lca_battery.inventory.loader import load_inventory
+    root = tmp_path / "inv"
+    shutil.copytree(TINY, root)
+    first = Engine(load_inventory(root))
+    assert first.build["rebuilt"] is True
+    second = Engine(load_inventory(root))
+    assert second.build["rebuilt"] is False
+    p = root / "background" / "bg.yaml"
+    p.write_text(p.read_text().replace("amount: 0.07", "amount: 0.08"))
+    third = Engine(load_inventory(root))
+    assert third.build["rebuilt"] is True
+    assert third.inventory.content_hash != first.inventory.content_hash
+
+
+def test_project_is_a_plain_brightway_project(engine):
+    import bw2data as bd
+    engine.activate()
+    assert bd.projects.current == "lca_battery"
+    assert "biosphere3" in bd.databases
+    for name in engine.databases:
+        assert name in bd.databases and len(bd.Database(name)) > 0
+    act = bd.get_node(database="lcab-cells", code="cell_nmc811")
+    assert act["unit"] == "kilogram" and act["lcab_stage"] == "main_production"
+    assert ("IPCC 2021", "climate change", "global warming potential (GWP100)") in bd.methods
+
+
+def test_engine_matrices_equal_brightway_datapackages(engine):
+    """The engine packs the stored exchanges at float64; bw2data packs the same at float32."""
+    import bw2calc as bc
+    import bw2data as bd
+    from lca_battery.model.superstructure import ROOT
+    demand = {engine.ids[ROOT]: 1.0}
+    engine.activate()
+    ours = bc.LCA(demand, data_objs=engine.base_packages("ipcc2021"))
+    ours.load_lci_data()
+    dps = [bd.Database(n).datapackage() for n in ["biosphere3", *engine.databases]]
+    theirs = bc.LCA(demand, data_objs=dps)
+    theirs.load_lci_data()
+    assert ours.dicts.activity == theirs.dicts.activity
+    for m in ("technosphere_matrix", "biosphere_matrix"):
+        a, b = getattr(ours, m).toarray(), getattr(theirs, m).toarray()
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-12)
