@@ -9,8 +9,10 @@ from .analysis import contribution as contrib
 from .bw.project import METHODS
 from .calc import Engine
 from .inventory.records import STAGES
-from .model.superstructure import (PLANT_ELECTRICITY, ROOT, cell_energy_density, chemistries,
-                                   study_entries, switch_parameters)
+from .model.cell import element_content
+from .model.electricity import RULE_LABELS
+from .model.entries import study_mapping
+from .model.superstructure import PLANT_ELECTRICITY, all_processes, switch_parameters
 from .study import Study, load_study
 
 _ENGINES: dict[str, Engine] = {}
@@ -28,14 +30,19 @@ def get_engine(inventory_root: str | Path | None = None, progress=None) -> Engin
     return eng
 
 
-def prepare(study, overrides=None, engine: Engine | None = None, file: str | None = None):
+def prepare(study, overrides=None, engine: Engine | None = None, file: str | None = None, rule: str | None = None):
     """Load and validate a study against the inventories; returns (study, entries, engine)."""
+    study, mapping, engine = prepare_mapping(study, overrides, engine, file, rule)
+    return study, mapping.entries, engine
+
+
+def prepare_mapping(study, overrides=None, engine: Engine | None = None, file: str | None = None,
+                    rule: str | None = None):
     engine = engine or get_engine()
     if not isinstance(study, Study):
         file = file or (str(study) if not isinstance(study, dict) else "<study>")
         study = load_study(study, overrides, switch_parameters(engine.inventory))
-    entries = study_entries(study, engine.inventory, file or "<study>")
-    return study, entries, engine
+    return study, study_mapping(study, engine.inventory, file or "<study>", rule), engine
 
 
 def footprint(study, overrides=None, *, engine: Engine | None = None, details: bool = True) -> dict:
@@ -62,22 +69,31 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
     >>> r = footprint("examples/nmc811-cn.yaml", ["plant.country=SE"])   # doctest: +SKIP
     >>> round(r["kg_co2e_per_kwh"], 1)                                     # doctest: +SKIP
     """
-    study, entries, engine = prepare(study, overrides, engine)
+    study, mapping, engine = prepare_mapping(study, overrides, engine)
+    entries = mapping.entries
     solved = engine.solve(entries, study.method)
-    ed, ed_source = cell_energy_density(study, engine.inventory)
+    ed, ed_source = mapping.bom_info["energy_density_kwh_per_kg"], mapping.bom_info["energy_density_source"]
     kwh_per_cell = study.cell.energy_kwh
     total = solved.total
     stages = contrib.stage_scores(engine, solved)
     rows = contrib.process_table(engine, solved)
-    cell = chemistries(engine.inventory)[study.cell.chemistry.upper()]
-    composition = cell.composition
+    procs = all_processes(engine.inventory)
+    cell = procs[mapping.cell_id]
+    composition = element_content(cell.id, procs, {b.input: b.kg_per_kg_cell for b in mapping.bom})
     plant_kwh = float(solved.supply[engine.column(solved, PLANT_ELECTRICITY)])
-    shares = {e.input: e.amount for e in entries if e.output == PLANT_ELECTRICITY and e.amount}
+    el = mapping.electricity
+    rules = {el.rule: total}
+    el_study = study.plant.electricity
+    if el_study.contract and el_study.mix is None:
+        other = "iso14067" if el.rule == "eu_delegated_act" else "eu_delegated_act"
+        _, m2, _ = prepare_mapping(study, engine=engine, rule=other)
+        rules[other] = engine.solve(m2.entries, study.method).total
     result = {
         "study": study.name,
         "label": "partial carbon footprint (cradle-to-gate), ISO 14067",
         "declared_unit": "1 kWh of cell energy capacity (nominal Ah x V)",
         "chemistry": cell.id[len("cell_"):].upper(),
+        "battery_model": study.cell.model,
         "plant_country": study.plant.country,
         "kg_co2e_per_kwh": total,
         "kg_co2e_per_cell": total * kwh_per_cell,
@@ -96,9 +112,16 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
                  "energy_density_source": ed_source, "kg_per_kwh": 1.0 / ed,
                  "mass_kg": kwh_per_cell / ed, "format": study.cell.format},
         "plant": {"country": study.plant.country, "electricity_kwh_per_kwh": plant_kwh,
-                  "electricity_mix": {k: v for k, v in shares.items()},
-                  "electricity_rule": "national consumption mix (Ember life-cycle factors)"
-                  if study.plant.electricity == "grid" else "user-defined mix"},
+                  "electricity_mix": {k: v for k, v in el.shares.items() if v},
+                  "electricity_rule": el.rule, "electricity_rule_label": el.label,
+                  "electricity_notes": el.notes,
+                  "result_by_rule": {r: {"kg_co2e_per_kwh": v, "rule": RULE_LABELS.get(r, r)}
+                                     for r, v in rules.items()}},
+        "bom": [{"input": b.input, "name": b.name, "role": b.role, "kg_per_kg_cell": b.kg_per_kg_cell,
+                 "kg_per_cell": b.kg_per_kg_cell * kwh_per_cell / ed, "default_kg_per_kg_cell": b.default_kg_per_kg_cell,
+                 "data": b.data} for b in mapping.bom],
+        "cell_design": {k: v for k, v in mapping.bom_info.items()},
+        "suppliers": mapping.suppliers,
         "method": {"family": study.method, "label": METHODS[study.method]["label"],
                    "indicators": {k: " | ".join(v) for k, v in METHODS[study.method].items() if k != "label"}},
         "inventory": {"content_hash": engine.inventory.content_hash, "root": engine.inventory.root},

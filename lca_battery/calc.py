@@ -72,14 +72,29 @@ class Engine:
             self._base[family] = [*self._base["inventory"], method_datapackage(METHODS[family]["total"])]
         return self._base[family]
 
+    def bio_id(self, key: str) -> int:
+        """Node id of a biosphere flow given as ``name::category::sub-category``."""
+        if not hasattr(self, "_bio"):
+            from .bw.project import biosphere_index
+            self.activate()
+            b = bd()
+            self._bio = {f"{n}::{'::'.join(c)}": b.get_id(("biosphere3", code))
+                         for (n, c), (code, _) in biosphere_index().items()}
+        return self._bio[key]
+
     def override_package(self, entries: list[Entry]):
-        """A datapackage replacing the technosphere amounts the study sets."""
+        """A datapackage replacing the amounts the study sets (technosphere inputs are flipped)."""
         import bw_processing as bwp
         dp = bwp.create_datapackage(sequential=True, sum_inter_duplicates=False)
-        idx = np.array([(self.ids[e.input], self.ids[e.output]) for e in entries], dtype=bwp.INDICES_DTYPE)
-        dp.add_persistent_vector(matrix="technosphere_matrix", name="study-overrides", indices_array=idx,
-                                 data_array=np.array([e.amount for e in entries], dtype=float),
-                                 flip_array=np.ones(len(entries), dtype=bool))
+        for matrix, flip in (("technosphere", True), ("biosphere", False)):
+            sel = [e for e in entries if e.matrix == matrix]
+            if not sel:
+                continue
+            rows = [self.ids[e.input] if matrix == "technosphere" else self.bio_id(e.input) for e in sel]
+            idx = np.array([(r, self.ids[e.output]) for r, e in zip(rows, sel)], dtype=bwp.INDICES_DTYPE)
+            dp.add_persistent_vector(matrix=f"{matrix}_matrix", name=f"study-{matrix}", indices_array=idx,
+                                     data_array=np.array([e.amount for e in sel], dtype=float),
+                                     flip_array=np.full(len(sel), flip, dtype=bool))
         return dp
 
     # ------------------------------------------------------------ solving

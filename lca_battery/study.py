@@ -29,17 +29,98 @@ class Cell(_Model):
     mass_kg: float | None = Field(None, gt=0, description="Cell mass, kg")
     energy_density_wh_per_kg: float | None = Field(
         None, gt=0, description="Gravimetric energy density, Wh/kg (used when mass_kg is not given)")
+    bom: dict[str, float] = Field(default_factory=dict, description=(
+        "company-specific bill of materials, kg per cell by component (the cell's input ids, e.g. "
+        "cathode_nmc811, electrolyte); replaces the modelled default for those components"))
+    bom_source: str = Field("", description="where the company-specific BOM comes from")
+
+    @field_validator("bom")
+    @classmethod
+    def _bom_positive(cls, v: dict) -> dict:
+        for k, x in v.items():
+            if not isinstance(x, (int, float)) or x < 0:
+                raise ValueError(f"bom.{k}: a mass in kg per cell must be a number >= 0 (got {x!r})")
+        return v
 
     @property
-    def energy_kwh(self) -> float:
+    def energy_kwh(self) -> float:  # nominal energy: rated capacity x nominal voltage
         return self.capacity_ah * self.nominal_voltage_v / 1000.0
+
+
+RULES = ("eu_delegated_act", "iso14067")
+
+
+class Electricity(_Model):  # noqa: D101 (documented below)
+    """The cell plant's electricity. Shares are fractions of the plant's consumption.
+
+    * ``onsite``: direct connection / on-site generation by technology (e.g. ``pv_rooftop: 0.3``);
+      accepted by every rule.
+    * ``contract``: supplier-specific contracts (PPA, certificates) by technology; accepted by
+      ISO 14067 (with the ``residual_mix`` for the rest), not by the draft delegated act, which
+      counts the contracted share at the national mix.
+    * ``mix``: an explicit mix of alternatives (``grid_XX``, ``tech_YY``), used as given.
+    """
+    onsite: dict[str, float] = Field(default_factory=dict)
+    contract: dict[str, float] = Field(default_factory=dict)
+    instrument: Literal["ppa", "certificate"] = "ppa"
+    residual_mix_kg_per_kwh: float | None = Field(None, ge=0, description="residual mix factor, kg CO2e/kWh")
+    residual_mix_source: str = ""
+    mix: dict[str, float] | None = None
+    rule: Literal["eu_delegated_act", "iso14067"] = Field(
+        "eu_delegated_act", description="rule of the headline result; both are reported where they differ")
+
+    @model_validator(mode="after")
+    def _check(self):
+        for name in ("onsite", "contract"):
+            d = getattr(self, name)
+            if any((not isinstance(v, (int, float))) or v < 0 or v > 1 for v in d.values()):
+                raise ValueError(f"{name}: shares must be numbers in [0, 1]")
+        if sum(self.onsite.values()) + sum(self.contract.values()) > 1 + 1e-9:
+            raise ValueError("onsite + contract shares exceed 1")
+        if self.mix is not None:
+            _check_share(self.mix, "mix")
+        if self.residual_mix_kg_per_kwh is not None and not self.residual_mix_source:
+            raise ValueError("residual_mix_kg_per_kwh needs residual_mix_source (e.g. AIB European Residual Mixes 2024)")
+        return self
+
+
+class Supplier(_Model):
+    """Supplier-specific data for one material (by its process id)."""
+    pcf_kg_co2e_per_kg: float | None = Field(None, ge=0, description="supplier's product carbon footprint")
+    source: str = Field("", description="document the figure comes from")
+    year: int | None = None
+    scope: str = "cradle-to-gate"
+    verification: Literal["third-party verified", "self-declared", "unverified"] = "unverified"
+    location: str | None = Field(None, description="production country (ISO alpha-2): its grid supplies the process")
+
+    @model_validator(mode="after")
+    def _need_source(self):
+        if self.pcf_kg_co2e_per_kg is not None and not self.source.strip():
+            raise ValueError("a supplier figure needs a 'source'")
+        return self
+
+    @field_validator("location")
+    @classmethod
+    def _upper(cls, v):
+        return v.strip().upper() if isinstance(v, str) else v
 
 
 class Plant(_Model):
     name: str = ""
     country: str = Field(description="ISO 3166 alpha-2 code of the cell plant, e.g. CN")
-    electricity: Share = Field("grid", description="'grid' (national mix of plant.country), or shares of "
-                                                   "alternatives, e.g. {grid_CN: 0.7, tech_pv_rooftop: 0.3}")
+    electricity: Electricity = Field(
+        default_factory=Electricity,
+        description="'grid' (national consumption mix of plant.country) or an electricity mapping")
+
+    @field_validator("electricity", mode="before")
+    @classmethod
+    def _grid(cls, v):
+        if v == "grid" or v is None:
+            return {}
+        if isinstance(v, str):
+            raise ValueError(f"'{v}' is not an electricity supply: write 'grid' or a mapping with onsite, "
+                             f"contract, mix")
+        return v
     heat: Share = Field("natural_gas", description="heat supply of the plant")
     electricity_kwh_per_kg_cell: float | None = Field(
         None, ge=0, description="cell-assembly electricity, kWh per kg cell (default: inventory)")
@@ -65,6 +146,7 @@ class Study(_Model):
     plant: Plant
     allocation: dict[str, Share] = Field(default_factory=dict)
     supply: dict[str, Share] = Field(default_factory=dict)
+    suppliers: dict[str, Supplier] = Field(default_factory=dict)
     distribution: Distribution = Distribution()
     method: Literal["ipcc2021", "ef31"] = "ipcc2021"
 
@@ -73,7 +155,6 @@ class Study(_Model):
         for section in ("allocation", "supply"):
             for key, val in getattr(self, section).items():
                 _check_share(val, f"{section}.{key}")
-        _check_share(self.plant.electricity, "plant.electricity")
         _check_share(self.plant.heat, "plant.heat")
         return self
 
@@ -98,35 +179,57 @@ def _allowed_keys(model: type[BaseModel]) -> list[str]:
 
 
 def apply_override(data: dict, key: str, value, file: str, switch_params: set[str] | None = None) -> None:
-    """Set ``data[key.path] = value`` after checking that the path is a field of the study."""
+    """Set ``data[key.path] = value`` after checking that the path is a field of the study.
+
+    Model fields are checked here (an unknown key lists the allowed ones); keys inside free
+    mappings (``cell.bom.<component>``, ``suppliers.<process id>``) are checked by the model."""
     parts = key.split(".")
     model: type[BaseModel] | None = Study
     node = data
-    for i, part in enumerate(parts):
+    i = 0
+    while i < len(parts):
+        part, last = parts[i], i == len(parts) - 1
         path = ".".join(parts[: i + 1])
-        last = i == len(parts) - 1
-        if model is not None:
-            if part not in model.model_fields:
-                raise StudyError(f"unknown key '{key}' in --set", file=file, field=path,
-                                 allowed=", ".join(f"{'.'.join(parts[:i] + [k])}" for k in _allowed_keys(model)))
-            ann = model.model_fields[part].annotation
-            sub = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
-            if sub is None and part in ("allocation", "supply") and not last:
-                rest = ".".join(parts[i + 1:])
-                known = sorted(p.split(".", 1)[1] for p in (switch_params or set()) if p.startswith(part + "."))
-                if switch_params is not None and rest not in known:
-                    raise StudyError(f"unknown key '{key}' in --set", file=file, field=key,
-                                     allowed=", ".join(f"{part}.{k}" for k in known))
-                node.setdefault(part, {})
-                node[part][rest] = value
-                return
+        if model is None:                       # inside a free mapping
             if last:
                 node[part] = value
                 return
-            if sub is None:
-                raise StudyError(f"'{path}' is a value, not a section", file=file, field=key)
-            node = node.setdefault(part, {}) if isinstance(node.get(part, {}), dict) else {}
-            model = sub
+            node = node.setdefault(part, {})
+            i += 1
+            continue
+        if part not in model.model_fields:
+            raise StudyError(f"unknown key '{key}' in --set", file=file, field=path,
+                             allowed=", ".join(".".join(parts[:i] + [k]) for k in _allowed_keys(model)))
+        ann = model.model_fields[part].annotation
+        if last:
+            node[part] = value
+            return
+        if model is Study and part in ("allocation", "supply"):
+            rest = ".".join(parts[i + 1:])
+            known = sorted(p.split(".", 1)[1] for p in (switch_params or set()) if p.startswith(part + "."))
+            if switch_params is not None and rest not in known:
+                raise StudyError(f"unknown key '{key}' in --set", file=file, field=key,
+                                 allowed=", ".join(f"{part}.{k}" for k in known))
+            node.setdefault(part, {})[rest] = value
+            return
+        if _is_mapping(ann):
+            node = node.setdefault(part, {})
+            i += 1                               # parts[i] is a key of the mapping
+            if i == len(parts) - 1:
+                node[parts[i]] = value
+                return
+            node = node.setdefault(parts[i], {})
+            model = _submodel(typing_args_value(ann))
+            i += 1
+            continue
+        sub = _submodel(ann)
+        if sub is None:
+            raise StudyError(f"'{path}' is a value, not a section", file=file, field=key)
+        if not isinstance(node.get(part, {}), dict):     # e.g. electricity: grid -> a mapping
+            node[part] = {}
+        node = node.setdefault(part, {})
+        model = sub
+        i += 1
 
 
 def load_study(path: str | Path | dict, overrides: list[str] | dict | None = None,
@@ -140,7 +243,8 @@ def load_study(path: str | Path | dict, overrides: list[str] | dict | None = Non
         if not p.is_file():
             raise StudyError("study file not found", file=file)
         try:
-            data = yaml.safe_load(p.read_text(encoding="utf-8"))
+            from .inventory.loader import read_yaml_text
+            data = read_yaml_text(p.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             raise StudyError(f"not valid YAML{f' (line {mark.line + 1})' if mark else ''}: "
@@ -179,14 +283,40 @@ def load_study(path: str | Path | dict, overrides: list[str] | dict | None = Non
     return study
 
 
+def _submodel(ann):
+    """The pydantic model inside an annotation (``Electricity`` in ``Literal['grid'] | Electricity``)."""
+    import typing
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann
+    for arg in typing.get_args(ann):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return None
+
+
+def _is_mapping(ann) -> bool:
+    import typing
+    return typing.get_origin(ann) is dict
+
+
 def _model_at(loc) -> type[BaseModel] | None:
     model = Study
     for part in loc:
-        ann = model.model_fields.get(str(part))
-        if ann is None or not (isinstance(ann.annotation, type) and issubclass(ann.annotation, BaseModel)):
+        if model is None:
             return None
-        model = ann.annotation
+        field = model.model_fields.get(str(part))
+        if field is None:
+            # mapping values (suppliers.<id>) and union members (electricity.Electricity)
+            continue
+        model = _submodel(field.annotation) or (
+            _submodel(typing_args_value(field.annotation)) if _is_mapping(field.annotation) else None)
     return model
+
+
+def typing_args_value(ann):
+    import typing
+    args = typing.get_args(ann)
+    return args[1] if len(args) == 2 else None
 
 
 def _split_override(text: str, file: str):

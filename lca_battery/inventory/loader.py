@@ -25,6 +25,7 @@ PROCESS_KEYS = {
     "dqr", "proxy", "comment", "composition", "exchanges", "excluded", "switch", "alternatives",
     "default", "coproducts", "energy_density_kwh_per_kg", "energy_density_source", "recovery",
     "feed_composition", "feed", "allocation_note", "cell_format",
+    "cam_specific_capacity_ah_per_kg", "cam_voltage_v", "cam_capacity_source",
 }
 EXCHANGE_KEYS = {"input", "biosphere", "compartment", "amount", "unit", "source", "comment",
                  "proxy", "aggregated", "substitution"}
@@ -71,9 +72,31 @@ def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+class UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses duplicate keys (YAML would silently keep the last one)."""
+
+
+def _construct_mapping(loader, node, deep=False):
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key '{key}'", key_node.start_mark)
+        seen.add(key)
+    return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+
+UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_yaml_text(text: str):
+    return yaml.load(text, Loader=UniqueKeyLoader)
+
+
 def _read_yaml(path: Path, problems: list[str], rel: str):
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return read_yaml_text(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
@@ -283,7 +306,9 @@ def load_inventory(root: Path | None = None) -> Inventory:
                                         rc.get("price"), rc.get("price_source"), rc.get("substitutes"),
                                         _composition(rc.get("composition"), cwhere, problems), rc.get("name")))
         extra = {k: rp[k] for k in ("energy_density_kwh_per_kg", "energy_density_source", "recovery",
-                                    "feed_composition", "feed", "allocation_note", "cell_format") if k in rp}
+                                    "feed_composition", "feed", "allocation_note", "cell_format",
+                                    "cam_specific_capacity_ah_per_kg", "cam_voltage_v", "cam_capacity_source")
+                 if k in rp}
         processes[pid] = Process(
             id=pid, name=str(rp.get("name", pid)), reference_product=str(rp.get("reference_product", "")),
             unit=unit, location=loc, stage=stage, reference_year=year if isinstance(year, int) else 0,

@@ -6,7 +6,7 @@ Two parts:
 * :func:`generated_processes` adds what the engine writes beside the inventory files: the cell
   plant's electricity and heat switches, the distribution leg, allocation variants of every
   multi-output process, and the product-system root (1 kWh of cell capacity).
-* :func:`study_entries` maps a validated :class:`~lca_battery.study.Study` to
+* :mod:`.entries` maps a validated :class:`~lca_battery.study.Study` to
   :class:`Entry` values: (input process, output process, amount, the study parameter that set
   it). Applied through a bw_processing datapackage on top of the databases, they change
   numbers on the same matrices; nothing is rewritten (issue 2, point 8).
@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import StudyError
 from ..inventory.records import Exchange, Inventory, Process
 
 ROOT = "product_system"
 PLANT_ELECTRICITY = "electricity_cell_plant"
 PLANT_HEAT = "heat_cell_plant"
+RESIDUAL_MIX = "electricity_residual_mix"
+SITE_PREFIX = "electricity_site__"
+CO2_FOSSIL = ("Carbon dioxide, fossil", ("air",))
 DISTRIBUTION = "distribution_cell"
 MODEL_SOURCE = "lcab_model"
 MODEL_FILE = "model"
@@ -31,11 +33,15 @@ ALLOCATION_BASES = ("mass", "economic", "system_expansion")
 
 @dataclass(frozen=True)
 class Entry:
-    """One technosphere amount set by a study: ``input`` consumed per unit of ``output``."""
+    """One matrix amount set by a study: ``input`` per unit of ``output``.
+
+    ``matrix`` is ``technosphere`` (input: a process id; consumed, so flipped) or ``biosphere``
+    (input: a biosphere3 flow code)."""
     input: str
     output: str
     amount: float
     parameter: str
+    matrix: str = "technosphere"
 
 
 def _model_process(pid, name, product, unit, location, stage=None, exchanges=(), **kw) -> Process:
@@ -102,11 +108,67 @@ def _allocation_variants(p: Process) -> list[Process]:
     return out
 
 
+def _grid_inputs(p: Process) -> list[Exchange]:
+    return [x for x in p.exchanges if x.kind == "technosphere" and x.target.startswith("electricity_grid_")]
+
+
+def site_switch_id(pid: str) -> str:
+    return SITE_PREFIX + pid
+
+
+def _rewired(p: Process, elec: dict[str, str]) -> tuple[Process, Process | None]:
+    """A staged process's grid electricity goes through a switch of its own, so that a study can
+    move the production site (``locations.<process id>: KR``) on the same matrix."""
+    grid = _grid_inputs(p)
+    if not p.stage or not grid or not elec:
+        return p, None
+    total = sum(x.amount for x in grid)
+    reverse = {v: k for k, v in elec.items()}
+    default: dict[str, float] = {}
+    for x in grid:
+        default[reverse[x.target]] = default.get(reverse[x.target], 0.0) + (x.amount / total if total else 0.0)
+    if not total:
+        default = {reverse[grid[0].target]: 1.0}
+    sw = _model_process(site_switch_id(p.id), f"electricity, at the site of '{p.name}' (switch)", "electricity",
+                        "kWh", p.location, switch=f"locations.{p.id}", alternatives=elec, default=default,
+                        comment=f"Grid of the production site of {p.id}; default as in {p.file}.")
+    first = grid[0]
+    exs = [x for x in p.exchanges if x not in grid]
+    exs.insert(p.exchanges.index(first), Exchange(
+        "technosphere", sw.id, total, "kWh", first.source, comment="electricity at the production site",
+        proxy=first.proxy))
+    return Process(**{**p.__dict__, "exchanges": tuple(exs)}), sw
+
+
+def format_casings(p: Process) -> dict[str, dict]:
+    """``cell_format`` of a cell: {format: {casing: id, kg_per_kg_cell: x, replaces: [...], source: key}}."""
+    fmt = p.extra.get("cell_format")
+    return fmt if isinstance(fmt, dict) else {}
+
+
+def _with_casing_alternatives(p: Process) -> Process:
+    have = {x.target for x in p.exchanges if x.kind == "technosphere"}
+    extra = []
+    for name, spec in format_casings(p).items():
+        cid = spec.get("casing") if isinstance(spec, dict) else None
+        if cid and cid not in have:
+            extra.append(Exchange("technosphere", cid, 0.0, "kg", spec.get("source") or MODEL_SOURCE,
+                                  comment=f"casing of the {name} format; amount set by the study's cell.format"))
+            have.add(cid)
+    return Process(**{**p.__dict__, "exchanges": p.exchanges + tuple(extra)}) if extra else p
+
+
 def generated_processes(inventory: Inventory) -> list[Process]:
     procs = inventory.processes
     out: list[Process] = []
     elec = electricity_alternatives(inventory)
     if elec:
+        out.append(_model_process(
+            RESIDUAL_MIX, "electricity, residual mix given by the study", "electricity", "kWh", "GLO",
+            exchanges=[Exchange("biosphere", CO2_FOSSIL[0], 0.0, "kg", MODEL_SOURCE, CO2_FOSSIL[1], aggregated=True,
+                                comment="kg CO2e/kWh of the residual mix; set by plant.electricity.residual_mix")],
+            comment="Residual mix for the share not covered by contractual instruments (ISO 14067 rule)."))
+        elec = {**elec, "residual_mix": RESIDUAL_MIX}
         default = "grid_CN" if "grid_CN" in elec else sorted(elec)[0]
         out.append(_model_process(
             PLANT_ELECTRICITY, "electricity, at the cell plant (switch)", "electricity", "kWh", "GLO",
@@ -145,89 +207,22 @@ def all_processes(inventory: Inventory) -> dict[str, Process]:
     generated ones: exactly what is written to Brightway. Cached per inventory object."""
     key = (id(inventory), inventory.content_hash)
     if key not in _CACHE:
-        procs = {pid: p for pid, p in inventory.processes.items() if not p.coproducts}
+        elec = electricity_alternatives(inventory)
+        procs = {}
+        for pid, p in inventory.processes.items():
+            if p.coproducts:
+                continue
+            p, sw = _rewired(p, elec)
+            if pid.startswith("cell_"):
+                p = _with_casing_alternatives(p)
+            procs[pid] = p
+            if sw is not None:
+                procs[sw.id] = sw
         for p in generated_processes(inventory):
             procs[p.id] = p
         _CACHE.clear()
         _CACHE[key] = procs
     return _CACHE[key]
-
-
-# ---------------------------------------------------------------- study -> entries
-
-def _shares(value, alternatives: dict[str, str], param: str, file: str) -> dict[str, float]:
-    if isinstance(value, str):
-        value = {value: 1.0}
-    unknown = sorted(set(value) - set(alternatives))
-    if unknown:
-        raise StudyError(f"unknown alternative '{unknown[0]}'", file=file, field=param,
-                         allowed=", ".join(sorted(alternatives)))
-    return {k: float(value.get(k, 0.0)) for k in alternatives}
-
-
-def cell_energy_density(study, inventory: Inventory) -> tuple[float, str]:
-    """kWh per kg of cell, and where it came from."""
-    cell = study.cell
-    if cell.mass_kg:
-        return cell.energy_kwh / cell.mass_kg, "study: capacity x voltage / mass"
-    if cell.energy_density_wh_per_kg:
-        return cell.energy_density_wh_per_kg / 1000.0, "study: energy_density_wh_per_kg"
-    p = chemistries(inventory)[cell.chemistry.upper()]
-    return float(p.extra["energy_density_kwh_per_kg"]), \
-        f"inventory default ({p.extra.get('energy_density_source', p.source)})"
-
-
-def study_entries(study, inventory: Inventory, file: str = "<study>") -> list[Entry]:
-    """Every amount the study sets, over a fixed index set (the same for every study)."""
-    procs = all_processes(inventory)
-    cells = chemistries(inventory)
-    chem = study.cell.chemistry.upper()
-    if chem not in cells:
-        raise StudyError(f"unknown chemistry '{study.cell.chemistry}'", file=file, field="cell.chemistry",
-                         allowed=", ".join(sorted(cells)))
-    entries: list[Entry] = []
-    for p in procs.values():
-        if not p.is_switch:
-            continue
-        if p.id == PLANT_ELECTRICITY:
-            value = study.plant.electricity
-            if value == "grid":
-                key = f"grid_{study.plant.country}"
-                if key not in p.alternatives:
-                    raise StudyError(f"unknown country code '{study.plant.country}' (no national grid mix in "
-                                     f"the inventories)", file=file, field="plant.country",
-                                     allowed=", ".join(sorted(k[5:] for k in p.alternatives if k.startswith("grid_"))))
-                value = {key: 1.0}
-        elif p.id == PLANT_HEAT:
-            value = study.plant.heat
-        else:
-            section, _, key = p.switch.partition(".")
-            value = getattr(study, section, {}).get(key, p.default) if section in ("allocation", "supply") \
-                else p.default
-        for name, share in _shares(value, p.alternatives, p.switch, file).items():
-            entries.append(Entry(p.alternatives[name], p.id, share, p.switch))
-    if f"grid_{study.plant.country}" not in procs[PLANT_ELECTRICITY].alternatives:
-        raise StudyError(f"unknown country code '{study.plant.country}'", file=file, field="plant.country",
-                         allowed=", ".join(sorted(k[5:] for k in procs[PLANT_ELECTRICITY].alternatives
-                                                  if k.startswith("grid_"))))
-    ed, _ = cell_energy_density(study, inventory)
-    kg_per_kwh = 1.0 / ed
-    for name, p in cells.items():
-        entries.append(Entry(p.id, ROOT, kg_per_kwh if name == chem else 0.0, "cell.chemistry"))
-    entries.append(Entry(DISTRIBUTION, ROOT, kg_per_kwh, "cell (kg per kWh)"))
-    for field, target in TRANSPORT.items():
-        if target in procs:
-            entries.append(Entry(target, DISTRIBUTION, getattr(study.distribution, field) * 1e-3,
-                                 f"distribution.{field}"))
-    cell = cells[chem]
-    for param, target in (("electricity_kwh_per_kg_cell", PLANT_ELECTRICITY), ("heat_mj_per_kg_cell", PLANT_HEAT)):
-        value = getattr(study.plant, param)
-        if value is not None:
-            if not any(x.target == target for x in cell.exchanges):
-                raise StudyError(f"the {chem} cell inventory has no '{target}' input to set", file=file,
-                                 field=f"plant.{param}")
-            entries.append(Entry(target, cell.id, value, f"plant.{param}"))
-    return entries
 
 
 def switch_parameters(inventory: Inventory) -> set[str]:

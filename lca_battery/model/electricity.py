@@ -1,0 +1,91 @@
+"""The cell plant's electricity under each accounting rule.
+
+Rules (named and versioned, never hard-wired, see REQUIREMENTS "Electricity"):
+
+``eu_delegated_act``
+    Draft delegated act on the carbon footprint of EV batteries (2024 draft): only a direct
+    connection / on-site generation or the national consumption mix. Contracted shares (PPA,
+    certificates) are counted at the national mix.
+``iso14067``
+    ISO 14067:2018 (6.4.9.4) and earlier JRC rules: contractual instruments are accepted; the
+    share not covered by them takes the residual mix (the study gives it with its source) or,
+    if none is given, the national mix, which the output flags as a risk of double counting.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import StudyError
+
+RULE_LABELS = {
+    "eu_delegated_act": "EU draft delegated act (2024): direct connection / on-site and national mix only",
+    "iso14067": "ISO 14067: contractual instruments accepted, residual mix for the rest",
+}
+
+
+@dataclass
+class PlantElectricity:
+    shares: dict[str, float]                 # alternative key -> share
+    rule: str
+    label: str
+    residual_kg_per_kwh: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _tech_key(tech: str, alternatives: dict[str, str], where: str, file: str) -> str:
+    key = tech if tech.startswith(("tech_", "grid_")) else f"tech_{tech}"
+    if key not in alternatives:
+        raise StudyError(f"unknown technology '{tech}'", file=file, field=where,
+                         allowed=", ".join(sorted(k[5:] for k in alternatives if k.startswith("tech_"))))
+    return key
+
+
+def plant_shares(study, alternatives: dict[str, str], rule: str | None, file: str) -> PlantElectricity:
+    """Shares of the plant-electricity alternatives for ``rule`` (default: the study's rule)."""
+    el = study.plant.electricity
+    rule = rule or el.rule
+    grid = f"grid_{study.plant.country}"
+    if grid not in alternatives:
+        raise StudyError(f"unknown country code '{study.plant.country}' (no national grid mix in the inventories)",
+                         file=file, field="plant.country",
+                         allowed=", ".join(sorted(k[5:] for k in alternatives if k.startswith("grid_"))))
+    if el.mix is not None:
+        shares = {}
+        for k, v in el.mix.items():
+            if k not in alternatives:
+                raise StudyError(f"unknown alternative '{k}'", file=file, field="plant.electricity.mix",
+                                 allowed=", ".join(sorted(a for a in alternatives if a != "residual_mix")))
+            shares[k] = shares.get(k, 0.0) + float(v)
+        return PlantElectricity(shares, "user_mix", "user-defined technology mix (as given by the study)")
+    shares: dict[str, float] = {}
+    notes = []
+    for tech, v in el.onsite.items():
+        k = _tech_key(tech, alternatives, "plant.electricity.onsite", file)
+        shares[k] = shares.get(k, 0.0) + v
+    contracted = 0.0
+    if rule == "iso14067":
+        for tech, v in el.contract.items():
+            k = _tech_key(tech, alternatives, "plant.electricity.contract", file)
+            shares[k] = shares.get(k, 0.0) + v
+            contracted += v
+    else:
+        for tech in el.contract:
+            _tech_key(tech, alternatives, "plant.electricity.contract", file)
+        if el.contract:
+            notes.append("contractual instruments are not accepted by the draft delegated act: the contracted "
+                         "share is counted at the national consumption mix")
+    rest = max(0.0, 1.0 - sum(shares.values()))
+    residual = None
+    if rule == "iso14067" and contracted > 0:
+        if el.residual_mix_kg_per_kwh is not None:
+            shares["residual_mix"] = shares.get("residual_mix", 0.0) + rest
+            residual = el.residual_mix_kg_per_kwh
+            notes.append(f"residual mix {residual:g} kg CO2e/kWh ({el.residual_mix_source}) for the share not "
+                         f"covered by {el.instrument.upper()}s")
+        else:
+            shares[grid] = shares.get(grid, 0.0) + rest
+            notes.append("no residual mix given: the national consumption mix stands in for the share not covered "
+                         "by contracts (the contracted renewable power may be counted twice)")
+    else:
+        shares[grid] = shares.get(grid, 0.0) + rest
+    return PlantElectricity(shares, rule, RULE_LABELS[rule], residual, notes)

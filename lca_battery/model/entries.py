@@ -1,0 +1,136 @@
+"""A validated study -> the matrix entries it sets (the explicit parameter-to-matrix mapping).
+
+Every entry names the study parameter that set it; ``parameters.csv`` in the results lists them.
+The index set depends on the study only through its choices (a supplier figure adds the entries
+of that material's column), so scenarios of one study family share the same matrix structure.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import StudyError
+from ..inventory.records import Inventory
+from .cell import BomLine, bill_of_materials
+from .electricity import PlantElectricity, plant_shares
+from .superstructure import (CO2_FOSSIL, DISTRIBUTION, PLANT_ELECTRICITY, PLANT_HEAT, RESIDUAL_MIX, ROOT, TRANSPORT,
+                             Entry, all_processes, chemistries, site_switch_id)
+
+
+@dataclass
+class Mapping:
+    """What a study sets, with what the report needs to say about it."""
+    entries: list[Entry]
+    cell_id: str
+    kg_cell_per_kwh: float
+    bom: list[BomLine]
+    bom_info: dict
+    electricity: PlantElectricity
+    suppliers: list[dict] = field(default_factory=list)
+
+
+def bio_key(flow: tuple[str, tuple[str, ...]]) -> str:
+    return f"{flow[0]}::{'::'.join(flow[1])}"
+
+
+def _shares(value, alternatives: dict[str, str], param: str, file: str) -> dict[str, float]:
+    if isinstance(value, str):
+        value = {value: 1.0}
+    unknown = sorted(set(value) - set(alternatives))
+    if unknown:
+        raise StudyError(f"unknown alternative '{unknown[0]}'", file=file, field=param,
+                         allowed=", ".join(sorted(alternatives)))
+    return {k: float(value.get(k, 0.0)) for k in alternatives}
+
+
+def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str | None = None) -> Mapping:
+    procs = all_processes(inventory)
+    cells = chemistries(inventory)
+    chem = study.cell.chemistry.upper()
+    if chem not in cells:
+        raise StudyError(f"unknown chemistry '{study.cell.chemistry}'", file=file, field="cell.chemistry",
+                         allowed=", ".join(sorted(cells)))
+    cell = procs[cells[chem].id]
+    entries: list[Entry] = []
+    plant = plant_shares(study, procs[PLANT_ELECTRICITY].alternatives, rule, file)
+    site_countries = {pid: s.location for pid, s in study.suppliers.items() if s.location}
+    for pid in study.suppliers:
+        if pid not in procs or procs[pid].stage is None or procs[pid].is_switch:
+            raise StudyError(f"unknown material '{pid}'", file=file, field=f"suppliers.{pid}",
+                             allowed="the id of a foreground process, e.g. " + ", ".join(
+                                 sorted(p for p in procs if p.startswith(("cam_", "pcam_", "cathode_")))))
+    for p in procs.values():
+        if not p.is_switch:
+            continue
+        if p.id == PLANT_ELECTRICITY:
+            value = plant.shares
+        elif p.id == PLANT_HEAT:
+            value = study.plant.heat
+        elif p.switch.startswith("locations."):
+            target = p.switch.split(".", 1)[1]
+            cc = site_countries.pop(target, None)
+            if cc is None:
+                value = p.default
+            elif f"grid_{cc}" not in p.alternatives:
+                raise StudyError(f"unknown country code '{cc}'", file=file, field=f"suppliers.{target}.location",
+                                 allowed=", ".join(sorted(k[5:] for k in p.alternatives if k.startswith("grid_"))))
+            else:
+                value = {f"grid_{cc}": 1.0}
+        else:
+            section, _, key = p.switch.partition(".")
+            value = getattr(study, section, {}).get(key, p.default) if section in ("allocation", "supply") \
+                else p.default
+        for name, share in _shares(value, p.alternatives, p.switch, file).items():
+            entries.append(Entry(p.alternatives[name], p.id, share, p.switch))
+    for pid in site_countries:
+        raise StudyError(f"'{pid}' has no grid electricity input whose location could change", file=file,
+                         field=f"suppliers.{pid}.location",
+                         allowed=", ".join(sorted(p.switch.split(".", 1)[1] for p in procs.values()
+                                                  if p.switch and p.switch.startswith("locations."))))
+    entries.append(Entry(bio_key(CO2_FOSSIL), RESIDUAL_MIX, plant.residual_kg_per_kwh or 0.0,
+                         "plant.electricity.residual_mix_kg_per_kwh", "biosphere"))
+    # the cell and its bill of materials
+    bom, info = bill_of_materials(study, cell, procs, file)
+    kg_per_kwh = 1.0 / info["energy_density_kwh_per_kg"]
+    for c in cells.values():
+        entries.append(Entry(c.id, ROOT, kg_per_kwh if c.id == cell.id else 0.0, "cell.chemistry"))
+    for line in bom:
+        entries.append(Entry(line.input, cell.id, line.kg_per_kg_cell,
+                             "cell.bom" if line.data == "company-specific" else "cell (design model)"))
+    entries.append(Entry(DISTRIBUTION, ROOT, kg_per_kwh, "cell (kg per kWh)"))
+    for fld, target in TRANSPORT.items():
+        if target in procs:
+            entries.append(Entry(target, DISTRIBUTION, getattr(study.distribution, fld) * 1e-3,
+                                 f"distribution.{fld}"))
+    for param, target in (("electricity_kwh_per_kg_cell", PLANT_ELECTRICITY), ("heat_mj_per_kg_cell", PLANT_HEAT)):
+        value = getattr(study.plant, param)
+        if value is not None:
+            if not any(x.target == target for x in cell.exchanges):
+                raise StudyError(f"the {chem} cell inventory has no '{target}' input to set", file=file,
+                                 field=f"plant.{param}")
+            entries.append(Entry(target, cell.id, value, f"plant.{param}"))
+    # supplier-specific figures replace the whole column of the material
+    suppliers = []
+    for pid, sup in study.suppliers.items():
+        row = {"process": pid, "name": procs[pid].name, "location": sup.location, "source": sup.source or None,
+               "year": sup.year, "scope": sup.scope, "verification": sup.verification,
+               "pcf_kg_co2e_per_kg": sup.pcf_kg_co2e_per_kg}
+        suppliers.append(row)
+        if sup.pcf_kg_co2e_per_kg is None:
+            continue
+        p = procs[pid]
+        param = f"suppliers.{pid}.pcf_kg_co2e_per_kg"
+        for x in p.exchanges:
+            if x.kind == "technosphere":
+                entries.append(Entry(x.target, pid, 0.0, param))
+            else:
+                entries.append(Entry(bio_key((x.target, x.compartment)), pid, 0.0, param, "biosphere"))
+        entries.append(Entry(bio_key(CO2_FOSSIL), pid, sup.pcf_kg_co2e_per_kg, param, "biosphere"))
+    # last entry wins for the same matrix cell (a supplier figure overrides the design model)
+    unique: dict[tuple, Entry] = {}
+    for e in entries:
+        unique[(e.matrix, e.input, e.output)] = e
+    return Mapping(list(unique.values()), cell.id, kg_per_kwh, bom, info, plant, suppliers)
+
+
+def study_entries(study, inventory: Inventory, file: str = "<study>") -> list[Entry]:
+    return study_mapping(study, inventory, file).entries
