@@ -131,12 +131,47 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
                        for e in entries if e.amount],
     }
     result["processes"] = rows
+    result["datasets"] = dataset_registry(engine, solved, mapping)
     if details:
         result["materials"] = contrib.input_contributions(engine, solved, cell.id)
         for m in result["materials"]:
             m["kg_co2e_per_kwh"] = m.pop("kg_co2e")
     result["check"] = {"stages_sum": sum(result["stages"].values()), "total": total}
     return result
+
+
+def dataset_registry(engine: Engine, solved, mapping) -> list[dict]:
+    """Every dataset (process) the study used, with its sources, licence, geography, year, DQR and
+    whether it is company-specific or a default (secondary) dataset."""
+    procs = all_processes(engine.inventory)
+    sources = engine.inventory.sources
+    supplier_pcf = {s["process"]: s for s in mapping.suppliers if s["pcf_kg_co2e_per_kg"] is not None}
+    company_bom = any(b.data == "company-specific" for b in mapping.bom)
+    out = []
+    for node_id, col in solved.lca.dicts.activity.items():
+        if solved.supply[col] == 0:
+            continue
+        p = procs[engine.codes[node_id]]
+        keys = sorted({k for k in [p.source, *(x.source for x in p.exchanges)] if k})
+        if p.id in supplier_pcf:
+            sup = supplier_pcf[p.id]
+            out.append({"id": p.id, "name": p.name, "location": p.location, "reference_year": sup["year"],
+                        "data": f"company-specific (supplier PCF, {sup['verification']})",
+                        "sources": [sup["source"]], "licence": "supplier data", "dqr": None, "proxy": None,
+                        "file": "study: suppliers"})
+            continue
+        data = "model structure" if p.file == "model" else "secondary (default)"
+        if p.id == mapping.cell_id and company_bom:
+            data = "company-specific (bill of materials) with default processes"
+        out.append({"id": p.id, "name": p.name, "location": p.location, "reference_year": p.reference_year,
+                    "data": data,
+                    "sources": [f"{sources[k].author} ({sources[k].year}), {sources[k].title}; {sources[k].table}"
+                                for k in keys if k in sources],
+                    "source_keys": keys,
+                    "licence": "; ".join(sorted({sources[k].licence for k in keys if k in sources})),
+                    "dqr": p.dqr_value, "proxy": p.proxy, "file": p.file})
+    out.sort(key=lambda d: (d["file"], d["id"]))
+    return out
 
 
 def _versions() -> dict:

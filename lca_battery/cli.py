@@ -53,9 +53,24 @@ def print_footprint(r: dict, out=sys.stdout) -> None:
         w(f"\n  {'Inputs to the cell (cradle-to-gate)':<56}{'kg CO2e/kWh':>12}{'share':>9}\n")
         for m in r["materials"]:
             w(f"  {m['name'][:54]:<56}{_fmt(m['kg_co2e_per_kwh']):>12}{m['share']:>9.1%}\n")
+    if len(r["plant"]["result_by_rule"]) > 1:
+        w("\n  Electricity accounting rules (plant):\n")
+        for k, v in r["plant"]["result_by_rule"].items():
+            mark = "*" if k == r["plant"]["electricity_rule"] else " "
+            w(f"  {mark} {v['rule'][:54]:<54}{_fmt(v['kg_co2e_per_kwh']):>12}\n")
+    for note in r["plant"]["electricity_notes"]:
+        w(f"  note: {note}\n")
+    company = [b["input"] for b in r["bom"] if b["data"] == "company-specific"]
+    if company:
+        w(f"  company-specific bill of materials for: {', '.join(company)}\n")
+    for s in r["suppliers"]:
+        if s["pcf_kg_co2e_per_kg"] is not None:
+            w(f"  supplier figure: {s['process']} = {s['pcf_kg_co2e_per_kg']:g} kg CO2e/kg ({s['source']}, "
+              f"{s['verification']})\n")
     w(f"\n  cobalt: {r['cobalt_kg_per_kwh']:.4f} kg/kWh   plant electricity: "
-      f"{r['plant']['electricity_kwh_per_kwh']:.2f} kWh/kWh ({r['plant']['electricity_rule']})   "
-      f"DQR (weighted): {r['dqr_weighted']:.2f}\n")
+      f"{r['plant']['electricity_kwh_per_kwh']:.2f} kWh/kWh ({r['plant']['electricity_rule_label']})\n"
+      f"  DQR (contribution-weighted): {r['dqr_weighted']:.2f}   most relevant processes (80 %): "
+      f"{len(r['most_relevant_processes'])}\n")
     w(f"  inventory {r['inventory']['content_hash'][:12]}  lca_battery {r['software']['lca_battery']}\n")
 
 
@@ -80,6 +95,24 @@ def cmd_footprint(args) -> int:
         if result_dir:
             print(f"\n  written to {result_dir}/ (summary.json, stages.csv, processes.csv, materials.csv, "
                   f"manifest.json)")
+    return 0
+
+
+def cmd_datasets(args) -> int:
+    from .api import footprint
+    from .report.outputs import to_json
+    result = footprint(args.study, args.set or [], engine=_engine(), details=False)
+    rows = result["datasets"]
+    if args.json:
+        print(to_json(rows))
+        return 0
+    print(f"{len(rows)} datasets used by {result['study']} (DQR: 1 excellent ... 5 poor)\n")
+    print(f"  {'dataset':<44}{'geo':<6}{'year':>5}{'DQR':>6}  {'data':<22} sources")
+    for d in rows:
+        dqr = f"{d['dqr']:.2f}" if d["dqr"] is not None else "  -"
+        src = "; ".join(d.get("source_keys") or d["sources"])
+        print(f"  {d['id'][:43]:<44}{d['location']:<6}{d['reference_year'] or '':>5}{dqr:>6}  "
+              f"{d['data'][:21]:<22} {src}")
     return 0
 
 
@@ -116,6 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
     fp.add_argument("--out", default="results", help="results folder (default: results)")
     fp.add_argument("--no-write", action="store_true", help="do not write files under --out")
     fp.set_defaults(func=cmd_footprint)
+    ds = sub.add_parser("datasets", help="the datasets a study uses: source, licence, geography, year, DQR")
+    ds.add_argument("study")
+    ds.add_argument("--set", action="append", metavar="KEY=VALUE")
+    ds.add_argument("--json", action="store_true")
+    ds.set_defaults(func=cmd_datasets)
     ck = sub.add_parser("check-inventories", help="validate the inventory files")
     ck.add_argument("--inventories", help="inventory folder (default: the shipped one)")
     ck.add_argument("--brightway", action="store_true", help="also write them to Brightway (checks flows)")

@@ -85,6 +85,10 @@ def write_footprint(result: dict, out_dir: Path, study_file: str | None = None,
             _csv(tmp / "materials.csv", result["materials"],
                  ["id", "name", "amount", "unit", "kg_co2e_per_kwh", "share"])
         _csv(tmp / "parameters.csv", result["parameters"], ["parameter", "input", "output", "amount"])
+        _csv(tmp / "bom.csv", result["bom"], ["input", "name", "role", "kg_per_cell", "kg_per_kg_cell",
+                                              "default_kg_per_kg_cell", "data"])
+        _csv(tmp / "datasets.csv", [{**d, "sources": " | ".join(d["sources"])} for d in result["datasets"]],
+             ["id", "name", "location", "reference_year", "data", "dqr", "proxy", "licence", "sources", "file"])
         manifest = {
             "command": command or sys.argv,
             "study_file": study_file,

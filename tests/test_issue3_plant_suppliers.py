@@ -1,0 +1,130 @@
+"""Plant electricity rules, supplier-specific data, company BOM, datasets registry (issue 3)."""
+import json
+
+import pytest
+
+from conftest import EXAMPLE
+from lca_battery.api import footprint, prepare
+from lca_battery.cli import main
+
+
+def ef(engine, pid):
+    (x,) = [x for x in engine.inventory[pid].exchanges if x.kind == "biosphere"]
+    return x.amount
+
+
+def test_onsite_pv_lowers_by_plant_kwh_times_factor_difference(engine, default_result):
+    pv = footprint(EXAMPLE, {"plant.electricity.onsite": {"pv_rooftop": 1.0}}, engine=engine)
+    kwh = default_result["plant"]["electricity_kwh_per_kwh"]
+    delta = kwh * (ef(engine, "electricity_grid_cn") - ef(engine, "electricity_tech_pv_rooftop"))
+    assert default_result["kg_co2e_per_kwh"] - pv["kg_co2e_per_kwh"] == pytest.approx(delta, rel=1e-9)
+    assert delta > 0
+
+
+def test_partial_onsite_share(engine, default_result):
+    pv = footprint(EXAMPLE, {"plant.electricity.onsite": {"pv_rooftop": 0.3}}, engine=engine)
+    kwh = default_result["plant"]["electricity_kwh_per_kwh"]
+    delta = 0.3 * kwh * (ef(engine, "electricity_grid_cn") - ef(engine, "electricity_tech_pv_rooftop"))
+    assert default_result["kg_co2e_per_kwh"] - pv["kg_co2e_per_kwh"] == pytest.approx(delta, rel=1e-9)
+
+
+def test_ppa_under_each_rule(engine, default_result):
+    kwh = default_result["plant"]["electricity_kwh_per_kwh"]
+    ppa = footprint(EXAMPLE, {"plant.electricity.contract": {"wind_onshore": 1.0}}, engine=engine)
+    by_rule = ppa["plant"]["result_by_rule"]
+    assert ppa["plant"]["electricity_rule"] == "eu_delegated_act"
+    assert by_rule["eu_delegated_act"]["kg_co2e_per_kwh"] == pytest.approx(default_result["kg_co2e_per_kwh"], rel=1e-12)
+    contract = kwh * (ef(engine, "electricity_grid_cn") - ef(engine, "electricity_tech_wind_onshore"))
+    assert by_rule["iso14067"]["kg_co2e_per_kwh"] == pytest.approx(default_result["kg_co2e_per_kwh"] - contract,
+                                                                    rel=1e-9)
+    assert any("not accepted" in n for n in ppa["plant"]["electricity_notes"])
+    iso = footprint(EXAMPLE, {"plant.electricity.contract": {"wind_onshore": 1.0},
+                              "plant.electricity.rule": "iso14067"}, engine=engine)
+    assert iso["kg_co2e_per_kwh"] == pytest.approx(by_rule["iso14067"]["kg_co2e_per_kwh"], rel=1e-12)
+
+
+def test_ppa_with_residual_mix(engine, default_result):
+    kwh = default_result["plant"]["electricity_kwh_per_kwh"]
+    r = footprint(EXAMPLE, {"plant.electricity.contract": {"wind_onshore": 0.5},
+                            "plant.electricity.residual_mix_kg_per_kwh": 0.6,
+                            "plant.electricity.residual_mix_source": "test residual mix",
+                            "plant.electricity.rule": "iso14067"}, engine=engine)
+    expected = default_result["kg_co2e_per_kwh"] + kwh * (
+        0.5 * ef(engine, "electricity_tech_wind_onshore") + 0.5 * 0.6 - ef(engine, "electricity_grid_cn"))
+    assert r["kg_co2e_per_kwh"] == pytest.approx(expected, rel=1e-9)
+
+
+def test_supplier_cam_figure_changes_by_difference_times_cam_mass(engine, default_result):
+    study, entries, eng = prepare(EXAMPLE, engine=engine)
+    solved = eng.solve(entries)
+    cam_kg_per_kwh = solved.supply[eng.column(solved, "cam_nmc811")]
+    _, cam_default = eng.resolve(solved, {"cam_nmc811": 1.0})
+    sup = footprint(EXAMPLE, {"suppliers.cam_nmc811.pcf_kg_co2e_per_kg": 12.0,
+                              "suppliers.cam_nmc811.source": "Supplier X PCF 2025",
+                              "suppliers.cam_nmc811.verification": "third-party verified"}, engine=engine)
+    assert sup["kg_co2e_per_kwh"] - default_result["kg_co2e_per_kwh"] == pytest.approx(
+        (12.0 - cam_default) * cam_kg_per_kwh, rel=1e-9)
+    (row,) = [d for d in sup["datasets"] if d["id"] == "cam_nmc811"]
+    assert row["data"].startswith("company-specific") and row["sources"] == ["Supplier X PCF 2025"]
+
+
+def test_material_made_in_another_country(engine, default_result):
+    kr = footprint(EXAMPLE, {"suppliers.cam_nmc811.location": "KR"}, engine=engine)
+    study, entries, eng = prepare(EXAMPLE, engine=engine)
+    solved = eng.solve(entries)
+    site_kwh = solved.supply[eng.column(solved, "electricity_site__cam_nmc811")]
+    assert site_kwh > 0
+    assert kr["kg_co2e_per_kwh"] - default_result["kg_co2e_per_kwh"] == pytest.approx(
+        site_kwh * (ef(engine, "electricity_grid_kr") - ef(engine, "electricity_grid_cn")), rel=1e-9)
+
+
+def test_company_bom_replaces_default_and_is_reported(engine, default_result):
+    mass = default_result["cell"]["mass_kg"]
+    (line,) = [b for b in default_result["bom"] if b["input"] == "electrolyte"]
+    r = footprint(EXAMPLE, {"cell.bom.electrolyte": line["kg_per_cell"] * 0.5, "cell.bom_source": "plant BOM 2025"},
+                  engine=engine)
+    (new,) = [b for b in r["bom"] if b["input"] == "electrolyte"]
+    assert new["data"] == "company-specific"
+    assert new["kg_per_cell"] == pytest.approx(line["kg_per_cell"] * 0.5, rel=1e-12)
+    assert r["kg_co2e_per_kwh"] < default_result["kg_co2e_per_kwh"]
+    assert r["cell"]["mass_kg"] == pytest.approx(mass)
+
+
+def test_datasets_have_sources(engine, capsys):
+    code = main(["datasets", str(EXAMPLE), "--json"])
+    rows = json.loads(capsys.readouterr().out)
+    assert code == 0 and len(rows) > 50
+    for d in rows:
+        assert d["sources"], d["id"]
+        assert d["location"] and d["reference_year"]
+        assert d["dqr"] is None or 1 <= d["dqr"] <= 5
+
+
+def test_weighted_dqr_and_most_relevant(default_result):
+    assert 1 <= default_result["dqr_weighted"] <= 5
+    mr = default_result["most_relevant_processes"]
+    assert sum(m["share"] for m in mr) >= 0.8 - 1e-9
+    assert sum(m["share"] for m in mr[:-1]) < 0.8
+
+
+@pytest.mark.parametrize("override, field, words", [
+    ({"suppliers.cam_nmc811.pcf_kg_co2e_per_kg": 10}, "suppliers.cam_nmc811", ["needs a 'source'"]),
+    ({"suppliers.cam_nmc811.pcf_kg_co2e_per_kg": -1, "suppliers.cam_nmc811.source": "x"},
+     "suppliers.cam_nmc811.pcf_kg_co2e_per_kg", ["greater than or equal to 0"]),
+    ({"plant.electricity.mix": {"grid_CN": 0.5, "tech_pv_rooftop": 0.4}}, "plant.electricity", ["sum to 1"]),
+    ({"suppliers.cam_nmc811.location": "QQ"}, "suppliers.cam_nmc811.location", ["unknown country code 'QQ'"]),
+    ({"plant.country": "QQ"}, "plant.country", ["unknown country code 'QQ'"]),
+    ({"plant.electricity.onsite": {"fusion": 0.2}}, "plant.electricity.onsite", ["unknown technology 'fusion'"]),
+    ({"suppliers.cam_nmc999.location": "KR"}, "suppliers.cam_nmc999", ["unknown material"]),
+    ({"cell.bom.unobtainium": 0.1}, "cell.bom.unobtainium", ["unknown component"]),
+])
+def test_bad_plant_and_supplier_input(engine, tmp_path, capsys, override, field, words):
+    args = ["footprint", str(EXAMPLE), "--out", str(tmp_path / "r")]
+    for k, v in override.items():
+        args += ["--set", f"{k}={json.dumps(v) if isinstance(v, dict) else v}"]
+    code = main(args)
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and f"'{field}'" in err, err
+    for w in words:
+        assert w in err, err
+    assert not (tmp_path / "r").exists()
