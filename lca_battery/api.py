@@ -75,7 +75,12 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
     ed, ed_source = mapping.bom_info["energy_density_kwh_per_kg"], mapping.bom_info["energy_density_source"]
     kwh_per_cell = study.cell.energy_kwh
     total = solved.total
-    stages = contrib.stage_scores(engine, solved)
+    eol = contrib.end_of_life_branch(engine, solved, entries)
+    if eol is None:
+        stages = contrib.stage_scores(engine, solved)
+    else:   # the end-of-life branch (burdens and credits) belongs to the end_of_life stage as a whole
+        stages = contrib.stage_scores(engine, solved, solved.supply - eol["supply"])
+        stages["end_of_life"] += eol["total"]
     rows = contrib.process_table(engine, solved)
     procs = all_processes(engine.inventory)
     cell = procs[mapping.cell_id]
@@ -122,6 +127,10 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
                  "data": b.data} for b in mapping.bom],
         "cell_design": {k: v for k, v in mapping.bom_info.items()},
         "suppliers": mapping.suppliers,
+        "recycling": {**mapping.recycling,
+                      "end_of_life_burdens": eol["burdens"] if eol else 0.0,
+                      "end_of_life_credits": eol["credits"] if eol else 0.0,
+                      "avoided": eol["avoided"] if eol else []},
         "method": {"family": study.method, "label": METHODS[study.method]["label"],
                    "indicators": {k: " | ".join(v) for k, v in METHODS[study.method].items() if k != "label"}},
         "inventory": {"content_hash": engine.inventory.content_hash, "root": engine.inventory.root},

@@ -139,6 +139,73 @@ class Distribution(_Model):
     sea_km: float = Field(0.0, ge=0)
 
 
+METALS = ("Co", "Ni", "Li", "Mn")
+
+
+class MetalContent(_Model):
+    """Recycled content R1 of one metal (share of the metal's input), pre- and post-consumer."""
+    total: float | None = Field(None, ge=0, le=1)
+    pre_consumer: float = Field(0.0, ge=0, le=1, description="external manufacturing scrap (not run-around)")
+    post_consumer: float = Field(0.0, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _split(self):
+        split = self.pre_consumer + self.post_consumer
+        if split > 1 + 1e-12:
+            raise ValueError(f"pre_consumer + post_consumer = {split:g} is above 1")
+        if self.total is not None and split > self.total + 1e-12:
+            raise ValueError(f"pre_consumer + post_consumer = {split:g} is above total = {self.total:g}")
+        return self
+
+    @property
+    def r1(self) -> float:
+        split = self.pre_consumer + self.post_consumer
+        return self.total if self.total is not None and split == 0 else split
+
+
+class CFFParameters(_Model):
+    """Circular footprint formula parameters; defaults of the EF method (A = 0.2 for metals, Q = 1).
+    Every override needs a reason."""
+    A: dict[str, float] = Field(default_factory=dict, description="allocation factor per metal, 0..1")
+    qsin_qp: float = Field(1.0, gt=0, le=1)
+    qsout_qp: float = Field(1.0, gt=0, le=1)
+    reason: str = ""
+
+    @model_validator(mode="after")
+    def _check(self):
+        for m, a in self.A.items():
+            if m not in METALS:
+                raise ValueError(f"A: unknown metal '{m}' (allowed: {', '.join(METALS)})")
+            if not isinstance(a, (int, float)) or not 0 <= a <= 1:
+                raise ValueError(f"A.{m} must be in [0, 1] (got {a!r})")
+        if (self.A or self.qsin_qp != 1 or self.qsout_qp != 1) and not self.reason.strip():
+            raise ValueError("an override of A or Q needs a 'reason'")
+        return self
+
+    def a(self, metal: str) -> float:
+        return float(self.A.get(metal, 0.2))
+
+
+class Recycling(_Model):
+    accounting: Literal["cut_off", "avoided_burden", "cff"] = "cut_off"
+    route: str = Field("hydro_nmc", description="route of recycled content and of the end of life")
+    recycled_content: dict[str, MetalContent] = Field(default_factory=dict)
+    chain_of_custody: Literal["identity_preserved", "segregated", "controlled_blending", "mass_balance",
+                              "book_and_claim"] = "mass_balance"
+    scrap_rate: float = Field(0.0, ge=0, lt=1, description="share of cathode production scrapped and recycled")
+    scrap_route: str = "hydro_nmc"
+    eol_collection_rate: float = Field(0.0, ge=0, le=1, description="share of cells collected for recycling")
+    cff: CFFParameters = CFFParameters()
+
+    @field_validator("recycled_content")
+    @classmethod
+    def _metals(cls, v):
+        for m in v:
+            if m not in METALS:
+                raise ValueError(f"unknown metal '{m}' (allowed: {', '.join(METALS)})")
+        return v
+
+
 class Study(_Model):
     name: str = "study"
     description: str = ""
@@ -147,6 +214,7 @@ class Study(_Model):
     allocation: dict[str, Share] = Field(default_factory=dict)
     supply: dict[str, Share] = Field(default_factory=dict)
     suppliers: dict[str, Supplier] = Field(default_factory=dict)
+    recycling: Recycling = Recycling()
     distribution: Distribution = Distribution()
     method: Literal["ipcc2021", "ef31"] = "ipcc2021"
 

@@ -26,36 +26,62 @@ def process_stages(engine, solved) -> list[str | None]:
     return out
 
 
-def stage_scores(engine, solved) -> dict[str, float]:
+def stage_scores(engine, solved, supply: np.ndarray | None = None) -> dict[str, float]:
+    """Stage split of the system run at ``supply`` (default: the solved supply)."""
     lca = solved.lca
+    supply = solved.supply if supply is None else supply
     A = sp.csc_matrix(lca.technosphere_matrix)
     stages = process_stages(engine, solved)
     staged = np.array([s is not None for s in stages])
     N = np.flatnonzero(~staged)
+    per_unit = np.asarray(solved.cf["total"] @ lca.biosphere_matrix).ravel()
+    scores = per_unit * supply
     result = {s: 0.0 for s in STAGES}
     for col in np.flatnonzero(staged):
-        result[stages[col]] += float(solved.scores[col])
+        result[stages[col]] += float(scores[col])
     if len(N) == 0:
         return result
     # rows and columns coincide (one product per process), so N indexes both
     A_NN = A[N][:, N].tocsc()
     solve = spla.factorized(A_NN)
-    B_cf = np.asarray(solved.cf["total"] @ lca.biosphere_matrix).ravel()[N]
+    B_cf = per_unit[N]
     attributed = 0.0
     for stage in STAGES:
         cols = np.flatnonzero(np.array([s == stage for s in stages]))
         if len(cols) == 0:
             continue
-        d = -(A[N][:, cols] @ solved.supply[cols])
+        d = -(A[N][:, cols] @ supply[cols])
         if not np.any(d):
             continue
         part = float(B_cf @ solve(np.asarray(d).ravel()))
         result[stage] += part
         attributed += part
-    residual = float(solved.scores[N].sum()) - attributed
+    residual = float(scores[N].sum()) - attributed
     if abs(residual) > 1e-9 * max(1.0, abs(solved.total)):
         result[UNASSIGNED] = residual
     return result
+
+
+def end_of_life_branch(engine, solved, entries) -> dict | None:
+    """The cell's end of life (avoided burden, CFF): burdens and credits, reported apart.
+
+    Returns the branch's supply vector (to take out of the stage split), its burden (route
+    inputs) and its credits (avoided virgin materials, negative)."""
+    from ..model.superstructure import ROOT
+    eol = [(e.input, e.amount) for e in entries
+           if e.output == ROOT and e.input.startswith("eol_treatment__") and e.amount]
+    if not eol:
+        return None
+    supply, total = engine.resolve(solved, dict(eol))
+    credits = 0.0
+    rows = []
+    for pid, amount in eol:
+        for e in entries:
+            if e.output == pid and e.matrix == "technosphere" and e.amount < 0:
+                _, score = engine.resolve(solved, {e.input: -e.amount * amount})
+                credits -= score
+                rows.append({"avoided": e.input, "kg": -e.amount * amount, "kg_co2e_per_kwh": -score})
+    return {"supply": supply, "total": total, "credits": credits, "burdens": total - credits, "avoided": rows}
 
 
 def process_table(engine, solved, per: float = 1.0) -> list[dict]:

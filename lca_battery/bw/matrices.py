@@ -5,7 +5,7 @@ digits). A footprint that a verifier re-runs "to the same digits", an exact hand
 and metal mass balances at 1e-9 need ``float64``. So the engine reads the exchanges that are
 stored in the Brightway SQLite database (full precision) and packs them itself, with the same
 node ids, matrix names and sign conventions as bw2data (technosphere inputs flipped,
-production and substitution not). ``tests/test_bw_consistency.py`` checks that these matrices
+production and substitution not). ``tests/test_project.py`` checks that these matrices
 equal bw2data's own datapackages to float32 precision, so Activity Browser and the engine see
 the same model.
 """

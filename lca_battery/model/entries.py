@@ -26,6 +26,7 @@ class Mapping:
     bom_info: dict
     electricity: PlantElectricity
     suppliers: list[dict] = field(default_factory=list)
+    recycling: dict = field(default_factory=dict)
 
 
 def bio_key(flow: tuple[str, tuple[str, ...]]) -> str:
@@ -108,6 +109,9 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
                 raise StudyError(f"the {chem} cell inventory has no '{target}' input to set", file=file,
                                  field=f"plant.{param}")
             entries.append(Entry(target, cell.id, value, f"plant.{param}"))
+    from .recycling import recycling_entries
+    rec_entries, rec_report = recycling_entries(study, procs, cell, kg_per_kwh, file)
+    entries += rec_entries
     # supplier-specific figures replace the whole column of the material
     suppliers = []
     for pid, sup in study.suppliers.items():
@@ -129,7 +133,7 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
     unique: dict[tuple, Entry] = {}
     for e in entries:
         unique[(e.matrix, e.input, e.output)] = e
-    return Mapping(list(unique.values()), cell.id, kg_per_kwh, bom, info, plant, suppliers)
+    return Mapping(list(unique.values()), cell.id, kg_per_kwh, bom, info, plant, suppliers, rec_report)
 
 
 def study_entries(study, inventory: Inventory, file: str = "<study>") -> list[Entry]:

@@ -45,10 +45,12 @@ class Entry:
 
 
 def _model_process(pid, name, product, unit, location, stage=None, exchanges=(), **kw) -> Process:
+    """A process the engine generates; ``dqr``/``reference_year``/``source`` default to the model's."""
+    kw.setdefault("dqr", {"TeR": 1, "GeR": 1, "TiR": 1, "P": 1})
+    kw.setdefault("reference_year", 2026)
+    kw.setdefault("source", MODEL_SOURCE)
     return Process(id=pid, name=name, reference_product=product, unit=unit, location=location,
-                   stage=stage, reference_year=2026, source=MODEL_SOURCE,
-                   dqr={"TeR": 1, "GeR": 1, "TiR": 1, "P": 1}, file=MODEL_FILE,
-                   exchanges=tuple(exchanges), **kw)
+                   stage=stage, file=MODEL_FILE, exchanges=tuple(exchanges), **kw)
 
 
 def chemistries(inventory: Inventory) -> dict[str, Process]:
@@ -220,6 +222,14 @@ def all_processes(inventory: Inventory) -> dict[str, Process]:
                 procs[sw.id] = sw
         for p in generated_processes(inventory):
             procs[p.id] = p
+        from . import recycling
+        for p in recycling.generated(inventory, procs, chemistries(inventory)):
+            procs[p.id] = p
+        procs = recycling.rewire_consumers(procs)
+        eol = [Exchange("technosphere", pid, 0.0, "kg", MODEL_SOURCE, comment="kg cell collected per kWh")
+               for pid in procs if pid.startswith("eol_treatment__")]
+        root = procs[ROOT]
+        procs[ROOT] = Process(**{**root.__dict__, "exchanges": root.exchanges + tuple(eol)})
         _CACHE.clear()
         _CACHE[key] = procs
     return _CACHE[key]

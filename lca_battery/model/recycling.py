@@ -1,0 +1,319 @@
+"""Recycling loops, recycled content and end-of-life accounting on one physical model.
+
+Generated structure (written once with the databases; a study sets amounts):
+
+``supply__<virgin product>`` (one per battery metal salt: CoSO4, NiSO4, MnSO4, LiOH, Li2CO3)
+    What pCAM and CAM consume instead of the virgin salt: a switch over the virgin salt, the
+    recycled salt of each route (post-consumer or external pre-consumer feed, entering
+    burden-free under cut-off) and the salt recovered from the cell plant's own cathode scrap.
+    Shares are metal shares (R1); amounts are scaled by metal content, so 1 kg of supply always
+    carries the metal of 1 kg of the virgin salt.
+``scrap_treatment__<route>__<chemistry>``
+    Recycling of cathode production scrap: consumes the scrapped cathode itself (``cathode_X``) and
+    the route's inputs. The metals it recovers go back to pCAM through the supply switches: a
+    cycle cathode -> scrap -> recovered salt -> pCAM -> CAM -> cathode, solved by the one sparse
+    solve.
+``scrap_recovered__<metal>__<route>__<chemistry>``
+    One product per recovered metal salt, sharing the scrap treatment by mass of product.
+``eol_treatment__<route>__<chemistry>``
+    End of life of 1 kg of collected cell: the route's inputs and, as substitutions, the virgin
+    salts and metals its recovered products replace (stage end_of_life).
+
+Accounting rules (study ``recycling.accounting``), on the same physical flows:
+
+* ``cut_off``: recycled content carries the recycling burden only; no end-of-life credit.
+* ``avoided_burden``: recycled content carries the virgin burden; the cell's end of life
+  carries the recycling burden and the credit of the virgin material it replaces.
+* ``cff``: circular footprint formula (Recommendation (EU) 2021/2279, Annex I), material part:
+  ``(1-R1) Ev + R1 (A Erec + (1-A) Ev Qsin/Qp) + (1-A) R2 (ErecEoL - E*v Qsout/Qp)``.
+  Cut-off is the CFF with ``A = 1`` and avoided burden with ``A = 0`` (and Q = 1).
+"""
+from __future__ import annotations
+
+from ..inventory.records import Exchange, Inventory, Process
+
+#: battery metals whose salts get a supply switch: metal -> virgin salt ids (as consumed by pCAM/CAM)
+METAL_SALTS = {
+    "Co": ("cobalt_sulfate_virgin",),
+    "Ni": ("nickel_sulfate",),
+    "Mn": ("manganese_sulfate",),
+    "Li": ("lithium_hydroxide", "lithium_carbonate"),
+}
+SUPPLY_PREFIX = "supply__"
+ACCOUNTING = ("cut_off", "avoided_burden", "cff")
+#: EU Battery Regulation (EU) 2023/1542, Art. 8: minimum recycled content (share of the metal)
+EU_MINIMUM_RECYCLED_CONTENT = {
+    2031: {"Co": 0.16, "Li": 0.06, "Ni": 0.06},
+    2036: {"Co": 0.26, "Li": 0.12, "Ni": 0.15},
+}
+
+
+def supply_id(salt: str) -> str:
+    return SUPPLY_PREFIX + salt
+
+
+def routes(inventory: Inventory) -> dict[str, Process]:
+    """Route name (``hydro_nmc``...) -> its multi-output process, for routes with recovery rates."""
+    return {p.id[len("recycling_"):]: p for p in inventory.processes.values()
+            if p.id.startswith("recycling_") and p.coproducts and "recovery" in p.extra}
+
+
+def route_applies(route: str, cell_id: str) -> bool:
+    """LFP routes treat LFP cells; the NMC routes every cell with Co or Ni."""
+    return route.endswith("_lfp") == cell_id.endswith("_lfp")
+
+
+def route_product(route: Process, metal: str):
+    """The co-product of ``route`` that carries ``metal`` (largest mass fraction), or None."""
+    best = None
+    for c in route.coproducts:
+        f = c.composition.get(metal, 0.0)
+        if f > 0 and (best is None or f > best.composition.get(metal, 0.0)):
+            best = c
+    return best
+
+
+def salt_fraction(procs: dict, salt: str, metal: str) -> float:
+    from .cell import element_content
+    return element_content(salt, procs).get(metal, 0.0)
+
+
+def _route_inputs(route: Process, scale: float, note: str) -> list[Exchange]:
+    return [Exchange(x.kind, x.target, x.amount * scale, x.unit, x.source, x.compartment, x.aggregated,
+                     x.substitution, x.proxy or note, x.comment) for x in route.exchanges]
+
+
+def generated(inventory: Inventory, procs: dict, cells: dict[str, Process]) -> list[Process]:
+    """Supply switches, scrap loops and end-of-life treatments (see module docstring)."""
+    from .cell import element_content
+    from .superstructure import _model_process
+    out: list[Process] = []
+    rts = routes(inventory)
+    salts = {salt: metal for metal, ss in METAL_SALTS.items() for salt in ss if salt in procs}
+    alternatives: dict[str, dict[str, str]] = {s: {"virgin": s} for s in salts}
+    # post-consumer / external recycled salts: the allocation switches of the route co-products
+    for rname, route in rts.items():
+        if rname.startswith("pretreatment"):      # black mass is not a battery-grade salt
+            continue
+        for salt, metal in salts.items():
+            c = route_product(route, metal)
+            if c is not None and c.id in procs:
+                alternatives[salt][f"recycled_{rname}"] = c.id
+    # own cathode scrap: a cycle through the matrix
+    proxy = "route inputs per kg of spent battery applied per kg of cathode scrap (proxy)"
+    for cell in cells.values():
+        chem = cell.id[len("cell_"):]
+        cathode = next((x.target for x in cell.exchanges if x.target.startswith("cathode_")), None)
+        if cathode is None:
+            continue
+        w = element_content(cathode, procs)
+        for rname, route in rts.items():
+            if not route_applies(rname, cell.id) or rname.startswith("pretreatment"):
+                continue
+            rec = route.extra["recovery"]
+            products = {}
+            for salt, metal in salts.items():
+                c = route_product(route, metal)
+                if c is None or w.get(metal, 0) <= 0 or rec.get(metal, 0) <= 0:
+                    continue
+                products[(metal, c.id)] = w[metal] * rec[metal] / c.composition[metal]
+            if not products:
+                continue
+            treat = f"scrap_treatment__{rname}__{chem}"
+            out.append(_model_process(
+                treat, f"recycling of {chem.upper()} cathode production scrap, {rname}", "cathode scrap, treated",
+                "kg", route.location, stage="main_production",
+                exchanges=[Exchange("technosphere", cathode, 1.0, "kg", "lcab_model",
+                                    comment="the scrapped cathode itself (closes the loop)"),
+                           *_route_inputs(route, 1.0, proxy)],
+                comment=f"Production scrap of {cathode} treated by {route.id}; recovered salts return to pCAM.",
+                proxy=proxy, extra={"recovery": dict(rec), "route": route.id}, dqr=dict(route.dqr),
+                reference_year=route.reference_year, source=route.source))
+            total = sum(products.values())
+            for (metal, cid), amount in products.items():
+                pid = f"scrap_recovered__{metal}__{rname}__{chem}"
+                share = amount / total          # mass allocation among the recovered salts
+                out.append(_model_process(
+                    pid, f"{metal} salt recovered from {chem.upper()} cathode scrap, {rname}", cid, "kg",
+                    route.location, stage="main_production",
+                    exchanges=[Exchange("technosphere", treat, share / amount, "kg", "lcab_model",
+                                        comment=f"mass allocation {share:.4f}; {amount:.5g} kg per kg scrap "
+                                                f"= Co/Ni/Mn/Li in scrap x recovery / metal in salt")],
+                    composition=dict(procs[cid].composition) if cid in procs else {}))
+                for salt, m in salts.items():
+                    if m == metal:
+                        alternatives[salt][f"scrap_{rname}_{chem}"] = pid
+        # end of life of the cell itself
+        wc = element_content(cell.id, procs)
+        for rname, route in rts.items():
+            if not route_applies(rname, cell.id) or rname.startswith("pretreatment"):
+                continue
+            rec = route.extra["recovery"]
+            credits = []
+            for c in route.coproducts:
+                if not c.substitutes or c.substitutes not in procs:
+                    continue
+                metal = max(c.composition, key=c.composition.get) if c.composition else None
+                if metal is None or metal not in wc or rec.get(metal, 0) <= 0:
+                    continue
+                f_sub = element_content(c.substitutes, procs).get(metal, 0.0) or c.composition[metal]
+                credits.append(Exchange("technosphere", c.substitutes, -wc[metal] * rec[metal] / f_sub, "kg",
+                                        route.source or "lcab_model", substitution=True,
+                                        comment=f"avoided {c.substitutes}: {metal} in cell x recovery"))
+            out.append(_model_process(
+                f"eol_treatment__{rname}__{chem}", f"end of life of {chem.upper()} cells, {rname}",
+                "spent cell, treated", "kg", route.location, stage="end_of_life",
+                exchanges=[*_route_inputs(route, 1.0, "route inputs per kg of spent battery (as the source)"),
+                           *credits],
+                comment="Recycling of 1 kg of collected cell; the avoided virgin materials are credits.",
+                extra={"recovery": dict(rec), "route": route.id}, dqr=dict(route.dqr),
+                reference_year=route.reference_year, source=route.source))
+    for salt, alts in alternatives.items():
+        out.append(_model_process(
+            supply_id(salt), f"{procs[salt].reference_product}, supply mix (virgin / recycled)",
+            procs[salt].reference_product, procs[salt].unit, procs[salt].location,
+            switch=f"recycling.{salts[salt]}.{salt}", alternatives=alts, default={"virgin": 1.0},
+            composition=dict(procs[salt].composition),
+            comment="Shares are metal shares (R1); amounts carry the metal of 1 kg of the virgin salt."))
+    return out
+
+
+def rewire_consumers(procs: dict) -> dict:
+    """pCAM and CAM consume the supply switches instead of the virgin salts."""
+    salts = {s for ss in METAL_SALTS.values() for s in ss if s in procs}
+    out = {}
+    for pid, p in procs.items():
+        if p.stage and (pid.startswith(("pcam_", "cam_"))) and any(
+                x.kind == "technosphere" and x.target in salts for x in p.exchanges):
+            exs = tuple(Exchange(x.kind, supply_id(x.target), x.amount, x.unit, x.source, x.compartment,
+                                 x.aggregated, x.substitution, x.proxy, x.comment)
+                        if x.kind == "technosphere" and x.target in salts else x for x in p.exchanges)
+            p = Process(**{**p.__dict__, "exchanges": exs})
+        out[pid] = p
+    return out
+
+
+# ---------------------------------------------------------------- study -> entries
+
+def _chain_demand(pid: str, metal: str, procs: dict, depth: int = 0) -> float:
+    """kg of ``metal`` drawn from the supply switches per unit of ``pid`` (through CAM and pCAM)."""
+    if depth > 6:
+        return 0.0
+    total = 0.0
+    for x in procs[pid].exchanges:
+        if x.kind != "technosphere":
+            continue
+        t = x.target
+        if t.startswith(SUPPLY_PREFIX) and metal in procs[t].composition:
+            total += x.amount * procs[t].composition[metal]
+        elif t.startswith(("cam_", "pcam_")):
+            total += x.amount * _chain_demand(t, metal, procs, depth + 1)
+    return total
+
+
+def recycling_entries(study, procs: dict, cell, kg_cell_per_kwh: float, file: str):
+    """Entries of the supply switches, the scrap loop and the end of life; and a report."""
+    from ..errors import StudyError
+    from .cell import element_content
+    from .superstructure import ROOT, Entry
+    rc = study.recycling
+    chem = cell.id[len("cell_"):]
+    rts = {r for r in (p.split("__")[1] for p in procs if p.startswith("eol_treatment__"))}
+    applicable = sorted({p.split("__")[1] for p in procs
+                         if p.startswith("eol_treatment__") and p.endswith("__" + chem)})
+    used = {"route": bool(rc.recycled_content or rc.eol_collection_rate), "scrap_route": bool(rc.scrap_rate)}
+    for fld, route in (("route", rc.route), ("scrap_route", rc.scrap_route)):
+        if used[fld] and route not in rts:
+            raise StudyError(f"unknown recycling route '{route}'", file=file, field=f"recycling.{fld}",
+                             allowed=", ".join(sorted(rts)))
+    route = rc.route if rc.route in applicable else None
+    if route is None and (rc.recycled_content or rc.eol_collection_rate):
+        raise StudyError(f"route '{rc.route}' does not treat {chem.upper()} cells", file=file,
+                         field="recycling.route", allowed=", ".join(applicable))
+    if rc.scrap_rate and rc.scrap_route not in applicable:
+        raise StudyError(f"route '{rc.scrap_route}' does not treat {chem.upper()} scrap", file=file,
+                         field="recycling.scrap_route", allowed=", ".join(applicable))
+    cathode = next((x.target for x in cell.exchanges if x.target.startswith("cathode_")), None)
+    w = element_content(cathode, procs) if cathode else {}
+    acc = rc.accounting
+    entries, report = [], {"accounting": acc, "route": rc.route, "chain_of_custody": rc.chain_of_custody,
+                           "metals": {}}
+    for metal, salts in METAL_SALTS.items():
+        content = rc.recycled_content.get(metal)
+        r1_ext = content.r1 if content else 0.0
+        a = 1.0 if acc == "cut_off" else 0.0 if acc == "avoided_burden" else rc.cff.a(metal)
+        q = rc.cff.qsin_qp if acc != "cut_off" else 1.0
+        scrap_route_obj = None
+        for salt in salts:
+            sid = supply_id(salt)
+            if sid not in procs:
+                continue
+            sw = procs[sid]
+            f_v = sw.composition.get(metal, 0.0)
+            # own scrap: R1 from the loop, so that the scrap recycled equals the scrap made
+            r1_scrap = 0.0
+            key_scrap = f"scrap_{rc.scrap_route}_{chem}"
+            if rc.scrap_rate and key_scrap in sw.alternatives and cathode:
+                d = _chain_demand(cathode, metal, procs)
+                scrap_pid = sw.alternatives[key_scrap]
+                treat = procs[scrap_pid].exchanges[0].target
+                rho = procs[treat].extra["recovery"].get(metal, 0.0)
+                if d > 0:
+                    r1_scrap = rc.scrap_rate * w.get(metal, 0.0) * rho / d
+                scrap_route_obj = scrap_pid
+            key_rec = f"recycled_{rc.route}"
+            if r1_ext and key_rec not in sw.alternatives:
+                raise StudyError(f"route '{rc.route}' recovers no {metal}", file=file,
+                                 field=f"recycling.recycled_content.{metal}",
+                                 allowed=", ".join(sorted(k[9:] for k in sw.alternatives if k.startswith("recycled_"))))
+            if r1_ext + r1_scrap > 1 + 1e-12:
+                raise StudyError(f"recycled content {r1_ext:g} plus the scrap loop's {r1_scrap:.3g} exceed 1 for "
+                                 f"{metal}", file=file, field=f"recycling.recycled_content.{metal}")
+            amounts = {k: 0.0 for k in sw.alternatives}
+            amounts["virgin"] = (1.0 - r1_ext - r1_scrap) + r1_ext * (1.0 - a) * q
+            if r1_ext:
+                pid = sw.alternatives[key_rec]
+                amounts[key_rec] = r1_ext * a * f_v / procs[pid].composition[metal]
+            if r1_scrap:
+                amounts[key_scrap] = r1_scrap * f_v / procs[sw.alternatives[key_scrap]].composition[metal]
+            for k, v in amounts.items():
+                entries.append(Entry(sw.alternatives[k], sid, v, f"recycling.recycled_content.{metal}"))
+            report["metals"].setdefault(metal, {
+                "R1": r1_ext, "R1_pre_consumer": content.pre_consumer if content else 0.0,
+                "R1_post_consumer": (content.post_consumer if content and content.post_consumer
+                                     else (r1_ext - (content.pre_consumer if content else 0.0))),
+                "scrap_loop_share": r1_scrap, "A": a, "qsin_qp": q})
+        if scrap_route_obj:
+            report["metals"][metal]["scrap_process"] = scrap_route_obj
+    # end of life of the cell (R2): only inside the system under avoided burden and CFF
+    for pid in procs:
+        if pid.startswith("eol_treatment__"):
+            entries.append(Entry(pid, ROOT, 0.0, "recycling.eol_collection_rate"))
+    report["eol"] = {"collection_rate": rc.eol_collection_rate, "route": route}
+    if route and rc.eol_collection_rate:
+        eol = procs[f"eol_treatment__{route}__{chem}"]
+        recovery = eol.extra["recovery"]
+        report["eol"]["R2"] = {m: rc.eol_collection_rate * recovery.get(m, 0.0) for m in recovery}
+        if acc != "cut_off":
+            main = "Co" if "Co" in w else "Li"
+            a_burden = 0.0 if acc == "avoided_burden" else rc.cff.a(main)
+            qout = rc.cff.qsout_qp if acc == "cff" else 1.0
+            entries.append(Entry(eol.id, ROOT, rc.eol_collection_rate * kg_cell_per_kwh,
+                                 "recycling.eol_collection_rate"))
+            summed: dict[tuple, float] = {}
+            for x in eol.exchanges:   # the same input may appear twice: the matrix holds their sum
+                key = (x.kind, x.target, x.compartment, x.substitution)
+                summed[key] = summed.get(key, 0.0) + x.amount
+            for (kind, target, comp, subst), amount in summed.items():
+                if kind != "technosphere":
+                    entries.append(Entry(f"{target}::{'::'.join(comp)}", eol.id, amount * (1 - a_burden),
+                                         "recycling.cff.A (end of life)", "biosphere"))
+                elif subst:
+                    metal = next((m for m, ss in METAL_SALTS.items() if target in ss), None)
+                    a_m = a_burden if metal is None else (0.0 if acc == "avoided_burden" else rc.cff.a(metal))
+                    entries.append(Entry(target, eol.id, amount * (1 - a_m) * qout,
+                                         "recycling.cff (end-of-life credit)"))
+                else:
+                    entries.append(Entry(target, eol.id, amount * (1 - a_burden), "recycling.cff.A (end of life)"))
+            report["eol"]["A_burden"] = a_burden
+    return entries, report
