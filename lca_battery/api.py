@@ -192,3 +192,49 @@ def _versions() -> dict:
         except PackageNotFoundError:
             pass
     return out
+
+
+def compare(study, overrides=None, *, engine: Engine | None = None, steps: int = 11, progress=None) -> dict:
+    """Recycled versus virgin supply: per material and per cell (recycled-content curves).
+
+    Parameters
+    ----------
+    study, overrides
+        As for :func:`footprint`.
+    steps : int
+        Points of each curve from 0 to 100 % recycled content.
+    progress : callable(done, total), optional
+
+    Returns
+    -------
+    dict with ``materials`` (kg CO2e per kg salt and per kg contained metal, virgin versus each
+    route), ``curves`` (kg CO2e/kWh by metal, accounting rule and recycled content), the EU
+    minimum recycled content, the accounting rule of the study and the critical-review notice.
+    """
+    from .analysis.compare import CRITICAL_REVIEW, curves, material_table
+    from .model.recycling import EU_MINIMUM_RECYCLED_CONTENT
+    from .study import _split_override
+    if overrides and not isinstance(overrides, dict):
+        overrides = dict(_split_override(o, str(study)) for o in overrides)
+    overrides = dict(overrides or {})
+    st, mapping, engine = prepare_mapping(study, overrides, engine)
+    solved = engine.solve(mapping.entries, st.method)
+    procs = all_processes(engine.inventory)
+    mats = material_table(engine, solved, procs, engine.inventory)
+    rows = curves(study, overrides, engine, steps=steps, progress=progress)
+    base = footprint(study, overrides, engine=engine, details=False)
+    return {
+        "study": st.name, "chemistry": base["chemistry"], "plant_country": st.plant.country,
+        "accounting_of_study": st.recycling.accounting,
+        "allocation_of_recycling_coproducts": st.allocation.get("recycling") or "default of each route: "
+        "economic where every co-product has a price, else mass",
+        "cff_parameters": {"A": {m: st.recycling.cff.a(m) for m in ("Co", "Ni", "Li")},
+                           "qsin_qp": st.recycling.cff.qsin_qp, "qsout_qp": st.recycling.cff.qsout_qp,
+                           "reason": st.recycling.cff.reason or "EF defaults (A = 0.2 for metals, Q = 1)"},
+        "kg_co2e_per_kwh": base["kg_co2e_per_kwh"],
+        "materials": mats,
+        "curves": rows,
+        "eu_minimum_recycled_content": {str(k): v for k, v in EU_MINIMUM_RECYCLED_CONTENT.items()},
+        "critical_review": CRITICAL_REVIEW,
+        "method": base["method"], "inventory": base["inventory"], "software": base["software"],
+    }

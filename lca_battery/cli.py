@@ -98,6 +98,63 @@ def cmd_footprint(args) -> int:
     return 0
 
 
+def cmd_compare(args) -> int:
+    from .api import compare
+    from .report.outputs import slug, to_json, write_compare
+    engine = _engine()
+    try:
+        from tqdm import tqdm
+        bar = tqdm(total=0, desc="recycled-content curves", file=sys.stderr, leave=False)
+
+        def progress(done, total):
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+    except ImportError:  # pragma: no cover
+        bar, progress = None, None
+    result = compare(args.study, args.set or [], engine=engine, steps=args.steps, progress=progress)
+    if bar is not None:
+        bar.close()
+    out = None
+    if not args.no_write:
+        out = Path(args.out) / (slug(Path(args.study).stem) + "-compare")
+        write_compare(result, out, args.study)
+    if args.json:
+        print(to_json({**result, "results_dir": str(out) if out else None}))
+        return 0
+    w = sys.stdout.write
+    w(f"Recycled versus virgin supply  |  {result['chemistry']} cell made in {result['plant_country']}  |  "
+      f"study accounting: {result['accounting_of_study']}\n\n")
+    w(f"  {'material':<58}{'kg CO2e/kg':>11}{'per kg metal':>14}{'vs virgin':>11}\n")
+    for m in result["materials"]:
+        vs = f"{m['vs_virgin']:+.0%}" if "vs_virgin" in m else ""
+        w(f"  {(m['metal'] + ': ' + m['supply'] + ', ' + m['material'])[:56]:<58}{m['kg_co2e_per_kg']:>11.2f}"
+          f"{m['kg_co2e_per_kg_metal']:>14.2f}{vs:>11}\n")
+    notes = sorted({m["note"] for m in result["materials"] if m.get("note")})
+    for n in notes:
+        w(f"  note: {n}\n")
+    w(f"\n  kg CO2e per kWh of cell at recycled content (post-consumer) of one metal:\n")
+    shown = [0.0, 0.16, 0.26, 0.5, 1.0]
+    for metal in ("Co", "Ni", "Li"):
+        pts = [r for r in result["curves"] if r["metal"] == metal]
+        if not pts:
+            continue
+        xs = sorted({r["recycled_content"] for r in pts})
+        cols = [min(xs, key=lambda x: abs(x - s)) for s in shown]
+        w(f"  {metal:<4}{'':<16}" + "".join(f"{c:>9.0%}" for c in cols) + "\n")
+        for acc in ("cut_off", "avoided_burden", "cff"):
+            vals = {r["recycled_content"]: r["kg_co2e_per_kwh"] for r in pts if r["accounting"] == acc}
+            w(f"      {acc:<16}" + "".join(f"{vals[c]:>9.2f}" for c in cols) + "\n")
+    mins = result["eu_minimum_recycled_content"]
+    w(f"\n  EU minimum recycled content (Reg. 2023/1542 Art. 8): 2031 {mins['2031']}, 2036 {mins['2036']}\n")
+    w(f"  CFF: A = {result['cff_parameters']['A']}, Qsin/Qp = {result['cff_parameters']['qsin_qp']}, "
+      f"Qsout/Qp = {result['cff_parameters']['qsout_qp']} ({result['cff_parameters']['reason']})\n")
+    w(f"  {result['critical_review']}\n")
+    if out:
+        w(f"\n  written to {out}/ (compare.json, materials.csv, curves.csv, curves.png, curves.svg)\n")
+    return 0
+
+
 def cmd_datasets(args) -> int:
     from .api import footprint
     from .report.outputs import to_json
@@ -149,6 +206,14 @@ def build_parser() -> argparse.ArgumentParser:
     fp.add_argument("--out", default="results", help="results folder (default: results)")
     fp.add_argument("--no-write", action="store_true", help="do not write files under --out")
     fp.set_defaults(func=cmd_footprint)
+    cp = sub.add_parser("compare", help="recycled versus virgin: per material and per cell, three accounting rules")
+    cp.add_argument("study")
+    cp.add_argument("--set", action="append", metavar="KEY=VALUE")
+    cp.add_argument("--json", action="store_true")
+    cp.add_argument("--steps", type=int, default=11, help="points per recycled-content curve (default 11)")
+    cp.add_argument("--out", default="results")
+    cp.add_argument("--no-write", action="store_true")
+    cp.set_defaults(func=cmd_compare)
     ds = sub.add_parser("datasets", help="the datasets a study uses: source, licence, geography, year, DQR")
     ds.add_argument("study")
     ds.add_argument("--set", action="append", metavar="KEY=VALUE")

@@ -28,7 +28,7 @@ PROCESS_KEYS = {
     "cam_specific_capacity_ah_per_kg", "cam_voltage_v", "cam_capacity_source",
 }
 EXCHANGE_KEYS = {"input", "biosphere", "compartment", "amount", "unit", "source", "comment",
-                 "proxy", "aggregated", "substitution"}
+                 "proxy", "aggregated", "substitution", "correction"}
 COPRODUCT_KEYS = {"id", "name", "amount", "unit", "price", "price_source", "substitutes",
                   "composition", "comment", "source"}
 SOURCE_REQUIRED = ("author", "year", "title", "table", "licence")

@@ -102,3 +102,25 @@ def write_footprint(result: dict, out_dir: Path, study_file: str | None = None,
             manifest["files"][f.name] = sha256(f)
         (tmp / "manifest.json").write_text(to_json(manifest) + "\n", encoding="utf-8")
     return write_atomic(out_dir, write)
+
+
+def write_compare(result: dict, out_dir: Path, study_file: str | None = None) -> Path:
+    """compare.json, materials.csv, curves.csv and the curves plot (PNG, SVG)."""
+    from ..analysis.compare import plot_curves
+
+    def write(tmp: Path) -> None:
+        (tmp / "compare.json").write_text(to_json(result) + "\n", encoding="utf-8")
+        _csv(tmp / "materials.csv", result["materials"],
+             ["metal", "supply", "material", "name", "kg_co2e_per_kg", "metal_fraction", "kg_co2e_per_kg_metal",
+              "vs_virgin", "note"])
+        _csv(tmp / "curves.csv", result["curves"],
+             ["metal", "accounting", "recycled_content", "kg_co2e_per_kwh", "end_of_life_credits"])
+        plot_curves(result["curves"], str(tmp / "curves"),
+                    f"{result['chemistry']} cell, {result['plant_country']}: recycled content vs footprint "
+                    f"(cut-off, avoided burden, CFF A={result['cff_parameters']['A'].get('Co')})")
+        manifest = {"command": sys.argv, "study_file": study_file,
+                    "study_sha256": sha256(Path(study_file)) if study_file and Path(study_file).is_file() else None,
+                    "inventory_content_hash": result["inventory"]["content_hash"], "software": result["software"],
+                    "files": {f.name: sha256(f) for f in sorted(tmp.iterdir())}}
+        (tmp / "manifest.json").write_text(to_json(manifest) + "\n", encoding="utf-8")
+    return write_atomic(out_dir, write)

@@ -1,0 +1,157 @@
+"""Recycling loops, recycled content, accounting rules and recycled-versus-virgin comparison (issue 4)."""
+import json
+
+import pytest
+
+from conftest import EXAMPLE
+from lca_battery.api import compare, footprint, prepare_mapping
+from lca_battery.cli import main
+
+
+def solve(engine, overrides):
+    study, mapping, eng = prepare_mapping(EXAMPLE, overrides, engine)
+    return study, mapping, eng.solve(mapping.entries)
+
+
+def cell_content(engine, mapping):
+    from lca_battery.model.cell import element_content
+    from lca_battery.model.superstructure import all_processes
+    return element_content(mapping.cell_id, all_processes(engine.inventory),
+                           {b.input: b.kg_per_kg_cell for b in mapping.bom})
+
+
+@pytest.mark.parametrize("overrides", [
+    {},
+    {"recycling.scrap_rate": 0.08},
+    {"recycling.scrap_rate": 0.08, "recycling.scrap_route": "pyro_nmc"},
+    {"recycling.recycled_content": {"Co": {"pre_consumer": 0.1, "post_consumer": 0.2}, "Ni": {"total": 0.15},
+                                    "Li": {"post_consumer": 0.1}}},
+    {"recycling.recycled_content": {"Co": {"post_consumer": 0.3}}, "recycling.route": "pyro_nmc",
+     "recycling.scrap_rate": 0.05},
+])
+def test_metal_mass_balance_closes_through_the_loops(engine, overrides):
+    from lca_battery.analysis.massbalance import balances
+    _, mapping, solved = solve(engine, overrides)
+    for metal, b in balances(engine, solved, cell_content(engine, mapping)).items():
+        assert not b["created"], (metal, b["created"])
+        assert b["entering_total"] > 0
+        assert abs(b["relative_residual"]) < 1e-9, (metal, b)
+        assert b["in_product"] == pytest.approx(b["entering_total"] - b["losses_total"], rel=1e-9)
+
+
+def test_scrap_loop_is_a_cycle_solved_exactly(engine):
+    """Scrap treated = scrap rate x cathode made; losses = scrap Co x (1 - recovery)."""
+    from lca_battery.analysis.massbalance import metal_balance
+    s = 0.08
+    _, mapping, solved = solve(engine, {"recycling.scrap_rate": s})
+    eng = engine
+    sup = lambda pid: solved.supply[eng.column(solved, pid)]
+    cathode_made = sup("cathode_nmc811")
+    good = mapping.kg_cell_per_kwh * next(b.kg_per_kg_cell for b in mapping.bom if b.input == "cathode_nmc811")
+    scrap = sup("scrap_treatment__hydro_nmc__nmc811")
+    assert scrap > 0
+    assert cathode_made == pytest.approx(good + scrap, rel=1e-9)        # the loop in the matrix
+    assert scrap == pytest.approx(s * cathode_made, rel=1e-6)          # the R1 set by the model matches
+    b = metal_balance(eng, solved, "Co", cell_content(eng, mapping))
+    w = eng.inventory["cathode_nmc811"].composition["Co"]
+    rho = eng.inventory["recycling_hydro_nmc"].extra["recovery"]["Co"]
+    assert b["losses"]["scrap_treatment__hydro_nmc__nmc811"] == pytest.approx(scrap * w * (1 - rho), rel=1e-9)
+
+
+def test_recycled_hydro_cobalt_sulfate_is_below_virgin(engine):
+    _, mapping, solved = solve(engine, {})
+    _, virgin = engine.resolve(solved, {"cobalt_sulfate_virgin": 1.0})
+    _, hydro = engine.resolve(solved, {"cobalt_sulfate_recycled_hydro": 1.0})
+    assert 0 < hydro < virgin
+
+
+def test_recycled_cobalt_lowers_the_cell_under_cut_off(engine, default_result):
+    prev = default_result["kg_co2e_per_kwh"]
+    for r1 in (0.16, 0.26, 0.5):
+        r = footprint(EXAMPLE, {"recycling.recycled_content": {"Co": {"post_consumer": r1}}}, engine=engine,
+                      details=False)
+        assert r["kg_co2e_per_kwh"] < prev
+        prev = r["kg_co2e_per_kwh"]
+
+
+@pytest.mark.parametrize("metal", ["Co", "Ni", "Li"])
+def test_cff_recycled_content_credit_is_A_times_cut_off_credit(engine, default_result, metal):
+    base = default_result["kg_co2e_per_kwh"]
+    res = {}
+    for acc in ("cut_off", "cff", "avoided_burden"):
+        res[acc] = footprint(EXAMPLE, {"recycling.accounting": acc,
+                                       "recycling.recycled_content": {metal: {"post_consumer": 0.4}}},
+                             engine=engine, details=False)["kg_co2e_per_kwh"]
+    cut_credit = base - res["cut_off"]
+    assert cut_credit > 0
+    assert base - res["cff"] == pytest.approx(0.2 * cut_credit, rel=1e-9)
+    assert res["avoided_burden"] == pytest.approx(base, rel=1e-12)     # A = 0: recycled content earns nothing
+
+
+def test_cff_with_other_A_and_reason(engine, default_result):
+    base = default_result["kg_co2e_per_kwh"]
+    cut = footprint(EXAMPLE, {"recycling.recycled_content": {"Co": {"post_consumer": 0.4}}}, engine=engine,
+                    details=False)["kg_co2e_per_kwh"]
+    cff = footprint(EXAMPLE, {"recycling.accounting": "cff", "recycling.cff.A": {"Co": 0.5},
+                              "recycling.cff.reason": "test", "recycling.recycled_content": {"Co": {"post_consumer": 0.4}}},
+                    engine=engine, details=False)["kg_co2e_per_kwh"]
+    assert base - cff == pytest.approx(0.5 * (base - cut), rel=1e-9)
+
+
+def test_end_of_life_credits_reported_apart(engine, default_result):
+    ab = footprint(EXAMPLE, {"recycling.accounting": "avoided_burden", "recycling.eol_collection_rate": 0.9},
+                   engine=engine, details=False)
+    rec = ab["recycling"]
+    assert rec["end_of_life_credits"] < 0 < rec["end_of_life_burdens"]
+    assert ab["stages"]["end_of_life"] == pytest.approx(rec["end_of_life_burdens"] + rec["end_of_life_credits"],
+                                                        rel=1e-9)
+    assert sum(ab["stages"].values()) == pytest.approx(ab["kg_co2e_per_kwh"], rel=1e-9)
+    assert ab["kg_co2e_per_kwh"] == pytest.approx(default_result["kg_co2e_per_kwh"] + ab["stages"]["end_of_life"],
+                                                  rel=1e-9)
+    cff = footprint(EXAMPLE, {"recycling.accounting": "cff", "recycling.eol_collection_rate": 0.9},
+                    engine=engine, details=False)
+    # (1 - A) of both the burden and the credit, A = 0.2 for every metal by default
+    assert cff["stages"]["end_of_life"] == pytest.approx(0.8 * ab["stages"]["end_of_life"], rel=1e-9)
+    cut = footprint(EXAMPLE, {"recycling.eol_collection_rate": 0.9}, engine=engine, details=False)
+    assert cut["stages"]["end_of_life"] == 0.0 and cut["recycling"]["eol"]["R2"]["Co"] > 0
+
+
+def test_compare_tables_plot_and_notice(engine, tmp_path, capsys):
+    code = main(["compare", str(EXAMPLE), "--steps", "3", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0
+    folder = tmp_path / "nmc811-cn-compare"
+    for name in ("compare.json", "materials.csv", "curves.csv", "curves.png", "curves.svg", "manifest.json"):
+        assert (folder / name).stat().st_size > 0
+    data = json.loads((folder / "compare.json").read_text())
+    assert {r["accounting"] for r in data["curves"]} == {"cut_off", "avoided_burden", "cff"}
+    assert {r["metal"] for r in data["curves"]} == {"Co", "Ni", "Li"}
+    assert data["eu_minimum_recycled_content"]["2031"]["Co"] == 0.16
+    assert "ISO 14044" in out and "critical review" in out
+    co = [m for m in data["materials"] if m["metal"] == "Co"]
+    assert any(m["supply"] == "virgin" for m in co) and any("hydro" in m["supply"] for m in co)
+
+
+@pytest.mark.parametrize("override, field, words", [
+    ({"recycling.recycled_content": {"Co": {"post_consumer": 1.2}}}, "recycling.recycled_content.Co.post_consumer",
+     ["less than or equal to 1"]),
+    ({"recycling.recycled_content": {"Co": {"post_consumer": -0.1}}}, "recycling.recycled_content.Co.post_consumer",
+     ["greater than or equal to 0"]),
+    ({"recycling.recycled_content": {"Co": {"total": 0.2, "pre_consumer": 0.15, "post_consumer": 0.1}}},
+     "recycling.recycled_content.Co", ["above total"]),
+    ({"recycling.cff.A": {"Co": 1.5}, "recycling.cff.reason": "x"}, "recycling.cff", ["A.Co must be in [0, 1]"]),
+    ({"recycling.cff.A": {"Co": 0.5}}, "recycling.cff", ["needs a 'reason'"]),
+    ({"recycling.route": "alchemy", "recycling.eol_collection_rate": 0.5}, "recycling.route",
+     ["unknown recycling route 'alchemy'", "hydro_nmc"]),
+    ({"recycling.recycled_content": {"Pb": {"total": 0.1}}}, "recycling.recycled_content", ["unknown metal 'Pb'"]),
+])
+def test_bad_recycling_input(engine, tmp_path, capsys, override, field, words):
+    args = ["footprint", str(EXAMPLE), "--out", str(tmp_path / "r")]
+    for k, v in override.items():
+        args += ["--set", f"{k}={json.dumps(v) if isinstance(v, (dict, list)) else v}"]
+    code = main(args)
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and f"'{field}'" in err, err
+    for w in words:
+        assert w in err, err
+    assert not (tmp_path / "r").exists()
