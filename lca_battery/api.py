@@ -145,6 +145,12 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
         result["materials"] = contrib.input_contributions(engine, solved, cell.id)
         for m in result["materials"]:
             m["kg_co2e_per_kwh"] = m.pop("kg_co2e")
+    from .analysis.massbalance import balances
+    result["mass_balance"] = {
+        m: {"entering_kg_per_kwh": b["entering_total"], "in_product_kg_per_kwh": b["in_product"],
+            "losses_kg_per_kwh": b["losses_total"], "relative_residual": b["relative_residual"],
+            "processes_creating_metal": sorted(b["created"])}
+        for m, b in balances(engine, solved, composition).items() if b["entering_total"] > 0}
     result["check"] = {"stages_sum": sum(result["stages"].values()), "total": total}
     return result
 

@@ -67,6 +67,19 @@ def print_footprint(r: dict, out=sys.stdout) -> None:
         if s["pcf_kg_co2e_per_kg"] is not None:
             w(f"  supplier figure: {s['process']} = {s['pcf_kg_co2e_per_kg']:g} kg CO2e/kg ({s['source']}, "
               f"{s['verification']})\n")
+    rec = r["recycling"]
+    if any(v["R1"] or v["scrap_loop_share"] for v in rec["metals"].values()) or rec["eol"].get("R2"):
+        w(f"\n  Recycling ({rec['accounting'].replace('_', ' ')}, route {rec['route']}, chain of custody: "
+          f"{rec['chain_of_custody'].replace('_', ' ')})\n")
+        for m, v in rec["metals"].items():
+            if v["R1"] or v["scrap_loop_share"]:
+                w(f"    {m}: recycled content R1 {v['R1']:.1%} (pre-consumer {v['R1_pre_consumer']:.1%}, post-consumer "
+                  f"{v['R1_post_consumer']:.1%}), own scrap loop {v['scrap_loop_share']:.1%}, A = {v['A']:g}\n")
+        if rec["eol"].get("R2"):
+            w(f"    end of life: {rec['eol']['collection_rate']:.0%} collected, R2 "
+              + ", ".join(f"{k} {v:.0%}" for k, v in rec["eol"]["R2"].items() if v) + "\n")
+            w(f"    end-of-life burdens {rec['end_of_life_burdens']:.2f}, credits {rec['end_of_life_credits']:.2f} "
+              f"kg CO2e/kWh\n")
     w(f"\n  cobalt: {r['cobalt_kg_per_kwh']:.4f} kg/kWh   plant electricity: "
       f"{r['plant']['electricity_kwh_per_kwh']:.2f} kWh/kWh ({r['plant']['electricity_rule_label']})\n"
       f"  DQR (contribution-weighted): {r['dqr_weighted']:.2f}   most relevant processes (80 %): "

@@ -85,6 +85,9 @@ def write_footprint(result: dict, out_dir: Path, study_file: str | None = None,
             _csv(tmp / "materials.csv", result["materials"],
                  ["id", "name", "amount", "unit", "kg_co2e_per_kwh", "share"])
         _csv(tmp / "parameters.csv", result["parameters"], ["parameter", "input", "output", "amount"])
+        _csv(tmp / "mass_balance.csv", [{"metal": m, **{k: v for k, v in b.items() if k != "processes_creating_metal"}}
+                                         for m, b in result["mass_balance"].items()],
+             ["metal", "entering_kg_per_kwh", "in_product_kg_per_kwh", "losses_kg_per_kwh", "relative_residual"])
         _csv(tmp / "bom.csv", result["bom"], ["input", "name", "role", "kg_per_cell", "kg_per_kg_cell",
                                               "default_kg_per_kg_cell", "data"])
         _csv(tmp / "datasets.csv", [{**d, "sources": " | ".join(d["sources"])} for d in result["datasets"]],

@@ -1,0 +1,76 @@
+"""Every chemistry's default cell (CN plant): published ranges, literature order, BatPaC metal content."""
+import pytest
+
+from conftest import EXAMPLE
+from lca_battery.api import footprint
+
+# BatPaC 5.2, kg element per kWh (pack), as in the data brief
+BATPAC = {
+    "NMC811": {"Li": 0.092, "Ni": 0.608, "Co": 0.076},
+    "NMC622": {"Li": 0.103, "Ni": 0.512, "Co": 0.171},
+    "NMC111": {"Li": 0.115, "Ni": 0.318, "Co": 0.319},
+    "NCA": {"Li": 0.099, "Ni": 0.656, "Co": 0.123},
+    "LFP": {"Li": 0.089},
+}
+CHEMS = ["NMC811", "NMC622", "NMC532", "NMC111", "NCA", "LFP"]
+
+
+@pytest.fixture(scope="module")
+def by_chem(engine):
+    return {c: footprint(EXAMPLE, {"cell.chemistry": c}, engine=engine, details=False) for c in CHEMS}
+
+
+def test_every_chemistry_runs_and_stages_add_up(by_chem):
+    for c, r in by_chem.items():
+        assert r["chemistry"] == c
+        assert sum(r["stages"].values()) == pytest.approx(r["kg_co2e_per_kwh"], rel=1e-9)
+
+
+def test_inside_or_near_published_range(by_chem):
+    # Xu et al. 2022: 41-89 kg CO2e/kWh (cells, 8 chemistries, 2020); README explains NMC532/NMC111 above it
+    for c in ("NMC811", "NMC622", "NCA", "LFP"):
+        assert 41 <= by_chem[c]["kg_co2e_per_kwh"] <= 89, c
+    for c in ("NMC532", "NMC111"):
+        assert 41 <= by_chem[c]["kg_co2e_per_kwh"] <= 89 * 1.25, c
+
+
+def test_literature_order(by_chem):
+    nmc = [by_chem[c]["kg_co2e_per_kwh"] for c in ("NMC811", "NMC622", "NMC532", "NMC111")]
+    assert by_chem["LFP"]["kg_co2e_per_kwh"] < min(nmc)
+    assert by_chem["NMC111"]["kg_co2e_per_kwh"] > by_chem["NMC811"]["kg_co2e_per_kwh"]
+
+
+@pytest.mark.parametrize("chem", sorted(BATPAC))
+def test_element_content_near_batpac(by_chem, chem):
+    got = by_chem[chem]["element_kg_per_kwh"]
+    for el, ref in BATPAC[chem].items():
+        assert got[el] == pytest.approx(ref, rel=0.30), (chem, el, got[el], ref)
+
+
+@pytest.mark.parametrize("fmt", ["pouch", "prismatic", "cylindrical"])
+def test_formats_differ_in_casing(engine, fmt):
+    r = footprint(EXAMPLE, {"cell.format": fmt}, engine=engine, details=False)
+    casing = r["cell_design"]["casing"]
+    assert casing["kg_per_kg_cell"] > 0 and casing["source"]
+    lines = {b["input"]: b for b in r["bom"] if b["role"] == "casing"}
+    assert lines[casing["process"]]["kg_per_kg_cell"] == pytest.approx(casing["kg_per_kg_cell"])
+    assert sum(b["kg_per_kg_cell"] for b in lines.values()) == pytest.approx(casing["kg_per_kg_cell"])
+
+
+def test_bom_follows_energy_density(engine, default_result):
+    hi = footprint(EXAMPLE, {"cell.energy_density_wh_per_kg": 320}, engine=engine, details=False)
+    cam = lambda r: next(b["kg_per_kg_cell"] for b in r["bom"] if b["input"].startswith("cathode_"))
+    # active material per kWh is fixed by the cathode's specific energy: per kg of cell it rises with density
+    assert cam(hi) / cam(default_result) == pytest.approx(0.32 / default_result["cell"]["energy_density_kwh_per_kg"],
+                                                          rel=1e-9)
+    assert hi["cobalt_kg_per_kwh"] == pytest.approx(default_result["cobalt_kg_per_kwh"], rel=1e-9)
+    # mass still adds up to the default total per kg of cell
+    assert hi["cell_design"]["kg_inputs_per_kg_cell"] == pytest.approx(
+        default_result["cell_design"]["kg_inputs_per_kg_cell"], rel=1e-9)
+
+
+def test_unreachable_energy_density_is_a_clear_error(engine, tmp_path, capsys):
+    from lca_battery.cli import main
+    code = main(["footprint", str(EXAMPLE), "--set", "cell.energy_density_wh_per_kg=900", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "not reachable" in err and "'cell'" in err
