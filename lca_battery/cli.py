@@ -106,8 +106,8 @@ def cmd_footprint(args) -> int:
     else:
         print_footprint(result)
         if result_dir:
-            print(f"\n  written to {result_dir}/ (summary.json, stages.csv, processes.csv, materials.csv, "
-                  f"manifest.json)")
+            files = ", ".join(sorted(p.name for p in Path(result_dir).iterdir()))
+            print(f"\n  written to {result_dir}/ ({files})")
     return 0
 
 
@@ -147,18 +147,20 @@ def cmd_compare(args) -> int:
     for n in notes:
         w(f"  note: {n}\n")
     w(f"\n  kg CO2e per kWh of cell at recycled content (post-consumer) of one metal:\n")
-    shown = [0.0, 0.16, 0.26, 0.5, 1.0]
+    mins = result["eu_minimum_recycled_content"]
     for metal in ("Co", "Ni", "Li"):
         pts = [r for r in result["curves"] if r["metal"] == metal]
         if not pts:
             continue
         xs = sorted({r["recycled_content"] for r in pts})
+        shown = [0.0, *(mins[y].get(metal, 0.0) for y in sorted(mins)), 0.5, 1.0]
         cols = [min(xs, key=lambda x: abs(x - s)) for s in shown]
-        w(f"  {metal:<4}{'':<16}" + "".join(f"{c:>9.0%}" for c in cols) + "\n")
+        w(f"  {metal:<4}{'':<16}" + "".join(f"{c:>9.0%}" for c in cols) + "   (EU minimum 2031, 2036 marked "
+          f"by the 2nd and 3rd column)\n" if metal == "Co" else
+          f"  {metal:<4}{'':<16}" + "".join(f"{c:>9.0%}" for c in cols) + "\n")
         for acc in ("cut_off", "avoided_burden", "cff"):
             vals = {r["recycled_content"]: r["kg_co2e_per_kwh"] for r in pts if r["accounting"] == acc}
             w(f"      {acc:<16}" + "".join(f"{vals[c]:>9.2f}" for c in cols) + "\n")
-    mins = result["eu_minimum_recycled_content"]
     w(f"\n  EU minimum recycled content (Reg. 2023/1542 Art. 8): 2031 {mins['2031']}, 2036 {mins['2036']}\n")
     w(f"  CFF: A = {result['cff_parameters']['A']}, Qsin/Qp = {result['cff_parameters']['qsin_qp']}, "
       f"Qsout/Qp = {result['cff_parameters']['qsout_qp']} ({result['cff_parameters']['reason']})\n")

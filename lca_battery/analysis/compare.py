@@ -63,10 +63,12 @@ def curves(study_file, overrides, engine, metals=("Co", "Ni", "Li"), steps: int 
     """Footprint per kWh at recycled content 0..100 % of each metal, under each accounting rule."""
     from ..api import footprint
     rows = []
-    grid = np.linspace(0.0, 1.0, steps)
-    total = len(metals) * len(ACCOUNTING) * len(grid)
+    grids = {m: sorted({round(float(x), 10) for x in np.linspace(0.0, 1.0, steps)}
+                       | {mins[m] for mins in EU_MINIMUM_RECYCLED_CONTENT.values() if m in mins}) for m in metals}
+    total = sum(len(g) for g in grids.values()) * len(ACCOUNTING)
     done = 0
     for metal in metals:
+        grid = grids[metal]
         for acc in ACCOUNTING:
             for r1 in grid:
                 ov = dict(overrides)
