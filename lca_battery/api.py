@@ -18,16 +18,32 @@ from .study import Study, load_study
 _ENGINES: dict[str, Engine] = {}
 
 
-def get_engine(inventory_root: str | Path | None = None, progress=None) -> Engine:
-    """One Engine per inventory folder and process (the set-up is paid once)."""
+def get_engine(inventory_root: str | Path | None = None, progress=None, extra_files: tuple = ()) -> Engine:
+    """One Engine per inventory folder (+ supplier files) and process (the set-up is paid once)."""
     from .inventory.loader import default_root, load_inventory
     root = str(Path(inventory_root) if inventory_root else default_root())
-    eng = _ENGINES.get(root)
+    key = (root, tuple(str(Path(f).resolve()) for f in extra_files))
+    eng = _ENGINES.get(key)
     if eng is None:
-        inv = load_inventory(Path(root))
+        inv = load_inventory(Path(root), key[1])
         eng = Engine(inv, progress)
-        _ENGINES[root] = eng
+        _ENGINES[key] = eng
     return eng
+
+
+def _supplier_files(study, file: str | None) -> tuple:
+    """Supplier inventory files of a study, resolved against the study file's folder."""
+    from .errors import StudyError
+    base = Path(file).parent if file and file != "<study>" else Path.cwd()
+    out = []
+    for pid, sup in study.suppliers.items():
+        if sup.inventory:
+            path = (base / sup.inventory).resolve()
+            if not path.is_file():
+                raise StudyError(f"supplier inventory file not found: {path}", file=file,
+                                 field=f"suppliers.{pid}.inventory")
+            out.append(str(path))
+    return tuple(sorted(set(out)))
 
 
 def prepare(study, overrides=None, engine: Engine | None = None, file: str | None = None, rule: str | None = None):
@@ -42,6 +58,10 @@ def prepare_mapping(study, overrides=None, engine: Engine | None = None, file: s
     if not isinstance(study, Study):
         file = file or (str(study) if not isinstance(study, dict) else "<study>")
         study = load_study(study, overrides, switch_parameters(engine.inventory))
+    extras = _supplier_files(study, file)
+    if extras and tuple(engine.inventory.extra_files) != extras:
+        # supplier inventories are written as an extra database, in a project of their own
+        engine = get_engine(engine.inventory.root, extra_files=extras)
     return study, study_mapping(study, engine.inventory, file or "<study>", rule), engine
 
 
@@ -168,6 +188,7 @@ def dataset_registry(engine: Engine, solved, mapping) -> list[dict]:
             continue
         p = procs[engine.codes[node_id]]
         keys = sorted({k for k in [p.source, *(x.source for x in p.exchanges)] if k})
+        supplier_file = p.file.startswith("supplier/")
         if p.id in supplier_pcf:
             sup = supplier_pcf[p.id]
             out.append({"id": p.id, "name": p.name, "location": p.location, "reference_year": sup["year"],
@@ -175,7 +196,8 @@ def dataset_registry(engine: Engine, solved, mapping) -> list[dict]:
                         "sources": [sup["source"]], "licence": "supplier data", "dqr": None, "proxy": None,
                         "file": "study: suppliers"})
             continue
-        data = "model structure" if p.file == "model" else "secondary (default)"
+        data = "model structure" if p.file == "model" else \
+            "company-specific (supplier inventory)" if supplier_file else "secondary (default)"
         if p.id == mapping.cell_id and company_bom:
             data = "company-specific (bill of materials) with default processes"
         out.append({"id": p.id, "name": p.name, "location": p.location, "reference_year": p.reference_year,

@@ -92,11 +92,18 @@ class Supplier(_Model):
     scope: str = "cradle-to-gate"
     verification: Literal["third-party verified", "self-declared", "unverified"] = "unverified"
     location: str | None = Field(None, description="production country (ISO alpha-2): its grid supplies the process")
+    inventory: str | None = Field(None, description="supplier's process inventory file (inventories/ format), "
+                                                    "relative to the study file")
+    process: str | None = Field(None, description="the process id in that file that replaces the material")
 
     @model_validator(mode="after")
     def _need_source(self):
         if self.pcf_kg_co2e_per_kg is not None and not self.source.strip():
             raise ValueError("a supplier figure needs a 'source'")
+        if self.inventory and not self.process:
+            raise ValueError("a supplier inventory needs 'process': the id of the process that replaces the material")
+        if self.inventory and self.pcf_kg_co2e_per_kg is not None:
+            raise ValueError("give either pcf_kg_co2e_per_kg or an inventory, not both")
         return self
 
     @field_validator("location")

@@ -128,3 +128,45 @@ def test_bad_plant_and_supplier_input(engine, tmp_path, capsys, override, field,
     for w in words:
         assert w in err, err
     assert not (tmp_path / "r").exists()
+
+
+def test_supplier_process_inventory_replaces_the_material(engine, default_result, tmp_path):
+    import shutil
+    from conftest import ROOT
+    src = ROOT / "tests" / "data" / "supplier" / "cam_supplier_x.yaml"
+    shutil.copy(src, tmp_path / "cam_supplier_x.yaml")
+    study = tmp_path / "study.yaml"
+    study.write_text(EXAMPLE.read_text() + "\nsuppliers:\n  cam_nmc811:\n    inventory: cam_supplier_x.yaml\n"
+                     "    process: supplier_x_cam_nmc811\n")
+    _, entries, eng = prepare(EXAMPLE, engine=engine)
+    solved = eng.solve(entries)
+    cam = solved.supply[eng.column(solved, "cam_nmc811")]
+    _, cam_default = eng.resolve(solved, {"cam_nmc811": 1.0})
+    r = footprint(study, engine=engine)
+    supplier = 10.0 + 5.0 * ef(engine, "electricity_grid_kr")
+    assert r["kg_co2e_per_kwh"] - default_result["kg_co2e_per_kwh"] == pytest.approx(
+        (supplier - cam_default) * cam, rel=1e-9)
+    (row,) = [d for d in r["datasets"] if d["id"] == "supplier_x_cam_nmc811"]
+    assert row["data"] == "company-specific (supplier inventory)"
+    assert "Supplier X (test fixture)" in row["sources"][0]
+    assert r["software"]["brightway_project"].startswith("lca_battery-supplier-")
+
+
+def test_supplier_inventory_errors(engine, tmp_path, capsys):
+    study = tmp_path / "study.yaml"
+    study.write_text(EXAMPLE.read_text() + "\nsuppliers:\n  cam_nmc811:\n    inventory: missing.yaml\n"
+                     "    process: x\n")
+    code = main(["footprint", str(study), "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 2 and "supplier inventory file not found" in err and "'suppliers.cam_nmc811.inventory'" in err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("processes:\n  - id: sup_cam\n    name: x\n    reference_product: x\n    unit: kg\n"
+                   "    location: KR\n    stage: raw_material_acquisition\n    reference_year: 2025\n"
+                   "    dqr: {TeR: 1, GeR: 1, TiR: 1, P: 1}\n"
+                   "    exchanges:\n      - {input: electricity_grid_kr, amount: 5, unit: kWh}\n")
+    study.write_text(EXAMPLE.read_text() + "\nsuppliers:\n  cam_nmc811:\n    inventory: bad.yaml\n"
+                     "    process: sup_cam\n")
+    code = main(["footprint", str(study), "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 2 and "sup_cam" in err and "has no source" in err and "Traceback" not in err
+    assert not (tmp_path / "r").exists()

@@ -71,13 +71,16 @@ def project_name(inventory=None) -> str:
         return os.environ["LCA_BATTERY_PROJECT"]
     if inventory is None:
         return PROJECT_NAME
+    import hashlib
+    if getattr(inventory, "extra_files", ()):
+        key = "\0".join([str(Path(inventory.root).resolve()), *inventory.extra_files])
+        return f"{PROJECT_NAME}-supplier-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
     from ..inventory.loader import default_root
     try:
         if Path(inventory.root).resolve() == default_root().resolve():
             return PROJECT_NAME
     except Exception:  # no default inventories (custom install): fall through
         pass
-    import hashlib
     return f"{PROJECT_NAME}-{hashlib.sha256(str(Path(inventory.root).resolve()).encode()).hexdigest()[:8]}"
 
 

@@ -113,18 +113,22 @@ def load_sources(path: Path, problems: list[str]) -> dict[str, Source]:
     if not isinstance(data, dict):
         problems.append("sources.yaml: must be a mapping of source key -> fields")
         return {}
+    return _sources_from_mapping(data, problems, "sources.yaml")
+
+
+def _sources_from_mapping(data: dict, problems: list[str], where: str) -> dict[str, Source]:
     out = {}
     for key, entry in data.items():
         if not isinstance(entry, dict):
-            problems.append(f"sources.yaml: source '{key}': must be a mapping of fields")
+            problems.append(f"{where}: source '{key}': must be a mapping of fields")
             continue
         missing = [f for f in SOURCE_REQUIRED if entry.get(f) in (None, "")]
         if missing:
-            problems.append(f"sources.yaml: source '{key}': missing {', '.join(missing)}")
+            problems.append(f"{where}: source '{key}': missing {', '.join(missing)}")
             continue
         unknown = set(entry) - SOURCE_KEYS
         if unknown:
-            problems.append(f"sources.yaml: source '{key}': unknown field(s) {sorted(unknown)} "
+            problems.append(f"{where}: source '{key}': unknown field(s) {sorted(unknown)} "
                             f"(allowed: {sorted(SOURCE_KEYS)})")
         out[key] = Source(key=str(key), author=str(entry["author"]), year=entry["year"],
                           title=str(entry["title"]), table=str(entry["table"]),
@@ -182,17 +186,34 @@ def _parse_exchange(raw, where: str, proc_source, problems: list[str]) -> dict |
             "compartment": tuple(str(comp).split("::")) if comp else ()}
 
 
-def load_inventory(root: Path | None = None) -> Inventory:
-    """Load every inventory file under ``root`` and validate it. Raises InventoryError."""
+SUPPLIER_FOLDER = "supplier"
+
+
+def load_inventory(root: Path | None = None, extra_files: tuple = ()) -> Inventory:
+    """Load every inventory file under ``root`` and validate it. Raises InventoryError.
+
+    ``extra_files``: supplier inventories in the same format (a file may carry its own
+    ``sources:`` mapping); their processes go to the ``lcab-supplier`` database."""
     root = Path(root) if root else default_root()
+    extra_files = tuple(Path(f).resolve() for f in extra_files)
     problems: list[str] = []
     sources = load_sources(root / "sources.yaml", problems)
     raw_procs: dict[str, tuple[dict, str]] = {}
-    for path in inventory_files(root):
-        rel = str(path.relative_to(root))
-        data = _read_yaml(path, problems, rel)
+    files = [(path, str(path.relative_to(root))) for path in inventory_files(root)]
+    files += [(path, f"{SUPPLIER_FOLDER}/{path.name}") for path in extra_files]
+    for path, rel in files:
+        data = _read_yaml(path, problems, str(path) if path in extra_files else rel)
         if data is None:
             continue
+        if path in extra_files and isinstance(data, dict) and data.get("sources") is not None:
+            if not isinstance(data["sources"], dict):
+                problems.append(f"{path}: 'sources' must map source keys to fields")
+            else:
+                for key, entry in data["sources"].items():
+                    if key in sources:
+                        problems.append(f"{path}: source '{key}' already exists in sources.yaml: use another key")
+                extra = _sources_from_mapping(data["sources"], problems, str(path))
+                sources.update(extra)
         if not isinstance(data, dict) or not isinstance(data.get("processes"), list):
             problems.append(f"{rel}: must hold a top-level list 'processes:'")
             continue
@@ -349,4 +370,11 @@ def load_inventory(root: Path | None = None) -> Inventory:
                              x.aggregated, x.substitution, x.proxy, x.comment)
             exs.append(x)
         converted[p.id] = Process(**{**p.__dict__, "exchanges": tuple(exs)})
-    return Inventory(processes=converted, sources=sources, content_hash=content_hash(root), root=str(root))
+    digest = content_hash(root)
+    if extra_files:
+        h = hashlib.sha256(digest.encode())
+        for f in extra_files:
+            h.update(f.read_bytes())
+        digest = h.hexdigest()
+    return Inventory(processes=converted, sources=sources, content_hash=digest, root=str(root),
+                     extra_files=tuple(str(f) for f in extra_files))

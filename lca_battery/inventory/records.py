@@ -96,6 +96,7 @@ class Inventory:
     sources: dict[str, Source]
     content_hash: str
     root: str
+    extra_files: tuple[str, ...] = ()
 
     def __getitem__(self, pid: str) -> Process:
         return self.processes[pid]

@@ -119,16 +119,30 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
                "year": sup.year, "scope": sup.scope, "verification": sup.verification,
                "pcf_kg_co2e_per_kg": sup.pcf_kg_co2e_per_kg}
         suppliers.append(row)
-        if sup.pcf_kg_co2e_per_kg is None:
+        if sup.pcf_kg_co2e_per_kg is None and not sup.inventory:
             continue
         p = procs[pid]
-        param = f"suppliers.{pid}.pcf_kg_co2e_per_kg"
+        param = f"suppliers.{pid}.{'inventory' if sup.inventory else 'pcf_kg_co2e_per_kg'}"
+        if sup.inventory:
+            target = procs.get(sup.process)
+            if target is None or not target.file.startswith("supplier/"):
+                raise StudyError(f"process '{sup.process}' is not in the supplier inventory", file=file,
+                                 field=f"suppliers.{pid}.process",
+                                 allowed=", ".join(sorted(q.id for q in procs.values() if q.file.startswith("supplier/"))))
+            if target.unit != p.unit:
+                raise StudyError(f"unit mismatch: '{sup.process}' is per {target.unit}, '{pid}' per {p.unit}",
+                                 file=file, field=f"suppliers.{pid}.process")
+            row["replaced_by"] = sup.process
+        # the supplier's data replace the material's whole column
         for x in p.exchanges:
             if x.kind == "technosphere":
                 entries.append(Entry(x.target, pid, 0.0, param))
             else:
                 entries.append(Entry(bio_key((x.target, x.compartment)), pid, 0.0, param, "biosphere"))
-        entries.append(Entry(bio_key(CO2_FOSSIL), pid, sup.pcf_kg_co2e_per_kg, param, "biosphere"))
+        if sup.inventory:
+            entries.append(Entry(sup.process, pid, 1.0, param))
+        else:
+            entries.append(Entry(bio_key(CO2_FOSSIL), pid, sup.pcf_kg_co2e_per_kg, param, "biosphere"))
     # last entry wins for the same matrix cell (a supplier figure overrides the design model)
     unique: dict[tuple, Entry] = {}
     for e in entries:
