@@ -159,6 +159,7 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
         "parameters": [{"input": e.input, "output": e.output, "amount": e.amount, "parameter": e.parameter}
                        for e in entries if e.amount],
     }
+    result["electricity_sites"] = contrib.electricity_sites(engine, solved, entries) if details else []
     result["processes"] = rows
     result["datasets"] = dataset_registry(engine, solved, mapping)
     if details:

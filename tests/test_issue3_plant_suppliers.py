@@ -170,3 +170,12 @@ def test_supplier_inventory_errors(engine, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "sup_cam" in err and "has no source" in err and "Traceback" not in err
     assert not (tmp_path / "r").exists()
+
+
+def test_electricity_reported_per_site(default_result, engine):
+    sites = {e["switch"]: e for e in default_result["electricity_sites"]}
+    plant = sites["electricity_cell_plant"]
+    assert plant["kwh"] == pytest.approx(default_result["plant"]["electricity_kwh_per_kwh"], rel=1e-12)
+    assert plant["factor_kg_co2e_per_kwh"] == pytest.approx(ef(engine, "electricity_grid_cn"), rel=1e-9)
+    assert plant["sources"] == ["ember2025"]
+    assert any(s.startswith("electricity_site__cam_") for s in sites)

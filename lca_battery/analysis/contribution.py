@@ -136,3 +136,33 @@ def weighted_dqr(rows: list[dict]) -> float:
     """Contribution-weighted PEF DQR over processes (weights: absolute scores)."""
     w = sum(abs(r["kg_co2e"]) for r in rows)
     return sum(abs(r["kg_co2e"]) * r["dqr"] for r in rows) / w if w else float("nan")
+
+
+def electricity_sites(engine, solved, entries) -> list[dict]:
+    """Electricity per site (the cell plant and each material's production site): kWh per unit of
+    the demand, the mix, its factor (kg CO2e/kWh, cradle-to-gate) and the sources of the factors."""
+    from ..model.superstructure import PLANT_ELECTRICITY, SITE_PREFIX
+    procs = engine.processes
+    shares: dict[str, dict[str, float]] = {}
+    for e in entries:
+        if e.matrix == "technosphere" and (e.output == PLANT_ELECTRICITY or e.output.startswith(SITE_PREFIX)):
+            if e.amount:
+                shares.setdefault(e.output, {})[e.input] = e.amount
+    factor_cache: dict[str, float] = {}
+    rows = []
+    for sw, mix in shares.items():
+        kwh = float(solved.supply[engine.column(solved, sw)])
+        if kwh == 0:
+            continue
+        for pid in mix:
+            if pid not in factor_cache:
+                factor_cache[pid] = engine.resolve(solved, {pid: 1.0})[1]
+        factor = sum(share * factor_cache[pid] for pid, share in mix.items())
+        site = "cell plant" if sw == PLANT_ELECTRICITY else procs[sw[len(SITE_PREFIX):]].name
+        stage = "main_production" if sw == PLANT_ELECTRICITY else procs[sw[len(SITE_PREFIX):]].stage
+        rows.append({"site": site, "switch": sw, "stage": stage, "kwh": kwh,
+                     "mix": {procs[pid].name: share for pid, share in mix.items()},
+                     "factor_kg_co2e_per_kwh": factor, "kg_co2e": kwh * factor,
+                     "sources": sorted({procs[pid].source for pid in mix if procs[pid].source})})
+    rows.sort(key=lambda r: -r["kwh"])
+    return rows

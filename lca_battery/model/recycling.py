@@ -58,9 +58,11 @@ def routes(inventory: Inventory) -> dict[str, Process]:
             if p.id.startswith("recycling_") and p.coproducts and "recovery" in p.extra}
 
 
-def route_applies(route: str, cell_id: str) -> bool:
-    """LFP routes treat LFP cells; the NMC routes every cell with Co or Ni."""
-    return route.endswith("_lfp") == cell_id.endswith("_lfp")
+def route_applies(route: str, cell) -> bool:
+    """LFP routes treat LFP cells; NMC routes treat cells whose cathode holds Co or Ni."""
+    if route.endswith("_lfp"):
+        return cell.id.endswith("_lfp")
+    return not cell.id.endswith("_lfp") and bool({"Co", "Ni"} & set(cell.composition))
 
 
 def route_product(route: Process, metal: str):
@@ -108,7 +110,7 @@ def generated(inventory: Inventory, procs: dict, cells: dict[str, Process]) -> l
             continue
         w = element_content(cathode, procs)
         for rname, route in rts.items():
-            if not route_applies(rname, cell.id) or rname.startswith("pretreatment"):
+            if not route_applies(rname, cell) or rname.startswith("pretreatment"):
                 continue
             rec = route.extra["recovery"]
             products = {}
@@ -146,7 +148,7 @@ def generated(inventory: Inventory, procs: dict, cells: dict[str, Process]) -> l
         # end of life of the cell itself
         wc = element_content(cell.id, procs)
         for rname, route in rts.items():
-            if not route_applies(rname, cell.id) or rname.startswith("pretreatment"):
+            if not route_applies(rname, cell) or rname.startswith("pretreatment"):
                 continue
             rec = route.extra["recovery"]
             credits = []

@@ -88,6 +88,10 @@ def write_footprint(result: dict, out_dir: Path, study_file: str | None = None,
         _csv(tmp / "mass_balance.csv", [{"metal": m, **{k: v for k, v in b.items() if k != "processes_creating_metal"}}
                                          for m, b in result["mass_balance"].items()],
              ["metal", "entering_kg_per_kwh", "in_product_kg_per_kwh", "losses_kg_per_kwh", "relative_residual"])
+        if result.get("electricity_sites"):
+            _csv(tmp / "electricity.csv", [{**r, "mix": "; ".join(f"{k}: {v:.4g}" for k, v in r["mix"].items()),
+                                            "sources": "; ".join(r["sources"])} for r in result["electricity_sites"]],
+                 ["site", "stage", "kwh", "mix", "factor_kg_co2e_per_kwh", "kg_co2e", "sources"])
         _csv(tmp / "bom.csv", result["bom"], ["input", "name", "role", "kg_per_cell", "kg_per_kg_cell",
                                               "default_kg_per_kg_cell", "data"])
         _csv(tmp / "datasets.csv", [{**d, "sources": " | ".join(d["sources"])} for d in result["datasets"]],
