@@ -267,3 +267,41 @@ def compare(study, overrides=None, *, engine: Engine | None = None, steps: int =
         "critical_review": CRITICAL_REVIEW,
         "method": base["method"], "inventory": base["inventory"], "software": base["software"],
     }
+
+
+def sweep(study, grid: dict[str, list], overrides=None, *, engine: Engine | None = None, progress=None) -> list[dict]:
+    """Footprints over the Cartesian product of ``grid`` (study path -> values), on the same matrices.
+
+    Each scenario is one more override vector on the same databases (one sparse solve each).
+
+    Examples
+    --------
+    >>> sweep("examples/nmc811-cn.yaml", {"plant.country": ["CN", "SE"],
+    ...        "recycling.recycled_content.Co.post_consumer": [0, 0.16, 0.26]})   # doctest: +SKIP
+    """
+    import itertools
+    from .analysis import contribution as contrib
+    from .study import _split_override
+    if overrides and not isinstance(overrides, dict):
+        overrides = dict(_split_override(o, str(study)) for o in overrides)
+    keys = list(grid)
+    combos = list(itertools.product(*(grid[k] for k in keys)))
+    rows = []
+    for n, combo in enumerate(combos):
+        ov = {**(overrides or {}), **dict(zip(keys, combo))}
+        st, mapping, eng = prepare_mapping(study, ov, engine)
+        engine = eng
+        solved = eng.solve(mapping.entries, st.method)
+        stages = contrib.stage_scores(eng, solved)
+        eol = contrib.end_of_life_branch(eng, solved, mapping.entries)
+        if eol is not None:
+            stages = contrib.stage_scores(eng, solved, solved.supply - eol["supply"])
+            stages["end_of_life"] += eol["total"]
+        rows.append({**dict(zip(keys, combo)), "kg_co2e_per_kwh": solved.total,
+                     "kg_co2e_per_kg": solved.total * mapping.bom_info["energy_density_kwh_per_kg"],
+                     "kg_co2e_per_cell": solved.total * st.cell.energy_kwh,
+                     **{f"stage:{k}": v for k, v in stages.items()},
+                     **{f"gas:{k}": v for k, v in contrib.gas_scores(solved).items()}})
+        if progress:
+            progress(n + 1, len(combos))
+    return rows

@@ -174,6 +174,42 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def cmd_sweep(args) -> int:
+    from .api import sweep
+    from .report.outputs import slug, to_json, write_table
+    from .study import _parse_value
+    grid = {}
+    for g in args.grid:
+        if "=" not in g:
+            raise LcaBatteryError(f"--grid expects KEY=V1,V2,... (got {g!r})")
+        key, values = g.split("=", 1)
+        grid[key.strip()] = [_parse_value(v) for v in values.split(",")]
+    engine = _engine()
+    from tqdm import tqdm
+    bar = tqdm(total=0, desc="scenarios", file=sys.stderr, leave=False)
+
+    def progress(done, total):
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+    rows = sweep(args.study, grid, args.set or [], engine=engine, progress=progress)
+    bar.close()
+    out = None
+    if not args.no_write:
+        out = Path(args.out) / (slug(Path(args.study).stem) + "-sweep")
+        write_table(rows, out, "sweep", args.study)
+    if args.json:
+        print(to_json(rows))
+        return 0
+    cols = list(grid) + ["kg_co2e_per_kwh", "kg_co2e_per_cell"]
+    print("  ".join(f"{c[-24:]:>24}" for c in cols))
+    for r in rows:
+        print("  ".join(f"{r[c]:>24.4f}" if isinstance(r[c], float) else f"{str(r[c]):>24}" for c in cols))
+    if out:
+        print(f"\n  written to {out}/ (sweep.csv, sweep.json, manifest.json)")
+    return 0
+
+
 def cmd_datasets(args) -> int:
     from .api import footprint
     from .report.outputs import to_json
@@ -233,6 +269,15 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--out", default="results")
     cp.add_argument("--no-write", action="store_true")
     cp.set_defaults(func=cmd_compare)
+    sw = sub.add_parser("sweep", help="footprints over a grid of study values (one solve each, same matrices)")
+    sw.add_argument("study")
+    sw.add_argument("--grid", action="append", required=True, metavar="KEY=V1,V2,...",
+                    help="a study field and its values, e.g. plant.country=CN,SE,PL (repeatable: Cartesian product)")
+    sw.add_argument("--set", action="append", metavar="KEY=VALUE")
+    sw.add_argument("--json", action="store_true")
+    sw.add_argument("--out", default="results")
+    sw.add_argument("--no-write", action="store_true")
+    sw.set_defaults(func=cmd_sweep)
     ds = sub.add_parser("datasets", help="the datasets a study uses: source, licence, geography, year, DQR")
     ds.add_argument("study")
     ds.add_argument("--set", action="append", metavar="KEY=VALUE")

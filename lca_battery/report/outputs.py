@@ -131,3 +131,16 @@ def write_compare(result: dict, out_dir: Path, study_file: str | None = None) ->
                     "files": {f.name: sha256(f) for f in sorted(tmp.iterdir())}}
         (tmp / "manifest.json").write_text(to_json(manifest) + "\n", encoding="utf-8")
     return write_atomic(out_dir, write)
+
+
+def write_table(rows: list[dict], out_dir: Path, name: str, study_file: str | None = None) -> Path:
+    """<name>.csv and <name>.json plus a manifest."""
+    def write(tmp: Path) -> None:
+        fields = list(rows[0]) if rows else []
+        _csv(tmp / f"{name}.csv", rows, fields)
+        (tmp / f"{name}.json").write_text(to_json(rows) + "\n", encoding="utf-8")
+        manifest = {"command": sys.argv, "study_file": study_file,
+                    "study_sha256": sha256(Path(study_file)) if study_file and Path(study_file).is_file() else None,
+                    "files": {f.name: sha256(f) for f in sorted(tmp.iterdir())}}
+        (tmp / "manifest.json").write_text(to_json(manifest) + "\n", encoding="utf-8")
+    return write_atomic(out_dir, write)
