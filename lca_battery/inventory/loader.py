@@ -18,7 +18,7 @@ from .. import units
 from .records import (DQR_KEYS, STAGES, Coproduct, Exchange, Inventory, Process, Source)
 
 ID_RE = re.compile(r"^[a-z0-9_]+$")
-ELEMENTS = {"Co", "Ni", "Mn", "Li", "Cu", "Al", "Fe", "P", "C", "Na", "Ti", "O", "S", "F"}
+ELEMENTS = {"Co", "Ni", "Mn", "Li", "Cu", "Al", "Fe", "P", "C", "Na", "Ti", "O", "S", "F", "Mg", "V", "N"}
 
 PROCESS_KEYS = {
     "id", "name", "reference_product", "unit", "location", "stage", "reference_year", "source",
@@ -26,6 +26,7 @@ PROCESS_KEYS = {
     "default", "coproducts", "energy_density_kwh_per_kg", "energy_density_source", "recovery",
     "feed_composition", "feed", "allocation_note", "cell_format",
     "cam_specific_capacity_ah_per_kg", "cam_voltage_v", "cam_capacity_source",
+    "anode_np_ratio", "anode_specific_capacity_ah_per_kg", "anode_capacity_source", "anode_np_source",
 }
 EXCHANGE_KEYS = {"input", "biosphere", "compartment", "amount", "unit", "source", "comment",
                  "proxy", "aggregated", "substitution", "correction"}
@@ -328,7 +329,9 @@ def load_inventory(root: Path | None = None, extra_files: tuple = ()) -> Invento
                                         _composition(rc.get("composition"), cwhere, problems), rc.get("name")))
         extra = {k: rp[k] for k in ("energy_density_kwh_per_kg", "energy_density_source", "recovery",
                                     "feed_composition", "feed", "allocation_note", "cell_format",
-                                    "cam_specific_capacity_ah_per_kg", "cam_voltage_v", "cam_capacity_source")
+                                    "cam_specific_capacity_ah_per_kg", "cam_voltage_v", "cam_capacity_source",
+                                    "anode_np_ratio", "anode_specific_capacity_ah_per_kg", "anode_capacity_source",
+                                    "anode_np_source")
                  if k in rp}
         processes[pid] = Process(
             id=pid, name=str(rp.get("name", pid)), reference_product=str(rp.get("reference_product", "")),

@@ -6,11 +6,15 @@ The model, per kg of cell:
 2. Active material follows energy: kg of cathode active material (CAM) per kWh is
    ``1000 / (q x V)`` with the CAM's practical specific capacity ``q`` (Ah/kg) and average voltage
    ``V`` from the inventory (with their source); without them, the default BOM's CAM per kWh.
-   The cathode and anode electrodes scale by the same factor ``f`` (the N/P ratio is kept).
+   The anode follows the cathode's capacity: graphite (or hard carbon) per kWh is
+   ``N/P x (1000 / V) / q_anode`` with the cell's N/P ratio and the anode material's practical
+   capacity (inventory fields with their source); without them it scales with the cathode.
 3. The casing follows the format (pouch, prismatic, cylindrical), from the cell's ``cell_format``
    data, in kg per kg cell.
 4. The other components (electrolyte, separator, foils, tabs) fill the remaining mass in their
    default proportions, so the BOM still adds up to the default total mass per kg of cell.
+   Only components (foreground materials) count; process inputs of the assembly step drawn from
+   the background (water, gases) keep their amounts per kg of cell.
 5. A company-specific BOM (kg per cell, by component) replaces any of these amounts and is
    reported as such.
 """
@@ -43,16 +47,24 @@ def energy_density(study, cell: Process) -> tuple[float, str]:
         f"inventory default ({cell.extra.get('energy_density_source', cell.source)})"
 
 
+ANODE_ACTIVE = ("graphite_anode", "hard_carbon")
+
+
 def _kg_inputs(cell: Process, procs: dict) -> dict[str, float]:
+    """The cell's components: kg inputs that are foreground materials (not background water, gases)."""
     out: dict[str, float] = {}
     for x in cell.exchanges:
-        if x.kind == "technosphere" and procs[x.target].unit == "kg":
+        if x.kind == "technosphere" and procs[x.target].unit == "kg" and procs[x.target].stage is not None:
             out[x.target] = out.get(x.target, 0.0) + x.amount
     return out
 
 
 def _cam_in(electrode: Process) -> float:
     return sum(x.amount for x in electrode.exchanges if x.kind == "technosphere" and x.target.startswith("cam_"))
+
+
+def _anode_active_in(electrode: Process) -> float:
+    return sum(x.amount for x in electrode.exchanges if x.kind == "technosphere" and x.target in ANODE_ACTIVE)
 
 
 def cam_kg_per_kwh(cell: Process, procs: dict) -> tuple[float, str]:
@@ -81,15 +93,28 @@ def bill_of_materials(study, cell: Process, procs: dict, file: str = "<study>") 
     for k in active:
         lines[k].role = "active"
     cath = next((k for k in active if k.startswith("cathode_")), None)
+    anode = next((k for k in active if k.startswith("anode_")), None)
     info = {"energy_density_kwh_per_kg": ed, "energy_density_source": ed_source, "format": study.cell.format}
     # 2. active materials follow energy
     f = 1.0
+    scale = {k: 1.0 for k in active}
     if cath:
         cam_per_kwh, cam_source = cam_kg_per_kwh(cell, procs)
         cam0 = base[cath] * _cam_in(procs[cath])
         if cam0 > 0:
             f = ed * cam_per_kwh / cam0
+        scale = {k: f for k in active}
         info.update(cam_kg_per_kwh=cam_per_kwh, cam_source=cam_source, active_scale=f)
+        np_ratio, q_an = cell.extra.get("anode_np_ratio"), cell.extra.get("anode_specific_capacity_ah_per_kg")
+        v = cell.extra.get("cam_voltage_v")
+        if anode and np_ratio and q_an and v:
+            an_per_kwh = float(np_ratio) * (1000.0 / float(v)) / float(q_an)     # kg anode active per kWh
+            an0 = base[anode] * _anode_active_in(procs[anode])
+            if an0 > 0:
+                scale[anode] = ed * an_per_kwh / an0
+            info.update(anode_active_kg_per_kwh=an_per_kwh, anode_scale=scale[anode],
+                        anode_source=f"N/P {np_ratio} ({cell.extra.get('anode_np_source', cell.source)}) x 1000 / "
+                                     f"{v} V / {q_an} Ah/kg ({cell.extra.get('anode_capacity_source', cell.source)})")
     # 3. casing by format
     fmts = formats(cell)
     casing_ids = set()
@@ -112,16 +137,16 @@ def bill_of_materials(study, cell: Process, procs: dict, file: str = "<study>") 
         raise StudyError(f"no casing data for format '{study.cell.format}' of {cell.id}", file=file,
                          field="cell.format", allowed=str(cell.extra.get("cell_format")))
     total = sum(base.values())
-    a0 = sum(base[k] for k in active)
+    a1 = sum(base[k] * scale[k] for k in active)
     c0 = sum(base.get(k, 0.0) for k in casing_ids)
     c1 = sum(lines[k].kg_per_kg_cell for k in casing_ids)
     for k in active:
-        lines[k].kg_per_kg_cell = base[k] * f
-        if abs(f - 1.0) > 1e-12:
+        lines[k].kg_per_kg_cell = base[k] * scale[k]
+        if abs(scale[k] - 1.0) > 1e-12:
             lines[k].data = "scaled (model)"
     passive = [k for k in base if k not in active and k not in casing_ids]
     p0 = sum(base[k] for k in passive)
-    remaining = total - a0 * f - c1
+    remaining = total - a1 - c1
     if remaining < 0 or (p0 > 0 and remaining <= 0):
         raise StudyError(f"energy density {ed * 1000:.0f} Wh/kg is not reachable with the {cell.id} design: active "
                          f"material and casing alone exceed the cell mass", file=file, field="cell")
