@@ -77,9 +77,7 @@ class Engine:
         if not hasattr(self, "_bio"):
             from .bw.project import biosphere_index
             self.activate()
-            b = bd()
-            self._bio = {f"{n}::{'::'.join(c)}": b.get_id(("biosphere3", code))
-                         for (n, c), (code, _) in biosphere_index().items()}
+            self._bio = {f"{n}::{'::'.join(c)}": nid for (n, c), (_, _, nid) in biosphere_index(True).items()}
         return self._bio[key]
 
     def override_package(self, entries: list[Entry]):

@@ -147,13 +147,15 @@ def _biosphere_codes():
         backends.ActivityDataset.database == BIOSPHERE)]
 
 
-def biosphere_index() -> dict[tuple[str, tuple[str, ...]], tuple[str, str]]:
-    """(flow name, categories) -> (code, unit) for every biosphere3 flow."""
+def biosphere_index(with_ids: bool = False) -> dict:
+    """(flow name, categories) -> (code, unit) for every biosphere3 flow (one query);
+    with ``with_ids``: -> (code, unit, node id)."""
     import bw2data.backends as backends
     A = backends.ActivityDataset
     out = {}
-    for row in A.select(A.code, A.name, A.data).where(A.database == BIOSPHERE):
-        out[(row.name, tuple(row.data.get("categories", ())))] = (row.code, row.data.get("unit", ""))
+    for row in A.select(A.id, A.code, A.name, A.data).where(A.database == BIOSPHERE):
+        key = (row.name, tuple(row.data.get("categories", ())))
+        out[key] = (row.code, row.data.get("unit", ""), row.id) if with_ids else (row.code, row.data.get("unit", ""))
     return out
 
 
