@@ -49,3 +49,19 @@ def default_result(engine):
 def tiny_study(**plant):
     return {"name": "tiny", "cell": {"chemistry": "tiny", "capacity_ah": 50, "nominal_voltage_v": 4},
             "plant": {"country": "CN", **plant}}
+
+
+def assert_user_error(tmp_path, capsys, overrides: dict, field: str, words, study=None):
+    """``footprint`` with ``overrides`` fails as a user error: exit 2, one message naming the field
+    and containing ``words``, no traceback, nothing written."""
+    import json
+    from lca_battery.cli import main
+    args = ["footprint", str(study or EXAMPLE), "--out", str(tmp_path / "r")]
+    for k, v in overrides.items():
+        args += ["--set", f"{k}={json.dumps(v) if isinstance(v, (dict, list)) else v}"]
+    code = main(args)
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and f"'{field}'" in err, err
+    for w in words:
+        assert w in err, err
+    assert not (tmp_path / "r").exists()

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from conftest import EXAMPLE
+from conftest import EXAMPLE, assert_user_error
 from lca_battery.api import footprint, prepare
 from lca_battery.cli import main
 
@@ -119,15 +119,7 @@ def test_weighted_dqr_and_most_relevant(default_result):
     ({"cell.bom.unobtainium": 0.1}, "cell.bom.unobtainium", ["unknown component"]),
 ])
 def test_bad_plant_and_supplier_input(engine, tmp_path, capsys, override, field, words):
-    args = ["footprint", str(EXAMPLE), "--out", str(tmp_path / "r")]
-    for k, v in override.items():
-        args += ["--set", f"{k}={json.dumps(v) if isinstance(v, dict) else v}"]
-    code = main(args)
-    err = capsys.readouterr().err
-    assert code == 2 and "Traceback" not in err and f"'{field}'" in err, err
-    for w in words:
-        assert w in err, err
-    assert not (tmp_path / "r").exists()
+    assert_user_error(tmp_path, capsys, override, field, words)
 
 
 def test_supplier_process_inventory_replaces_the_material(engine, default_result, tmp_path):

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from conftest import EXAMPLE
+from conftest import EXAMPLE, assert_user_error
 from lca_battery.api import compare, footprint, prepare_mapping
 from lca_battery.cli import main
 
@@ -156,12 +156,4 @@ def test_compare_tables_plot_and_notice(engine, tmp_path, capsys):
     ({"recycling.recycled_content": {"Pb": {"total": 0.1}}}, "recycling.recycled_content", ["unknown metal 'Pb'"]),
 ])
 def test_bad_recycling_input(engine, tmp_path, capsys, override, field, words):
-    args = ["footprint", str(EXAMPLE), "--out", str(tmp_path / "r")]
-    for k, v in override.items():
-        args += ["--set", f"{k}={json.dumps(v) if isinstance(v, (dict, list)) else v}"]
-    code = main(args)
-    err = capsys.readouterr().err
-    assert code == 2 and "Traceback" not in err and f"'{field}'" in err, err
-    for w in words:
-        assert w in err, err
-    assert not (tmp_path / "r").exists()
+    assert_user_error(tmp_path, capsys, override, field, words)
