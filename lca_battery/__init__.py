@@ -23,5 +23,17 @@ def footprint(*args, **kwargs):
     return _footprint(*args, **kwargs)
 
 
-__all__ = ["footprint", "load_study", "LcaBatteryError", "StudyError", "InventoryError", "UnitError",
+def compare(*args, **kwargs):
+    """See :func:`lca_battery.api.compare`."""
+    from .api import compare as _compare
+    return _compare(*args, **kwargs)
+
+
+def sweep(*args, **kwargs):
+    """See :func:`lca_battery.api.sweep`."""
+    from .api import sweep as _sweep
+    return _sweep(*args, **kwargs)
+
+
+__all__ = ["footprint", "compare", "sweep", "load_study", "LcaBatteryError", "StudyError", "InventoryError", "UnitError",
            "__version__"]

@@ -89,7 +89,8 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
     >>> r = footprint("examples/nmc811-cn.yaml", ["plant.country=SE"])   # doctest: +SKIP
     >>> round(r["kg_co2e_per_kwh"], 1)                                     # doctest: +SKIP
     """
-    study, mapping, engine = prepare_mapping(study, overrides, engine)
+    file = str(study) if isinstance(study, (str, Path)) else None
+    study, mapping, engine = prepare_mapping(study, overrides, engine, file)
     entries = mapping.entries
     solved = engine.solve(entries, study.method)
     ed, ed_source = mapping.bom_info["energy_density_kwh_per_kg"], mapping.bom_info["energy_density_source"]
@@ -111,7 +112,7 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
     el_study = study.plant.electricity
     if el_study.contract and el_study.mix is None:
         other = "iso14067" if el.rule == "eu_delegated_act" else "eu_delegated_act"
-        _, m2, _ = prepare_mapping(study, engine=engine, rule=other)
+        _, m2, _ = prepare_mapping(study, engine=engine, file=file, rule=other)
         rules[other] = engine.solve(m2.entries, study.method).total
     result = {
         "study": study.name,

@@ -13,7 +13,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .errors import StudyError
 
 Share = Union[str, dict[str, float]]
-FORMATS = ("pouch", "prismatic", "cylindrical")
 
 
 class _Model(BaseModel):
@@ -45,9 +44,6 @@ class Cell(_Model):
     @property
     def energy_kwh(self) -> float:  # nominal energy: rated capacity x nominal voltage
         return self.capacity_ah * self.nominal_voltage_v / 1000.0
-
-
-RULES = ("eu_delegated_act", "iso14067")
 
 
 class Electricity(_Model):  # noqa: D101 (documented below)

@@ -134,7 +134,9 @@ def test_supplier_process_inventory_replaces_the_material(engine, default_result
     solved = eng.solve(entries)
     cam = solved.supply[eng.column(solved, "cam_nmc811")]
     _, cam_default = eng.resolve(solved, {"cam_nmc811": 1.0})
-    r = footprint(study, engine=engine)
+    # a PPA as well: the second electricity rule is solved with the same supplier file
+    r = footprint(study, {"plant.electricity.contract": {"wind_onshore": 0.5}}, engine=engine)
+    assert set(r["plant"]["result_by_rule"]) == {"eu_delegated_act", "iso14067"}
     supplier = 10.0 + 5.0 * ef(engine, "electricity_grid_kr")
     assert r["kg_co2e_per_kwh"] - default_result["kg_co2e_per_kwh"] == pytest.approx(
         (supplier - cam_default) * cam, rel=1e-9)

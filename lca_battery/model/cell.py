@@ -120,7 +120,6 @@ def bill_of_materials(study, cell: Process, procs: dict, file: str = "<study>") 
     casing_ids = set()
     for spec in fmts.values():
         casing_ids.add(spec["casing"])
-        casing_ids.update(spec.get("replaces", []))
     if fmts:
         if study.cell.format not in fmts:
             raise StudyError(f"no casing data for format '{study.cell.format}' of {cell.id}", file=file,

@@ -149,6 +149,3 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
         unique[(e.matrix, e.input, e.output)] = e
     return Mapping(list(unique.values()), cell.id, kg_per_kwh, bom, info, plant, suppliers, rec_report)
 
-
-def study_entries(study, inventory: Inventory, file: str = "<study>") -> list[Entry]:
-    return study_mapping(study, inventory, file).entries

@@ -75,11 +75,6 @@ def route_product(route: Process, metal: str):
     return best
 
 
-def salt_fraction(procs: dict, salt: str, metal: str) -> float:
-    from .cell import element_content
-    return element_content(salt, procs).get(metal, 0.0)
-
-
 def _route_inputs(route: Process, scale: float, note: str) -> list[Exchange]:
     return [Exchange(x.kind, x.target, x.amount * scale, x.unit, x.source, x.compartment, x.aggregated,
                      x.substitution, x.proxy or note, x.comment) for x in route.exchanges]

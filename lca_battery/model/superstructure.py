@@ -28,7 +28,6 @@ MODEL_SOURCE = "lcab_model"
 MODEL_FILE = "model"
 TRANSPORT = {"truck_km": "transport_truck", "rail_km": "transport_rail", "sea_km": "transport_sea"}
 HEAT_ALTERNATIVES = {"natural_gas": "heat_natural_gas_industrial", "coal": "heat_coal_industrial"}
-ALLOCATION_BASES = ("mass", "economic", "system_expansion")
 
 
 @dataclass(frozen=True)
@@ -142,16 +141,11 @@ def _rewired(p: Process, elec: dict[str, str]) -> tuple[Process, Process | None]
     return Process(**{**p.__dict__, "exchanges": tuple(exs)}), sw
 
 
-def format_casings(p: Process) -> dict[str, dict]:
-    """``cell_format`` of a cell: {format: {casing: id, kg_per_kg_cell: x, replaces: [...], source: key}}."""
-    fmt = p.extra.get("cell_format")
-    return fmt if isinstance(fmt, dict) else {}
-
-
 def _with_casing_alternatives(p: Process) -> Process:
     have = {x.target for x in p.exchanges if x.kind == "technosphere"}
     extra = []
-    for name, spec in format_casings(p).items():
+    from .cell import formats
+    for name, spec in formats(p).items():
         cid = spec.get("casing") if isinstance(spec, dict) else None
         if cid and cid not in have:
             extra.append(Exchange("technosphere", cid, 0.0, "kg", spec.get("source") or MODEL_SOURCE,
