@@ -174,6 +174,9 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
             "processes_creating_metal": sorted(b["created"])}
         for m, b in balances(engine, solved, composition).items() if b["entering_total"] > 0}
     result["check"] = {"stages_sum": sum(result["stages"].values()), "total": total}
+    from .report.declaration import declaration, passport
+    result["declaration"] = declaration(study, result)
+    result["passport"] = passport(study, result)
     return result
 
 

@@ -91,14 +91,23 @@ def print_footprint(r: dict, out=sys.stdout) -> None:
     w(f"  inventory {r['inventory']['content_hash'][:12]}  lca_battery {r['software']['lca_battery']}\n")
 
 
+def run_name(study: str, sets) -> str:
+    """Results folder name: the study's file stem, plus the overrides (hashed when long)."""
+    import hashlib
+    from .report.outputs import slug
+    name = slug(Path(study).stem if not sets else Path(study).stem + "-" + "-".join(sets))
+    if len(name) > 80:
+        name = f"{slug(Path(study).stem)}-{hashlib.sha256(' '.join(sets).encode()).hexdigest()[:10]}"
+    return name
+
+
 def cmd_footprint(args) -> int:
     from .api import footprint
     from .report.outputs import slug, to_json, write_footprint
     engine = _engine()
     result = footprint(args.study, args.set or [], engine=engine)
     if not args.no_write:
-        out = Path(args.out) / slug(Path(args.study).stem if not args.set else
-                                    Path(args.study).stem + "-" + "-".join(args.set))
+        out = Path(args.out) / run_name(args.study, args.set)
         write_footprint(result, out, args.study)
         result_dir = str(out)
     else:

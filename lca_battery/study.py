@@ -209,6 +209,32 @@ class Recycling(_Model):
         return v
 
 
+class Declaration(_Model):
+    """Fields of the carbon footprint declaration, Regulation (EU) 2023/1542 Art. 7(1), and the
+    service life that turns kWh of capacity into the regulation's declared unit."""
+    manufacturer: str = ""
+    battery_model: str = ""
+    plant_address: str = ""
+    declaration_id: str = ""
+    study_url: str = ""
+    vehicle_category: Literal["M1", "N1", "L", "M2", "M3", "N2", "N3", "other"] | None = None
+    cycles_per_year: float | None = Field(None, gt=0, description="full equivalent cycles per year")
+    service_life_years: float | None = Field(None, gt=0)
+    usable_capacity_share: float = Field(1.0, gt=0, le=1, description="usable / nominal energy")
+    justification: str = Field("", description="why these cycles and years (required when given)")
+
+    @model_validator(mode="after")
+    def _cycles(self):
+        if (self.cycles_per_year or self.service_life_years) and not self.justification.strip():
+            raise ValueError("cycles_per_year and service_life_years need a 'justification'")
+        return self
+
+
+#: Full equivalent cycles per year by vehicle category (draft delegated act on the carbon footprint
+#: of EV batteries, 2024 draft)
+CYCLES_PER_YEAR = {"M1": 60, "N1": 60, "L": 20, "M2": 250, "M3": 250, "N2": 250, "N3": 250}
+
+
 class Study(_Model):
     name: str = "study"
     description: str = ""
@@ -218,6 +244,7 @@ class Study(_Model):
     supply: dict[str, Share] = Field(default_factory=dict)
     suppliers: dict[str, Supplier] = Field(default_factory=dict)
     recycling: Recycling = Recycling()
+    declaration: Declaration = Declaration()
     distribution: Distribution = Distribution()
     method: Literal["ipcc2021", "ef31"] = "ipcc2021"
 

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import sys
 import tempfile
@@ -75,6 +76,8 @@ def write_footprint(result: dict, out_dir: Path, study_file: str | None = None,
     """Write summary.json, stages/processes/materials/parameters CSVs and manifest.json."""
     def write(tmp: Path) -> None:
         (tmp / "summary.json").write_text(to_json(result) + "\n", encoding="utf-8")
+        (tmp / "declaration.json").write_text(to_json(result["declaration"]) + "\n", encoding="utf-8")
+        (tmp / "passport.json").write_text(to_json(result["passport"]) + "\n", encoding="utf-8")
         _csv(tmp / "stages.csv", [{"stage": k, "kg_co2e_per_kwh": v,
                                    "share": v / result["kg_co2e_per_kwh"] if result["kg_co2e_per_kwh"] else 0}
                                   for k, v in result["stages"].items()])
@@ -98,6 +101,7 @@ def write_footprint(result: dict, out_dir: Path, study_file: str | None = None,
              ["id", "name", "location", "reference_year", "data", "dqr", "proxy", "licence", "sources", "file"])
         manifest = {
             "command": command or sys.argv,
+            "rerun": "lca-battery " + " ".join(shlex.quote(a) for a in (command or sys.argv)[1:]),
             "study_file": study_file,
             "study_sha256": sha256(Path(study_file)) if study_file and Path(study_file).is_file() else None,
             "inventory_content_hash": result["inventory"]["content_hash"],
