@@ -114,3 +114,16 @@ def test_bad_inventory(tmp_path, capsys, file, old, new, words):
     assert code == 2 and "Traceback" not in err
     for w in words:
         assert w in err, err
+
+
+def test_footprint_with_a_broken_inventory_writes_nothing(tmp_path, capsys, monkeypatch):
+    root = broken_inventory(tmp_path, "materials/m.yaml", "{input: electricity_grid_cn, amount: 0.5, unit: kWh}",
+                            "{input: electricity_grid_cn, amount: 0.5, unit: kg}")
+    monkeypatch.setenv("LCA_BATTERY_INVENTORIES", str(root))
+    study = tmp_path / "tiny.yaml"
+    study.write_text("cell: {chemistry: tiny, capacity_ah: 50, nominal_voltage_v: 4}\nplant: {country: CN}\n")
+    out = tmp_path / "results"
+    code = main(["footprint", str(study), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and "unit mismatch" in err and "materials/m.yaml" in err and "Traceback" not in err
+    assert not out.exists()

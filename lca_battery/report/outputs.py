@@ -77,6 +77,8 @@ def write_footprint(result: dict, out_dir: Path, study_file: str | None = None,
     def write(tmp: Path) -> None:
         (tmp / "summary.json").write_text(to_json(result) + "\n", encoding="utf-8")
         (tmp / "declaration.json").write_text(to_json(result["declaration"]) + "\n", encoding="utf-8")
+        from .charts import footprint_chart
+        footprint_chart(result, tmp / "footprint")
         (tmp / "passport.json").write_text(to_json(result["passport"]) + "\n", encoding="utf-8")
         _csv(tmp / "stages.csv", [{"stage": k, "kg_co2e_per_kwh": v,
                                    "share": v / result["kg_co2e_per_kwh"] if result["kg_co2e_per_kwh"] else 0}
