@@ -35,5 +35,11 @@ def sweep(*args, **kwargs):
     return _sweep(*args, **kwargs)
 
 
-__all__ = ["footprint", "compare", "sweep", "load_study", "LcaBatteryError", "StudyError", "InventoryError", "UnitError",
+def uncertainty(*args, **kwargs):
+    """See :func:`lca_battery.api.uncertainty`."""
+    from .api import uncertainty as _uncertainty
+    return _uncertainty(*args, **kwargs)
+
+
+__all__ = ["footprint", "compare", "sweep", "uncertainty", "load_study", "LcaBatteryError", "StudyError", "InventoryError", "UnitError",
            "__version__"]

@@ -131,6 +131,28 @@ class Engine:
         return Solved(lca=lca, supply=np.asarray(lca.supply_array).copy(), scores=scores,
                       gas_scores=gas, cf=cf)
 
+    def monte_carlo(self, entries: list[Entry], family: str = "ipcc2021", samples: int = 200, seed: int = 42,
+                    progress=None) -> np.ndarray:
+        """Scores of ``samples`` Monte Carlo iterations (see :mod:`lca_battery.analysis.uncertainty`)."""
+        import bw2calc as bc
+        from .analysis.uncertainty import sigma
+        self.activate()
+        sig = {pid: sigma(p.dqr) for pid, p in self.processes.items()}
+        dp = inventory_datapackage(self.databases, sigma_of=lambda code: sig.get(code, 0.0))
+        method = self.base_packages(family)[-1]
+        lca = bc.LCA({self.ids[ROOT]: 1.0}, data_objs=[dp, method, self.override_package(entries)],
+                     use_distributions=True, seed_override=seed)
+        lca.lci()
+        lca.lcia()
+        out = np.empty(samples)
+        for i in range(samples):
+            if i:
+                next(lca)
+            out[i] = lca.score
+            if progress:
+                progress(i + 1, samples)
+        return out
+
     def resolve(self, solved: Solved, demand: dict[str, float]) -> tuple[np.ndarray, float]:
         """Supply and total score for another demand on the same (factorized) matrix."""
         lca = solved.lca

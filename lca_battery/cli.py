@@ -219,6 +219,38 @@ def cmd_sweep(args) -> int:
     return 0
 
 
+def cmd_uncertainty(args) -> int:
+    from .api import uncertainty
+    from .report.outputs import slug, to_json, write_uncertainty
+    engine = _engine()
+    from tqdm import tqdm
+    bar = tqdm(total=args.samples, desc="Monte Carlo", file=sys.stderr, leave=False)
+
+    def progress(done, total):
+        bar.n = done
+        bar.refresh()
+    result = uncertainty(args.study, args.set or [], engine=engine, samples=args.samples, seed=args.seed,
+                         progress=progress)
+    bar.close()
+    out = None
+    if not args.no_write:
+        out = Path(args.out) / (slug(Path(args.study).stem) + "-uncertainty")
+        write_uncertainty(result, out, args.study)
+    if args.json:
+        print(to_json({k: v for k, v in result.items() if k != "samples"}))
+        return 0
+    s = result["kg_co2e_per_kwh"]
+    print(f"Monte Carlo, {s['n']} samples (seed {result['seed']}), kg CO2e per kWh")
+    print(f"  deterministic {s['deterministic']:.2f}   median {s['median']:.2f}   mean {s['mean']:.2f}   "
+          f"sd {s['sd']:.2f} (CV {s['cv']:.1%})")
+    print(f"  95 % interval {s['p2_5']:.2f} - {s['p97_5']:.2f}   90 % interval {s['p5']:.2f} - {s['p95']:.2f}")
+    print(f"  distributions: {result['method']}")
+    print(f"  {result['statement']}")
+    if out:
+        print(f"\n  written to {out}/ (uncertainty.json, samples.csv, histogram.png, histogram.svg)")
+    return 0
+
+
 def cmd_datasets(args) -> int:
     from .api import footprint
     from .report.outputs import to_json
@@ -287,6 +319,15 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--out", default="results")
     sw.add_argument("--no-write", action="store_true")
     sw.set_defaults(func=cmd_sweep)
+    un = sub.add_parser("uncertainty", help="Monte Carlo from the datasets' data quality (pedigree factors)")
+    un.add_argument("study")
+    un.add_argument("--set", action="append", metavar="KEY=VALUE")
+    un.add_argument("--samples", type=int, default=500)
+    un.add_argument("--seed", type=int, default=42)
+    un.add_argument("--json", action="store_true")
+    un.add_argument("--out", default="results")
+    un.add_argument("--no-write", action="store_true")
+    un.set_defaults(func=cmd_uncertainty)
     ds = sub.add_parser("datasets", help="the datasets a study uses: source, licence, geography, year, DQR")
     ds.add_argument("study")
     ds.add_argument("--set", action="append", metavar="KEY=VALUE")

@@ -23,8 +23,11 @@ def _node_ids(databases) -> dict[tuple[str, str], int]:
             .where(A.database.in_(list(databases)))}
 
 
-def inventory_datapackage(databases: list[str]):
-    """Technosphere and biosphere matrices of ``databases`` at float64 precision."""
+def inventory_datapackage(databases: list[str], sigma_of=None):
+    """Technosphere and biosphere matrices of ``databases`` at float64 precision.
+
+    ``sigma_of(code)``, if given, returns the lognormal sigma of every exchange of the process
+    ``code``: the package then carries distributions (for Monte Carlo)."""
     import bw_processing as bwp
     import bw2data.backends as backends
     E = backends.ExchangeDataset
@@ -34,24 +37,43 @@ def inventory_datapackage(databases: list[str]):
         d = row.data
         inp, out = ids[tuple(d["input"])], ids[tuple(d["output"])]
         kind = row.type
+        sig = sigma_of(d["output"][1]) if sigma_of is not None and kind != "production" else 0.0
         if kind == "biosphere":
-            bio.append((inp, out, float(d["amount"]), False))
-        elif kind == "production":
-            tech.append((inp, out, float(d["amount"]), False))
-        elif kind == "substitution":
-            tech.append((inp, out, float(d["amount"]), False))
+            bio.append((inp, out, float(d["amount"]), False, sig))
+        elif kind in ("production", "substitution"):
+            tech.append((inp, out, float(d["amount"]), False, sig))
         elif kind == "technosphere":
-            tech.append((inp, out, float(d["amount"]), True))
+            tech.append((inp, out, float(d["amount"]), True, sig))
         else:  # pragma: no cover - we write no other types
             raise ValueError(f"unexpected exchange type {kind!r}")
     dp = bwp.create_datapackage(sequential=True, sum_intra_duplicates=True, sum_inter_duplicates=False)
     for matrix, rows in (("technosphere_matrix", tech), ("biosphere_matrix", bio)):
-        arr = np.array(rows, dtype=[("row", np.int64), ("col", np.int64), ("amount", np.float64), ("flip", bool)])
+        arr = np.array(rows, dtype=[("row", np.int64), ("col", np.int64), ("amount", np.float64), ("flip", bool),
+                                    ("sigma", np.float64)])
+        kwargs = {}
+        if sigma_of is not None:
+            kwargs["distributions_array"] = lognormal_distributions(arr["amount"], arr["sigma"])
         dp.add_persistent_vector(
             matrix=matrix, name=f"lcab-{matrix}",
             indices_array=np.array(list(zip(arr["row"], arr["col"])), dtype=bwp.INDICES_DTYPE),
-            data_array=arr["amount"], flip_array=arr["flip"])
+            data_array=arr["amount"], flip_array=arr["flip"], **kwargs)
     return dp
+
+
+def lognormal_distributions(amounts: np.ndarray, sigmas: np.ndarray) -> np.ndarray:
+    """stats_arrays rows: lognormal with median = amount where sigma > 0 and amount != 0, else fixed.
+    A negative amount (a credit, an uptake) is flagged ``negative`` so that sampling keeps its sign
+    (a lognormal alone is positive)."""
+    import bw_processing as bwp
+    amounts = np.asarray(amounts, dtype=float)
+    dist = np.zeros(len(amounts), dtype=bwp.UNCERTAINTY_DTYPE)
+    uncertain = (np.asarray(sigmas) > 0) & (amounts != 0)
+    dist["uncertainty_type"] = np.where(uncertain, 2, 0)                   # 2: lognormal (stats_arrays)
+    dist["loc"] = np.where(uncertain, np.log(np.abs(np.where(amounts == 0, 1.0, amounts))), amounts)
+    dist["scale"] = np.where(uncertain, sigmas, np.nan)
+    dist["shape"] = dist["minimum"] = dist["maximum"] = np.nan
+    dist["negative"] = amounts < 0
+    return dist
 
 
 def method_datapackage(method: tuple):
