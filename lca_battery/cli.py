@@ -26,6 +26,22 @@ def _engine():
         return get_engine(progress=_progress)
 
 
+@contextlib.contextmanager
+def _progress_bar(desc: str):
+    """A tqdm bar on stderr; yields the ``progress(done, total)`` callback the API functions take."""
+    from tqdm import tqdm
+    bar = tqdm(total=0, desc=desc, file=sys.stderr, leave=False)
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+    try:
+        yield update
+    finally:
+        bar.close()
+
+
 def _fmt(v: float, digits: int = 2) -> str:
     return f"{v:,.{digits}f}"
 
@@ -103,7 +119,7 @@ def run_name(study: str, sets) -> str:
 
 def cmd_footprint(args) -> int:
     from .api import footprint
-    from .report.outputs import slug, to_json, write_footprint
+    from .report.outputs import to_json, write_footprint
     engine = _engine()
     result = footprint(args.study, args.set or [], engine=engine)
     if not args.no_write:
@@ -128,19 +144,8 @@ def cmd_compare(args) -> int:
     from .api import compare
     from .report.outputs import slug, to_json, write_compare
     engine = _engine()
-    try:
-        from tqdm import tqdm
-        bar = tqdm(total=0, desc="recycled-content curves", file=sys.stderr, leave=False)
-
-        def progress(done, total):
-            bar.total = total
-            bar.n = done
-            bar.refresh()
-    except ImportError:  # pragma: no cover
-        bar, progress = None, None
-    result = compare(args.study, args.set or [], engine=engine, steps=args.steps, progress=progress)
-    if bar is not None:
-        bar.close()
+    with _progress_bar("recycled-content curves") as progress:
+        result = compare(args.study, args.set or [], engine=engine, steps=args.steps, progress=progress)
     out = None
     if not args.no_write:
         out = Path(args.out) / (slug(Path(args.study).stem) + "-compare")
@@ -159,7 +164,7 @@ def cmd_compare(args) -> int:
     notes = sorted({m["note"] for m in result["materials"] if m.get("note")})
     for n in notes:
         w(f"  note: {n}\n")
-    w(f"\n  kg CO2e per kWh of cell at recycled content (post-consumer) of one metal:\n")
+    w("\n  kg CO2e per kWh of cell at recycled content (post-consumer) of one metal:\n")
     mins = result["eu_minimum_recycled_content"]
     for metal in ("Co", "Ni", "Li"):
         pts = [r for r in result["curves"] if r["metal"] == metal]
@@ -168,9 +173,8 @@ def cmd_compare(args) -> int:
         xs = sorted({r["recycled_content"] for r in pts})
         shown = [0.0, *(mins[y].get(metal, 0.0) for y in sorted(mins)), 0.5, 1.0]
         cols = [min(xs, key=lambda x: abs(x - s)) for s in shown]
-        w(f"  {metal:<4}{'':<16}" + "".join(f"{c:>9.0%}" for c in cols) + "   (EU minimum 2031, 2036 marked "
-          f"by the 2nd and 3rd column)\n" if metal == "Co" else
-          f"  {metal:<4}{'':<16}" + "".join(f"{c:>9.0%}" for c in cols) + "\n")
+        note = "   (EU minimum 2031, 2036 in the 2nd and 3rd column)" if metal == "Co" else ""
+        w(f"  {metal:<4}{'':<16}" + "".join(f"{c:>9.0%}" for c in cols) + note + "\n")
         for acc in ("cut_off", "avoided_burden", "cff"):
             vals = {r["recycled_content"]: r["kg_co2e_per_kwh"] for r in pts if r["accounting"] == acc}
             w(f"      {acc:<16}" + "".join(f"{vals[c]:>9.2f}" for c in cols) + "\n")
@@ -194,15 +198,8 @@ def cmd_sweep(args) -> int:
         key, values = g.split("=", 1)
         grid[key.strip()] = [_parse_value(v) for v in values.split(",")]
     engine = _engine()
-    from tqdm import tqdm
-    bar = tqdm(total=0, desc="scenarios", file=sys.stderr, leave=False)
-
-    def progress(done, total):
-        bar.total = total
-        bar.n = done
-        bar.refresh()
-    rows = sweep(args.study, grid, args.set or [], engine=engine, progress=progress)
-    bar.close()
+    with _progress_bar("scenarios") as progress:
+        rows = sweep(args.study, grid, args.set or [], engine=engine, progress=progress)
     out = None
     if not args.no_write:
         out = Path(args.out) / (slug(Path(args.study).stem) + "-sweep")
@@ -223,15 +220,9 @@ def cmd_uncertainty(args) -> int:
     from .api import uncertainty
     from .report.outputs import slug, to_json, write_uncertainty
     engine = _engine()
-    from tqdm import tqdm
-    bar = tqdm(total=args.samples, desc="Monte Carlo", file=sys.stderr, leave=False)
-
-    def progress(done, total):
-        bar.n = done
-        bar.refresh()
-    result = uncertainty(args.study, args.set or [], engine=engine, samples=args.samples, seed=args.seed,
-                         progress=progress)
-    bar.close()
+    with _progress_bar("Monte Carlo") as progress:
+        result = uncertainty(args.study, args.set or [], engine=engine, samples=args.samples, seed=args.seed,
+                             progress=progress)
     out = None
     if not args.no_write:
         out = Path(args.out) / (slug(Path(args.study).stem) + "-uncertainty")
@@ -289,50 +280,39 @@ def cmd_chemistries(args) -> int:
     return 0
 
 
+def _study_command(sub, name: str, help: str, func, *, write: bool = True):
+    """A sub-command on a study: STUDY, --set (repeatable), --json and, if it writes, --out/--no-write."""
+    p = sub.add_parser(name, help=help)
+    p.add_argument("study", help="study file (YAML), e.g. examples/nmc811-cn.yaml")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="override a study field by its dotted path, e.g. plant.country=SE (repeatable)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    if write:
+        p.add_argument("--out", default="results", help="results folder (default: results)")
+        p.add_argument("--no-write", action="store_true", help="do not write files under --out")
+    p.set_defaults(func=func)
+    return p
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
     ap = argparse.ArgumentParser(prog="lca-battery", description=__doc__.splitlines()[0])
     ap.add_argument("--version", action="version", version=f"lca_battery {__version__}")
     sub = ap.add_subparsers(dest="command", required=True)
-    fp = sub.add_parser("footprint", help="cradle-to-gate carbon footprint of a study's cell")
-    fp.add_argument("study", help="study file (YAML), e.g. examples/nmc811-cn.yaml")
-    fp.add_argument("--set", action="append", metavar="KEY=VALUE",
-                    help="override a study field by its dotted path, e.g. plant.country=SE (repeatable)")
-    fp.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
-    fp.add_argument("--out", default="results", help="results folder (default: results)")
-    fp.add_argument("--no-write", action="store_true", help="do not write files under --out")
-    fp.set_defaults(func=cmd_footprint)
-    cp = sub.add_parser("compare", help="recycled versus virgin: per material and per cell, three accounting rules")
-    cp.add_argument("study")
-    cp.add_argument("--set", action="append", metavar="KEY=VALUE")
-    cp.add_argument("--json", action="store_true")
+    _study_command(sub, "footprint", "cradle-to-gate carbon footprint of a study's cell", cmd_footprint)
+    cp = _study_command(sub, "compare", "recycled versus virgin: per material and per cell, three accounting rules",
+                        cmd_compare)
     cp.add_argument("--steps", type=int, default=11, help="points per recycled-content curve (default 11)")
-    cp.add_argument("--out", default="results")
-    cp.add_argument("--no-write", action="store_true")
-    cp.set_defaults(func=cmd_compare)
-    sw = sub.add_parser("sweep", help="footprints over a grid of study values (one solve each, same matrices)")
-    sw.add_argument("study")
+    sw = _study_command(sub, "sweep", "footprints over a grid of study values (one solve each, same matrices)",
+                        cmd_sweep)
     sw.add_argument("--grid", action="append", required=True, metavar="KEY=V1,V2,...",
                     help="a study field and its values, e.g. plant.country=CN,SE,PL (repeatable: Cartesian product)")
-    sw.add_argument("--set", action="append", metavar="KEY=VALUE")
-    sw.add_argument("--json", action="store_true")
-    sw.add_argument("--out", default="results")
-    sw.add_argument("--no-write", action="store_true")
-    sw.set_defaults(func=cmd_sweep)
-    un = sub.add_parser("uncertainty", help="Monte Carlo from the datasets' data quality (pedigree factors)")
-    un.add_argument("study")
-    un.add_argument("--set", action="append", metavar="KEY=VALUE")
+    un = _study_command(sub, "uncertainty", "Monte Carlo from the datasets' data quality (pedigree factors)",
+                        cmd_uncertainty)
     un.add_argument("--samples", type=int, default=500)
     un.add_argument("--seed", type=int, default=42)
-    un.add_argument("--json", action="store_true")
-    un.add_argument("--out", default="results")
-    un.add_argument("--no-write", action="store_true")
-    un.set_defaults(func=cmd_uncertainty)
-    ds = sub.add_parser("datasets", help="the datasets a study uses: source, licence, geography, year, DQR")
-    ds.add_argument("study")
-    ds.add_argument("--set", action="append", metavar="KEY=VALUE")
-    ds.add_argument("--json", action="store_true")
-    ds.set_defaults(func=cmd_datasets)
+    _study_command(sub, "datasets", "the datasets a study uses: source, licence, geography, year, DQR", cmd_datasets,
+                   write=False)
     ck = sub.add_parser("check-inventories", help="validate the inventory files")
     ck.add_argument("--inventories", help="inventory folder (default: the shipped one)")
     ck.add_argument("--brightway", action="store_true", help="also write them to Brightway (checks flows)")

@@ -82,7 +82,6 @@ def test_reproducible_to_the_same_digits(engine, default_result):
 
 
 def test_declaration_over_service_life(engine, tmp_path):
-    import json
     from lca_battery.cli import main
     r = footprint(EXAMPLE, {"declaration.vehicle_category": "M1", "declaration.service_life_years": 10,
                             "declaration.justification": "manufacturer warranty, 10 years"}, engine=engine)

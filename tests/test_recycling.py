@@ -4,7 +4,7 @@ import json
 import pytest
 
 from conftest import EXAMPLE, assert_user_error
-from lca_battery.api import compare, footprint, prepare_mapping
+from lca_battery.api import footprint, prepare_mapping
 from lca_battery.cli import main
 
 

@@ -12,7 +12,6 @@ whose outputs hold more metal than its inputs is reported (``created``), never h
 """
 from __future__ import annotations
 
-import numpy as np
 import scipy.sparse as sp
 
 CHAIN_PREFIXES = ("supply__", "pcam_", "cam_", "cathode_", "cell_", "scrap_treatment__", "scrap_recovered__",

@@ -137,7 +137,6 @@ def bill_of_materials(study, cell: Process, procs: dict, file: str = "<study>") 
                          field="cell.format", allowed=str(cell.extra.get("cell_format")))
     total = sum(base.values())
     a1 = sum(base[k] * scale[k] for k in active)
-    c0 = sum(base.get(k, 0.0) for k in casing_ids)
     c1 = sum(lines[k].kg_per_kg_cell for k in casing_ids)
     for k in active:
         lines[k].kg_per_kg_cell = base[k] * scale[k]

@@ -13,7 +13,7 @@ from ..inventory.records import Inventory
 from .cell import BomLine, bill_of_materials
 from .electricity import PlantElectricity, plant_shares
 from .superstructure import (CO2_FOSSIL, DISTRIBUTION, PLANT_ELECTRICITY, PLANT_HEAT, RESIDUAL_MIX, ROOT, TRANSPORT,
-                             Entry, all_processes, chemistries, site_switch_id)
+                             Entry, all_processes, chemistries)
 
 
 @dataclass

@@ -1,13 +1,34 @@
-"""Charts of a footprint: life-cycle stages and the largest processes (PNG and SVG)."""
+"""Charts (PNG for people, SVG for reports): footprint, recycled-content curves, Monte Carlo."""
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
+from ..model.recycling import ACCOUNTING, EU_MINIMUM_RECYCLED_CONTENT
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")          # no screen needed
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def save_figure(fig, path_stem: str | Path) -> list[str]:
+    """Write ``fig`` as PNG and SVG next to each other, close it, return the paths."""
+    out = []
+    fig.tight_layout()
+    for ext in ("png", "svg"):
+        p = f"{path_stem}.{ext}"
+        fig.savefig(p, dpi=150)
+        out.append(p)
+    _pyplot().close(fig)
+    return out
+
 
 def footprint_chart(result: dict, path_stem: str | Path) -> list[str]:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1, 2.2]})
     stages = result["stages"]
     names = [k.replace("_", " ") for k in stages]
@@ -25,11 +46,48 @@ def footprint_chart(result: dict, path_stem: str | Path) -> list[str]:
     ax2.set_title("largest processes (cradle-to-gate contributions)", fontsize=9)
     fig.suptitle(f"{result['chemistry']} cell made in {result['plant_country']} - {result['label']} - "
                  f"{result['method']['family']}", fontsize=9)
-    fig.tight_layout()
-    out = []
-    for ext in ("png", "svg"):
-        p = f"{path_stem}.{ext}"
-        fig.savefig(p, dpi=150)
-        out.append(p)
-    plt.close(fig)
-    return out
+    return save_figure(fig, path_stem)
+
+
+def plot_curves(rows: list[dict], path_stem, title: str) -> list[str]:
+    """Line plot per metal, one line per accounting rule, EU minimum recycled content marked."""
+    plt = _pyplot()
+    metals = sorted({r["metal"] for r in rows}, key=["Co", "Ni", "Li", "Mn"].index)
+    fig, axes = plt.subplots(1, len(metals), figsize=(4.2 * len(metals), 3.8), sharey=True)
+    axes = np.atleast_1d(axes)
+    styles = {"cut_off": "-", "avoided_burden": "--", "cff": "-."}
+    for ax, metal in zip(axes, metals):
+        for acc in ACCOUNTING:
+            pts = [(r["recycled_content"], r["kg_co2e_per_kwh"]) for r in rows
+                   if r["metal"] == metal and r["accounting"] == acc]
+            if pts:
+                x, y = zip(*pts)
+                ax.plot(np.array(x) * 100, y, styles[acc], label=acc.replace("_", " "))
+        for year, mins in EU_MINIMUM_RECYCLED_CONTENT.items():
+            if metal in mins:
+                ax.axvline(mins[metal] * 100, color="grey", lw=0.8, ls=":")
+                ax.text(mins[metal] * 100, ax.get_ylim()[0], f" EU {year} min.", rotation=90, va="bottom",
+                        ha="right", fontsize=7, color="grey")
+        ax.set_title(f"recycled {metal}")
+        ax.set_xlabel(f"recycled content of {metal} (%)")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("kg CO2e per kWh (cell)")
+    axes[0].legend(fontsize=8)
+    fig.suptitle(title, fontsize=9)
+    return save_figure(fig, path_stem)
+
+
+def histogram(result: dict, path_stem: str | Path) -> list[str]:
+    """Monte Carlo samples with the deterministic value, the median and the 95 % interval."""
+    plt = _pyplot()
+    s = result["kg_co2e_per_kwh"]
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    ax.hist(result["samples"], bins=40, color="#4c72b0", alpha=0.8)
+    for x, label, ls in ((s["deterministic"], "deterministic", "-"), (s["median"], "median", "--"),
+                         (s["p2_5"], "2.5 %", ":"), (s["p97_5"], "97.5 %", ":")):
+        ax.axvline(x, color="black", ls=ls, lw=1)
+        ax.text(x, ax.get_ylim()[1], f" {label}", rotation=90, va="top", fontsize=7)
+    ax.set_xlabel("kg CO2e per kWh")
+    ax.set_ylabel("samples")
+    ax.set_title(f"{result['study']}: {s['n']} Monte Carlo samples (seed {result['seed']})", fontsize=9)
+    return save_figure(fig, path_stem)

@@ -119,7 +119,7 @@ def write_footprint(result: dict, out_dir: Path, study_file: str | None = None,
 
 def write_compare(result: dict, out_dir: Path, study_file: str | None = None) -> Path:
     """compare.json, materials.csv, curves.csv and the curves plot (PNG, SVG)."""
-    from ..analysis.compare import plot_curves
+    from .charts import plot_curves
 
     def write(tmp: Path) -> None:
         (tmp / "compare.json").write_text(to_json(result) + "\n", encoding="utf-8")
@@ -154,25 +154,10 @@ def write_table(rows: list[dict], out_dir: Path, name: str, study_file: str | No
 
 def write_uncertainty(result: dict, out_dir: Path, study_file: str | None = None) -> Path:
     def write(tmp: Path) -> None:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from .charts import histogram
         (tmp / "uncertainty.json").write_text(to_json(result) + "\n", encoding="utf-8")
         _csv(tmp / "samples.csv", [{"sample": i, "kg_co2e_per_kwh": v} for i, v in enumerate(result["samples"])])
-        s = result["kg_co2e_per_kwh"]
-        fig, ax = plt.subplots(figsize=(6, 3.6))
-        ax.hist(result["samples"], bins=40, color="#4c72b0", alpha=0.8)
-        for x, label, ls in ((s["deterministic"], "deterministic", "-"), (s["median"], "median", "--"),
-                             (s["p2_5"], "2.5 %", ":"), (s["p97_5"], "97.5 %", ":")):
-            ax.axvline(x, color="black", ls=ls, lw=1)
-            ax.text(x, ax.get_ylim()[1], f" {label}", rotation=90, va="top", fontsize=7)
-        ax.set_xlabel("kg CO2e per kWh")
-        ax.set_ylabel("samples")
-        ax.set_title(f"{result['study']}: {s['n']} Monte Carlo samples (seed {result['seed']})", fontsize=9)
-        fig.tight_layout()
-        for ext in ("png", "svg"):
-            fig.savefig(tmp / f"histogram.{ext}", dpi=150)
-        plt.close(fig)
+        histogram(result, tmp / "histogram")
         manifest = {"command": sys.argv, "study_file": study_file,
                     "study_sha256": sha256(Path(study_file)) if study_file and Path(study_file).is_file() else None,
                     "inventory_content_hash": result["inventory"]["content_hash"],
