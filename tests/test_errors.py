@@ -65,7 +65,11 @@ def test_good_run_writes_results(engine, tmp_path, capsys):
     assert code == 0
     (folder,) = list(out.iterdir())
     names = {p.name for p in folder.iterdir()}
-    assert {"summary.json", "stages.csv", "processes.csv", "materials.csv", "manifest.json"} <= names
+    assert {"summary.json", "stages.csv", "processes.csv", "materials.csv", "manifest.json", "footprint.xlsx",
+            "footprint.png", "declaration.json", "passport.json"} <= names
+    import openpyxl
+    wb = openpyxl.load_workbook(folder / "footprint.xlsx", read_only=True)
+    assert {"summary", "stages", "processes", "datasets", "mass balance"} <= set(wb.sheetnames)
 
 
 def test_json_output_fields(engine, tmp_path, capsys):

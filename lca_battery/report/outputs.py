@@ -45,6 +45,36 @@ def _csv(path: Path, rows: list[dict], fields: list[str] | None = None) -> None:
             w.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in r.items()})
 
 
+def write_workbook(result: dict, path: Path) -> None:
+    """The tables of a footprint as one Excel workbook, a sheet each."""
+    import pandas as pd
+    summary = [{"field": k, "value": result[k]} for k in
+               ("study", "label", "declared_unit", "chemistry", "plant_country", "kg_co2e_per_kwh",
+                "kg_co2e_per_cell", "kg_co2e_per_kg", "cobalt_kg_per_kwh", "dqr_weighted")]
+    summary += [{"field": "method", "value": result["method"]["label"]},
+                {"field": "electricity rule", "value": result["plant"]["electricity_rule_label"]},
+                {"field": "inventory content hash", "value": result["inventory"]["content_hash"]},
+                {"field": "lca_battery", "value": result["software"]["lca_battery"]}]
+    sheets = {
+        "summary": summary,
+        "stages": [{"stage": k, "kg_co2e_per_kwh": v} for k, v in result["stages"].items()],
+        "gases": [{"part": k, "kg_co2e_per_kwh": v} for k, v in result["gases"].items()],
+        "processes": result["processes"],
+        "materials": result.get("materials") or [],
+        "bom": result["bom"],
+        "electricity": [{**r, "mix": "; ".join(f"{k}: {v:.4g}" for k, v in r["mix"].items()),
+                         "sources": "; ".join(r["sources"])} for r in result.get("electricity_sites", [])],
+        "mass balance": [{"metal": m, **{k: v for k, v in b.items() if k != "processes_creating_metal"}}
+                         for m, b in result["mass_balance"].items()],
+        "datasets": [{**d, "sources": " | ".join(d["sources"]),
+                      "source_keys": ", ".join(d.get("source_keys", []))} for d in result["datasets"]],
+        "parameters": result["parameters"],
+    }
+    with pd.ExcelWriter(path, engine="openpyxl") as xl:
+        for name, rows in sheets.items():
+            pd.DataFrame(rows).to_excel(xl, sheet_name=name[:31], index=False)
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -79,6 +109,7 @@ def write_footprint(result: dict, out_dir: Path, study_file: str | None = None,
         (tmp / "declaration.json").write_text(to_json(result["declaration"]) + "\n", encoding="utf-8")
         from .charts import footprint_chart
         footprint_chart(result, tmp / "footprint")
+        write_workbook(result, tmp / "footprint.xlsx")
         (tmp / "passport.json").write_text(to_json(result["passport"]) + "\n", encoding="utf-8")
         _csv(tmp / "stages.csv", [{"stage": k, "kg_co2e_per_kwh": v,
                                    "share": v / result["kg_co2e_per_kwh"] if result["kg_co2e_per_kwh"] else 0}
