@@ -96,12 +96,8 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
     ed, ed_source = mapping.bom_info["energy_density_kwh_per_kg"], mapping.bom_info["energy_density_source"]
     kwh_per_cell = study.cell.energy_kwh
     total = solved.total
-    eol = contrib.end_of_life_branch(engine, solved, entries)
-    if eol is None:
-        stages = contrib.stage_scores(engine, solved)
-    else:   # the end-of-life branch (burdens and credits) belongs to the end_of_life stage as a whole
-        stages = contrib.stage_scores(engine, solved, solved.supply - eol["supply"])
-        stages["end_of_life"] += eol["total"]
+    solved.stage_overrides = dict(study.stage_overrides)
+    stages, eol = contrib.stage_split(engine, solved, entries)
     rows = contrib.process_table(engine, solved)
     procs = all_processes(engine.inventory)
     cell = procs[mapping.cell_id]
@@ -296,11 +292,8 @@ def sweep(study, grid: dict[str, list], overrides=None, *, engine: Engine | None
         st, mapping, eng = prepare_mapping(study, ov, engine)
         engine = eng
         solved = eng.solve(mapping.entries, st.method)
-        stages = contrib.stage_scores(eng, solved)
-        eol = contrib.end_of_life_branch(eng, solved, mapping.entries)
-        if eol is not None:
-            stages = contrib.stage_scores(eng, solved, solved.supply - eol["supply"])
-            stages["end_of_life"] += eol["total"]
+        solved.stage_overrides = dict(st.stage_overrides)
+        stages, _ = contrib.stage_split(eng, solved, mapping.entries)
         rows.append({**dict(zip(keys, combo)), "kg_co2e_per_kwh": solved.total,
                      "kg_co2e_per_kg": solved.total * mapping.bom_info["energy_density_kwh_per_kg"],
                      "kg_co2e_per_cell": solved.total * st.cell.energy_kwh,

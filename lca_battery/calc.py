@@ -29,6 +29,7 @@ class Solved:
     scores: np.ndarray                      # characterized (total method) per column
     gas_scores: dict[str, np.ndarray]       # fossil / biogenic / land_use_change per column
     cf: dict[str, np.ndarray] = field(default_factory=dict)   # characterization vectors by part
+    stage_overrides: dict[str, str] = field(default_factory=dict)   # process-id pattern -> stage (study)
 
     @property
     def total(self) -> float:

@@ -245,6 +245,10 @@ class Study(_Model):
     suppliers: dict[str, Supplier] = Field(default_factory=dict)
     recycling: Recycling = Recycling()
     declaration: Declaration = Declaration()
+    stage_overrides: dict[str, Literal["raw_material_acquisition", "main_production", "distribution",
+                                       "end_of_life"]] = Field(
+        default_factory=dict, description="process-id pattern -> life-cycle stage, replacing the inventory's "
+                                          "assignment (e.g. 'cam_*: main_production')")
     distribution: Distribution = Distribution()
     method: Literal["ipcc2021", "ef31"] = "ipcc2021"
 

@@ -18,12 +18,30 @@ UNASSIGNED = "unassigned"
 
 
 def process_stages(engine, solved) -> list[str | None]:
-    """Stage of each matrix column (None for background)."""
+    """Stage of each matrix column (None for background); the study's ``stage_overrides``
+    (process-id patterns, e.g. ``cam_*: main_production``) take precedence over the inventory."""
+    from fnmatch import fnmatchcase
     lca = solved.lca
     out = [None] * len(lca.dicts.activity)
     for node_id, col in lca.dicts.activity.items():
-        out[col] = engine.processes[engine.codes[node_id]].stage
+        pid = engine.codes[node_id]
+        stage = engine.processes[pid].stage
+        for pattern, new in solved.stage_overrides.items():
+            if stage is not None and fnmatchcase(pid, pattern):
+                stage = new
+        out[col] = stage
     return out
+
+
+def stage_split(engine, solved, entries) -> tuple[dict[str, float], dict | None]:
+    """Stages of the solved system, with the cell's end-of-life branch (burdens and credits) in
+    ``end_of_life`` as a whole; returns (stages, end-of-life branch or None)."""
+    eol = end_of_life_branch(engine, solved, entries)
+    if eol is None:
+        return stage_scores(engine, solved), None
+    stages = stage_scores(engine, solved, solved.supply - eol["supply"])
+    stages["end_of_life"] += eol["total"]
+    return stages, eol
 
 
 def stage_scores(engine, solved, supply: np.ndarray | None = None) -> dict[str, float]:
