@@ -264,7 +264,9 @@ def cmd_check(args) -> int:
     from .inventory.loader import load_inventory
     inv = load_inventory(Path(args.inventories) if args.inventories else None)
     if args.brightway:
-        _engine()
+        from .api import get_engine
+        with contextlib.redirect_stdout(sys.stderr):
+            get_engine(args.inventories, progress=_progress)
     n_ex = sum(len(p.exchanges) for p in inv.processes.values())
     print(f"OK: {len(inv.processes)} processes, {n_ex} exchanges, {len(inv.sources)} sources "
           f"in {inv.root} (content hash {inv.content_hash[:12]})")
@@ -275,8 +277,11 @@ def cmd_chemistries(args) -> int:
     from .inventory.loader import load_inventory
     from .model.superstructure import chemistries
     inv = load_inventory()
+    from .model.cell import formats
+    print(f"{'chemistry':<10} {'process':<14} {'kWh/kg':>7}  {'formats':<30} name")
     for name, p in sorted(chemistries(inv).items()):
-        print(f"{name:<10} {p.id:<16} {p.extra['energy_density_kwh_per_kg']} kWh/kg  {p.name}")
+        fmts = ", ".join(formats(p)) or str(p.extra.get("cell_format", ""))
+        print(f"{name:<10} {p.id:<14} {p.extra['energy_density_kwh_per_kg']:>7}  {fmts:<30} {p.name}")
     return 0
 
 
