@@ -142,6 +142,11 @@ class Distribution(_Model):
     sea_km: float = Field(0.0, ge=0)
 
 
+#: The study whose amounts the Brightway databases store (what Activity Browser shows); the same as
+#: examples/nmc811-cn.yaml: an NMC811 cell made in China on the national grid, all defaults.
+DEFAULT_STUDY = {"name": "default", "cell": {"chemistry": "NMC811", "capacity_ah": 60, "nominal_voltage_v": 3.65},
+                 "plant": {"country": "CN"}}
+
 METALS = ("Co", "Ni", "Li", "Mn")
 
 

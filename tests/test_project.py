@@ -3,6 +3,7 @@ import os
 import shutil
 
 import numpy as np
+import pytest
 
 from conftest import TINY
 
@@ -58,3 +59,15 @@ def test_engine_matrices_equal_brightway_datapackages(engine):
         a, b = getattr(ours, m).toarray(), getattr(theirs, m).toarray()
         assert a.shape == b.shape
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-12)
+
+
+def test_databases_store_the_default_study(engine, default_result):
+    """Activity Browser (plain bw2data/bw2calc, float32) computes the default cell from the stored amounts."""
+    import bw2calc as bc
+    import bw2data as bd
+    engine.activate()
+    root = bd.get_node(database="lcab-model", code="product_system")
+    lca = bc.LCA({root: 1}, method=("IPCC 2021", "climate change", "global warming potential (GWP100)"))
+    lca.lci()
+    lca.lcia()
+    assert lca.score == pytest.approx(default_result["kg_co2e_per_kwh"], rel=1e-5)

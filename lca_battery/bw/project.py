@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 
 #: Bump when the way inventories are written to Brightway changes: forces a rebuild.
-BUILD_VERSION = "2"
+BUILD_VERSION = "4"
 PROJECT_NAME = "lca_battery"
 BIOSPHERE = "biosphere3"
 

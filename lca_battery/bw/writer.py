@@ -65,11 +65,25 @@ def node_data(p, db_of: dict[str, str], bio: dict) -> tuple[dict, list[str]]:
     return data, problems
 
 
+def with_default_study(inventory, procs: dict) -> dict:
+    """The processes with the default study's amounts (``study.DEFAULT_STUDY``), so that the
+    product system opened in Activity Browser is the default cell; unchanged if the inventory
+    cannot run the default study (e.g. a test inventory without NMC811)."""
+    from ..errors import LcaBatteryError
+    from ..model.entries import apply_entries, study_mapping
+    from ..study import DEFAULT_STUDY, load_study
+    try:
+        study = load_study(DEFAULT_STUDY)
+        return apply_entries(procs, study_mapping(study, inventory).entries)
+    except LcaBatteryError:
+        return procs
+
+
 def write_databases(inventory, progress=None) -> list[str]:
     """Write all processes (inventory + generated) to Brightway. Returns the database names."""
     from ..model.superstructure import all_processes
     b = bd()
-    procs = all_processes(inventory)
+    procs = with_default_study(inventory, all_processes(inventory))
     db_of = {p.id: database_of(p) for p in procs.values()}
     bio = biosphere_index()
     grouped: dict[str, dict] = {}

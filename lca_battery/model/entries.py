@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import StudyError
-from ..inventory.records import Inventory
+from ..inventory.records import Inventory, Process
 from .cell import BomLine, bill_of_materials
 from .electricity import PlantElectricity, plant_shares
 from .superstructure import (CO2_FOSSIL, DISTRIBUTION, PLANT_ELECTRICITY, PLANT_HEAT, RESIDUAL_MIX, ROOT, TRANSPORT,
@@ -149,3 +149,33 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
         unique[(e.matrix, e.input, e.output)] = e
     return Mapping(list(unique.values()), cell.id, kg_per_kwh, bom, info, plant, suppliers, rec_report)
 
+
+
+def apply_entries(procs: dict, entries: list[Entry]) -> dict:
+    """Processes whose stored amounts are those the entries set (switch shares, BOM, ...).
+
+    Used to write the default study into the databases; an input that a process lists twice
+    gets the entry's total on its first exchange and 0 on the others (the matrix sums them)."""
+    from dataclasses import replace
+    by_output: dict[str, dict[tuple, float]] = {}
+    for e in entries:
+        by_output.setdefault(e.output, {})[(e.matrix, e.input)] = e.amount
+    out = {}
+    for pid, p in procs.items():
+        sets = by_output.get(pid)
+        if not sets:
+            out[pid] = p
+            continue
+        seen = set()
+        exs = []
+        for x in p.exchanges:
+            key = ("technosphere", x.target) if x.kind == "technosphere" else \
+                ("biosphere", f"{x.target}::{'::'.join(x.compartment)}")
+            if key in sets:
+                x = replace(x, amount=0.0 if key in seen else sets[key])
+                seen.add(key)
+            exs.append(x)
+        default = {name: sets.get(("technosphere", target), p.default.get(name, 0.0))
+                   for name, target in p.alternatives.items()}
+        out[pid] = Process(**{**p.__dict__, "exchanges": tuple(exs), "default": default})
+    return out

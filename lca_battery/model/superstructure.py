@@ -185,9 +185,14 @@ def generated_processes(inventory: Inventory) -> list[Process]:
         if p.coproducts:
             out += _allocation_variants(p)
     cells = chemistries(inventory)
-    root_ex = [Exchange("technosphere", c.id, 0.0, "kg", MODEL_SOURCE, comment="kg cell per kWh, from the study")
-               for c in cells.values()]
-    root_ex.append(Exchange("technosphere", DISTRIBUTION, 0.0, "kg", MODEL_SOURCE))
+    # the stored amounts are the default study (NMC811 at its inventory energy density), so that the
+    # product system opened in Activity Browser is a real one; a study overrides them
+    default = "NMC811" if "NMC811" in cells else (sorted(cells)[0] if cells else None)
+    kg = {name: (1.0 / float(c.extra["energy_density_kwh_per_kg"]) if name == default else 0.0)
+          for name, c in cells.items()}
+    root_ex = [Exchange("technosphere", c.id, kg[name], "kg", MODEL_SOURCE,
+                        comment="kg cell per kWh, from the study") for name, c in cells.items()]
+    root_ex.append(Exchange("technosphere", DISTRIBUTION, kg.get(default, 0.0), "kg", MODEL_SOURCE))
     out.append(_model_process(ROOT, "battery cell capacity, product system of the study", "battery cell capacity",
                               "kWh", "GLO", exchanges=root_ex,
                               comment="1 kWh of cell capacity; amounts of the cells and distribution are "
