@@ -164,11 +164,22 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
         for m in result["materials"]:
             m["kg_co2e_per_kwh"] = m.pop("kg_co2e")
     from .analysis.massbalance import balances
+    replaced = {s["process"] for s in mapping.suppliers if s["pcf_kg_co2e_per_kg"] is not None or s.get("replaced_by")}
     result["mass_balance"] = {
         m: {"entering_kg_per_kwh": b["entering_total"], "in_product_kg_per_kwh": b["in_product"],
             "losses_kg_per_kwh": b["losses_total"], "relative_residual": b["relative_residual"],
             "processes_creating_metal": sorted(b["created"])}
-        for m, b in balances(engine, solved, composition).items() if b["entering_total"] > 0}
+        for m, b in balances(engine, solved, composition, boundary=replaced).items() if composition.get(m)}
+    notes = list(el.notes)
+    for m, b in result["mass_balance"].items():
+        if b["processes_creating_metal"] or abs(b["relative_residual"]) > 1e-9:
+            notes.append(f"{m} mass balance does not close (processes creating metal: "
+                         f"{', '.join(b['processes_creating_metal']) or 'none'}; relative residual "
+                         f"{b['relative_residual']:.2g})")
+    if replaced and any(v["R1"] for v in mapping.recycling["metals"].values()):
+        notes.append(f"supplier data replace {', '.join(sorted(replaced))}: recycled content applies only to "
+                     f"the metal supply of the rest of the chain; the supplier's own recycled content is in its figure")
+    result["notes"] = notes
     result["check"] = {"stages_sum": sum(result["stages"].values()), "total": total}
     from .report.declaration import declaration, passport
     result["declaration"] = declaration(study, result)
@@ -246,11 +257,17 @@ def compare(study, overrides=None, *, engine: Engine | None = None, steps: int =
     if overrides and not isinstance(overrides, dict):
         overrides = dict(_split_override(o, str(study)) for o in overrides)
     overrides = dict(overrides or {})
+    from .errors import StudyError
     st, mapping, engine = prepare_mapping(study, overrides, engine)
     solved = engine.solve(mapping.entries, st.method)
     procs = all_processes(engine.inventory)
     mats = material_table(engine, solved, procs, engine.inventory)
-    rows = curves(study, overrides, engine, steps=steps, progress=progress)
+    metals = mapping.recycling["recyclable_metals"]
+    if not metals:
+        raise StudyError(f"route '{st.recycling.route}' recovers none of Co, Ni, Li that this cell's cathode draws",
+                         file=str(study), field="recycling.route",
+                         allowed=", ".join(mapping.recycling["routes_for_cell"]) or "none for this chemistry")
+    rows = curves(study, overrides, engine, metals=metals, steps=steps, progress=progress)
     base = footprint(study, overrides, engine=engine, details=False)
     return {
         "study": st.name, "chemistry": base["chemistry"], "plant_country": st.plant.country,
@@ -262,6 +279,7 @@ def compare(study, overrides=None, *, engine: Engine | None = None, steps: int =
                            "reason": st.recycling.cff.reason or "EF defaults (A = 0.2 for metals, Q = 1)"},
         "kg_co2e_per_kwh": base["kg_co2e_per_kwh"],
         "materials": mats,
+        "metals": metals,
         "curves": rows,
         "eu_minimum_recycled_content": {str(k): v for k, v in EU_MINIMUM_RECYCLED_CONTENT.items()},
         "critical_review": CRITICAL_REVIEW,

@@ -78,7 +78,7 @@ def print_footprint(r: dict, out=sys.stdout) -> None:
         for k, v in r["plant"]["result_by_rule"].items():
             mark = "*" if k == r["plant"]["electricity_rule"] else " "
             w(f"  {mark} {v['rule'][:54]:<54}{_fmt(v['kg_co2e_per_kwh']):>12}\n")
-    for note in r["plant"]["electricity_notes"]:
+    for note in r.get("notes", r["plant"]["electricity_notes"]):
         w(f"  note: {note}\n")
     company = [b["input"] for b in r["bom"] if b["data"] == "company-specific"]
     if company:
@@ -93,8 +93,10 @@ def print_footprint(r: dict, out=sys.stdout) -> None:
           f"{rec['chain_of_custody'].replace('_', ' ')})\n")
         for m, v in rec["metals"].items():
             if v["R1"] or v["scrap_loop_share"]:
-                w(f"    {m}: recycled content R1 {v['R1']:.1%} (pre-consumer {v['R1_pre_consumer']:.1%}, post-consumer "
-                  f"{v['R1_post_consumer']:.1%}), own scrap loop {v['scrap_loop_share']:.1%}, A = {v['A']:g}\n")
+                split = ("split not stated" if v["R1_pre_consumer"] is None else
+                         f"pre-consumer {v['R1_pre_consumer']:.1%}, post-consumer {v['R1_post_consumer']:.1%}")
+                w(f"    {m}: recycled content R1 {v['R1']:.1%} ({split}), own scrap loop {v['scrap_loop_share']:.1%}, "
+                  f"A = {v['A']:g}\n")
         if rec["eol"].get("R2"):
             w(f"    end of life: {rec['eol']['collection_rate']:.0%} collected, R2 "
               + ", ".join(f"{k} {v:.0%}" for k, v in rec["eol"]["R2"].items() if v) + "\n")
@@ -196,6 +198,9 @@ def cmd_sweep(args) -> int:
         if "=" not in g:
             raise LcaBatteryError(f"--grid expects KEY=V1,V2,... (got {g!r})")
         key, values = g.split("=", 1)
+        if key.strip() in grid:
+            raise LcaBatteryError(f"--grid {key.strip()} given twice: give all its values at once, e.g. "
+                                  f"{key.strip()}=A,B,C")
         grid[key.strip()] = [_parse_value(v) for v in values.split(",")]
     engine = _engine()
     with _progress_bar("scenarios") as progress:
@@ -285,6 +290,19 @@ def cmd_chemistries(args) -> int:
     return 0
 
 
+def _count(minimum: int):
+    """argparse type: an integer >= ``minimum``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum} (got {value})")
+        return value
+    return parse
+
+
 def _study_command(sub, name: str, help: str, func, *, write: bool = True):
     """A sub-command on a study: STUDY, --set (repeatable), --json and, if it writes, --out/--no-write."""
     p = sub.add_parser(name, help=help)
@@ -307,15 +325,15 @@ def build_parser() -> argparse.ArgumentParser:
     _study_command(sub, "footprint", "cradle-to-gate carbon footprint of a study's cell", cmd_footprint)
     cp = _study_command(sub, "compare", "recycled versus virgin: per material and per cell, three accounting rules",
                         cmd_compare)
-    cp.add_argument("--steps", type=int, default=11, help="points per recycled-content curve (default 11)")
+    cp.add_argument("--steps", type=_count(2), default=11, help="points per recycled-content curve (default 11)")
     sw = _study_command(sub, "sweep", "footprints over a grid of study values (one solve each, same matrices)",
                         cmd_sweep)
     sw.add_argument("--grid", action="append", required=True, metavar="KEY=V1,V2,...",
                     help="a study field and its values, e.g. plant.country=CN,SE,PL (repeatable: Cartesian product)")
     un = _study_command(sub, "uncertainty", "Monte Carlo from the datasets' data quality (pedigree factors)",
                         cmd_uncertainty)
-    un.add_argument("--samples", type=int, default=500)
-    un.add_argument("--seed", type=int, default=42)
+    un.add_argument("--samples", type=_count(2), default=500)
+    un.add_argument("--seed", type=_count(0), default=42)
     _study_command(sub, "datasets", "the datasets a study uses: source, licence, geography, year, DQR", cmd_datasets,
                    write=False)
     ck = sub.add_parser("check-inventories", help="validate the inventory files")

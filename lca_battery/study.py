@@ -163,12 +163,19 @@ class MetalContent(_Model):
             raise ValueError(f"pre_consumer + post_consumer = {split:g} is above 1")
         if self.total is not None and split > self.total + 1e-12:
             raise ValueError(f"pre_consumer + post_consumer = {split:g} is above total = {self.total:g}")
+        if self.total is not None and split and abs(split - self.total) > 1e-12:
+            raise ValueError(f"pre_consumer + post_consumer = {split:g} differs from total = {self.total:g}: give "
+                             f"total alone, or a split that adds up to it")
         return self
 
     @property
     def r1(self) -> float:
-        split = self.pre_consumer + self.post_consumer
-        return self.total if self.total is not None and split == 0 else split
+        return self.total if self.total is not None else self.pre_consumer + self.post_consumer
+
+    @property
+    def split_unstated(self) -> bool:
+        """Only a total was given: the pre-/post-consumer split is not known."""
+        return self.total is not None and not (self.pre_consumer or self.post_consumer)
 
 
 class CFFParameters(_Model):
@@ -256,6 +263,11 @@ class Study(_Model):
                                           "assignment (e.g. 'cam_*: main_production')")
     distribution: Distribution = Distribution()
     method: Literal["ipcc2021", "ef31"] = "ipcc2021"
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _lower(cls, v):
+        return v.lower() if isinstance(v, str) else v
 
     @model_validator(mode="after")
     def _check_shares(self):
@@ -352,6 +364,8 @@ def load_study(path: str | Path | dict, overrides: list[str] | dict | None = Non
         try:
             from .inventory.loader import read_yaml_text
             data = read_yaml_text(p.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            raise StudyError("not UTF-8 text (save the study file as UTF-8)", file=file) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             raise StudyError(f"not valid YAML{f' (line {mark.line + 1})' if mark else ''}: "
@@ -366,20 +380,13 @@ def load_study(path: str | Path | dict, overrides: list[str] | dict | None = Non
     try:
         study = Study.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(x) for x in err["loc"])
-        msg = err["msg"].replace("Value error, ", "")
-        allowed = None
-        if err["type"] == "extra_forbidden":
-            model = _model_at(err["loc"][:-1])
-            msg = f"unknown field '{err['loc'][-1]}'"
-            allowed = ", ".join(_allowed_keys(model)) if model else None
-        elif err["type"] == "missing":
-            msg = "required field is missing"
-        elif "input" in err and err["type"] not in ("value_error",):
-            msg = f"{msg} (got {err['input']!r})"
-        extra = f" (+{len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-        raise StudyError(msg + extra, file=file, field=field or None, allowed=allowed) from None
+        errors = sorted(exc.errors(), key=lambda e: (e["type"] != "extra_forbidden", e["type"] == "missing"))
+        parts = [_describe(e) for e in errors[:4]]
+        more = f" (+{len(errors) - 4} more)" if len(errors) > 4 else ""
+        field, msg, allowed = parts[0]
+        if len(parts) > 1:
+            msg += "; also " + "; ".join(f"'{f}': {m}" for f, m, _ in parts[1:]) + more
+        raise StudyError(msg, file=file, field=field or None, allowed=allowed) from None
     if switch_params is not None:
         for section in ("allocation", "supply"):
             for key in getattr(study, section):
@@ -388,6 +395,23 @@ def load_study(path: str | Path | dict, overrides: list[str] | dict | None = Non
                     raise StudyError("unknown choice", file=file, field=f"{section}.{key}",
                                      allowed=", ".join(known) or "none")
     return study
+
+
+def _describe(err) -> tuple[str, str, str | None]:
+    """(field, message, allowed) of one pydantic error, in the words of a study file."""
+    loc = [str(x) for x in err["loc"] if not str(x).startswith(("function-", "literal["))]
+    field = ".".join(loc)
+    msg = err["msg"].replace("Value error, ", "")
+    allowed = None
+    if err["type"] == "extra_forbidden":
+        model = _model_at(err["loc"][:-1])
+        msg = f"unknown field '{err['loc'][-1]}'"
+        allowed = ", ".join(_allowed_keys(model)) if model else None
+    elif err["type"] == "missing":
+        msg = "required field is missing"
+    elif "input" in err and err["type"] not in ("value_error",):
+        msg = f"{msg} (got {err['input']!r})"
+    return field, msg, allowed
 
 
 def _submodel(ann):

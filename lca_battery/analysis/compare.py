@@ -60,8 +60,12 @@ def material_table(engine, solved, procs, inventory) -> list[dict]:
 
 
 def curves(study_file, overrides, engine, metals=("Co", "Ni", "Li"), steps: int = 11, progress=None) -> list[dict]:
-    """Footprint per kWh at recycled content 0..100 % of each metal, under each accounting rule."""
+    """Footprint per kWh at recycled content 0..100 % of each metal, under each accounting rule.
+
+    Points where the recycled content plus the study's own scrap loop would exceed the metal's
+    input are not physical and are left out (the curve ends there)."""
     from ..api import footprint
+    from ..errors import StudyError
     rows = []
     grids = {m: sorted({round(float(x), 10) for x in np.linspace(0.0, 1.0, steps)}
                        | {mins[m] for mins in EU_MINIMUM_RECYCLED_CONTENT.values() if m in mins}) for m in metals}
@@ -76,7 +80,13 @@ def curves(study_file, overrides, engine, metals=("Co", "Ni", "Li"), steps: int 
                 content = dict(ov.get("recycling.recycled_content", {}))
                 content[metal] = {"post_consumer": float(r1)}
                 ov["recycling.recycled_content"] = content
-                r = footprint(study_file, ov, engine=engine, details=False)
+                try:
+                    r = footprint(study_file, ov, engine=engine, details=False)
+                except StudyError as exc:
+                    if "exceed 1" not in exc.message:
+                        raise
+                    done += 1
+                    continue
                 rows.append({"metal": metal, "accounting": acc, "recycled_content": float(r1),
                              "kg_co2e_per_kwh": r["kg_co2e_per_kwh"],
                              "end_of_life_credits": r["recycling"]["end_of_life_credits"]})

@@ -22,7 +22,9 @@ def in_chain(pid: str) -> bool:
     return pid.startswith(CHAIN_PREFIXES)
 
 
-def metal_balance(engine, solved, metal: str, cell_content: dict[str, float] | None = None) -> dict:
+def metal_balance(engine, solved, metal: str, cell_content: dict[str, float] | None = None,
+                  boundary: set[str] = frozenset()) -> dict:
+    """``boundary``: processes replaced by supplier data; their product's metal enters the balance."""
     from ..model.superstructure import all_processes
     procs = all_processes(engine.inventory)
     lca = solved.lca
@@ -44,6 +46,10 @@ def metal_balance(engine, solved, metal: str, cell_content: dict[str, float] | N
             continue
         if pid.startswith("scrap_recovered__"):
             # element routing: a recovered salt takes its metal from the scrap treatment (counted there)
+            continue
+        if pid in boundary:
+            # supplier data replace this material's chain: its metal enters here
+            entering[pid] = entering.get(pid, 0.0) + s * content(pid)
             continue
         column = A[:, col].tocoo()
         metal_in = 0.0
@@ -85,5 +91,5 @@ def metal_balance(engine, solved, metal: str, cell_content: dict[str, float] | N
             "relative_residual": (total_in - total_out) / total_in if total_in else 0.0}
 
 
-def balances(engine, solved, cell_content, metals=("Co", "Ni", "Mn", "Li")) -> dict[str, dict]:
-    return {m: metal_balance(engine, solved, m, cell_content) for m in metals}
+def balances(engine, solved, cell_content, metals=("Co", "Ni", "Mn", "Li"), boundary=frozenset()) -> dict[str, dict]:
+    return {m: metal_balance(engine, solved, m, cell_content, boundary) for m in metals}

@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 
 #: Bump when the way inventories are written to Brightway changes: forces a rebuild.
-BUILD_VERSION = "4"
+BUILD_VERSION = "5"
 PROJECT_NAME = "lca_battery"
 BIOSPHERE = "biosphere3"
 

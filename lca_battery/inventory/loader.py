@@ -102,6 +102,8 @@ def _read_yaml(path: Path, problems: list[str], rel: str):
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         problems.append(f"{rel}{where}: not valid YAML ({getattr(exc, 'problem', exc)})")
+    except UnicodeDecodeError:
+        problems.append(f"{rel}: not UTF-8 text (save the file as UTF-8)")
     except OSError as exc:
         problems.append(f"{rel}: cannot be read ({exc.strerror})")
     return None

@@ -43,6 +43,16 @@ def _shares(value, alternatives: dict[str, str], param: str, file: str) -> dict[
     return {k: float(value.get(k, 0.0)) for k in alternatives}
 
 
+def routes_in_use(study) -> set[str]:
+    rc = study.recycling
+    used = set()
+    if rc.recycled_content or rc.eol_collection_rate:
+        used.add(rc.route)
+    if rc.scrap_rate:
+        used.add(rc.scrap_route)
+    return used
+
+
 def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str | None = None) -> Mapping:
     procs = all_processes(inventory)
     cells = chemistries(inventory)
@@ -80,6 +90,9 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
             section, _, key = p.switch.partition(".")
             value = getattr(study, section, {}).get(key, p.default) if section in ("allocation", "supply") \
                 else p.default
+            if p.switch == "allocation.recycling" and isinstance(value, str) and value not in p.alternatives \
+                    and p.extra.get("route", "")[len("recycling_"):] not in routes_in_use(study):
+                value = p.default      # a basis this route lacks matters only if the study uses the route
         for name, share in _shares(value, p.alternatives, p.switch, file).items():
             entries.append(Entry(p.alternatives[name], p.id, share, p.switch))
     for pid in site_countries:

@@ -218,9 +218,8 @@ def recycling_entries(study, procs: dict, cell, kg_cell_per_kwh: float, file: st
     rts = {r for r in (p.split("__")[1] for p in procs if p.startswith("eol_treatment__"))}
     applicable = sorted({p.split("__")[1] for p in procs
                          if p.startswith("eol_treatment__") and p.endswith("__" + chem)})
-    used = {"route": bool(rc.recycled_content or rc.eol_collection_rate), "scrap_route": bool(rc.scrap_rate)}
     for fld, route in (("route", rc.route), ("scrap_route", rc.scrap_route)):
-        if used[fld] and route not in rts:
+        if (rts or rc.recycled_content or rc.eol_collection_rate or rc.scrap_rate) and route not in rts:
             raise StudyError(f"unknown recycling route '{route}'", file=file, field=f"recycling.{fld}",
                              allowed=", ".join(sorted(rts)))
     route = rc.route if rc.route in applicable else None
@@ -234,7 +233,19 @@ def recycling_entries(study, procs: dict, cell, kg_cell_per_kwh: float, file: st
     w = element_content(cathode, procs) if cathode else {}
     acc = rc.accounting
     entries, report = [], {"accounting": acc, "route": rc.route, "chain_of_custody": rc.chain_of_custody,
-                           "metals": {}}
+                           "metals": {}, "routes_for_cell": applicable, "recyclable_metals": []}
+    drawn = {m: (_chain_demand(cathode, m, procs) if cathode else 0.0) for m in METAL_SALTS}
+    for metal, content in rc.recycled_content.items():
+        if content.r1 and drawn.get(metal, 0.0) <= 0:
+            raise StudyError(f"this {chem.upper()} cell's cathode draws no {metal} from the metal supply, so recycled "
+                             f"{metal} cannot be credited to it", file=file,
+                             field=f"recycling.recycled_content.{metal}",
+                             allowed=", ".join(m for m, d in drawn.items() if d > 0) or "none")
+    if route:
+        report["recyclable_metals"] = [
+            m for m in ("Co", "Ni", "Li") if drawn.get(m, 0) > 0 and any(
+                f"recycled_{route}" in procs[supply_id(s)].alternatives
+                for s in METAL_SALTS[m] if supply_id(s) in procs)]
     for metal, salts in METAL_SALTS.items():
         content = rc.recycled_content.get(metal)
         r1_ext = content.r1 if content else 0.0
@@ -276,9 +287,11 @@ def recycling_entries(study, procs: dict, cell, kg_cell_per_kwh: float, file: st
             for k, v in amounts.items():
                 entries.append(Entry(sw.alternatives[k], sid, v, f"recycling.recycled_content.{metal}"))
             report["metals"].setdefault(metal, {
-                "R1": r1_ext, "R1_pre_consumer": content.pre_consumer if content else 0.0,
-                "R1_post_consumer": (content.post_consumer if content and content.post_consumer
-                                     else (r1_ext - (content.pre_consumer if content else 0.0))),
+                "R1": r1_ext,
+                "R1_pre_consumer": None if content and content.split_unstated else (content.pre_consumer if content
+                                                                                   else 0.0),
+                "R1_post_consumer": None if content and content.split_unstated else (content.post_consumer if content
+                                                                                    else 0.0),
                 "scrap_loop_share": r1_scrap, "A": a, "qsin_qp": q})
         if scrap_route_obj:
             report["metals"][metal]["scrap_process"] = scrap_route_obj

@@ -69,8 +69,13 @@ def electricity_alternatives(inventory: Inventory) -> dict[str, str]:
 
 
 def _allocation_variants(p: Process) -> list[Process]:
-    """Allocated single-output processes for each co-product of ``p`` plus a switch per product."""
+    """Allocated single-output processes for each co-product of ``p`` plus a switch per product.
+
+    A recycled salt or metal is a supply of raw material to whoever uses it (recycled content):
+    its share of the route's burden is raw-material acquisition, not the user's end of life."""
     out = []
+    stage = "raw_material_acquisition" if p.stage == "end_of_life" else p.stage
+    extra = {**p.extra, "route": p.id}
     mass = {c.id: c.amount for c in p.coproducts}           # kg of each co-product
     priced = all(c.price is not None for c in p.coproducts)
     value = {c.id: c.amount * c.price for c in p.coproducts} if priced else {}
@@ -87,8 +92,8 @@ def _allocation_variants(p: Process) -> list[Process]:
             variants[basis] = f"{c.id}__{basis}"
             out.append(Process(**{**p.__dict__, "id": f"{c.id}__{basis}", "exchanges": tuple(exs),
                                   "name": f"{c.name or c.id}, from {p.name}, {basis} allocation",
-                                  "reference_product": c.name or c.id, "unit": c.unit,
-                                  "coproducts": (), "composition": c.composition}))
+                                  "reference_product": c.name or c.id, "unit": c.unit, "stage": stage,
+                                  "extra": extra, "coproducts": (), "composition": c.composition}))
         # system expansion: this product carries the whole burden, the others displace their virgin twin
         exs = [Exchange(x.kind, x.target, x.amount / c.amount, x.unit, x.source, x.compartment,
                         x.aggregated, x.substitution, x.proxy, "system expansion") for x in p.exchanges]
@@ -98,13 +103,13 @@ def _allocation_variants(p: Process) -> list[Process]:
         variants["system_expansion"] = f"{c.id}__system_expansion"
         out.append(Process(**{**p.__dict__, "id": f"{c.id}__system_expansion", "exchanges": tuple(exs),
                               "name": f"{c.name or c.id}, from {p.name}, system expansion",
-                              "reference_product": c.name or c.id, "unit": c.unit,
-                              "coproducts": (), "composition": c.composition}))
+                              "reference_product": c.name or c.id, "unit": c.unit, "stage": stage,
+                              "extra": extra, "coproducts": (), "composition": c.composition}))
         default = "economic" if "economic" in variants else "mass"
         out.append(Process(**{**p.__dict__, "id": c.id, "exchanges": (), "coproducts": (),
                               "name": f"{c.name or c.id}, from {p.name}, allocation switch",
-                              "reference_product": c.name or c.id, "unit": c.unit,
-                              "switch": "allocation.recycling", "alternatives": variants,
+                              "reference_product": c.name or c.id, "unit": c.unit, "stage": stage,
+                              "extra": extra, "switch": "allocation.recycling", "alternatives": variants,
                               "default": {default: 1.0}, "composition": c.composition}))
     return out
 

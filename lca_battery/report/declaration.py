@@ -67,7 +67,8 @@ def passport(study, result: dict) -> dict:
     for metal in ("Co", "Li", "Ni", "Pb"):
         v = rec.get(metal)
         content[metal] = {"preConsumerShare": v["R1_pre_consumer"] if v else 0.0,
-                          "postConsumerShare": v["R1_post_consumer"] if v else 0.0}
+                          "postConsumerShare": v["R1_post_consumer"] if v else 0.0,
+                          "totalShare": v["R1"] if v else 0.0}
     return {
         "dataModel": "DIN DKE SPEC 99100 (Battery Pass), carbon footprint and circularity fields",
         "batteryCarbonFootprint": {

@@ -16,6 +16,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 
 def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-").lower() or "study"
@@ -42,7 +44,7 @@ def _csv(path: Path, rows: list[dict], fields: list[str] | None = None) -> None:
         w = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
         w.writeheader()
         for r in rows:
-            w.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in r.items()})
+            w.writerow({k: (repr(float(v)) if isinstance(v, (float, np.floating)) else v) for k, v in r.items()})
 
 
 def write_workbook(result: dict, path: Path) -> None:
@@ -81,8 +83,13 @@ def sha256(path: Path) -> str:
 
 def write_atomic(target: Path, write) -> Path:
     """Call ``write(tmpdir)`` then move ``tmpdir`` to ``target`` (replacing it)."""
+    from ..errors import LcaBatteryError
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise LcaBatteryError(f"cannot write results under '{target.parent}': a file stands where a folder "
+                              f"is needed", field="--out") from None
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         write(tmp)

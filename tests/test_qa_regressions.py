@@ -1,0 +1,104 @@
+"""Regressions found by a fresh-eyes review of the command line (each once a crash or a wrong number)."""
+import json
+
+import pytest
+
+from conftest import EXAMPLE, ROOT, assert_user_error
+from lca_battery.api import compare, footprint
+from lca_battery.cli import main
+
+
+def test_compare_with_a_scrap_loop_ends_the_curve_where_it_stops_being_physical(engine):
+    c = compare(ROOT / "examples" / "nmc811-recycled-cobalt.yaml", engine=engine, steps=3)
+    co = [r for r in c["curves"] if r["metal"] == "Co"]
+    assert co and max(r["recycled_content"] for r in co) < 1.0          # 100 % + the scrap loop > 1
+    assert {r["accounting"] for r in co} == {"cut_off", "avoided_burden", "cff"}
+
+
+def test_compare_for_lfp_covers_lithium_only(engine):
+    c = compare(EXAMPLE, {"cell.chemistry": "LFP", "recycling.route": "hydro_lfp"}, engine=engine, steps=3)
+    assert c["metals"] == ["Li"] and {r["metal"] for r in c["curves"]} == {"Li"}
+
+
+def test_cut_off_recycled_content_is_raw_material_not_end_of_life(engine):
+    r = footprint(EXAMPLE, {"recycling.recycled_content": {"Co": {"post_consumer": 0.16}}}, engine=engine,
+                  details=False)
+    assert r["stages"]["end_of_life"] == 0.0
+
+
+def test_cff_end_of_life_stage_is_burdens_plus_credits(engine):
+    r = footprint(ROOT / "examples" / "nmc811-recycled-cobalt.yaml", engine=engine)
+    rec = r["recycling"]
+    assert r["stages"]["end_of_life"] == pytest.approx(rec["end_of_life_burdens"] + rec["end_of_life_credits"],
+                                                       rel=1e-9)
+
+
+def test_supplier_figure_keeps_the_mass_balance_closed(engine):
+    r = footprint(EXAMPLE, {"suppliers.cam_nmc811.pcf_kg_co2e_per_kg": 12, "suppliers.cam_nmc811.source": "X",
+                            "recycling.recycled_content": {"Co": {"post_consumer": 0.2}}}, engine=engine)
+    for m, b in r["mass_balance"].items():
+        assert not b["processes_creating_metal"] and abs(b["relative_residual"]) < 1e-9, m
+    assert {"Co", "Ni", "Mn", "Li"} <= set(r["mass_balance"])
+    assert any("supplier data replace cam_nmc811" in n for n in r["notes"])
+
+
+def test_total_recycled_content_without_split_is_reported_as_unstated(engine):
+    r = footprint(EXAMPLE, {"recycling.recycled_content": {"Co": {"total": 0.26}}}, engine=engine, details=False)
+    co = r["recycling"]["metals"]["Co"]
+    assert co["R1"] == 0.26 and co["R1_pre_consumer"] is None and co["R1_post_consumer"] is None
+    assert r["passport"]["recycledContent"]["Co"]["totalShare"] == 0.26
+
+
+@pytest.mark.parametrize("override, field, words", [
+    ({"cell.chemistry": "NMMT", "recycling.recycled_content": {"Li": {"total": 0.1}}},
+     "recycling.recycled_content.Li", ["draws no Li"]),
+    ({"recycling.recycled_content": {"Co": {"total": 0.3, "post_consumer": 0.2}}}, "recycling.recycled_content.Co",
+     ["differs from total"]),
+    ({"recycling.route": "hydro_xyz"}, "recycling.route", ["unknown recycling route 'hydro_xyz'"]),
+])
+def test_claims_that_cannot_apply_are_errors(engine, tmp_path, capsys, override, field, words):
+    assert_user_error(tmp_path, capsys, override, field, words)
+
+
+def test_all_mistakes_of_a_study_are_named(engine, tmp_path, capsys):
+    study = tmp_path / "typos.yaml"
+    study.write_text("cell: {chemisty: NMC811, capacity_ah: 60, nominal_voltage_v: 3.65}\nplant: {country: CN}\n")
+    code = main(["footprint", str(study), "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 2 and "unknown field 'chemisty'" in err and "cell.chemistry" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["compare", str(EXAMPLE), "--steps", "-1"], "must be at least 2"),
+    (["uncertainty", str(EXAMPLE), "--samples", "0"], "must be at least 2"),
+    (["uncertainty", str(EXAMPLE), "--seed", "-1"], "must be at least 0"),
+])
+def test_bad_numeric_options(argv, words, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2 and words in capsys.readouterr().err
+
+
+def test_non_utf8_study_and_out_on_a_file(engine, tmp_path, capsys):
+    study = tmp_path / "latin1.yaml"
+    study.write_bytes(EXAMPLE.read_text().replace("generic cell plant", "Usine Électrique").encode("latin-1"))
+    code = main(["footprint", str(study), "--out", str(tmp_path / "r")])
+    assert code == 2 and "not UTF-8" in capsys.readouterr().err
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    code = main(["footprint", str(EXAMPLE), "--out", str(afile / "sub")])
+    err = capsys.readouterr().err
+    assert code == 2 and "a file stands where a folder is needed" in err and "Traceback" not in err
+
+
+def test_csv_numbers_are_plain(engine, tmp_path):
+    assert main(["footprint", str(EXAMPLE), "--out", str(tmp_path)]) == 0
+    (folder,) = list(tmp_path.iterdir())
+    for name in ("mass_balance.csv", "materials.csv", "processes.csv"):
+        assert "np.float64" not in (folder / name).read_text(encoding="utf-8-sig"), name
+
+
+def test_method_name_is_case_insensitive(engine, default_result):
+    r = footprint(EXAMPLE, {"method": "EF31"}, engine=engine, details=False)
+    assert r["method"]["family"] == "ef31"
