@@ -180,9 +180,13 @@ def cmd_compare(args) -> int:
         for acc in ("cut_off", "avoided_burden", "cff"):
             vals = {r["recycled_content"]: r["kg_co2e_per_kwh"] for r in pts if r["accounting"] == acc}
             w(f"      {acc:<16}" + "".join(f"{vals[c]:>9.2f}" for c in cols) + "\n")
-    w(f"\n  EU minimum recycled content (Reg. 2023/1542 Art. 8): 2031 {mins['2031']}, 2036 {mins['2036']}\n")
-    w(f"  CFF: A = {result['cff_parameters']['A']}, Qsin/Qp = {result['cff_parameters']['qsin_qp']}, "
-      f"Qsout/Qp = {result['cff_parameters']['qsout_qp']} ({result['cff_parameters']['reason']})\n")
+    def shares(d: dict) -> str:
+        return ", ".join(f"{k} {v:.0%}" for k, v in d.items())
+    w(f"\n  EU minimum recycled content (Reg. 2023/1542 Art. 8): 2031: {shares(mins['2031'])}; "
+      f"2036: {shares(mins['2036'])}\n")
+    cff = result["cff_parameters"]
+    w(f"  CFF: A = {', '.join(f'{k} {v:g}' for k, v in cff['A'].items())}; Qsin/Qp = {cff['qsin_qp']:g}, "
+      f"Qsout/Qp = {cff['qsout_qp']:g} ({cff['reason']})\n")
     w(f"  {result['critical_review']}\n")
     if out:
         w(f"\n  written to {out}/ (compare.json, materials.csv, curves.csv, curves.png, curves.svg)\n")
@@ -286,7 +290,7 @@ def cmd_chemistries(args) -> int:
     print(f"{'chemistry':<10} {'process':<14} {'kWh/kg':>7}  {'formats':<30} name")
     for name, p in sorted(chemistries(inv).items()):
         fmts = ", ".join(formats(p)) or str(p.extra.get("cell_format", ""))
-        print(f"{name:<10} {p.id:<14} {p.extra['energy_density_kwh_per_kg']:>7}  {fmts:<30} {p.name}")
+        print(f"{name:<10} {p.id:<14} {float(p.extra['energy_density_kwh_per_kg']):>7.3f}  {fmts:<30} {p.name}")
     return 0
 
 

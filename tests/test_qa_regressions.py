@@ -102,3 +102,11 @@ def test_csv_numbers_are_plain(engine, tmp_path):
 def test_method_name_is_case_insensitive(engine, default_result):
     r = footprint(EXAMPLE, {"method": "EF31"}, engine=engine, details=False)
     assert r["method"]["family"] == "ef31"
+
+
+def test_a_rerun_writes_the_same_bytes(engine, tmp_path):
+    for out in ("a", "b"):
+        assert main(["footprint", str(EXAMPLE), "--out", str(tmp_path / out)]) == 0
+    a, b = (json.loads((tmp_path / o / "nmc811-cn" / "manifest.json").read_text()) for o in ("a", "b"))
+    assert a["files"] == b["files"]          # every output's SHA-256, the workbook and the charts included
+    assert a["inventory_content_hash"] == b["inventory_content_hash"]

@@ -12,6 +12,7 @@ def _pyplot():
     import matplotlib
     matplotlib.use("Agg")          # no screen needed
     import matplotlib.pyplot as plt
+    plt.rcParams["svg.hashsalt"] = "lca_battery"      # stable ids in SVG files
     return plt
 
 
@@ -21,7 +22,8 @@ def save_figure(fig, path_stem: str | Path) -> list[str]:
     fig.tight_layout()
     for ext in ("png", "svg"):
         p = f"{path_stem}.{ext}"
-        fig.savefig(p, dpi=150)
+        # no creation date in the files, so that a re-run writes the same bytes (manifest hashes)
+        fig.savefig(p, dpi=150, metadata={"Date": None} if ext == "svg" else {"Software": None})
         out.append(p)
     _pyplot().close(fig)
     return out

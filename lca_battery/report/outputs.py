@@ -75,6 +75,22 @@ def write_workbook(result: dict, path: Path) -> None:
     with pd.ExcelWriter(path, engine="openpyxl") as xl:
         for name, rows in sheets.items():
             pd.DataFrame(rows).to_excel(xl, sheet_name=name[:31], index=False)
+    _strip_zip_times(path)
+
+
+def _strip_zip_times(path: Path) -> None:
+    """Make an .xlsx byte-reproducible: fixed zip entry times and document-property dates
+    (openpyxl stamps the save time), so that a re-run gives the same SHA-256 in the manifest."""
+    import zipfile
+    fixed = "2000-01-01T00:00:00Z"
+    with zipfile.ZipFile(path) as z:
+        items = [(i.filename, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in items:
+            if name == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)", rb"\g<1>" + fixed.encode() + rb"\2",
+                              data)
+            z.writestr(zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
 
 
 def sha256(path: Path) -> str:
