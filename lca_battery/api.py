@@ -32,17 +32,15 @@ def get_engine(inventory_root: str | Path | None = None, progress=None, extra_fi
 
 
 def _supplier_files(study, file: str | None) -> tuple:
-    """Supplier inventory files of a study, resolved against the study file's folder."""
+    """Supplier inventory files of a study (absolute: the study loader resolved them)."""
     from .errors import StudyError
-    base = Path(file).parent if file and file != "<study>" else Path.cwd()
     out = []
     for pid, sup in study.suppliers.items():
         if sup.inventory:
-            path = (base / sup.inventory).resolve()
-            if not path.is_file():
-                raise StudyError(f"supplier inventory file not found: {path}", file=file,
+            if not Path(sup.inventory).is_file():
+                raise StudyError(f"supplier inventory file not found: {sup.inventory}", file=file,
                                  field=f"suppliers.{pid}.inventory")
-            out.append(str(path))
+            out.append(sup.inventory)
     return tuple(sorted(set(out)))
 
 
@@ -89,8 +87,7 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
     >>> r = footprint("examples/nmc811-cn.yaml", ["plant.country=SE"])   # doctest: +SKIP
     >>> round(r["kg_co2e_per_kwh"], 1)                                     # doctest: +SKIP
     """
-    file = str(study) if isinstance(study, (str, Path)) else None
-    study, mapping, engine = prepare_mapping(study, overrides, engine, file)
+    study, mapping, engine = prepare_mapping(study, overrides, engine)
     entries = mapping.entries
     solved = engine.solve(entries, study.method)
     ed, ed_source = mapping.bom_info["energy_density_kwh_per_kg"], mapping.bom_info["energy_density_source"]
@@ -108,7 +105,7 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
     el_study = study.plant.electricity
     if el_study.contract and el_study.mix is None:
         other = "iso14067" if el.rule == "eu_delegated_act" else "eu_delegated_act"
-        _, m2, _ = prepare_mapping(study, engine=engine, file=file, rule=other)
+        _, m2, _ = prepare_mapping(study, engine=engine, rule=other)
         rules[other] = engine.solve(m2.entries, study.method).total
     result = {
         "study": study.name,
@@ -253,11 +250,9 @@ def compare(study, overrides=None, *, engine: Engine | None = None, steps: int =
     """
     from .analysis.compare import CRITICAL_REVIEW, curves, material_table
     from .model.recycling import EU_MINIMUM_RECYCLED_CONTENT
-    from .study import _split_override
-    if overrides and not isinstance(overrides, dict):
-        overrides = dict(_split_override(o, str(study)) for o in overrides)
-    overrides = dict(overrides or {})
     from .errors import StudyError
+    from .study import as_overrides
+    overrides = as_overrides(overrides, str(study))
     st, mapping, engine = prepare_mapping(study, overrides, engine)
     solved = engine.solve(mapping.entries, st.method)
     procs = all_processes(engine.inventory)
@@ -299,14 +294,13 @@ def sweep(study, grid: dict[str, list], overrides=None, *, engine: Engine | None
     """
     import itertools
     from .analysis import contribution as contrib
-    from .study import _split_override
-    if overrides and not isinstance(overrides, dict):
-        overrides = dict(_split_override(o, str(study)) for o in overrides)
+    from .study import as_overrides
+    overrides = as_overrides(overrides, str(study))
     keys = list(grid)
     combos = list(itertools.product(*(grid[k] for k in keys)))
     rows = []
     for n, combo in enumerate(combos):
-        ov = {**(overrides or {}), **dict(zip(keys, combo))}
+        ov = {**overrides, **dict(zip(keys, combo))}
         st, mapping, eng = prepare_mapping(study, ov, engine)
         engine = eng
         solved = eng.solve(mapping.entries, st.method)
@@ -329,8 +323,7 @@ def uncertainty(study, overrides=None, *, engine: Engine | None = None, samples:
     Returns the deterministic value with mean, median, standard deviation, CV and the 2.5/5/95/97.5
     percentiles, the samples, the seed and how the distributions were built."""
     from .analysis.uncertainty import BASIC_UNCERTAINTY, PEF_TO_PEDIGREE, SOURCES, summary
-    file = str(study) if isinstance(study, (str, Path)) else None
-    st, mapping, engine = prepare_mapping(study, overrides, engine, file)
+    st, mapping, engine = prepare_mapping(study, overrides, engine)
     det = engine.solve(mapping.entries, st.method).total
     values = engine.monte_carlo(mapping.entries, st.method, samples, seed, progress)
     return {"study": st.name, "kg_co2e_per_kwh": summary(values, det), "samples": values.tolist(), "seed": seed,

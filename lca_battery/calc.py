@@ -16,7 +16,7 @@ from .bw.project import GAS_PARTS, METHODS, bd, ensure_project
 from .bw.matrices import inventory_datapackage, method_datapackage
 from .bw.writer import node_ids
 from .inventory.loader import load_inventory
-from .model.superstructure import ROOT, Entry, all_processes
+from .model.superstructure import ROOT, Entry, all_processes, bio_key
 
 warnings.filterwarnings("ignore", category=UserWarning, module="bw2calc")
 
@@ -78,7 +78,7 @@ class Engine:
         if not hasattr(self, "_bio"):
             from .bw.project import biosphere_index
             self.activate()
-            self._bio = {f"{n}::{'::'.join(c)}": nid for (n, c), (_, _, nid) in biosphere_index(True).items()}
+            self._bio = {bio_key(flow): nid for flow, (_, _, nid) in biosphere_index(True).items()}
         return self._bio[key]
 
     def override_package(self, entries: list[Entry]):

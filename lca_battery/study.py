@@ -377,6 +377,7 @@ def load_study(path: str | Path | dict, overrides: list[str] | dict | None = Non
         _split_override(o, file) for o in (overrides or [])]
     for key, value in items:
         apply_override(data, key, value, file, switch_params)
+    _resolve_supplier_files(data, Path(file).parent if file != "<study>" else Path.cwd())
     try:
         study = Study.model_validate(data)
     except ValidationError as exc:
@@ -448,6 +449,23 @@ def typing_args_value(ann):
     import typing
     args = typing.get_args(ann)
     return args[1] if len(args) == 2 else None
+
+
+def _resolve_supplier_files(data: dict, base: Path) -> None:
+    """Supplier inventory paths are relative to the study file: make them absolute once, here."""
+    suppliers = data.get("suppliers")
+    if not isinstance(suppliers, dict):
+        return
+    for entry in suppliers.values():
+        if isinstance(entry, dict) and isinstance(entry.get("inventory"), str):
+            entry["inventory"] = str((base / entry["inventory"]).resolve())
+
+
+def as_overrides(overrides, file: str) -> dict:
+    """``--set`` strings (``["a.b=1", ...]``) or a mapping -> a mapping of dotted paths to values."""
+    if overrides and not isinstance(overrides, dict):
+        return dict(_split_override(o, file) for o in overrides)
+    return dict(overrides or {})
 
 
 def _split_override(text: str, file: str):

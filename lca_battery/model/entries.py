@@ -13,7 +13,7 @@ from ..inventory.records import Inventory, Process
 from .cell import BomLine, bill_of_materials
 from .electricity import PlantElectricity, plant_shares
 from .superstructure import (CO2_FOSSIL, DISTRIBUTION, PLANT_ELECTRICITY, PLANT_HEAT, RESIDUAL_MIX, ROOT, TRANSPORT,
-                             Entry, all_processes, chemistries)
+                             Entry, all_processes, bio_key, chemistries)
 
 
 @dataclass
@@ -27,10 +27,6 @@ class Mapping:
     electricity: PlantElectricity
     suppliers: list[dict] = field(default_factory=list)
     recycling: dict = field(default_factory=dict)
-
-
-def bio_key(flow: tuple[str, tuple[str, ...]]) -> str:
-    return f"{flow[0]}::{'::'.join(flow[1])}"
 
 
 def _shares(value, alternatives: dict[str, str], param: str, file: str) -> dict[str, float]:
@@ -64,6 +60,7 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
     entries: list[Entry] = []
     plant = plant_shares(study, procs[PLANT_ELECTRICITY].alternatives, rule, file)
     site_countries = {pid: s.location for pid, s in study.suppliers.items() if s.location}
+    in_use = routes_in_use(study)
     for pid in study.suppliers:
         if pid not in procs or procs[pid].stage is None or procs[pid].is_switch:
             raise StudyError(f"unknown material '{pid}'", file=file, field=f"suppliers.{pid}",
@@ -91,7 +88,7 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
             value = getattr(study, section, {}).get(key, p.default) if section in ("allocation", "supply") \
                 else p.default
             if p.switch == "allocation.recycling" and isinstance(value, str) and value not in p.alternatives \
-                    and p.extra.get("route", "")[len("recycling_"):] not in routes_in_use(study):
+                    and p.extra.get("route", "")[len("recycling_"):] not in in_use:
                 value = p.default      # a basis this route lacks matters only if the study uses the route
         for name, share in _shares(value, p.alternatives, p.switch, file).items():
             entries.append(Entry(p.alternatives[name], p.id, share, p.switch))
@@ -163,7 +160,6 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
     return Mapping(list(unique.values()), cell.id, kg_per_kwh, bom, info, plant, suppliers, rec_report)
 
 
-
 def apply_entries(procs: dict, entries: list[Entry]) -> dict:
     """Processes whose stored amounts are those the entries set (switch shares, BOM, ...).
 
@@ -183,7 +179,7 @@ def apply_entries(procs: dict, entries: list[Entry]) -> dict:
         exs = []
         for x in p.exchanges:
             key = ("technosphere", x.target) if x.kind == "technosphere" else \
-                ("biosphere", f"{x.target}::{'::'.join(x.compartment)}")
+                ("biosphere", bio_key((x.target, x.compartment)))
             if key in sets:
                 x = replace(x, amount=0.0 if key in seen else sets[key])
                 seen.add(key)

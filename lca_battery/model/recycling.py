@@ -212,7 +212,7 @@ def recycling_entries(study, procs: dict, cell, kg_cell_per_kwh: float, file: st
     """Entries of the supply switches, the scrap loop and the end of life; and a report."""
     from ..errors import StudyError
     from .cell import element_content
-    from .superstructure import ROOT, Entry
+    from .superstructure import ROOT, Entry, bio_key
     rc = study.recycling
     chem = cell.id[len("cell_"):]
     rts = {r for r in (p.split("__")[1] for p in procs if p.startswith("eol_treatment__"))}
@@ -316,7 +316,7 @@ def recycling_entries(study, procs: dict, cell, kg_cell_per_kwh: float, file: st
                 summed[key] = summed.get(key, 0.0) + x.amount
             for (kind, target, comp, subst), amount in summed.items():
                 if kind != "technosphere":
-                    entries.append(Entry(f"{target}::{'::'.join(comp)}", eol.id, amount * (1 - a_burden),
+                    entries.append(Entry(bio_key((target, comp)), eol.id, amount * (1 - a_burden),
                                          "recycling.cff.A (end of life)", "biosphere"))
                 elif subst:
                     metal = next((m for m, ss in METAL_SALTS.items() if target in ss), None)

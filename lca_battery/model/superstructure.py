@@ -43,6 +43,11 @@ class Entry:
     matrix: str = "technosphere"
 
 
+def bio_key(flow: tuple[str, tuple[str, ...]]) -> str:
+    """How an entry names a biosphere flow: ``name::category::sub-category``."""
+    return f"{flow[0]}::{'::'.join(flow[1])}"
+
+
 def _model_process(pid, name, product, unit, location, stage=None, exchanges=(), **kw) -> Process:
     """A process the engine generates; ``dqr``/``reference_year``/``source`` default to the model's."""
     kw.setdefault("dqr", {"TeR": 1, "GeR": 1, "TiR": 1, "P": 1})
