@@ -19,11 +19,11 @@ def _progress(msg: str) -> None:
     print(f"lca-battery: {msg} ...", file=sys.stderr, flush=True)
 
 
-def _engine():
+def _engine(inventory_root=None):
     from .api import get_engine
     # bw2io prints its import strategies to stdout: keep stdout for results only
     with contextlib.redirect_stdout(sys.stderr):
-        return get_engine(progress=_progress)
+        return get_engine(inventory_root, progress=_progress)
 
 
 @contextlib.contextmanager
@@ -273,9 +273,7 @@ def cmd_check(args) -> int:
     from .inventory.loader import load_inventory
     inv = load_inventory(Path(args.inventories) if args.inventories else None)
     if args.brightway:
-        from .api import get_engine
-        with contextlib.redirect_stdout(sys.stderr):
-            get_engine(args.inventories, progress=_progress)
+        _engine(args.inventories)
     n_ex = sum(len(p.exchanges) for p in inv.processes.values())
     print(f"OK: {len(inv.processes)} processes, {n_ex} exchanges, {len(inv.sources)} sources "
           f"in {inv.root} (content hash {inv.content_hash[:12]})")

@@ -262,7 +262,7 @@ def recycling_entries(study, procs: dict, cell, kg_cell_per_kwh: float, file: st
             r1_scrap = 0.0
             key_scrap = f"scrap_{rc.scrap_route}_{chem}"
             if rc.scrap_rate and key_scrap in sw.alternatives and cathode:
-                d = _chain_demand(cathode, metal, procs)
+                d = drawn[metal]
                 scrap_pid = sw.alternatives[key_scrap]
                 treat = procs[scrap_pid].exchanges[0].target
                 rho = procs[treat].extra["recovery"].get(metal, 0.0)

@@ -155,20 +155,24 @@ def write_footprint(result: dict, out_dir: Path, study_file: str | None = None,
                                               "default_kg_per_kg_cell", "data"])
         _csv(tmp / "datasets.csv", [{**d, "sources": " | ".join(d["sources"])} for d in result["datasets"]],
              ["id", "name", "location", "reference_year", "data", "dqr", "proxy", "licence", "sources", "file"])
-        manifest = {
-            "command": command or sys.argv,
-            "rerun": "lca-battery " + " ".join(shlex.quote(a) for a in (command or sys.argv)[1:]),
-            "study_file": study_file,
-            "study_sha256": sha256(Path(study_file)) if study_file and Path(study_file).is_file() else None,
-            "inventory_content_hash": result["inventory"]["content_hash"],
-            "method": result["method"],
-            "software": result["software"],
-            "files": {},
-        }
-        for f in sorted(tmp.iterdir()):
-            manifest["files"][f.name] = sha256(f)
-        (tmp / "manifest.json").write_text(to_json(manifest) + "\n", encoding="utf-8")
+        _write_manifest(tmp, study_file, command, inventory_content_hash=result["inventory"]["content_hash"],
+                        method=result["method"], software=result["software"])
     return write_atomic(out_dir, write)
+
+
+def _write_manifest(tmp: Path, study_file: str | None, command: list[str] | None = None, **extra) -> None:
+    """manifest.json: the command and how to re-run it, the study file's SHA-256, ``extra`` and the
+    SHA-256 of every file written beside it."""
+    command = command or sys.argv
+    manifest = {
+        "command": command,
+        "rerun": "lca-battery " + " ".join(shlex.quote(a) for a in command[1:]),
+        "study_file": study_file,
+        "study_sha256": sha256(Path(study_file)) if study_file and Path(study_file).is_file() else None,
+        **extra,
+        "files": {f.name: sha256(f) for f in sorted(tmp.iterdir())},
+    }
+    (tmp / "manifest.json").write_text(to_json(manifest) + "\n", encoding="utf-8")
 
 
 def write_compare(result: dict, out_dir: Path, study_file: str | None = None) -> Path:
@@ -185,11 +189,8 @@ def write_compare(result: dict, out_dir: Path, study_file: str | None = None) ->
         plot_curves(result["curves"], str(tmp / "curves"),
                     f"{result['chemistry']} cell, {result['plant_country']}: recycled content vs footprint "
                     f"(cut-off, avoided burden, CFF A={result['cff_parameters']['A'].get('Co')})")
-        manifest = {"command": sys.argv, "study_file": study_file,
-                    "study_sha256": sha256(Path(study_file)) if study_file and Path(study_file).is_file() else None,
-                    "inventory_content_hash": result["inventory"]["content_hash"], "software": result["software"],
-                    "files": {f.name: sha256(f) for f in sorted(tmp.iterdir())}}
-        (tmp / "manifest.json").write_text(to_json(manifest) + "\n", encoding="utf-8")
+        _write_manifest(tmp, study_file, inventory_content_hash=result["inventory"]["content_hash"],
+                        software=result["software"])
     return write_atomic(out_dir, write)
 
 
@@ -199,10 +200,7 @@ def write_table(rows: list[dict], out_dir: Path, name: str, study_file: str | No
         fields = list(rows[0]) if rows else []
         _csv(tmp / f"{name}.csv", rows, fields)
         (tmp / f"{name}.json").write_text(to_json(rows) + "\n", encoding="utf-8")
-        manifest = {"command": sys.argv, "study_file": study_file,
-                    "study_sha256": sha256(Path(study_file)) if study_file and Path(study_file).is_file() else None,
-                    "files": {f.name: sha256(f) for f in sorted(tmp.iterdir())}}
-        (tmp / "manifest.json").write_text(to_json(manifest) + "\n", encoding="utf-8")
+        _write_manifest(tmp, study_file)
     return write_atomic(out_dir, write)
 
 
@@ -212,9 +210,5 @@ def write_uncertainty(result: dict, out_dir: Path, study_file: str | None = None
         (tmp / "uncertainty.json").write_text(to_json(result) + "\n", encoding="utf-8")
         _csv(tmp / "samples.csv", [{"sample": i, "kg_co2e_per_kwh": v} for i, v in enumerate(result["samples"])])
         histogram(result, tmp / "histogram")
-        manifest = {"command": sys.argv, "study_file": study_file,
-                    "study_sha256": sha256(Path(study_file)) if study_file and Path(study_file).is_file() else None,
-                    "inventory_content_hash": result["inventory"]["content_hash"],
-                    "files": {f.name: sha256(f) for f in sorted(tmp.iterdir())}}
-        (tmp / "manifest.json").write_text(to_json(manifest) + "\n", encoding="utf-8")
+        _write_manifest(tmp, study_file, inventory_content_hash=result["inventory"]["content_hash"])
     return write_atomic(out_dir, write)
