@@ -13,6 +13,7 @@ def _pyplot():
     matplotlib.use("Agg")          # no screen needed
     import matplotlib.pyplot as plt
     plt.rcParams["svg.hashsalt"] = "lca_battery"      # stable ids in SVG files
+    plt.rcParams["svg.fonttype"] = "none"             # text stays text in SVG (searchable, selectable)
     return plt
 
 

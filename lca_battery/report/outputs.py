@@ -108,6 +108,10 @@ def write_atomic(target: Path, write) -> Path:
                               f"is needed", field="--out") from None
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
+        # mkdtemp makes the folder private (0700); a results folder gets the usual mode under the umask
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)
         write(tmp)
         if target.exists():
             old = target.with_name(f".{target.name}.old")
