@@ -9,7 +9,10 @@ module imports bw2data lazily). The project is an ordinary Brightway project nam
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import sys
 import os
 import time
 import zipfile
@@ -46,8 +49,30 @@ def bd():
     base = os.environ.get("BRIGHTWAY2_DIR")
     if base:
         Path(base).mkdir(parents=True, exist_ok=True)
+    if "bw2data" not in sys.modules:
+        # bw2data's feedback logger prints on import and on every write; its lines interleaved with our
+        # progress bars (a new user's first run, DESIGN.md). Its printer is bound on first use, so
+        # importing under a muted stdout/stderr keeps it muted; lca_battery reports progress itself.
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            import bw2data
+            import bw2io  # noqa: F401  (its optional-import warnings go through the same logger)
+        bw2data.config.is_test = True      # only switches off bw2data's per-database tqdm bars
+        _mute_feedback_logger()
     import bw2data
     return bw2data
+
+
+def _mute_feedback_logger() -> None:
+    """Replace the feedback logger the Brightway modules imported by name with one that prints errors only
+    (its warnings, e.g. "not ready for regionalization", say nothing about a footprint)."""
+    import logging
+
+    import structlog
+    quiet = structlog.wrap_logger(structlog.PrintLogger(sys.stderr), processors=[structlog.dev.ConsoleRenderer()],
+                                  wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
+    for name, mod in list(sys.modules.items()):
+        if name.split(".")[0] in ("bw2data", "bw2io", "bw2calc") and hasattr(mod, "stdout_feedback_logger"):
+            mod.stdout_feedback_logger = quiet
 
 
 def _quiet():
@@ -111,7 +136,8 @@ def ensure_biosphere_and_methods(progress=None) -> None:
         import bw2io
         if progress:
             progress("creating biosphere3 from bw2io's bundled ecoinvent 3.9 elementary flows")
-        bw2io.create_default_biosphere3()
+        with contextlib.redirect_stdout(io.StringIO()):     # bw2io prints each import strategy
+            bw2io.create_default_biosphere3()
     wanted = [m for fam in METHODS.values() for k, m in fam.items() if k != "label"]
     missing = [m for m in wanted if m not in b.methods]
     if missing:
