@@ -17,6 +17,15 @@ def _pyplot():
     return plt
 
 
+def _label(text: str, width: int = 48) -> str:
+    """A long name on at most two lines, broken and shortened at word boundaries (never mid-word)."""
+    import textwrap
+    lines = textwrap.wrap(text, width, break_long_words=False)
+    if len(lines) > 2:
+        lines = [lines[0], textwrap.shorten(" ".join(lines[1:]), width, placeholder=" ...")]
+    return "\n".join(lines)
+
+
 def save_figure(fig, path_stem: str | Path) -> list[str]:
     """Write ``fig`` as PNG and SVG next to each other, close it, return the paths."""
     out = []
@@ -44,7 +53,7 @@ def footprint_chart(result: dict, path_stem: str | Path) -> list[str]:
     ax1.set_title(f"{result['kg_co2e_per_kwh']:.1f} kg CO2e/kWh by stage", fontsize=9)
     top = result["top_processes"][:10][::-1]
     ax2.barh(range(len(top)), [t["kg_co2e_per_kwh"] for t in top], color="#4c72b0")
-    ax2.set_yticks(range(len(top)), [f"{t['name'][:48]}, {t['location']}" for t in top], fontsize=7)
+    ax2.set_yticks(range(len(top)), [_label(f"{t['name']}, {t['location']}") for t in top], fontsize=7)
     ax2.set_xlabel("kg CO2e per kWh")
     ax2.set_title("largest processes (cradle-to-gate contributions)", fontsize=9)
     fig.suptitle(f"{result['chemistry']} cell made in {result['plant_country']} - {result['label']} - "
