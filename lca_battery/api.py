@@ -334,3 +334,49 @@ def uncertainty(study, overrides=None, *, engine: Engine | None = None, samples:
             "statement": ("The 95 % interval reflects data quality as scored, not model or scenario uncertainty "
                           "(GHG Protocol Product Standard ch. 10: report both; see the sensitivity runs)."),
             "inventory": {"content_hash": engine.inventory.content_hash}}
+
+
+def material_footprint(process_id: str, study=None, overrides=None, *, locations: dict[str, str] | None = None,
+                       engine: Engine | None = None) -> dict:
+    """Cradle-to-gate footprint of 1 unit (usually 1 kg) of one process of the inventories.
+
+    The study (default: the embedded default study) sets the switches (allocation, supply routes,
+    sites); ``locations`` moves the grid of site-switchable processes (``{process id: country}``,
+    as ``suppliers.<id>.location`` in a study).
+
+    Returns
+    -------
+    dict with ``process``, ``unit``, ``kg_co2e`` (per unit of the process), ``kwh_grid`` (grid
+    electricity drawn in the whole supply chain, by switch alternative) and ``locations``.
+    """
+    from .errors import StudyError
+    from .study import DEFAULT_STUDY, as_overrides
+    study = DEFAULT_STUDY if study is None else study
+    ov = dict(as_overrides(overrides, str(study)) if overrides else {})
+    for pid, cc in (locations or {}).items():
+        ov[f"suppliers.{pid}.location"] = cc
+    st, mapping, engine = prepare_mapping(study, ov, engine)
+    procs = all_processes(engine.inventory)
+    if process_id not in procs or process_id not in engine.ids:
+        raise StudyError(f"unknown process '{process_id}'", field="process_id")
+    solved = engine.solve(mapping.entries, st.method, demand={process_id: 1.0})
+    grid = {}
+    for pid in procs:
+        if pid.startswith("electricity_grid_") and pid in engine.ids:
+            kwh = float(solved.supply[engine.column(solved, pid)])
+            if kwh:
+                grid[pid[len("electricity_grid_"):].upper()] = kwh
+    return {"process": process_id, "name": procs[process_id].name, "unit": procs[process_id].unit,
+            "kg_co2e": solved.total, "kwh_grid": grid, "locations": dict(locations or {})}
+
+
+def site_switchable(engine: Engine | None = None) -> dict[str, str]:
+    """Processes whose production site a study can move: process id -> default grid country."""
+    from .model.superstructure import SITE_PREFIX
+    engine = engine or get_engine()
+    out = {}
+    for p in all_processes(engine.inventory).values():
+        if p.id.startswith(SITE_PREFIX) and p.default:
+            top = max(p.default, key=p.default.get)
+            out[p.id[len(SITE_PREFIX):]] = top[len("grid_"):] if top.startswith("grid_") else top
+    return out

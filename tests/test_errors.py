@@ -130,3 +130,63 @@ def test_footprint_with_a_broken_inventory_writes_nothing(tmp_path, capsys, monk
     err = capsys.readouterr().err
     assert code == 2 and "unit mismatch" in err and "materials/m.yaml" in err and "Traceback" not in err
     assert not out.exists()
+
+
+# ---------------------------------------------------------------- source hygiene (issue 7)
+
+def _tiny_with_source(tmp_path, **fields):
+    """The tiny inventory with its 'handmade' source entry changed by ``fields``."""
+    import yaml
+    root = tmp_path / "inv"
+    shutil.copytree(TINY, root)
+    p = root / "sources.yaml"
+    data = yaml.safe_load(p.read_text())
+    data["handmade"].update(fields)
+    p.write_text(yaml.safe_dump(data, sort_keys=False))
+    return root
+
+
+@pytest.mark.parametrize("fields, field, words", [
+    ({"table": "Table 3, about 4 (check)"}, "table", ["'check'"]),
+    ({"title": "Some report (unverified)"}, "title", ["'unverified'"]),
+    ({"author": "Someone, to be confirmed"}, "author", ["'to be confirmed'"]),
+    ({"table": "Table 2; TODO read the PDF"}, "table", ["'TODO'"]),
+    ({"table": "cell footprints 41-89 kg CO2e/kWh"}, "table", ["names no table, figure, sheet, page"]),
+])
+def test_unsettled_source_is_refused(tmp_path, capsys, fields, field, words):
+    root = _tiny_with_source(tmp_path, **fields)
+    code = main(["check-inventories", "--inventories", str(root)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    lines = [ln for ln in err.splitlines() if "source 'handmade'" in ln]
+    assert len(lines) == 1, err                      # one clear line per problem
+    assert f"field '{field}'" in lines[0]
+    for w in words:
+        assert w in lines[0], err
+
+
+def test_settled_source_passes(tmp_path, capsys):
+    root = _tiny_with_source(tmp_path, table="Table 3 (cross-check of Fig. 2 done by the authors)")
+    assert main(["check-inventories", "--inventories", str(root)]) == 0, capsys.readouterr().err
+
+
+def test_footprint_refuses_an_unsettled_source(tmp_path, capsys, monkeypatch):
+    root = _tiny_with_source(tmp_path, table="p. 4, value to be confirmed")
+    monkeypatch.setenv("LCA_BATTERY_INVENTORIES", str(root))
+    study = tmp_path / "tiny.yaml"
+    study.write_text("cell: {chemistry: tiny, capacity_ah: 50, nominal_voltage_v: 4}\nplant: {country: CN}\n")
+    out = tmp_path / "results"
+    code = main(["footprint", str(study), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and "source 'handmade'" in err and "to be confirmed" in err and not out.exists()
+
+
+def test_shipped_sources_are_settled():
+    """Every entry of the shipped sources.yaml names where its numbers are and nothing is left to check."""
+    import yaml
+    from lca_battery.inventory.loader import _unsettled, default_root
+    data = yaml.safe_load((default_root() / "sources.yaml").read_text())
+    problems = [p for key, entry in data.items() for p in _unsettled(entry, key)]
+    assert not problems, "\n".join(problems)
+    assert data["xu2022"]["title"].startswith("Future greenhouse gas emissions of automotive lithium-ion battery "
+                                              "cell production")

@@ -34,6 +34,16 @@ COPRODUCT_KEYS = {"id", "name", "amount", "unit", "price", "price_source", "subs
                   "composition", "comment", "source"}
 SOURCE_REQUIRED = ("author", "year", "title", "table", "licence")
 SOURCE_KEYS = set(SOURCE_REQUIRED) | {"url", "comment", "doi", "note"}
+#: Words that mark a source entry as not yet settled: such an entry cannot carry a number.
+UNSETTLED_RE = re.compile(
+    r"(?<![\w-])check(?![\w-])|\bunverified\b|\bnot verified\b|\bverify\b|\bunconfirmed\b|"
+    r"\bnot confirmed\b|\bto be (?:confirmed|checked|verified)\b|\bto confirm\b|\bnot re-read\b|"
+    r"\btodo\b|\bfixme\b|\btbd\b|\btbc\b|\?\?", re.IGNORECASE)
+#: A ``table:`` must say where in the source the numbers are: one of these locators.
+LOCATOR_RE = re.compile(
+    r"\b(?:tables?|tab\.|figures?|figs?\.|sheets?|worksheets?|pages?|pp?\.|sections?|sec\.|chapters?|ch\.|"
+    r"annex(?:es)?|appendix|appendices|supplementary|files?|datasets?|equations?|eq\.)(?!\w)|§",
+    re.IGNORECASE)
 #: Locations that are not ISO 3166 alpha-2 codes.
 #: Processes the engine generates (model/superstructure.py) that inventories may consume.
 GENERATED_UNITS = {"electricity_cell_plant": "kWh", "heat_cell_plant": "MJ"}
@@ -133,9 +143,29 @@ def _sources_from_mapping(data: dict, problems: list[str], where: str) -> dict[s
         if unknown:
             problems.append(f"{where}: source '{key}': unknown field(s) {sorted(unknown)} "
                             f"(allowed: {sorted(SOURCE_KEYS)})")
+        problems.extend(_unsettled(entry, f"{where}: source '{key}'"))
         out[key] = Source(key=str(key), author=str(entry["author"]), year=entry["year"],
                           title=str(entry["title"]), table=str(entry["table"]),
                           licence=str(entry["licence"]), url=entry.get("url"))
+    return out
+
+
+def _unsettled(entry: dict, where: str) -> list[str]:
+    """Problems of a source entry that is not fit to carry a number: a field that says it still
+    needs checking, or a ``table:`` that names no table, figure, sheet, page, section, file or dataset."""
+    out = []
+    for fld in sorted(entry):
+        value = entry[fld]
+        if not isinstance(value, str):
+            continue
+        m = UNSETTLED_RE.search(value)
+        if m:
+            out.append(f"{where}: field '{fld}' says '{m.group(0)}': settle it against the primary source "
+                       f"(or replace the source) before citing it")
+    table = str(entry.get("table") or "")
+    if table and not LOCATOR_RE.search(table):
+        out.append(f"{where}: field 'table' names no table, figure, sheet, page, section, file or dataset "
+                   f"of the source: say where the numbers are")
     return out
 
 
