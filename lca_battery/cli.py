@@ -102,6 +102,13 @@ def print_footprint(r: dict, out=sys.stdout) -> None:
               + ", ".join(f"{k} {v:.0%}" for k, v in rec["eol"]["R2"].items() if v) + "\n")
             w(f"    end-of-life burdens {rec['end_of_life_burdens']:.2f}, credits {rec['end_of_life_credits']:.2f} "
               f"kg CO2e/kWh\n")
+    energy = r["plant"].get("energy")
+    if energy:
+        w(f"\n  Cell-plant energy by step ({energy['profile']}; {energy['source']}), per kWh of cell:\n")
+        for s in energy["steps"]:
+            w(f"    {s['name'][:62]:<62} {s['electricity_kwh_per_kwh']:>7.2f} kWh el {s['heat_mj_per_kwh']:>7.1f} MJ heat\n")
+        w(f"    {'total (electricity share of final energy ' + format(energy['electricity_share'], '.0%') + ')':<62} "
+          f"{energy['electricity_kwh_per_kwh']:>7.2f} kWh el {energy['heat_mj_per_kwh']:>7.1f} MJ heat\n")
     w(f"\n  cobalt: {r['cobalt_kg_per_kwh']:.4f} kg/kWh   plant electricity: "
       f"{r['plant']['electricity_kwh_per_kwh']:.2f} kWh/kWh ({r['plant']['electricity_rule_label']})\n"
       f"  DQR (contribution-weighted): {r['dqr_weighted']:.2f}   most relevant processes (80 %): "

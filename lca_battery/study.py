@@ -124,11 +124,29 @@ class Plant(_Model):
             raise ValueError(f"'{v}' is not an electricity supply: write 'grid' or a mapping with onsite, "
                              f"contract, mix")
         return v
-    heat: Share = Field("natural_gas", description="heat supply of the plant")
+    heat: Share = Field("natural_gas", description="heat supply of the plant: natural_gas, coal, electric_boiler, "
+                                                   "heat_pump (needs heat_pump_cop), or a mapping of shares")
+    heat_pump_cop: float | None = Field(None, ge=1, description="seasonal COP of the plant's heat pump "
+                                                                "(useful heat / electricity)")
+    heat_pump_cop_source: str = Field("", description="where the heat pump COP comes from")
+    energy_data: str = Field("default", description=(
+        "plant energy by process step: 'default' (per chemistry), 'degen_schutte_2022', or 'inventory' "
+        "(the electrode and cell inventories)"))
+    electricity_kwh_per_kwh_cell: float | None = Field(
+        None, ge=0, description="measured whole-plant electricity, kWh per kWh of cell (replaces energy_data)")
+    heat_mj_per_kwh_cell: float | None = Field(
+        None, ge=0, description="measured whole-plant useful heat, MJ per kWh of cell (replaces energy_data)")
     electricity_kwh_per_kg_cell: float | None = Field(
-        None, ge=0, description="cell-assembly electricity, kWh per kg cell (default: inventory)")
+        None, ge=0, description="measured whole-plant electricity, kWh per kg cell (same as the per-kWh field "
+                                "divided by the energy density)")
     heat_mj_per_kg_cell: float | None = Field(
-        None, ge=0, description="cell-assembly heat, MJ per kg cell (default: inventory)")
+        None, ge=0, description="measured whole-plant useful heat, MJ per kg cell")
+
+    @model_validator(mode="after")
+    def _cop_source(self):
+        if self.heat_pump_cop is not None and not self.heat_pump_cop_source.strip():
+            raise ValueError("heat_pump_cop needs heat_pump_cop_source (a datasheet or measurement)")
+        return self
 
     @field_validator("country")
     @classmethod

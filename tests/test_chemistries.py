@@ -26,12 +26,22 @@ def test_every_chemistry_runs_and_stages_add_up(by_chem):
         assert sum(r["stages"].values()) == pytest.approx(r["kg_co2e_per_kwh"], rel=1e-9)
 
 
-def test_inside_or_near_published_range(by_chem):
-    # Xu et al. 2022: 41-89 kg CO2e/kWh (cells, 8 chemistries, 2020); README explains NMC622/532/111 above it
+def test_inside_or_near_published_range(by_chem, engine):
+    # Xu et al. 2022: 41-89 kg CO2e/kWh (cells, 8 chemistries, 2020); README explains NMC622/532/111 above it.
+    # With the premise plant energy (plant.energy_data=inventory) NMC811, NCA and LFP stay inside it; the
+    # default whole-plant energy of Degen & Schuette 2022 (41.5 kWh/kWh, about half electricity) adds about
+    # 6 kg CO2e/kWh on the Chinese grid, which puts NMC811 just above the range (README).
     for c in ("NMC811", "NCA", "LFP"):
-        assert 41 <= by_chem[c]["kg_co2e_per_kwh"] <= 89, c
-    for c in ("NMC622", "NMC532", "NMC111"):
+        prem = footprint(EXAMPLE, {"cell.chemistry": c, "plant.energy_data": "inventory"}, engine=engine,
+                         details=False)
+        assert 41 <= prem["kg_co2e_per_kwh"] <= 89, c
         assert 41 <= by_chem[c]["kg_co2e_per_kwh"] <= 89 * 1.25, c
+    for c in ("NMC622", "NMC532", "NMC111"):
+        prem = footprint(EXAMPLE, {"cell.chemistry": c, "plant.energy_data": "inventory"}, engine=engine,
+                         details=False)
+        assert 41 <= prem["kg_co2e_per_kwh"] <= 89 * 1.25, c
+        # the default plant energy adds the same per-kWh plant on top (at most a few kg CO2e/kWh)
+        assert 0 < by_chem[c]["kg_co2e_per_kwh"] - prem["kg_co2e_per_kwh"] < 8, c
     # sodium-ion: about 60 to just over 100 kg CO2e/kWh (Wickerts et al. 2024, J. Ind. Ecol. 28:116)
     assert 60 <= by_chem["NMMT"]["kg_co2e_per_kwh"] <= 105
 

@@ -12,6 +12,7 @@ from ..errors import StudyError
 from ..inventory.records import Inventory, Process
 from .cell import BomLine, bill_of_materials
 from .electricity import PlantElectricity, plant_shares
+from .plant import PlantEnergy, plant_energy
 from .superstructure import (CO2_FOSSIL, DISTRIBUTION, PLANT_ELECTRICITY, PLANT_HEAT, RESIDUAL_MIX, ROOT, TRANSPORT,
                              Entry, all_processes, bio_key, chemistries)
 
@@ -27,6 +28,7 @@ class Mapping:
     electricity: PlantElectricity
     suppliers: list[dict] = field(default_factory=list)
     recycling: dict = field(default_factory=dict)
+    plant_energy: PlantEnergy | None = None
 
 
 def _shares(value, alternatives: dict[str, str], param: str, file: str) -> dict[str, float]:
@@ -112,13 +114,10 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
         if target in procs:
             entries.append(Entry(target, DISTRIBUTION, getattr(study.distribution, fld) * 1e-3,
                                  f"distribution.{fld}"))
-    for param, target in (("electricity_kwh_per_kg_cell", PLANT_ELECTRICITY), ("heat_mj_per_kg_cell", PLANT_HEAT)):
-        value = getattr(study.plant, param)
-        if value is not None:
-            if not any(x.target == target for x in cell.exchanges):
-                raise StudyError(f"the {chem} cell inventory has no '{target}' input to set", file=file,
-                                 field=f"plant.{param}")
-            entries.append(Entry(target, cell.id, value, f"plant.{param}"))
+    # plant energy by process step (model/plant.py): the whole plant on the cell, per kWh x kWh/kg
+    energy = plant_energy(study, cell, procs, {b.input: b.kg_per_kg_cell for b in bom},
+                          info["energy_density_kwh_per_kg"], chem, file)
+    entries += energy.entries
     from .recycling import recycling_entries
     rec_entries, rec_report = recycling_entries(study, procs, cell, kg_per_kwh, file)
     entries += rec_entries
@@ -157,7 +156,7 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
     unique: dict[tuple, Entry] = {}
     for e in entries:
         unique[(e.matrix, e.input, e.output)] = e
-    return Mapping(list(unique.values()), cell.id, kg_per_kwh, bom, info, plant, suppliers, rec_report)
+    return Mapping(list(unique.values()), cell.id, kg_per_kwh, bom, info, plant, suppliers, rec_report, energy)
 
 
 def apply_entries(procs: dict, entries: list[Entry]) -> dict:

@@ -155,6 +155,10 @@ def write_footprint(result: dict, out_dir: Path, study_file: str | None = None,
             _csv(tmp / "electricity.csv", [{**r, "mix": "; ".join(f"{k}: {v:.4g}" for k, v in r["mix"].items()),
                                             "sources": "; ".join(r["sources"])} for r in result["electricity_sites"]],
                  ["site", "stage", "kwh", "mix", "factor_kg_co2e_per_kwh", "kg_co2e", "sources"])
+        energy = result["plant"].get("energy")
+        if energy:
+            _csv(tmp / "plant_energy.csv", [{**r, "profile": energy["profile"]} for r in energy["steps"]],
+                 ["profile", "step", "name", "electricity_kwh_per_kwh", "heat_mj_per_kwh", "source"])
         _csv(tmp / "bom.csv", result["bom"], ["input", "name", "role", "kg_per_cell", "kg_per_kg_cell",
                                               "default_kg_per_kg_cell", "data"])
         _csv(tmp / "datasets.csv", [{**d, "sources": " | ".join(d["sources"])} for d in result["datasets"]],

@@ -1,0 +1,185 @@
+"""Cell-plant energy by process step (issue 7, point 4).
+
+The plant's energy is given per kWh of cell capacity produced, by process step, in
+``inventories/cells/plant_energy.yaml``: one process ``plant_step__<profile>__<step>`` per step of a
+data set (profile), with ``electricity_cell_plant`` (kWh) and ``heat_cell_plant`` (MJ useful heat)
+per kWh of cell. For a study the engine
+
+* takes the steps of the study's profile (``plant.energy_data``; by default :data:`DEFAULT_PROFILE`
+  for the chemistry), sums them and puts the sum on the cell process, per kg of cell
+  (per kWh x energy density),
+* sets the plant energy of the cell's electrodes to zero, so the steps are the whole plant.
+
+Profile ``inventory`` keeps the energy that the electrode and cell inventories carry (premise,
+after Dai et al. 2019, for the Li-ion cells; the sodium-ion source's own plant); its steps are
+read from those inventories (electrode coating and drying per electrode, cell assembly).
+
+A company's measured plant energy replaces the profile: ``plant.electricity_kwh_per_kwh_cell`` and
+``plant.heat_mj_per_kwh_cell`` (or the older per-kg fields), whole plant.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import StudyError
+from .superstructure import PLANT_ELECTRICITY, PLANT_HEAT, Entry
+
+STEP_PREFIX = "plant_step__"
+INVENTORY = "inventory"
+#: The profile a chemistry uses unless the study names one. Degen & Schuette 2022 is a large-scale
+#: Li-ion plant; the sodium-ion cell keeps its source's own all-electric plant.
+DEFAULT_PROFILE = {"NMMT": INVENTORY}
+LI_ION_DEFAULT = "degen_schutte_2022"
+HEAT_PUMP = "heat_pump"
+HEAT_PUMP_PROCESS = "heat_heat_pump_plant"
+MJ_PER_KWH = 3.6
+
+
+@dataclass
+class PlantEnergy:
+    profile: str
+    steps: list[dict]
+    electricity_kwh_per_kwh: float          # the plant's own electricity (heat-pump/boiler power not included)
+    heat_mj_per_kwh: float                  # useful heat
+    source: str
+    entries: list[Entry] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        total_kwh = self.electricity_kwh_per_kwh + self.heat_mj_per_kwh / MJ_PER_KWH
+        return {"profile": self.profile, "source": self.source,
+                "electricity_kwh_per_kwh": self.electricity_kwh_per_kwh,
+                "heat_mj_per_kwh": self.heat_mj_per_kwh,
+                "total_kwh_per_kwh": total_kwh,
+                "electricity_share": self.electricity_kwh_per_kwh / total_kwh if total_kwh else 0.0,
+                "steps": self.steps, "notes": self.notes}
+
+
+def profiles(procs: dict) -> dict[str, list]:
+    """Profile name -> its step processes."""
+    out: dict[str, list] = {}
+    for pid, p in procs.items():
+        if pid.startswith(STEP_PREFIX):
+            prof = pid[len(STEP_PREFIX):].split("__", 1)[0]
+            out.setdefault(prof, []).append(p)
+    return out
+
+
+def _energy(p, target: str) -> float:
+    return sum(x.amount for x in p.exchanges if x.kind == "technosphere" and x.target == target)
+
+
+def _electrodes(cell, procs: dict) -> list[str]:
+    """The cell's electrode processes and the electrodes they draw (anode_lfp -> anode_nmc811)."""
+    out, todo = [], [x.target for x in cell.exchanges if x.kind == "technosphere"]
+    while todo:
+        pid = todo.pop()
+        if pid in out or not pid.startswith(("cathode_", "anode_")) or pid not in procs:
+            continue
+        out.append(pid)
+        todo += [x.target for x in procs[pid].exchanges if x.kind == "technosphere"]
+    return sorted(out)
+
+
+def _inventory_steps(cell, procs: dict, bom: dict[str, float], ed: float) -> list[dict]:
+    """Steps of the ``inventory`` profile: each electrode's coating/drying and the cell assembly."""
+    steps = []
+
+    def walk(pid: str, kg_per_kg_cell: float):
+        p = procs[pid]
+        e, h = _energy(p, PLANT_ELECTRICITY), _energy(p, PLANT_HEAT)
+        if e or h:
+            steps.append({"step": pid, "name": p.name, "source": p.source,
+                          "electricity_kwh_per_kwh": e * kg_per_kg_cell / ed,
+                          "heat_mj_per_kwh": h * kg_per_kg_cell / ed})
+        for x in p.exchanges:
+            if x.kind == "technosphere" and x.target.startswith(("cathode_", "anode_")):
+                walk(x.target, kg_per_kg_cell * x.amount)
+
+    for pid, kg in bom.items():
+        if pid.startswith(("cathode_", "anode_")):
+            walk(pid, kg)
+    e, h = _energy(cell, PLANT_ELECTRICITY), _energy(cell, PLANT_HEAT)
+    steps.append({"step": cell.id, "name": "cell assembly, dry room, formation (" + cell.name + ")",
+                  "source": cell.source, "electricity_kwh_per_kwh": e / ed, "heat_mj_per_kwh": h / ed})
+    return steps
+
+
+def plant_energy(study, cell, procs: dict, bom: dict[str, float], ed: float, chem: str,
+                 file: str = "<study>") -> PlantEnergy:
+    """The plant energy of the study and the matrix entries that set it.
+
+    ``bom``: kg of each cell input per kg cell (the study's BOM); ``ed``: kWh per kg cell."""
+    pl = study.plant
+    avail = profiles(procs)
+    default = DEFAULT_PROFILE.get(chem, LI_ION_DEFAULT if LI_ION_DEFAULT in avail else INVENTORY)
+    profile = default if pl.energy_data == "default" else pl.energy_data
+    if profile != INVENTORY and profile not in avail:
+        raise StudyError(f"unknown plant energy data '{pl.energy_data}'", file=file, field="plant.energy_data",
+                         allowed=", ".join(["default", INVENTORY, *sorted(avail)]))
+    entries: list[Entry] = []
+    notes: list[str] = []
+    if profile == INVENTORY:
+        steps = _inventory_steps(cell, procs, bom, ed)
+        source = "electrode and cell inventories"
+    else:
+        steps = [{"step": p.id[len(STEP_PREFIX) + len(profile) + 2:], "name": p.name, "source": p.source,
+                  "electricity_kwh_per_kwh": _energy(p, PLANT_ELECTRICITY),
+                  "heat_mj_per_kwh": _energy(p, PLANT_HEAT)} for p in sorted(avail[profile], key=lambda q: q.id)]
+        source = ", ".join(sorted({p.source for p in avail[profile]}))
+        if chem in DEFAULT_PROFILE or (chem != "NMC811" and profile == LI_ION_DEFAULT):
+            notes.append(f"plant energy of {profile} (per kWh of cell) used as a proxy for the {chem} cell")
+    elec = sum(s["electricity_kwh_per_kwh"] for s in steps)
+    heat = sum(s["heat_mj_per_kwh"] for s in steps)
+    param = f"plant.energy_data ({profile})"
+    # a company's measured whole-plant energy replaces the data set
+    measured = {}
+    for name, per_kwh, per_kg in (("electricity", pl.electricity_kwh_per_kwh_cell, pl.electricity_kwh_per_kg_cell),
+                                  ("heat", pl.heat_mj_per_kwh_cell, pl.heat_mj_per_kg_cell)):
+        if per_kwh is not None and per_kg is not None:
+            unit = "kwh" if name == "electricity" else "mj"
+            raise StudyError(f"give the plant's {name} per kWh of cell or per kg of cell, not both", file=file,
+                             field=f"plant.{name}_{unit}_per_kwh_cell")
+        if per_kwh is not None:
+            measured[name] = (per_kwh, f"plant.{name}_{'kwh' if name == 'electricity' else 'mj'}_per_kwh_cell")
+        elif per_kg is not None:
+            measured[name] = (per_kg / ed, f"plant.{name}_{'kwh' if name == 'electricity' else 'mj'}_per_kg_cell")
+    if measured:
+        if "electricity" in measured:
+            elec = measured["electricity"][0]
+        if "heat" in measured:
+            heat = measured["heat"][0]
+        steps = [{"step": "measured", "name": "whole plant, company-specific (study)",
+                  "source": "study: " + ", ".join(v[1] for v in measured.values()),
+                  "electricity_kwh_per_kwh": elec, "heat_mj_per_kwh": heat}]
+        source = steps[0]["source"]
+        param = ", ".join(v[1] for v in measured.values())
+    if profile == INVENTORY and not measured:
+        # the inventories' own amounts (the databases store the default study's, so set them explicitly)
+        for pid in [*_electrodes(cell, procs), cell.id]:
+            for target in (PLANT_ELECTRICITY, PLANT_HEAT):
+                if any(x.target == target for x in procs[pid].exchanges):
+                    entries.append(Entry(target, pid, _energy(procs[pid], target), param))
+    else:
+        for pid in _electrodes(cell, procs):
+            for target in (PLANT_ELECTRICITY, PLANT_HEAT):
+                if any(x.target == target for x in procs[pid].exchanges):
+                    entries.append(Entry(target, pid, 0.0, param + ": whole plant on the cell"))
+        for target, amount in ((PLANT_ELECTRICITY, elec), (PLANT_HEAT, heat)):
+            if not any(x.target == target for x in cell.exchanges):
+                if amount:
+                    raise StudyError(f"the {chem} cell inventory has no '{target}' input to set", file=file,
+                                     field="plant.energy_data")
+                continue
+            entries.append(Entry(target, cell.id, amount * ed, param))
+    # heat supplied by an electric heat pump: its COP comes from the study
+    if HEAT_PUMP_PROCESS in procs:
+        heat_choice = pl.heat if isinstance(pl.heat, dict) else {pl.heat: 1.0}
+        if heat_choice.get(HEAT_PUMP):
+            if pl.heat_pump_cop is None:
+                raise StudyError("a heat pump needs its seasonal COP: give plant.heat_pump_cop and "
+                                 "plant.heat_pump_cop_source", file=file, field="plant.heat_pump_cop")
+            entries.append(Entry(PLANT_ELECTRICITY, HEAT_PUMP_PROCESS, 1.0 / (MJ_PER_KWH * pl.heat_pump_cop),
+                                 "plant.heat_pump_cop"))
+            notes.append(f"heat pump COP {pl.heat_pump_cop:g} ({pl.heat_pump_cop_source})")
+    return PlantEnergy(profile, steps, elec, heat, source, entries, notes)

@@ -1,0 +1,120 @@
+"""Cell-plant energy by process step, its electricity/heat split and the plant's heat source."""
+import pytest
+
+from conftest import EXAMPLE
+from lca_battery.api import footprint
+from lca_battery.errors import StudyError
+
+GAS_BOILER_EFFICIENCY = 0.87          # heat_natural_gas_industrial (eu_2015_2402_heat_eff)
+
+
+def run(engine, **sets):
+    return footprint(EXAMPLE, sets, engine=engine, details=False)
+
+
+def grid_factor(engine, cc):
+    (x,) = [x for x in engine.inventory[f"electricity_grid_{cc}"].exchanges if x.kind == "biosphere"]
+    return x.amount
+
+
+@pytest.fixture(scope="module")
+def base(engine):
+    return run(engine)
+
+
+def test_steps_add_up_to_the_plant_total_and_the_source(base):
+    e = base["plant"]["energy"]
+    assert e["profile"] == "degen_schutte_2022"
+    assert len(e["steps"]) >= 2
+    assert sum(s["electricity_kwh_per_kwh"] for s in e["steps"]) == pytest.approx(e["electricity_kwh_per_kwh"], rel=1e-12)
+    assert sum(s["heat_mj_per_kwh"] for s in e["steps"]) == pytest.approx(e["heat_mj_per_kwh"], rel=1e-12)
+    # Degen & Schuette 2022: 41.48 kWh/kWh, of which 21.38 natural gas (fuel) for drying and dry rooms
+    assert e["electricity_kwh_per_kwh"] == pytest.approx(41.48 - 21.38, rel=1e-9)
+    assert e["heat_mj_per_kwh"] == pytest.approx(21.38 * 3.6 * GAS_BOILER_EFFICIENCY, rel=1e-5)
+    # the matrix draws exactly the plant's electricity (no electrode keeps its own)
+    assert base["plant"]["electricity_kwh_per_kwh"] == pytest.approx(e["electricity_kwh_per_kwh"], rel=1e-9)
+
+
+def test_electricity_share_is_the_measured_one(base):
+    e = base["plant"]["energy"]
+    gas_kwh = e["heat_mj_per_kwh"] / GAS_BOILER_EFFICIENCY / 3.6      # back to the source's fuel basis
+    share = e["electricity_kwh_per_kwh"] / (e["electricity_kwh_per_kwh"] + gas_kwh)
+    assert share == pytest.approx(1 - 0.52, abs=0.01)               # "52 % natural gas" (abstract)
+    assert 0.4 < share < 0.6                                         # "about half" electricity
+
+
+@pytest.mark.parametrize("chem", ["NMC811", "LFP"])
+def test_moving_the_plant_changes_the_cell_by_plant_electricity_times_grid_difference(engine, chem):
+    cn = run(engine, **{"cell.chemistry": chem})
+    se = run(engine, **{"cell.chemistry": chem, "plant.country": "SE"})
+    kwh = cn["plant"]["electricity_kwh_per_kwh"]
+    assert kwh == pytest.approx(20.10, rel=1e-9)
+    assert cn["kg_co2e_per_kwh"] - se["kg_co2e_per_kwh"] == pytest.approx(
+        kwh * (grid_factor(engine, "cn") - grid_factor(engine, "se")), rel=1e-9)
+
+
+def test_inventory_profile_keeps_the_premise_split(engine, base):
+    old = run(engine, **{"plant.energy_data": "inventory"})
+    e = old["plant"]["energy"]
+    assert e["profile"] == "inventory"
+    assert old["plant"]["electricity_kwh_per_kwh"] == pytest.approx(e["electricity_kwh_per_kwh"], rel=1e-9)
+    assert sum(s["electricity_kwh_per_kwh"] for s in e["steps"]) == pytest.approx(e["electricity_kwh_per_kwh"])
+    assert e["electricity_share"] < 0.25 < base["plant"]["energy"]["electricity_share"]
+    assert {s["step"] for s in e["steps"]} >= {"cathode_nmc811", "anode_nmc811", "cell_nmc811"}
+
+
+def test_heat_pump_and_electric_boiler_follow_cop_and_grid(engine, base):
+    heat = base["plant"]["energy"]["heat_mj_per_kwh"]
+    ef = grid_factor(engine, "cn")
+    cop = 3.0
+    hp = run(engine, **{"plant.heat": "heat_pump", "plant.heat_pump_cop": cop,
+                        "plant.heat_pump_cop_source": "test value"})
+    boiler = run(engine, **{"plant.heat": "electric_boiler"})
+    assert hp["plant"]["electricity_kwh_per_kwh"] - base["plant"]["electricity_kwh_per_kwh"] == \
+        pytest.approx(heat / (3.6 * cop), rel=1e-9)
+    assert boiler["plant"]["electricity_kwh_per_kwh"] - base["plant"]["electricity_kwh_per_kwh"] == \
+        pytest.approx(heat / 3.6, rel=1e-5)
+    assert boiler["kg_co2e_per_kwh"] - hp["kg_co2e_per_kwh"] == pytest.approx(
+        heat / 3.6 * (1 - 1 / cop) * ef, rel=1e-5)
+    # gas against heat pump: heat x (gas factor per MJ - grid factor / (3.6 COP)); the gas factor per MJ
+    # follows from gas against the electric boiler
+    gas_per_mj = (base["kg_co2e_per_kwh"] - boiler["kg_co2e_per_kwh"]) / heat + ef / 3.6
+    assert 0.06 < gas_per_mj < 0.09                 # 56.1 g CO2/MJ fuel / 0.87 plus supply chain
+    assert base["kg_co2e_per_kwh"] - hp["kg_co2e_per_kwh"] == pytest.approx(
+        heat * (gas_per_mj - ef / (3.6 * cop)), rel=1e-4)   # boiler stored as 0.277778 kWh/MJ
+    # in Sweden the heat pump beats gas by more than in China
+    hp_se = run(engine, **{"plant.heat": "heat_pump", "plant.heat_pump_cop": cop,
+                           "plant.heat_pump_cop_source": "test value", "plant.country": "SE"})
+    gas_se = run(engine, **{"plant.country": "SE"})
+    assert gas_se["kg_co2e_per_kwh"] - hp_se["kg_co2e_per_kwh"] > base["kg_co2e_per_kwh"] - hp["kg_co2e_per_kwh"]
+
+
+def test_measured_plant_energy_replaces_the_data_set(engine, base):
+    ed = base["cell"]["energy_density_kwh_per_kg"]
+    per_kwh = run(engine, **{"plant.electricity_kwh_per_kwh_cell": 10.0, "plant.heat_mj_per_kwh_cell": 30.0})
+    per_kg = run(engine, **{"plant.electricity_kwh_per_kg_cell": 10.0 * ed, "plant.heat_mj_per_kg_cell": 30.0 * ed})
+    assert per_kwh["plant"]["electricity_kwh_per_kwh"] == pytest.approx(10.0, rel=1e-9)
+    assert per_kwh["plant"]["energy"]["steps"][0]["step"] == "measured"
+    assert per_kg["kg_co2e_per_kwh"] == pytest.approx(per_kwh["kg_co2e_per_kwh"], rel=1e-9)
+    more = run(engine, **{"plant.electricity_kwh_per_kwh_cell": 11.0, "plant.heat_mj_per_kwh_cell": 30.0})
+    assert more["kg_co2e_per_kwh"] - per_kwh["kg_co2e_per_kwh"] == pytest.approx(grid_factor(engine, "cn"), rel=1e-9)
+    with pytest.raises(StudyError, match="not both"):
+        run(engine, **{"plant.electricity_kwh_per_kwh_cell": 10.0, "plant.electricity_kwh_per_kg_cell": 3.0})
+
+
+def test_unknown_heat_source_names_the_allowed_ones(engine):
+    with pytest.raises(StudyError) as exc:
+        run(engine, **{"plant.heat": "district_steam"})
+    msg = str(exc.value)
+    assert "district_steam" in msg and "plant.heat" in msg
+    for allowed in ("natural_gas", "coal", "electric_boiler", "heat_pump"):
+        assert allowed in msg
+
+
+def test_heat_pump_needs_a_cited_cop(engine):
+    with pytest.raises(StudyError, match="heat_pump_cop"):
+        run(engine, **{"plant.heat": "heat_pump"})
+    with pytest.raises(StudyError, match="heat_pump_cop_source"):
+        run(engine, **{"plant.heat": "heat_pump", "plant.heat_pump_cop": 3.0})
+    with pytest.raises(StudyError, match="plant.energy_data"):
+        run(engine, **{"plant.energy_data": "nonsense"})
