@@ -53,6 +53,20 @@ def test_moving_lioh_conversion_to_sweden(engine, default_result):
     assert moved["kg_co2e_per_kwh"] - default_result["kg_co2e_per_kwh"] == pytest.approx(delta, rel=1e-9)
 
 
+def test_lfp_cam_has_calcination_electricity_and_moves_with_its_site(engine):
+    assert grid_kwh(engine, "cam_lfp") > 0
+    base = {"cell.chemistry": "LFP"}
+    lfp = footprint(EXAMPLE, base, engine=engine)
+    moved = footprint(EXAMPLE, {**base, "suppliers.cam_lfp.location": "SE"}, engine=engine)
+    study, mapping, eng = prepare_mapping(EXAMPLE, base, engine)
+    solved = eng.solve(mapping.entries)
+    kwh = solved.supply[eng.column(solved, "cam_lfp")] * grid_kwh(engine, "cam_lfp")
+    assert kwh > 0
+    assert solved.supply[eng.column(solved, "electricity_site__cam_lfp")] == pytest.approx(kwh, rel=1e-9)
+    delta = kwh * (ef(engine, "electricity_grid_se") - ef(engine, "electricity_grid_cn"))
+    assert moved["kg_co2e_per_kwh"] - lfp["kg_co2e_per_kwh"] == pytest.approx(delta, rel=1e-9)
+
+
 @pytest.mark.parametrize("chemistry", ["NMC811", "NMC622", "LFP"])
 def test_lithium_mass_balance_closes(engine, chemistry):
     from lca_battery.analysis.massbalance import balances
@@ -67,7 +81,8 @@ def test_lithium_mass_balance_closes(engine, chemistry):
     assert b["in_product"] == pytest.approx(b["entering_total"] - b["losses_total"], rel=1e-9)
 
 
-@pytest.mark.parametrize("pid", ["cam_nmc811", "cam_nmc622", "cam_nmc532", "cam_nmc111", "cam_nca"])
+@pytest.mark.parametrize("pid", [p for p in ("cam_nmc811", "cam_nmc622", "cam_nmc532", "cam_nmc111", "cam_nca",
+                                              "cam_lfp")])
 def test_every_cam_has_furnace_electricity(engine, pid):
     assert grid_kwh(engine, pid) > 1.0
 
