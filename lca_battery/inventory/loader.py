@@ -42,7 +42,7 @@ UNSETTLED_RE = re.compile(
 #: A ``table:`` must say where in the source the numbers are: one of these locators.
 LOCATOR_RE = re.compile(
     r"\b(?:tables?|tab\.|figures?|figs?\.|sheets?|worksheets?|pages?|pp?\.|sections?|sec\.|chapters?|ch\.|"
-    r"annex(?:es)?|appendix|appendices|supplementary|files?|datasets?|equations?|eq\.)(?!\w)|§",
+    r"abstract|annex(?:es)?|appendix|appendices|supplementary|files?|datasets?|equations?|eq\.)(?!\w)|§",
     re.IGNORECASE)
 #: Locations that are not ISO 3166 alpha-2 codes.
 #: Processes the engine generates (model/superstructure.py) that inventories may consume.
@@ -152,7 +152,7 @@ def _sources_from_mapping(data: dict, problems: list[str], where: str) -> dict[s
 
 def _unsettled(entry: dict, where: str) -> list[str]:
     """Problems of a source entry that is not fit to carry a number: a field that says it still
-    needs checking, or a ``table:`` that names no table, figure, sheet, page, section, file or dataset."""
+    needs checking, or a ``table:`` that names no table, figure, sheet, page, section, abstract, file or dataset."""
     out = []
     for fld in sorted(entry):
         value = entry[fld]
@@ -164,7 +164,7 @@ def _unsettled(entry: dict, where: str) -> list[str]:
                        f"(or replace the source) before citing it")
     table = str(entry.get("table") or "")
     if table and not LOCATOR_RE.search(table):
-        out.append(f"{where}: field 'table' names no table, figure, sheet, page, section, file or dataset "
+        out.append(f"{where}: field 'table' names no table, figure, sheet, page, section, abstract, file or dataset "
                    f"of the source: say where the numbers are")
     return out
 
