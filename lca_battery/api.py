@@ -9,10 +9,10 @@ from .analysis import contribution as contrib
 from .bw.project import METHODS
 from .calc import Engine
 from .inventory.records import STAGES
-from .model.cell import element_content
+from .model.cell import complete_voltage, element_content
 from .model.electricity import RULE_LABELS
 from .model.entries import study_mapping
-from .model.superstructure import PLANT_ELECTRICITY, all_processes, switch_parameters
+from .model.superstructure import PLANT_ELECTRICITY, all_processes, chemistries, switch_parameters
 from .study import Study, load_study
 
 _ENGINES: dict[str, Engine] = {}
@@ -60,6 +60,10 @@ def prepare_mapping(study, overrides=None, engine: Engine | None = None, file: s
     if extras and tuple(engine.inventory.extra_files) != extras:
         # supplier inventories are written as an extra database, in a project of their own
         engine = get_engine(engine.inventory.root, extra_files=extras)
+    cells = chemistries(engine.inventory)
+    chem = study.cell.chemistry.upper()
+    if chem in cells:      # an unknown chemistry is reported by study_mapping
+        study = complete_voltage(study, cells[chem], file or "<study>")
     return study, study_mapping(study, engine.inventory, file or "<study>", rule), engine
 
 
@@ -129,7 +133,11 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
         "element_kg_per_kwh": {el: v / ed for el, v in sorted(composition.items())},
         "cell": {"energy_kwh": kwh_per_cell, "energy_density_kwh_per_kg": ed,
                  "energy_density_source": ed_source, "kg_per_kwh": 1.0 / ed,
-                 "mass_kg": kwh_per_cell / ed, "format": study.cell.format},
+                 "mass_kg": kwh_per_cell / ed, "format": study.cell.format,
+                 "method": mapping.bom_info.get("method"),
+                 "stated_mass_kg": mapping.bom_info.get("stated_mass_kg"),
+                 "stated_vs_design": mapping.bom_info.get("stated_vs_design")},
+        "warnings": list(mapping.bom_info.get("warnings", [])),
         "plant": {"country": study.plant.country, "electricity_kwh_per_kwh": plant_kwh,
                   "electricity_mix": {k: v for k, v in el.shares.items() if v},
                   "electricity_rule": el.rule, "electricity_rule_label": el.label,

@@ -78,6 +78,8 @@ def print_footprint(r: dict, out=sys.stdout) -> None:
         for k, v in r["plant"]["result_by_rule"].items():
             mark = "*" if k == r["plant"]["electricity_rule"] else " "
             w(f"  {mark} {v['rule'][:54]:<54}{_fmt(v['kg_co2e_per_kwh']):>12}\n")
+    for warning in r.get("warnings", []):
+        w(f"  warning: {warning}\n")
     for note in r.get("notes", r["plant"]["electricity_notes"]):
         w(f"  note: {note}\n")
     company = [b["input"] for b in r["bom"] if b["data"] == "company-specific"]

@@ -19,12 +19,29 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class CellDesign(_Model):
+    """Overrides of the cell design model's parameters (the inventory's ``design:`` gives the
+    cited defaults). Checked against physical bounds by the design model."""
+    cathode_areal_capacity_mah_per_cm2: float | None = Field(None, description="cathode capacity per coated side")
+    cathode_loading_mg_per_cm2: float | None = Field(None, description="dried cathode coating per side, mg/cm2")
+    cathode_thickness_um: float | None = Field(None, description="cathode coating thickness per side, um")
+    cathode_porosity: float | None = Field(None, description="void volume fraction of the cathode coating")
+    anode_porosity: float | None = Field(None, description="void volume fraction of the anode coating")
+    np_ratio: float | None = Field(None, description="negative-to-positive capacity ratio")
+    aluminium_foil_thickness_um: float | None = None
+    copper_foil_thickness_um: float | None = None
+    separator_thickness_um: float | None = None
+    separator_porosity: float | None = None
+    electrolyte_excess: float | None = Field(None, description="electrolyte volume / pore volume")
+
+
 class Cell(_Model):
     chemistry: str = Field(description="Cell chemistry, e.g. NMC811 (see `lca-battery chemistries`)")
     model: str = Field("", description="Battery model name, for the declaration")
     format: Literal["pouch", "prismatic", "cylindrical"] = "pouch"
     capacity_ah: float = Field(gt=0, description="Rated capacity, Ah")
-    nominal_voltage_v: float = Field(gt=0, description="Nominal voltage, V")
+    nominal_voltage_v: float | None = Field(
+        None, gt=0, description="Nominal voltage, V (default: the chemistry's design voltage)")
     mass_kg: float | None = Field(None, gt=0, description="Cell mass, kg")
     energy_density_wh_per_kg: float | None = Field(
         None, gt=0, description="Gravimetric energy density, Wh/kg (used when mass_kg is not given)")
@@ -32,6 +49,7 @@ class Cell(_Model):
         "company-specific bill of materials, kg per cell by component (the cell's input ids, e.g. "
         "cathode_nmc811, electrolyte); replaces the modelled default for those components"))
     bom_source: str = Field("", description="where the company-specific BOM comes from")
+    design: CellDesign | None = Field(None, description="overrides of the cell design model's parameters")
 
     @field_validator("bom")
     @classmethod

@@ -34,8 +34,8 @@ CHEMISTRY_ORDER = ("NMC811", "NMC622", "NMC532", "NMC111", "NCA", "LFP", "NMMT")
 
 
 def _study(chemistry: str) -> dict:
-    return {"name": f"{chemistry.lower()}-cn", "cell": {"chemistry": chemistry, "format": "pouch",
-                                                         "capacity_ah": 60, "nominal_voltage_v": 3.65},
+    # the nominal voltage is left to the chemistry's design voltage
+    return {"name": f"{chemistry.lower()}-cn", "cell": {"chemistry": chemistry, "format": "pouch", "capacity_ah": 60},
             "plant": {"country": "CN"}, "method": "ipcc2021"}
 
 

@@ -55,7 +55,7 @@ def test_moving_lioh_conversion_to_sweden(engine, default_result):
 
 def test_lfp_cam_has_calcination_electricity_and_moves_with_its_site(engine):
     assert grid_kwh(engine, "cam_lfp") > 0
-    base = {"cell.chemistry": "LFP"}
+    base = {"cell.chemistry": "LFP", "cell.nominal_voltage_v": None}
     lfp = footprint(EXAMPLE, base, engine=engine)
     moved = footprint(EXAMPLE, {**base, "suppliers.cam_lfp.location": "SE"}, engine=engine)
     study, mapping, eng = prepare_mapping(EXAMPLE, base, engine)
@@ -71,7 +71,7 @@ def test_lfp_cam_has_calcination_electricity_and_moves_with_its_site(engine):
 def test_lithium_mass_balance_closes(engine, chemistry):
     from lca_battery.analysis.massbalance import balances
     from test_recycling import cell_content
-    study, mapping, eng = prepare_mapping(EXAMPLE, {"cell.chemistry": chemistry}, engine)
+    study, mapping, eng = prepare_mapping(EXAMPLE, {"cell.chemistry": chemistry, "cell.nominal_voltage_v": None}, engine)
     solved = eng.solve(mapping.entries)
     content = cell_content(engine, mapping)
     b = balances(engine, solved, content, metals=("Li",))["Li"]

@@ -66,7 +66,7 @@ def test_moving_the_niso4_refinery_changes_the_cell_by_kwh_times_grid_difference
 
 @pytest.mark.parametrize("overrides", [{}, {"supply.nickel": "npi_matte_id"},
                                        {"supply.nickel": {"class1": 0.3, "npi_matte_id": 0.7},
-                                        "cell.chemistry": "NMC622"}])
+                                        "cell.chemistry": "NMC622", "cell.nominal_voltage_v": None}])
 def test_nickel_and_cobalt_mass_balances_close(engine, overrides):
     from lca_battery.analysis.massbalance import balances
     from lca_battery.model.cell import element_content

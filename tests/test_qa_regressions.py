@@ -16,7 +16,7 @@ def test_compare_with_a_scrap_loop_ends_the_curve_where_it_stops_being_physical(
 
 
 def test_compare_for_lfp_covers_lithium_only(engine):
-    c = compare(EXAMPLE, {"cell.chemistry": "LFP", "recycling.route": "hydro_lfp"}, engine=engine, steps=3)
+    c = compare(EXAMPLE, {"cell.chemistry": "LFP", "cell.nominal_voltage_v": None, "recycling.route": "hydro_lfp"}, engine=engine, steps=3)
     assert c["metals"] == ["Li"] and {r["metal"] for r in c["curves"]} == {"Li"}
 
 
@@ -50,7 +50,7 @@ def test_total_recycled_content_without_split_is_reported_as_unstated(engine):
 
 
 @pytest.mark.parametrize("override, field, words", [
-    ({"cell.chemistry": "NMMT", "recycling.recycled_content": {"Li": {"total": 0.1}}},
+    ({"cell.chemistry": "NMMT", "cell.nominal_voltage_v": "null", "recycling.recycled_content": {"Li": {"total": 0.1}}},
      "recycling.recycled_content.Li", ["draws no Li"]),
     ({"recycling.recycled_content": {"Co": {"total": 0.3, "post_consumer": 0.2}}}, "recycling.recycled_content.Co",
      ["differs from total"]),

@@ -28,9 +28,9 @@ def cell_content(engine, mapping):
                                     "Li": {"post_consumer": 0.1}}},
     {"recycling.recycled_content": {"Co": {"post_consumer": 0.3}}, "recycling.route": "pyro_nmc",
      "recycling.scrap_rate": 0.05},
-    {"cell.chemistry": "LFP", "recycling.scrap_rate": 0.06, "recycling.scrap_route": "hydro_lfp",
+    {"cell.chemistry": "LFP", "cell.nominal_voltage_v": None, "recycling.scrap_rate": 0.06, "recycling.scrap_route": "hydro_lfp",
      "recycling.route": "hydro_lfp", "recycling.recycled_content": {"Li": {"post_consumer": 0.12}}},
-    {"cell.chemistry": "NMC622", "recycling.scrap_rate": 0.1, "recycling.accounting": "cff",
+    {"cell.chemistry": "NMC622", "cell.nominal_voltage_v": None, "recycling.scrap_rate": 0.1, "recycling.accounting": "cff",
      "recycling.recycled_content": {"Ni": {"total": 0.15}}, "recycling.eol_collection_rate": 0.5},
 ])
 def test_metal_mass_balance_closes_through_the_loops(engine, overrides):

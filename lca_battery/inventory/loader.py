@@ -27,6 +27,7 @@ PROCESS_KEYS = {
     "feed_composition", "feed", "allocation_note", "cell_format",
     "cam_specific_capacity_ah_per_kg", "cam_voltage_v", "cam_capacity_source",
     "anode_np_ratio", "anode_specific_capacity_ah_per_kg", "anode_capacity_source", "anode_np_source",
+    "design",
 }
 EXCHANGE_KEYS = {"input", "biosphere", "compartment", "amount", "unit", "source", "comment",
                  "proxy", "aggregated", "substitution", "correction"}
@@ -222,6 +223,17 @@ def _parse_exchange(raw, where: str, proc_source, problems: list[str]) -> dict |
 SUPPLIER_FOLDER = "supplier"
 
 
+def _design_sources(design, path="design"):
+    """(path, key) of every ``source`` / ``*_source`` entry inside a cell's design mapping."""
+    if not isinstance(design, dict):
+        return
+    for k, v in design.items():
+        if isinstance(v, dict):
+            yield from _design_sources(v, f"{path}.{k}")
+        elif k == "source" or k.endswith("_source"):
+            yield f"{path}.{k}", v
+
+
 def load_inventory(root: Path | None = None, extra_files: tuple = ()) -> Inventory:
     """Load every inventory file under ``root`` and validate it. Raises InventoryError.
 
@@ -363,8 +375,11 @@ def load_inventory(root: Path | None = None, extra_files: tuple = ()) -> Invento
                                     "feed_composition", "feed", "allocation_note", "cell_format",
                                     "cam_specific_capacity_ah_per_kg", "cam_voltage_v", "cam_capacity_source",
                                     "anode_np_ratio", "anode_specific_capacity_ah_per_kg", "anode_capacity_source",
-                                    "anode_np_source")
+                                    "anode_np_source", "design")
                  if k in rp}
+        for key, val in _design_sources(rp.get("design")):
+            if val not in sources:
+                problems.append(f"{where}: design: {key} '{val}' is not in sources.yaml")
         processes[pid] = Process(
             id=pid, name=str(rp.get("name", pid)), reference_product=str(rp.get("reference_product", "")),
             unit=unit, location=loc, stage=stage, reference_year=year if isinstance(year, int) else 0,

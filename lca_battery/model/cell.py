@@ -1,22 +1,23 @@
-"""Cell design: from capacity, voltage and mass (or energy density) to the bill of materials.
+"""Cell design: from capacity and voltage to the bill of materials.
 
-The model, per kg of cell:
+Two paths, chosen by the cell inventory:
 
-1. Energy density ``ED`` (kWh/kg): the study's mass or energy density, else the inventory's.
-2. Active material follows energy: kg of cathode active material (CAM) per kWh is
-   ``1000 / (q x V)`` with the CAM's practical specific capacity ``q`` (Ah/kg) and average voltage
-   ``V`` from the inventory (with their source); without them, the default BOM's CAM per kWh.
-   The anode follows the cathode's capacity: graphite (or hard carbon) per kWh is
-   ``N/P x (1000 / V) / q_anode`` with the cell's N/P ratio and the anode material's practical
-   capacity (inventory fields with their source); without them it scales with the cathode.
-3. The casing follows the format (pouch, prismatic, cylindrical), from the cell's ``cell_format``
-   data, in kg per kg cell.
-4. The other components (electrolyte, separator, foils, tabs) fill the remaining mass in their
-   default proportions, so the BOM still adds up to the default total mass per kg of cell.
-   Only components (foreground materials) count; process inputs of the assembly step drawn from
-   the background (water, gases) keep their amounts per kg of cell.
-5. A company-specific BOM (kg per cell, by component) replaces any of these amounts and is
-   reported as such.
+* **Design model** (a cell with a ``design:`` mapping, all Li-ion cells): the electrodes, foils,
+  separator and electrolyte follow from cited design parameters (areal capacity or loading,
+  porosity, active-material fraction, N/P ratio, foil and separator thickness, electrolyte
+  excess), closed form per Ah of capacity (:func:`design_per_ah` states the equations). Tabs keep
+  their inventory mass per kg of cell and the casing its ``cell_format`` mass per kg of cell, so
+  the cell mass per Ah is ``core / (1 - casing - tabs)``. Mass and energy density *follow* from
+  the design: ``ED = V_nominal / (g cell per Ah)``. A stated ``cell.mass_kg`` (or energy
+  density) is only checked against the design: a difference above 10 % is reported as a
+  warning, never absorbed into components; above what the active materials alone allow it is
+  an error. A study's ``cell.design`` section overrides parameters within physical bounds.
+* **Inventory BOM** (a cell without design data, e.g. the sodium-ion cell): the inventory's
+  bill of materials; active material follows energy (``1000 / (q x V)`` kg CAM per kWh) and
+  the passive parts fill the remaining mass in their default proportions.
+
+In both, a company-specific BOM (kg per cell, by component) replaces any component and is
+reported as such.
 """
 from __future__ import annotations
 
@@ -85,6 +86,56 @@ def formats(cell: Process) -> dict[str, dict]:
 
 def bill_of_materials(study, cell: Process, procs: dict, file: str = "<study>") -> tuple[list[BomLine], dict]:
     """The BOM per kg cell for the study, and a summary of how it was derived."""
+    if "design" in cell.extra:
+        return _design_bom(study, cell, procs, file)
+    if study.cell.design and any(v is not None for v in study.cell.design.model_dump().values()):
+        raise StudyError(f"the {cell.id} inventory has no design data to override", file=file, field="cell.design")
+    return _inventory_bom(study, cell, procs, file)
+
+
+def _casing(study, cell: Process, procs: dict, lines: dict, base: dict, file: str) -> tuple[set, dict | None]:
+    """Sets the casing line of the study's format (kg per kg cell from ``cell_format``), the other
+    formats' casings to 0; returns the casing ids and what was used."""
+    fmts = formats(cell)
+    casing_ids = {spec["casing"] for spec in fmts.values()}
+    if not fmts:
+        if study.cell.format != cell.extra.get("cell_format", study.cell.format):
+            raise StudyError(f"no casing data for format '{study.cell.format}' of {cell.id}", file=file,
+                             field="cell.format", allowed=str(cell.extra.get("cell_format")))
+        return casing_ids, None
+    if study.cell.format not in fmts:
+        raise StudyError(f"no casing data for format '{study.cell.format}' of {cell.id}", file=file,
+                         field="cell.format", allowed=", ".join(sorted(fmts)))
+    for cid in casing_ids:
+        lines.setdefault(cid, BomLine(cid, procs[cid].name, 0.0, base.get(cid, 0.0), "default", "casing"))
+        lines[cid].role = "casing"
+        lines[cid].kg_per_kg_cell = 0.0
+    chosen = fmts[study.cell.format]
+    lines[chosen["casing"]].kg_per_kg_cell = float(chosen["kg_per_kg_cell"])
+    return casing_ids, {"process": chosen["casing"], "kg_per_kg_cell": float(chosen["kg_per_kg_cell"]),
+                        "source": chosen.get("source")}
+
+
+def _company_bom(study, cell: Process, lines: dict, mass: float, info: dict, file: str) -> None:
+    """A company-specific BOM (kg per cell) replaces the modelled amounts of its components."""
+    if not study.cell.bom:
+        return
+    for k, kg in study.cell.bom.items():
+        if k not in lines:
+            raise StudyError(f"unknown component '{k}' of {cell.id}", file=file, field=f"cell.bom.{k}",
+                             allowed=", ".join(sorted(lines)))
+        lines[k].kg_per_kg_cell = kg / mass
+        lines[k].data = "company-specific"
+    bom_mass = sum(study.cell.bom.values())
+    if bom_mass > mass * 1.0001:
+        raise StudyError(f"the bill of materials ({bom_mass:.4g} kg) exceeds the cell mass ({mass:.4g} kg)",
+                         file=file, field="cell.bom")
+    info["bom_source"] = study.cell.bom_source or "company-specific (source not stated)"
+
+
+def _inventory_bom(study, cell: Process, procs: dict, file: str) -> tuple[list[BomLine], dict]:
+    """Cells without design data: the inventory BOM, active material scaled with energy, the
+    passive parts filling the remaining mass in their default proportions."""
     ed, ed_source = energy_density(study, cell)
     base = _kg_inputs(cell, procs)
     lines: dict[str, BomLine] = {
@@ -94,8 +145,9 @@ def bill_of_materials(study, cell: Process, procs: dict, file: str = "<study>") 
         lines[k].role = "active"
     cath = next((k for k in active if k.startswith("cathode_")), None)
     anode = next((k for k in active if k.startswith("anode_")), None)
-    info = {"energy_density_kwh_per_kg": ed, "energy_density_source": ed_source, "format": study.cell.format}
-    # 2. active materials follow energy
+    info = {"method": "inventory bill of materials (no design data for this cell)",
+            "energy_density_kwh_per_kg": ed, "energy_density_source": ed_source, "format": study.cell.format,
+            "warnings": []}
     f = 1.0
     scale = {k: 1.0 for k in active}
     if cath:
@@ -115,27 +167,9 @@ def bill_of_materials(study, cell: Process, procs: dict, file: str = "<study>") 
             info.update(anode_active_kg_per_kwh=an_per_kwh, anode_scale=scale[anode],
                         anode_source=f"N/P {np_ratio} ({cell.extra.get('anode_np_source', cell.source)}) x 1000 / "
                                      f"{v} V / {q_an} Ah/kg ({cell.extra.get('anode_capacity_source', cell.source)})")
-    # 3. casing by format
-    fmts = formats(cell)
-    casing_ids = set()
-    for spec in fmts.values():
-        casing_ids.add(spec["casing"])
-    if fmts:
-        if study.cell.format not in fmts:
-            raise StudyError(f"no casing data for format '{study.cell.format}' of {cell.id}", file=file,
-                             field="cell.format", allowed=", ".join(sorted(fmts)))
-        for cid in casing_ids:
-            lines.setdefault(cid, BomLine(cid, procs[cid].name, 0.0, base.get(cid, 0.0), "default", "casing"))
-            lines[cid].role = "casing"
-            lines[cid].kg_per_kg_cell = 0.0
-        chosen = fmts[study.cell.format]
-        lines[chosen["casing"]].kg_per_kg_cell = float(chosen["kg_per_kg_cell"])
-        info["casing"] = {"process": chosen["casing"], "kg_per_kg_cell": float(chosen["kg_per_kg_cell"]),
-                          "source": chosen.get("source")}
-    elif study.cell.format != cell.extra.get("cell_format", study.cell.format):
-        raise StudyError(f"no casing data for format '{study.cell.format}' of {cell.id}", file=file,
-                         field="cell.format", allowed=str(cell.extra.get("cell_format")))
-    total = sum(base.values())
+    casing_ids, casing_info = _casing(study, cell, procs, lines, base, file)
+    if casing_info:
+        info["casing"] = casing_info
     a1 = sum(base[k] * scale[k] for k in active)
     c1 = sum(lines[k].kg_per_kg_cell for k in casing_ids)
     for k in active:
@@ -144,6 +178,7 @@ def bill_of_materials(study, cell: Process, procs: dict, file: str = "<study>") 
             lines[k].data = "scaled (model)"
     passive = [k for k in base if k not in active and k not in casing_ids]
     p0 = sum(base[k] for k in passive)
+    total = sum(base.values())
     remaining = total - a1 - c1
     if remaining < 0 or (p0 > 0 and remaining <= 0):
         raise StudyError(f"energy density {ed * 1000:.0f} Wh/kg is not reachable with the {cell.id} design: active "
@@ -154,20 +189,266 @@ def bill_of_materials(study, cell: Process, procs: dict, file: str = "<study>") 
         if abs(g - 1.0) > 1e-12:
             lines[k].data = "scaled (model)"
     info["passive_scale"] = g
-    # 5. company-specific BOM
-    if study.cell.bom:
-        mass = study.cell.energy_kwh / ed
-        for k, kg in study.cell.bom.items():
-            if k not in lines:
-                raise StudyError(f"unknown component '{k}' of {cell.id}", file=file, field=f"cell.bom.{k}",
-                                 allowed=", ".join(sorted(lines)))
-            lines[k].kg_per_kg_cell = kg / mass
-            lines[k].data = "company-specific"
-        bom_mass = sum(study.cell.bom.values())
-        if bom_mass > mass * 1.0001:
-            raise StudyError(f"the bill of materials ({bom_mass:.4g} kg) exceeds the cell mass ({mass:.4g} kg)",
-                             file=file, field="cell.bom")
-        info["bom_source"] = study.cell.bom_source or "company-specific (source not stated)"
+    _company_bom(study, cell, lines, study.cell.energy_kwh / ed, info, file)
+    info["kg_inputs_per_kg_cell"] = sum(l.kg_per_kg_cell for l in lines.values())
+    return list(lines.values()), info
+
+
+# ---------------------------------------------------------------------------------------------
+# Physical cell design (cells with a ``design:`` mapping)
+# ---------------------------------------------------------------------------------------------
+
+#: Study overrides (``cell.design.<name>``) -> (path in the inventory design, lower, upper,
+#: lower bound included, allowed-range text). Bounds are physical, not statistical.
+DESIGN_OVERRIDES = {
+    "cathode_areal_capacity_mah_per_cm2": (("cathode", "areal_capacity_mah_per_cm2"), 0.0, None, False, "> 0 mAh/cm2"),
+    "cathode_loading_mg_per_cm2": (("cathode", "loading_mg_per_cm2"), 0.0, None, False, "> 0 mg/cm2 (dried coating, one side)"),
+    "cathode_thickness_um": (("cathode", "thickness_um"), 0.0, None, False, "> 0 um (coating, one side)"),
+    "cathode_porosity": (("cathode", "porosity"), 0.0, 1.0, False, "0 < porosity < 1 (void volume fraction)"),
+    "anode_porosity": (("anode", "porosity"), 0.0, 1.0, False, "0 < porosity < 1 (void volume fraction)"),
+    "np_ratio": (("anode", "np_ratio"), 1.0, None, True, ">= 1 (the anode must take up all the cathode's lithium)"),
+    "aluminium_foil_thickness_um": (("positive_foil", "thickness_um"), 3.0, None, True, ">= 3 um"),
+    "copper_foil_thickness_um": (("negative_foil", "thickness_um"), 3.0, None, True, ">= 3 um"),
+    "separator_thickness_um": (("separator", "thickness_um"), 3.0, None, True, ">= 3 um"),
+    "separator_porosity": (("separator", "porosity"), 0.0, 1.0, False, "0 < porosity < 1 (void volume fraction)"),
+    "electrolyte_excess": (("electrolyte", "excess"), 1.0, None, True,
+                           ">= 1 (electrolyte volume / pore volume: the pores must be filled)"),
+}
+LOADING_KEYS = ("areal_capacity_mah_per_cm2", "loading_mg_per_cm2", "thickness_um")
+#: a stated mass or energy density further than this from the design is reported
+MASS_TOLERANCE = 0.10
+#: a study voltage further than this from the design's average voltage is reported
+VOLTAGE_TOLERANCE = 0.03
+#: ... and further than this is refused: the couple's voltage is physics, not a label (BatPaC's average voltages
+#: of NMC/NCA-graphite 3.70-3.71 V and LFP-graphite 3.33 V are 11 % apart, so no cell of one passes as the other)
+VOLTAGE_LIMIT = 0.075
+
+
+def design_voltage(cell: Process) -> float | None:
+    """The chemistry's average cell voltage: the design's, else the cathode data's (V)."""
+    d = cell.extra.get("design")
+    v = d.get("voltage_v") if isinstance(d, dict) else None
+    v = v or cell.extra.get("cam_voltage_v")
+    return float(v) if v else None
+
+
+def complete_voltage(study, cell: Process, file: str = "<study>"):
+    """The study with ``cell.nominal_voltage_v`` set: the design voltage where the study gives none; a
+    stated voltage outside the chemistry's window is an error naming the field and the window."""
+    v_design = design_voltage(cell)
+    v = study.cell.nominal_voltage_v
+    if v is None:
+        if v_design is None:
+            raise StudyError(f"no design voltage for {cell.id}: state the cell's nominal voltage", file=file,
+                             field="cell.nominal_voltage_v", allowed="a voltage in V")
+        return study.model_copy(update={"cell": study.cell.model_copy(update={"nominal_voltage_v": v_design})})
+    if v_design and abs(v / v_design - 1.0) > VOLTAGE_LIMIT:
+        lo, hi = v_design * (1 - VOLTAGE_LIMIT), v_design * (1 + VOLTAGE_LIMIT)
+        raise StudyError(f"nominal voltage {v:g} V is not a {cell.id[5:].upper()} cell (design average voltage "
+                         f"{v_design:g} V)", file=file, field="cell.nominal_voltage_v",
+                         allowed=f"{lo:.2f} to {hi:.2f} V, or omit it to use {v_design:g} V")
+    return study
+
+
+def _check_override(name: str, value, file: str) -> float:
+    path, lo, hi, lo_incl, allowed = DESIGN_OVERRIDES[name]
+    field = f"cell.design.{name}"
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        raise StudyError(f"must be a number (got {value!r})", file=file, field=field, allowed=allowed)
+    v = float(value)
+    if (v < lo or (v == lo and not lo_incl)) or (hi is not None and v >= hi):
+        raise StudyError(f"{v:g} is outside the physical range", file=file, field=field, allowed=allowed)
+    return v
+
+
+def design_parameters(cell: Process, overrides: dict | None = None, file: str = "<study>") -> dict:
+    """The cell's design mapping with the study's ``cell.design`` overrides applied (checked)."""
+    import copy
+    d = copy.deepcopy(cell.extra["design"])
+    for name, value in (overrides or {}).items():
+        if value is None:
+            continue
+        if name not in DESIGN_OVERRIDES:
+            raise StudyError(f"unknown design parameter '{name}'", file=file, field=f"cell.design.{name}",
+                             allowed=", ".join(sorted(DESIGN_OVERRIDES)))
+        v = _check_override(name, value, file)
+        section, key = DESIGN_OVERRIDES[name][0]
+        if key in LOADING_KEYS:       # one way of giving the cathode loading replaces the others
+            for k in LOADING_KEYS:
+                d[section].pop(k, None)
+        d[section][key] = v
+        d[section][f"{key}_source"] = "study (cell.design)"
+    return d
+
+
+def _solids(pid: str, procs: dict, densities: dict, file: str, scale: float = 1.0,
+            out: dict | None = None) -> dict[str, float]:
+    """kg of each solid of a dried electrode coating per kg coating: the electrode's inputs that
+    have a density in the design; an input that is itself an electrode coating is expanded."""
+    out = {} if out is None else out
+    for x in procs[pid].exchanges:
+        if x.kind != "technosphere":
+            continue
+        if x.target in densities:
+            out[x.target] = out.get(x.target, 0.0) + scale * x.amount
+        elif x.target.startswith(("cathode_", "anode_")):
+            _solids(x.target, procs, densities, file, scale * x.amount, out)
+    return out
+
+
+def _coating(pid: str, active: str | tuple, section: dict, procs: dict) -> dict:
+    """Composition and density of one electrode coating.
+
+    Solid density ``rho_s = 1 / sum(w_i / rho_i)`` over the solids (mass fraction ``w_i`` from the
+    electrode process, density ``rho_i`` from the design); coating density
+    ``rho_c = (1 - porosity) x rho_s``."""
+    from ..errors import InventoryError
+    dens = section["densities_g_per_cm3"]
+    w = _solids(pid, procs, dens, "")
+    total = sum(w.values())
+    if not w or abs(total - 1.0) > 0.02:
+        raise InventoryError([f"{pid}: the solids with a design density add up to {total:.4f} kg per kg coating "
+                              f"(expected 1 +/- 0.02): {w}"])
+    actives = (active,) if isinstance(active, str) else active
+    w_active = sum(v for k, v in w.items() if k in actives)
+    if w_active <= 0:
+        raise InventoryError([f"{pid}: no active material among the coating inputs {sorted(w)}"])
+    rho_s = 1.0 / sum(v / float(dens[k]) for k, v in w.items())
+    eps = float(section["porosity"])
+    return {"mass_fractions": w, "active_fraction": w_active, "solid_density_g_per_cm3": rho_s,
+            "coating_density_g_per_cm3": (1.0 - eps) * rho_s, "porosity": eps}
+
+
+def design_per_ah(cell: Process, procs: dict, d: dict) -> dict:
+    """Masses (g per Ah of rated capacity) of the designed components, closed form.
+
+    With ``q_c``, ``q_a`` the practical specific capacities (mAh/g) of the cathode active material
+    (CAM) and anode active material, ``w`` the active mass fraction of a coating, ``Q`` the
+    cathode's areal capacity per coated side (mAh/cm2), ``t`` thicknesses and ``rho`` densities:
+
+    * CAM: ``m_cam = 1000 / q_c``; cathode coating ``m_c = m_cam / w_c``
+    * ``Q`` given, or from a loading ``L`` (mg/cm2 coating): ``Q = L x w_c x q_c / 1000``, or
+      from a coating thickness: ``L = t_c x rho_coat_c``
+    * coated area (both sides counted) ``A = 1000 / Q`` cm2 per Ah; coating thickness
+      ``t_c = m_c / (rho_coat_c x A)``
+    * anode active ``m_an = N/P x 1000 / q_a``; anode coating ``m_a = m_an / w_a``, same area
+    * foils coated on both sides: ``m_foil = (A / 2) x t_foil x rho_foil``
+    * separator, one layer per coated cathode side: ``m_sep = A x t_sep x rho_sep x (1 - eps_sep)``
+    * electrolyte fills the pores times an excess factor:
+      ``m_el = excess x rho_el x (eps_c V_c + eps_a V_a + eps_sep A t_sep)``, ``V = m / rho_coat``
+    """
+    cath_id = next(x.target for x in cell.exchanges if x.kind == "technosphere" and x.target.startswith("cathode_"))
+    an_id = next(x.target for x in cell.exchanges if x.kind == "technosphere" and x.target.startswith("anode_"))
+    c, a = d["cathode"], d["anode"]
+    cam = [k for k in c["densities_g_per_cm3"] if k.startswith("cam_")]
+    cc = _coating(cath_id, tuple(cam), c, procs)
+    ac = _coating(an_id, tuple(a.get("active", ANODE_ACTIVE)), a, procs)
+    q_c, q_a = float(c["capacity_mah_per_g"]), float(a["capacity_mah_per_g"])
+    if "areal_capacity_mah_per_cm2" in c:
+        Q = float(c["areal_capacity_mah_per_cm2"])
+    elif "loading_mg_per_cm2" in c:
+        Q = float(c["loading_mg_per_cm2"]) * cc["active_fraction"] * q_c / 1000.0
+    else:
+        Q = float(c["thickness_um"]) * 1e-4 * cc["coating_density_g_per_cm3"] * 1000.0 * cc["active_fraction"] * \
+            q_c / 1000.0
+    m_cam = 1000.0 / q_c
+    m_c = m_cam / cc["active_fraction"]
+    area = 1000.0 / Q                                              # cm2 coated cathode (both sides) per Ah
+    np_ratio = float(a["np_ratio"])
+    m_an = np_ratio * 1000.0 / q_a
+    m_a = m_an / ac["active_fraction"]
+    v_c, v_a = m_c / cc["coating_density_g_per_cm3"], m_a / ac["coating_density_g_per_cm3"]
+    pf, nf, sep, el = d["positive_foil"], d["negative_foil"], d["separator"], d["electrolyte"]
+    t_sep, eps_sep = float(sep["thickness_um"]) * 1e-4, float(sep["porosity"])
+    m_pf = area / 2.0 * float(pf["thickness_um"]) * 1e-4 * float(pf["density_g_per_cm3"])
+    m_nf = area / 2.0 * float(nf["thickness_um"]) * 1e-4 * float(nf["density_g_per_cm3"])
+    m_sep = area * t_sep * float(sep["density_g_per_cm3"]) * (1.0 - eps_sep)
+    pores = cc["porosity"] * v_c + ac["porosity"] * v_a + eps_sep * area * t_sep
+    m_el = float(el["excess"]) * float(el["density_g_per_cm3"]) * pores
+    grams = {cath_id: m_c, an_id: m_a, pf["input"]: m_pf, nf["input"]: m_nf, sep["input"]: m_sep, el["input"]: m_el}
+    if len(grams) != 6:
+        raise ValueError(f"{cell.id}: design inputs are not distinct: {sorted(grams)}")
+    return {"g_per_ah": grams, "cathode": cath_id, "anode": an_id, "cam_g_per_ah": m_cam,
+            "anode_active_g_per_ah": m_an, "areal_capacity_mah_per_cm2": Q, "np_ratio": np_ratio,
+            "cathode_loading_mg_per_cm2": Q * 1000.0 / (cc["active_fraction"] * q_c),
+            "cathode_thickness_um": m_c / (cc["coating_density_g_per_cm3"] * area) * 1e4,
+            "anode_thickness_um": m_a / (ac["coating_density_g_per_cm3"] * area) * 1e4,
+            "coated_area_cm2_per_ah": area, "pore_volume_cm3_per_ah": pores,
+            "cathode_coating": cc, "anode_coating": ac,
+            "max_specific_energy_wh_per_kg_per_v": 1000.0 / (m_cam + 1000.0 / q_a)}
+
+
+def _design_bom(study, cell: Process, procs: dict, file: str) -> tuple[list[BomLine], dict]:
+    c = study.cell
+    d = design_parameters(cell, c.design.model_dump() if c.design else {}, file)
+    per_ah = design_per_ah(cell, procs, d)
+    base = _kg_inputs(cell, procs)
+    lines: dict[str, BomLine] = {
+        k: BomLine(k, procs[k].name, v, v, "default", "passive") for k, v in base.items()}
+    casing_ids, casing_info = _casing(study, cell, procs, lines, base, file)
+    designed = per_ah["g_per_ah"]
+    for k in designed:
+        if k not in lines:
+            raise ValueError(f"{cell.id}: designed input '{k}' is not an input of the cell")
+    fixed = [k for k in base if k not in designed and k not in casing_ids]
+    f_fixed = sum(base[k] for k in fixed)
+    f_casing = sum(lines[k].kg_per_kg_cell for k in casing_ids)
+    core = sum(designed.values())                                  # g per Ah
+    g_per_ah = core / (1.0 - f_casing - f_fixed)                   # whole cell, g per Ah
+    for k, g in designed.items():
+        lines[k].kg_per_kg_cell = g / g_per_ah
+        lines[k].data = "design model"
+        lines[k].role = "active" if k.startswith(("cathode_", "anode_")) else "passive"
+    for k in fixed:
+        lines[k].data = "default (kg per kg cell)"
+    v = c.nominal_voltage_v
+    ed = v / g_per_ah                                              # V x Ah / g = Wh/g = kWh/kg
+    mass = c.capacity_ah * g_per_ah / 1000.0
+    v_design = float(d["voltage_v"])
+    ed_max = per_ah["max_specific_energy_wh_per_kg_per_v"] * v     # Wh/kg, active materials alone at N/P 1
+    warnings = []
+    info = {"method": "cell design model", "energy_density_kwh_per_kg": ed,
+            "energy_density_source": f"cell design model ({d.get('source', cell.source)}): "
+                                     f"{v:g} V / {g_per_ah:.3f} g per Ah",
+            "format": c.format, "design_mass_kg": mass, "design_g_per_ah": g_per_ah,
+            "design_voltage_v": v_design,
+            "design": {k: (round(val, 6) if isinstance(val, float) else val) for k, val in per_ah.items()
+                       if k not in ("g_per_ah", "cathode_coating", "anode_coating")}
+            | {"cathode_active_fraction": per_ah["cathode_coating"]["active_fraction"],
+               "anode_active_fraction": per_ah["anode_coating"]["active_fraction"],
+               "cathode_coating_density_g_per_cm3": per_ah["cathode_coating"]["coating_density_g_per_cm3"],
+               "anode_coating_density_g_per_cm3": per_ah["anode_coating"]["coating_density_g_per_cm3"],
+               "cathode_porosity": per_ah["cathode_coating"]["porosity"],
+               "anode_porosity": per_ah["anode_coating"]["porosity"],
+               "components_g_per_ah": designed, "fixed_kg_per_kg_cell": {k: base[k] for k in fixed},
+               "parameters": d},
+            "cam_kg_per_kwh": per_ah["cam_g_per_ah"] / v, "anode_active_kg_per_kwh": per_ah["anode_active_g_per_ah"] / v,
+            "max_energy_density_wh_per_kg": ed_max, "warnings": warnings}
+    if casing_info:
+        info["casing"] = casing_info
+    if abs(v / v_design - 1.0) > VOLTAGE_TOLERANCE:
+        warnings.append(f"cell.nominal_voltage_v {v:g} V differs by {v / v_design - 1:+.0%} from the "
+                        f"{cell.id[5:].upper()} design's average voltage {v_design:g} V: check the chemistry")
+    stated, what = None, None
+    if c.mass_kg:
+        stated, what = c.energy_kwh / c.mass_kg, "cell.mass_kg"
+    elif c.energy_density_wh_per_kg:
+        stated, what = c.energy_density_wh_per_kg / 1000.0, "cell.energy_density_wh_per_kg"
+    if stated is not None:
+        if stated * 1000.0 > ed_max:
+            raise StudyError(f"energy density {stated * 1000:.0f} Wh/kg is not reachable with {cell.id[5:].upper()}: "
+                             f"the active materials alone give at most {ed_max:.0f} Wh/kg", file=file, field=what,
+                             allowed=f"<= {ed_max:.0f} Wh/kg" + (f", i.e. mass >= {c.energy_kwh / ed_max * 1000:.4g} kg"
+                                                                if what == "cell.mass_kg" else ""))
+        dev = ed / stated - 1.0        # = stated mass / design mass - 1
+        info.update(stated_energy_density_kwh_per_kg=stated, stated_mass_kg=c.energy_kwh / stated,
+                    stated_vs_design=dev)
+        if abs(dev) > MASS_TOLERANCE:
+            warnings.append(f"{what}: the stated cell ({c.energy_kwh / stated:.4g} kg, {stated * 1000:.0f} Wh/kg) "
+                            f"differs by {dev:+.0%} from the design ({mass:.4g} kg, {ed * 1000:.0f} Wh/kg); the "
+                            f"footprint uses the design bill of materials (give cell.bom or cell.design for a "
+                            f"company design)")
+    _company_bom(study, cell, lines, mass, info, file)
     info["kg_inputs_per_kg_cell"] = sum(l.kg_per_kg_cell for l in lines.values())
     return list(lines.values()), info
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from ..errors import StudyError
 from ..inventory.records import Inventory, Process
-from .cell import BomLine, bill_of_materials
+from .cell import BomLine, bill_of_materials, complete_voltage
 from .electricity import PlantElectricity, plant_shares
 from .plant import PlantEnergy, plant_energy
 from .superstructure import (CO2_FOSSIL, DISTRIBUTION, PLANT_ELECTRICITY, PLANT_HEAT, RESIDUAL_MIX, ROOT, TRANSPORT,
@@ -102,6 +102,7 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
     entries.append(Entry(bio_key(CO2_FOSSIL), RESIDUAL_MIX, plant.residual_kg_per_kwh or 0.0,
                          "plant.electricity.residual_mix_kg_per_kwh", "biosphere"))
     # the cell and its bill of materials
+    study = complete_voltage(study, cell, file)
     bom, info = bill_of_materials(study, cell, procs, file)
     kg_per_kwh = 1.0 / info["energy_density_kwh_per_kg"]
     for c in cells.values():

@@ -1,0 +1,169 @@
+"""The physical cell design model (lca_battery.model.cell, cells with a ``design:`` mapping)."""
+import pytest
+
+from conftest import EXAMPLE, assert_user_error
+from lca_battery.api import footprint
+from lca_battery.inventory.records import Exchange, Process
+from lca_battery.model.cell import design_per_ah
+
+DQR = {"TeR": 1, "GeR": 1, "TiR": 1, "P": 1}
+# nominal voltages of the example studies per chemistry: the BatPaC 5.0 average (OCV at 50 % SOC)
+VOLT = {"NMC811": 3.713, "NMC622": 3.705, "NMC532": 3.705, "NMC111": 3.714, "NCA": 3.699, "LFP": 3.325}
+# BatPaC 5.2, kg element per kWh (pack), as in the data brief
+BATPAC = {
+    "NMC811": {"Li": 0.092, "Ni": 0.608, "Co": 0.076},
+    "NMC622": {"Li": 0.103, "Ni": 0.512, "Co": 0.171},
+    "NMC111": {"Li": 0.115, "Ni": 0.318, "Co": 0.319},
+    "NCA": {"Li": 0.099, "Ni": 0.656, "Co": 0.123},
+    "LFP": {"Li": 0.089},
+}
+
+
+def _proc(pid, exchanges=()):
+    return Process(id=pid, name=pid, reference_product=pid, unit="kg", location="GLO", stage="main_production",
+                   reference_year=2020, source=None, dqr=DQR, file="test",
+                   exchanges=tuple(Exchange("technosphere", t, a, "kg", "") for t, a in exchanges))
+
+
+def test_hand_computed_tiny_design():
+    procs = {p.id: p for p in [
+        _proc("cathode_x", [("cam_x", 0.9), ("binder_pvdf", 0.1)]),
+        _proc("anode_x", [("graphite_anode", 1.0)]),
+        _proc("cam_x"), _proc("binder_pvdf"), _proc("graphite_anode")]}
+    cell = _proc("cell_x", [("cathode_x", 0.5), ("anode_x", 0.3)])
+    d = {"voltage_v": 4.0,
+         "cathode": {"capacity_mah_per_g": 200, "areal_capacity_mah_per_cm2": 4.0, "porosity": 0.2,
+                     "densities_g_per_cm3": {"cam_x": 5.0, "binder_pvdf": 2.0}},
+         "anode": {"capacity_mah_per_g": 350, "np_ratio": 1.2, "porosity": 0.3,
+                   "densities_g_per_cm3": {"graphite_anode": 2.0}},
+         "positive_foil": {"input": "al", "thickness_um": 10, "density_g_per_cm3": 2.7},
+         "negative_foil": {"input": "cu", "thickness_um": 5, "density_g_per_cm3": 9.0},
+         "separator": {"input": "sep", "thickness_um": 20, "porosity": 0.4, "density_g_per_cm3": 1.0},
+         "electrolyte": {"input": "el", "density_g_per_cm3": 1.25, "excess": 1.1}}
+    r = design_per_ah(cell, procs, d)
+    g = r["g_per_ah"]
+    # by hand, per Ah: CAM 1000/200 = 5 g; coating 5/0.9 = 5.5556 g
+    m_c = 5.0 / 0.9
+    rho_c = (1 - 0.2) / (0.9 / 5.0 + 0.1 / 2.0)          # 0.8 / 0.23 = 3.4783 g/cm3
+    area = 1000.0 / 4.0                                  # 250 cm2 (both sides)
+    m_a = 1.2 * 1000.0 / 350.0                           # 3.4286 g graphite = coating
+    rho_a = (1 - 0.3) * 2.0                              # 1.4 g/cm3
+    al = 125 * 10e-4 * 2.7                               # 0.3375 g
+    cu = 125 * 5e-4 * 9.0                                # 0.5625 g
+    sep = 250 * 20e-4 * 1.0 * 0.6                        # 0.3 g
+    pores = 0.2 * m_c / rho_c + 0.3 * m_a / rho_a + 0.4 * 250 * 20e-4
+    el = 1.1 * 1.25 * pores
+    assert g == pytest.approx({"cathode_x": m_c, "anode_x": m_a, "al": al, "cu": cu, "sep": sep, "el": el}, rel=1e-12)
+    assert r["cathode_thickness_um"] == pytest.approx(m_c / rho_c / area * 1e4, rel=1e-12)   # 63.9 um
+    # the same cell given by loading (mg/cm2 coating per side) gives the same design
+    d2 = {**d, "cathode": {**d["cathode"], "loading_mg_per_cm2": 4.0 * 1000 / (0.9 * 200)}}
+    del d2["cathode"]["areal_capacity_mah_per_cm2"]
+    assert design_per_ah(cell, procs, d2)["g_per_ah"] == pytest.approx(g, rel=1e-12)
+
+
+@pytest.fixture(scope="module")
+def designs(engine):
+    return {c: footprint(EXAMPLE, {"cell.chemistry": c, "cell.nominal_voltage_v": v}, engine=engine, details=False)
+            for c, v in VOLT.items()}
+
+
+def shares(r, *prefixes):
+    return sum(b["kg_per_kg_cell"] for b in r["bom"] if b["input"].startswith(prefixes))
+
+
+def test_component_shares_within_cited_ranges(designs):
+    for c, r in designs.items():
+        assert r["cell"]["method"] == "cell design model"
+        # sum of the components is the cell (no filler): tabs and casing are kept per kg cell
+        assert sum(b["kg_per_kg_cell"] for b in r["bom"]) == pytest.approx(1.0, rel=1e-9), c
+    lfp = designs["LFP"]
+    # LFP cell shares, lithium-chemical.com 2024 (lfp_cell_composition_industry): electrolyte 10-12 %,
+    # separator 2-3 % -- the design is at or just below these (thinner 15 um separator of BatPaC 5.0)
+    assert 0.10 <= shares(lfp, "electrolyte") <= 0.13
+    assert 0.015 <= shares(lfp, "separator") <= 0.03
+    # current LFP cathode coating: 2 % PVDF (BatPaC 5.0 LFP-G), not 8 % (Majeau-Bettez 2011)
+    cath = next(b for b in lfp["bom"] if b["input"] == "cathode_lfp")
+    assert lfp["cell_design"]["design"]["cathode_active_fraction"] == pytest.approx(0.96)
+    assert cath["data"] == "design model"
+    for c in ("NMC811", "NMC622", "NCA"):
+        r = designs[c]
+        # VW ID.3 teardown (gunter2022_id3_teardown): electrolyte 1 g/Ah; the design (BatPaC pores x 1.081) within 40 %
+        el_g_per_ah = r["cell_design"]["design"]["components_g_per_ah"]["electrolyte"]
+        assert 1.0 <= el_g_per_ah <= 1.4, (c, el_g_per_ah)
+        assert 0.09 <= shares(r, "electrolyte") <= 0.13, c
+        assert 0.008 <= shares(r, "separator") <= 0.02, c
+        assert 0.02 <= shares(r, "aluminium_foil") <= 0.05, c
+        assert 0.05 <= shares(r, "copper_foil") <= 0.10, c
+
+
+@pytest.mark.parametrize("chem", sorted(BATPAC))
+def test_design_reproduces_batpac_metal_intensity(designs, chem):
+    got = designs[chem]["element_kg_per_kwh"]
+    for el, ref in BATPAC[chem].items():
+        assert got[el] == pytest.approx(ref, rel=0.10), (chem, el, got[el], ref)
+
+
+# Hasselwander et al. 2023 via premise energy_density.yaml, 2020 (min, max) kWh/kg cell
+ED_RANGE = {"NMC811": (0.24, 0.34), "NCA": (0.24, 0.34), "NMC622": (0.20, 0.28), "NMC111": (0.15, 0.19),
+            "LFP": (0.14, 0.19)}
+KNOWN_HIGH = {"NMC622", "NMC111", "LFP"}
+
+
+@pytest.mark.parametrize("chem", [pytest.param(c, marks=pytest.mark.xfail(
+    strict=True, reason="BatPaC 5.0 energy-couple defaults give a lighter cell than the 2020 fleet range "
+                        "(open point: a cited current design for these chemistries)")) if c in KNOWN_HIGH else c
+    for c in sorted(ED_RANGE)])
+def test_energy_density_within_published_range(designs, chem):
+    lo, hi = ED_RANGE[chem]
+    assert lo <= designs[chem]["cell"]["energy_density_kwh_per_kg"] <= hi
+
+
+def test_mass_far_from_design_is_reported(engine, default_result):
+    mass = default_result["cell"]["mass_kg"]
+    near = footprint(EXAMPLE, {"cell.mass_kg": mass * 1.05}, engine=engine, details=False)
+    far = footprint(EXAMPLE, {"cell.mass_kg": mass * 1.5}, engine=engine, details=False)
+    assert not near["warnings"]
+    assert len(far["warnings"]) == 1 and "cell.mass_kg" in far["warnings"][0] and "+50%" in far["warnings"][0]
+    assert far["cell"]["stated_vs_design"] == pytest.approx(0.5, rel=1e-9)
+    assert far["cell"]["mass_kg"] == pytest.approx(mass, rel=1e-12)          # the design's mass
+    assert far["kg_co2e_per_kwh"] == pytest.approx(default_result["kg_co2e_per_kwh"], rel=1e-12)
+
+
+def test_mass_warning_in_cli(engine, capsys):
+    import io
+    import json
+    from lca_battery.cli import main, print_footprint
+    code = main(["footprint", str(EXAMPLE), "--set", "cell.mass_kg=2.0", "--no-write", "--json"])
+    r = json.loads(capsys.readouterr().out)
+    assert code == 0 and "cell.mass_kg" in r["warnings"][0]
+    buf = io.StringIO()
+    print_footprint(r, out=buf)
+    assert "warning: cell.mass_kg" in buf.getvalue()
+
+
+def test_design_override_moves_the_bom(engine, default_result):
+    thick = footprint(EXAMPLE, {"cell.design.copper_foil_thickness_um": 20}, engine=engine, details=False)
+    cu = lambda r: r["cell_design"]["design"]["components_g_per_ah"]["copper_foil"]
+    assert cu(thick) == pytest.approx(2 * cu(default_result), rel=1e-12)
+    assert thick["cell"]["energy_density_kwh_per_kg"] < default_result["cell"]["energy_density_kwh_per_kg"]
+
+
+@pytest.mark.parametrize("override, field, words", [
+    ({"cell.design.cathode_porosity": 1.2}, "cell.design.cathode_porosity", ["0 < porosity < 1"]),
+    ({"cell.design.separator_porosity": 0}, "cell.design.separator_porosity", ["0 < porosity < 1"]),
+    ({"cell.design.cathode_loading_mg_per_cm2": -5}, "cell.design.cathode_loading_mg_per_cm2", ["> 0 mg/cm2"]),
+    ({"cell.design.aluminium_foil_thickness_um": 2}, "cell.design.aluminium_foil_thickness_um", [">= 3 um"]),
+    ({"cell.design.electrolyte_excess": 0.5}, "cell.design.electrolyte_excess", [">= 1"]),
+    ({"cell.design.np_ratio": 0.8}, "cell.design.np_ratio", [">= 1"]),
+    ({"cell.energy_density_wh_per_kg": 600}, "cell.energy_density_wh_per_kg", ["not reachable", "<= 4"]),
+    ({"cell.mass_kg": 0.1}, "cell.mass_kg", ["not reachable", "mass >="]),
+    ({"cell.design.porosity": 0.3}, "cell.design.porosity", ["unknown key 'cell.design.porosity'", "cell.design.cathode_porosity"]),
+])
+def test_bad_design_input(engine, tmp_path, capsys, override, field, words):
+    assert_user_error(tmp_path, capsys, override, field, words)
+
+
+def test_sodium_ion_keeps_its_inventory_bom(engine):
+    r = footprint(EXAMPLE, {"cell.chemistry": "NMMT", "cell.nominal_voltage_v": 3.2}, engine=engine, details=False)
+    assert r["cell"]["method"].startswith("inventory bill of materials")
+    assert r["cell"]["energy_density_kwh_per_kg"] == pytest.approx(0.157)
