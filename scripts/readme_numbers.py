@@ -5,7 +5,8 @@ this script recomputes each one on the embedded default inventories and rewrites
 
 * ``worked-example``: the output of ``lca-battery footprint examples/nmc811-cn.yaml``;
 * ``relocation``: the same cell with the plant moved from China to Sweden, and the identity behind it;
-* ``chemistries``: the default cells of every chemistry made in China.
+* ``chemistries``: the default cells of every chemistry made in China;
+* ``validation``: the validation table of ``scripts/validate.py`` (ours beside published studies).
 
 Usage::
 
@@ -85,7 +86,16 @@ def chemistries(engine) -> str:
     return "\n".join(rows) + "\n"
 
 
-GENERATORS = {"worked-example": worked_example, "relocation": relocation, "chemistries": chemistries}
+def validation(engine) -> str:
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("validate", ROOT / "scripts" / "validate.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.markdown(mod.build_rows(engine), compact=True)
+
+
+GENERATORS = {"worked-example": worked_example, "relocation": relocation, "chemistries": chemistries,
+              "validation": validation}
 
 
 def render(text: str, engine) -> str:
