@@ -31,9 +31,8 @@ def test_rows_have_ours_theirs_ratio(validate, engine, tmp_path):
             assert r["reason"], r
     # computed, not copied: the relocation effect is the engine's KR vs SE difference
     from lca_battery.api import footprint
-    from lca_battery.study import DEFAULT_STUDY
-    kr = footprint({**DEFAULT_STUDY, "plant": {"country": "KR"}}, engine=engine, details=False)["kg_co2e_per_kwh"]
-    se = footprint({**DEFAULT_STUDY, "plant": {"country": "SE"}}, engine=engine, details=False)["kg_co2e_per_kwh"]
+    kr = footprint(validate._study("NMC811", "KR"), engine=engine, details=False)["kg_co2e_per_kwh"]
+    se = footprint(validate._study("NMC811", "SE"), engine=engine, details=False)["kg_co2e_per_kwh"]
     chordia = next(r for r in rows if r["study"] == "chordia2021")
     assert chordia["ours"] == pytest.approx((se - kr) / kr)
     csv_path, md_path = validate.write(rows, tmp_path)
