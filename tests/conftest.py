@@ -17,6 +17,14 @@ import pytest  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 TINY = Path(__file__).resolve().parent / "data" / "tiny"
 EXAMPLE = ROOT / "examples" / "nmc811-cn.yaml"
+#: BatPaC 5.2, kg element per kWh (pack), as in the data brief
+BATPAC = {
+    "NMC811": {"Li": 0.092, "Ni": 0.608, "Co": 0.076},
+    "NMC622": {"Li": 0.103, "Ni": 0.512, "Co": 0.171},
+    "NMC111": {"Li": 0.115, "Ni": 0.318, "Co": 0.319},
+    "NCA": {"Li": 0.099, "Ni": 0.656, "Co": 0.123},
+    "LFP": {"Li": 0.089},
+}
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -1,7 +1,7 @@
 """The physical cell design model (lca_battery.model.cell, cells with a ``design:`` mapping)."""
 import pytest
 
-from conftest import EXAMPLE, assert_user_error
+from conftest import EXAMPLE, assert_user_error, BATPAC
 from lca_battery.api import footprint
 from lca_battery.inventory.records import Exchange, Process
 from lca_battery.model.cell import design_per_ah
@@ -9,14 +9,6 @@ from lca_battery.model.cell import design_per_ah
 DQR = {"TeR": 1, "GeR": 1, "TiR": 1, "P": 1}
 # nominal voltages of the example studies per chemistry: the BatPaC 5.0 average (OCV at 50 % SOC)
 VOLT = {"NMC811": 3.713, "NMC622": 3.705, "NMC532": 3.705, "NMC111": 3.714, "NCA": 3.699, "LFP": 3.325}
-# BatPaC 5.2, kg element per kWh (pack), as in the data brief
-BATPAC = {
-    "NMC811": {"Li": 0.092, "Ni": 0.608, "Co": 0.076},
-    "NMC622": {"Li": 0.103, "Ni": 0.512, "Co": 0.171},
-    "NMC111": {"Li": 0.115, "Ni": 0.318, "Co": 0.319},
-    "NCA": {"Li": 0.099, "Ni": 0.656, "Co": 0.123},
-    "LFP": {"Li": 0.089},
-}
 
 
 def _proc(pid, exchanges=()):

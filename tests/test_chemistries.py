@@ -1,17 +1,9 @@
 """Every chemistry's default cell (CN plant): published ranges, literature order, BatPaC metal content."""
 import pytest
 
-from conftest import EXAMPLE
+from conftest import EXAMPLE, BATPAC
 from lca_battery.api import footprint
 
-# BatPaC 5.2, kg element per kWh (pack), as in the data brief
-BATPAC = {
-    "NMC811": {"Li": 0.092, "Ni": 0.608, "Co": 0.076},
-    "NMC622": {"Li": 0.103, "Ni": 0.512, "Co": 0.171},
-    "NMC111": {"Li": 0.115, "Ni": 0.318, "Co": 0.319},
-    "NCA": {"Li": 0.099, "Ni": 0.656, "Co": 0.123},
-    "LFP": {"Li": 0.089},
-}
 CHEMS = ["NMC811", "NMC622", "NMC532", "NMC111", "NCA", "LFP", "NMMT"]
 
 

@@ -119,15 +119,20 @@ def test_bad_inventory(tmp_path, capsys, file, old, new, words):
         assert w in err, err
 
 
-def test_footprint_with_a_broken_inventory_writes_nothing(tmp_path, capsys, monkeypatch):
-    root = broken_inventory(tmp_path, "materials/m.yaml", "{input: electricity_grid_cn, amount: 0.5, unit: kWh}",
-                            "{input: electricity_grid_cn, amount: 0.5, unit: kg}")
+def _tiny_footprint(root, tmp_path, capsys, monkeypatch):
+    """``footprint`` of the tiny study on the inventories at ``root``: (exit code, stderr, results folder)."""
     monkeypatch.setenv("LCA_BATTERY_INVENTORIES", str(root))
     study = tmp_path / "tiny.yaml"
     study.write_text("cell: {chemistry: tiny, capacity_ah: 50, nominal_voltage_v: 4}\nplant: {country: CN}\n")
     out = tmp_path / "results"
     code = main(["footprint", str(study), "--out", str(out)])
-    err = capsys.readouterr().err
+    return code, capsys.readouterr().err, out
+
+
+def test_footprint_with_a_broken_inventory_writes_nothing(tmp_path, capsys, monkeypatch):
+    root = broken_inventory(tmp_path, "materials/m.yaml", "{input: electricity_grid_cn, amount: 0.5, unit: kWh}",
+                            "{input: electricity_grid_cn, amount: 0.5, unit: kg}")
+    code, err, out = _tiny_footprint(root, tmp_path, capsys, monkeypatch)
     assert code == 2 and "unit mismatch" in err and "materials/m.yaml" in err and "Traceback" not in err
     assert not out.exists()
 
@@ -172,12 +177,7 @@ def test_settled_source_passes(tmp_path, capsys):
 
 def test_footprint_refuses_an_unsettled_source(tmp_path, capsys, monkeypatch):
     root = _tiny_with_source(tmp_path, table="p. 4, value to be confirmed")
-    monkeypatch.setenv("LCA_BATTERY_INVENTORIES", str(root))
-    study = tmp_path / "tiny.yaml"
-    study.write_text("cell: {chemistry: tiny, capacity_ah: 50, nominal_voltage_v: 4}\nplant: {country: CN}\n")
-    out = tmp_path / "results"
-    code = main(["footprint", str(study), "--out", str(out)])
-    err = capsys.readouterr().err
+    code, err, out = _tiny_footprint(root, tmp_path, capsys, monkeypatch)
     assert code == 2 and "source 'handmade'" in err and "to be confirmed" in err and not out.exists()
 
 
