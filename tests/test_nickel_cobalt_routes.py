@@ -67,7 +67,7 @@ def test_moving_the_niso4_refinery_changes_the_cell_by_kwh_times_grid_difference
 @pytest.mark.parametrize("overrides", [{}, {"supply.nickel": "npi_matte_id"},
                                        {"supply.nickel": {"class1": 0.3, "npi_matte_id": 0.7},
                                         "cell.chemistry": "NMC622", "cell.nominal_voltage_v": None}])
-def test_nickel_and_cobalt_mass_balances_close(engine, overrides):
+def test_nickel_cobalt_and_manganese_mass_balances_close(engine, overrides):
     from lca_battery.analysis.massbalance import balances
     from lca_battery.model.cell import element_content
     from lca_battery.model.superstructure import all_processes
@@ -75,7 +75,7 @@ def test_nickel_and_cobalt_mass_balances_close(engine, overrides):
     solved = eng.solve(mapping.entries)
     content = element_content(mapping.cell_id, all_processes(engine.inventory),
                               {b.input: b.kg_per_kg_cell for b in mapping.bom})
-    for metal in ("Ni", "Co"):
+    for metal in ("Ni", "Co", "Mn"):
         b = balances(engine, solved, content, metals=(metal,))[metal]
         assert not b["created"], (metal, b["created"])
         assert b["entering_total"] > 0
@@ -118,3 +118,14 @@ def test_cobalt_sulfate_is_on_the_anhydrous_basis(engine):
     assert co_in == pytest.approx(p.composition["Co"], rel=2e-3)
     per_kg_co = per_kg(engine, "cobalt_sulfate_virgin") / p.composition["Co"]
     assert 15 < per_kg_co < 45
+
+
+def test_manganese_sulfate_keeps_its_manganese(engine):
+    """MnSO4·H2O carries 54.938 / 169.01 = 0.3251 kg Mn/kg; the anhydrous-basis converter passes it on unchanged."""
+    inv = engine.inventory
+    assert inv["manganese_sulfate"].composition["Mn"] == pytest.approx(54.938 / 169.01, rel=1e-3)
+    p = inv["manganese_sulfate_anhydrous_eq"]
+    mn_in = sum(x.amount * inv[x.target].composition.get("Mn", 0.0) for x in p.exchanges
+                if x.kind == "technosphere")
+    assert mn_in == pytest.approx(p.composition["Mn"], rel=2e-3)
+    assert p.composition["Mn"] == pytest.approx(54.938 / 150.99, rel=1e-3)
