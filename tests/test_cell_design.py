@@ -159,3 +159,98 @@ def test_sodium_ion_keeps_its_inventory_bom(engine):
     r = footprint(EXAMPLE, {"cell.chemistry": "NMMT", "cell.nominal_voltage_v": 3.2}, engine=engine, details=False)
     assert r["cell"]["method"].startswith("inventory bill of materials")
     assert r["cell"]["energy_density_kwh_per_kg"] == pytest.approx(0.157)
+
+
+def test_hand_computed_overhang_and_utilisation():
+    """Overhang (anode and separator larger than the cathode) and cathode utilisation, by hand."""
+    procs = {p.id: p for p in [
+        _proc("cathode_x", [("cam_x", 0.9), ("binder_pvdf", 0.1)]),
+        _proc("anode_x", [("graphite_anode", 1.0)]),
+        _proc("cam_x"), _proc("binder_pvdf"), _proc("graphite_anode")]}
+    cell = _proc("cell_x", [("cathode_x", 0.5), ("anode_x", 0.3)])
+    d = {"voltage_v": 4.0, "cathode_utilisation": 0.8,
+         "overhang": {"anode_area_ratio": 1.1, "separator_area_ratio": 1.25},
+         "cathode": {"capacity_mah_per_g": 200, "areal_capacity_mah_per_cm2": 4.0, "porosity": 0.2,
+                     "densities_g_per_cm3": {"cam_x": 5.0, "binder_pvdf": 2.0}},
+         "anode": {"capacity_mah_per_g": 350, "np_ratio": 1.2, "porosity": 0.3,
+                   "densities_g_per_cm3": {"graphite_anode": 2.0}},
+         "positive_foil": {"input": "al", "thickness_um": 10, "density_g_per_cm3": 2.7},
+         "negative_foil": {"input": "cu", "thickness_um": 5, "density_g_per_cm3": 9.0},
+         "separator": {"input": "sep", "thickness_um": 20, "porosity": 0.4, "density_g_per_cm3": 1.0},
+         "electrolyte": {"input": "el", "density_g_per_cm3": 1.25, "excess": 1.1}}
+    g = design_per_ah(cell, procs, d)["g_per_ah"]
+    # per rated Ah: CAM 1000 / (0.8 x 200) = 6.25 g, coating 6.25 / 0.9 = 6.944 g
+    m_c = 6.25 / 0.9
+    area = 1000.0 / (0.8 * 4.0)                          # 312.5 cm2 cathode (both sides)
+    m_a = 1.1 * 1.2 * 1000.0 / (0.8 * 350.0)             # 4.714 g graphite over 1.1 x the cathode area
+    al = 312.5 / 2 * 10e-4 * 2.7                         # 0.4219 g
+    cu = 1.1 * 312.5 / 2 * 5e-4 * 9.0                    # 0.7734 g
+    sep = 1.25 * 312.5 * 20e-4 * 1.0 * 0.6               # 0.46875 g
+    pores = 0.2 * m_c / (0.8 / 0.23) + 0.3 * m_a / 1.4 + 0.4 * 1.25 * 312.5 * 20e-4
+    assert g == pytest.approx({"cathode_x": m_c, "anode_x": m_a, "al": al, "cu": cu, "sep": sep,
+                               "el": 1.1 * 1.25 * pores}, rel=1e-12)
+    # the anode coating keeps its thickness: the extra anode mass sits on the extra area
+    with pytest.raises(ValueError, match="overhang"):
+        design_per_ah(cell, procs, {**d, "overhang": {"anode_area_ratio": 1.3, "separator_area_ratio": 1.2}})
+
+
+def _design_measured(engine, cell_id, changes, casing, capacity_ah):
+    """Designs a measured cell with its own published parameters: (designed g per Ah, details)."""
+    import copy
+    from lca_battery.model.cell import _kg_inputs
+    from lca_battery.model.superstructure import all_processes
+    procs = all_processes(engine.inventory)
+    cell = procs[cell_id]
+    d = copy.deepcopy(cell.extra["design"])
+    for (section, key), v in changes.items():
+        if section is None:
+            d[key] = v
+        else:
+            if key == "loading_mg_per_cm2":
+                for k in ("areal_capacity_mah_per_cm2", "thickness_um"):
+                    d[section].pop(k, None)
+            d[section][key] = v
+    r = design_per_ah(cell, procs, d)
+    base = _kg_inputs(cell, procs)
+    tabs = base["tab_aluminium"] + base["tab_copper"]
+    return sum(r["g_per_ah"].values()) / (1.0 - casing - tabs), r
+
+
+# VW ID.3 78 Ah pouch cell (gunter2022_id3_teardown): 268 Wh/kg at 3.65 V -> 1000 x 3.65 / 268 = 13.62 g per Ah.
+# Its own parameters: half-cell areal capacity 5.02 mAh/cm2 per side, N/P 1.04, cathode porosity 22 %, 93 % of the
+# cathode capacity used by the rated cell. CAM Ni65 lies between NMC622 and NMC811: the two designs bracket it.
+# Not given in the cited table (BatPaC defaults kept): foils, separator, anode porosity, electrolyte excess.
+ID3 = {("cathode", "areal_capacity_mah_per_cm2"): 5.02, ("anode", "np_ratio"): 1.04,
+       ("cathode", "porosity"): 0.22, (None, "cathode_utilisation"): 0.93}
+
+
+def test_teardown_id3_pouch_mass(engine):
+    measured = 1000.0 * 3.65 / 268.0
+    g = {c: _design_measured(engine, c, ID3, 0.02228, 78)[0] for c in ("cell_nmc811", "cell_nmc622")}
+    # the NMC811 design is lighter (higher capacity CAM) than the NMC622 one; Ni 0.65 is a quarter of the way from
+    # NMC622 (Ni 0.6) to NMC811 (Ni 0.8): interpolated by nickel content, the design is within 10 % of the measured cell
+    assert g["cell_nmc811"] < g["cell_nmc622"]
+    ni65 = g["cell_nmc622"] + 0.25 * (g["cell_nmc811"] - g["cell_nmc622"])
+    assert ni65 == pytest.approx(measured, rel=0.10), (ni65, measured)
+    # without the measured 93 % utilisation the same design is lighter by that share
+    no_u = {k: v for k, v in ID3.items() if k != (None, "cathode_utilisation")}
+    assert _design_measured(engine, "cell_nmc622", no_u, 0.02228, 78)[0] < g["cell_nmc622"] * 0.94
+    # electrolyte: measured 1 g/Ah; the design (pores x BatPaC excess 1.081) within 40 %
+    el = _design_measured(engine, "cell_nmc622", ID3, 0.02228, 78)[1]["g_per_ah"]["electrolyte"]
+    assert 1.0 <= el <= 1.4
+
+
+# CATL 161.5 Ah LFP prismatic cell (stock2023_catl_lfp_teardown): 163 Wh/kg at 3.2 V -> 19.63 g per Ah.
+CATL = {("cathode", "loading_mg_per_cm2"): 22.6, ("cathode", "porosity"): 0.32, ("anode", "porosity"): 0.32,
+        ("anode", "np_ratio"): 3.66 / 3.44, ("positive_foil", "thickness_um"): 12,
+        ("negative_foil", "thickness_um"): 5, ("separator", "thickness_um"): 13}
+
+
+@pytest.mark.xfail(strict=True, reason="the designed CATL LFP cell is about 23 % lighter than measured (15.1 vs 19.6 g per Ah): the "
+                   "prismatic casing (0.061 kg/kg, Blade side walls only, no lids/terminals/insulation) is a "
+                   "lower bound and the cell's formation loss (utilisation) is not published in the cited table")
+def test_teardown_catl_lfp_prismatic_mass(engine):
+    measured = 1000.0 * 3.2 / 163.0
+    g, r = _design_measured(engine, "cell_lfp", CATL, 0.061, 161.5)
+    assert r["areal_capacity_mah_per_cm2"] == pytest.approx(3.44, rel=0.03)   # loading x 96 % x 156.7 mAh/g
+    assert g == pytest.approx(measured, rel=0.10), (g, measured)

@@ -335,7 +335,16 @@ def design_per_ah(cell: Process, procs: dict, d: dict) -> dict:
     * foils coated on both sides: ``m_foil = (A / 2) x t_foil x rho_foil``
     * separator, one layer per coated cathode side: ``m_sep = A x t_sep x rho_sep x (1 - eps_sep)``
     * electrolyte fills the pores times an excess factor:
-      ``m_el = excess x rho_el x (eps_c V_c + eps_a V_a + eps_sep A t_sep)``, ``V = m / rho_coat``
+      ``m_el = excess x rho_el x (eps_c V_c + eps_a V_a + eps_sep A_sep t_sep)``, ``V = m / rho_coat``
+    * overhang (optional ``overhang:`` mapping, measured electrode and separator sizes): the anode
+      is larger than the cathode it faces and the separator larger than both. With
+      ``f_a = A_anode / A_cathode`` and ``f_s = A_separator / A_cathode`` (both >= 1, default 1):
+      the anode is coated at its N/P loading over ``A_a = f_a x A``, so ``m_an = f_a x N/P x 1000 / q_a``
+      and the copper foil is ``(A_a / 2) x t_foil x rho_foil``; the separator covers ``A_sep = f_s x A``
+    * cathode utilisation ``u`` (optional ``cathode_utilisation``, default 1): the share of the
+      cathode's half-cell capacity (``q_c``, ``Q``) that the finished cell delivers as rated capacity
+      (formation losses). Per rated Ah the cell needs ``1 / u`` times the electrode: ``m_cam = 1000 /
+      (u q_c)``, ``A = 1000 / (u Q)``, ``m_an = f_a x N/P x 1000 / (u q_a)`` (N/P on half-cell capacities)
     """
     cath_id = next(x.target for x in cell.exchanges if x.kind == "technosphere" and x.target.startswith("cathode_"))
     an_id = next(x.target for x in cell.exchanges if x.kind == "technosphere" and x.target.startswith("anode_"))
@@ -351,19 +360,27 @@ def design_per_ah(cell: Process, procs: dict, d: dict) -> dict:
     else:
         Q = float(c["thickness_um"]) * 1e-4 * cc["coating_density_g_per_cm3"] * 1000.0 * cc["active_fraction"] * \
             q_c / 1000.0
-    m_cam = 1000.0 / q_c
+    u = float(d.get("cathode_utilisation", 1.0))
+    if not 0.0 < u <= 1.0:
+        raise ValueError(f"{cell.id}: cathode_utilisation must be in (0, 1], got {u}")
+    m_cam = 1000.0 / (u * q_c)
     m_c = m_cam / cc["active_fraction"]
-    area = 1000.0 / Q                                              # cm2 coated cathode (both sides) per Ah
+    area = 1000.0 / (u * Q)                                        # cm2 coated cathode (both sides) per rated Ah
     np_ratio = float(a["np_ratio"])
-    m_an = np_ratio * 1000.0 / q_a
+    ov = d.get("overhang") or {}
+    f_a, f_s = float(ov.get("anode_area_ratio", 1.0)), float(ov.get("separator_area_ratio", 1.0))
+    if f_a < 1.0 or f_s < f_a:
+        raise ValueError(f"{cell.id}: overhang area ratios must satisfy 1 <= anode ({f_a}) <= separator ({f_s})")
+    area_a, area_s = f_a * area, f_s * area                        # cm2 coated anode, separator per Ah
+    m_an = f_a * np_ratio * 1000.0 / (u * q_a)
     m_a = m_an / ac["active_fraction"]
     v_c, v_a = m_c / cc["coating_density_g_per_cm3"], m_a / ac["coating_density_g_per_cm3"]
     pf, nf, sep, el = d["positive_foil"], d["negative_foil"], d["separator"], d["electrolyte"]
     t_sep, eps_sep = float(sep["thickness_um"]) * 1e-4, float(sep["porosity"])
     m_pf = area / 2.0 * float(pf["thickness_um"]) * 1e-4 * float(pf["density_g_per_cm3"])
-    m_nf = area / 2.0 * float(nf["thickness_um"]) * 1e-4 * float(nf["density_g_per_cm3"])
-    m_sep = area * t_sep * float(sep["density_g_per_cm3"]) * (1.0 - eps_sep)
-    pores = cc["porosity"] * v_c + ac["porosity"] * v_a + eps_sep * area * t_sep
+    m_nf = area_a / 2.0 * float(nf["thickness_um"]) * 1e-4 * float(nf["density_g_per_cm3"])
+    m_sep = area_s * t_sep * float(sep["density_g_per_cm3"]) * (1.0 - eps_sep)
+    pores = cc["porosity"] * v_c + ac["porosity"] * v_a + eps_sep * area_s * t_sep
     m_el = float(el["excess"]) * float(el["density_g_per_cm3"]) * pores
     grams = {cath_id: m_c, an_id: m_a, pf["input"]: m_pf, nf["input"]: m_nf, sep["input"]: m_sep, el["input"]: m_el}
     if len(grams) != 6:
@@ -372,8 +389,9 @@ def design_per_ah(cell: Process, procs: dict, d: dict) -> dict:
             "anode_active_g_per_ah": m_an, "areal_capacity_mah_per_cm2": Q, "np_ratio": np_ratio,
             "cathode_loading_mg_per_cm2": Q * 1000.0 / (cc["active_fraction"] * q_c),
             "cathode_thickness_um": m_c / (cc["coating_density_g_per_cm3"] * area) * 1e4,
-            "anode_thickness_um": m_a / (ac["coating_density_g_per_cm3"] * area) * 1e4,
-            "coated_area_cm2_per_ah": area, "pore_volume_cm3_per_ah": pores,
+            "anode_thickness_um": m_a / (ac["coating_density_g_per_cm3"] * area_a) * 1e4,
+            "coated_area_cm2_per_ah": area, "anode_area_ratio": f_a, "separator_area_ratio": f_s,
+            "cathode_utilisation": u, "pore_volume_cm3_per_ah": pores,
             "cathode_coating": cc, "anode_coating": ac,
             "max_specific_energy_wh_per_kg_per_v": 1000.0 / (m_cam + 1000.0 / q_a)}
 
