@@ -143,6 +143,8 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
                   "electricity_rule": el.rule, "electricity_rule_label": el.label,
                   "electricity_notes": el.notes,
                   "energy": mapping.plant_energy.as_dict() if mapping.plant_energy else None,
+                  "yield": (mapping.plant_energy.yield_.as_dict()
+                            if mapping.plant_energy and mapping.plant_energy.yield_ else None),
                   "result_by_rule": {r: {"kg_co2e_per_kwh": v, "rule": RULE_LABELS.get(r, r)}
                                      for r, v in rules.items()}},
         "bom": [{"input": b.input, "name": b.name, "role": b.role, "kg_per_kg_cell": b.kg_per_kg_cell,

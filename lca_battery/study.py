@@ -142,7 +142,7 @@ class Plant(_Model):
             raise ValueError(f"'{v}' is not an electricity supply: write 'grid' or a mapping with onsite, "
                              f"contract, mix")
         return v
-    heat: Share = Field("natural_gas", description="heat supply of the plant: natural_gas, coal, electric_boiler, "
+    heat: Share = Field("natural_gas", description="heat supply of the plant: natural_gas, coal, electric_boiler, district_steam, "
                                                    "heat_pump (needs heat_pump_cop), or a mapping of shares")
     heat_pump_cop: float | None = Field(None, ge=1, description="seasonal COP of the plant's heat pump "
                                                                 "(useful heat / electricity)")
@@ -159,11 +159,19 @@ class Plant(_Model):
                                 "divided by the energy density)")
     heat_mj_per_kg_cell: float | None = Field(
         None, ge=0, description="measured whole-plant useful heat, MJ per kg cell")
+    cell_yield: float | None = Field(
+        None, alias="yield", gt=0, le=1,
+        description="share of built cells that pass end-of-line inspection; the rejected cells' materials (and "
+                    "energy, where the energy data are per cell built) are carried by the good cells. Default: "
+                    "BatPaC 5.0's 95 % for cells of the design model, 1 for cells whose inventory is per cell made")
+    yield_source: str = Field("", description="where plant.yield comes from (needed when it is given)")
 
     @model_validator(mode="after")
     def _cop_source(self):
         if self.heat_pump_cop is not None and not self.heat_pump_cop_source.strip():
             raise ValueError("heat_pump_cop needs heat_pump_cop_source (a datasheet or measurement)")
+        if self.cell_yield is not None and not self.yield_source.strip():
+            raise ValueError("yield needs yield_source (the plant's quality records or a cited figure)")
         return self
 
     @field_validator("country")
@@ -329,8 +337,13 @@ def _parse_value(text: str):
         return text
 
 
+def _fields_by_key(model: type[BaseModel]) -> dict[str, str]:
+    """Study-file key -> field name (a field with an alias, e.g. plant.yield, is written by its alias)."""
+    return {(f.alias or name): name for name, f in model.model_fields.items()}
+
+
 def _allowed_keys(model: type[BaseModel]) -> list[str]:
-    return sorted(model.model_fields)
+    return sorted(_fields_by_key(model))
 
 
 def apply_override(data: dict, key: str, value, file: str, switch_params: set[str] | None = None) -> None:
@@ -352,10 +365,10 @@ def apply_override(data: dict, key: str, value, file: str, switch_params: set[st
             node = node.setdefault(part, {})
             i += 1
             continue
-        if part not in model.model_fields:
+        if part not in _fields_by_key(model):
             raise StudyError(f"unknown key '{key}' in --set", file=file, field=path,
                              allowed=", ".join(".".join(parts[:i] + [k]) for k in _allowed_keys(model)))
-        ann = model.model_fields[part].annotation
+        ann = model.model_fields[_fields_by_key(model)[part]].annotation
         if last:
             node[part] = value
             return

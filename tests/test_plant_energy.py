@@ -104,10 +104,10 @@ def test_measured_plant_energy_replaces_the_data_set(engine, base):
 
 def test_unknown_heat_source_names_the_allowed_ones(engine):
     with pytest.raises(StudyError) as exc:
-        run(engine, **{"plant.heat": "district_steam"})
+        run(engine, **{"plant.heat": "geothermal"})
     msg = str(exc.value)
-    assert "district_steam" in msg and "plant.heat" in msg
-    for allowed in ("natural_gas", "coal", "electric_boiler", "heat_pump"):
+    assert "geothermal" in msg and "plant.heat" in msg
+    for allowed in ("natural_gas", "coal", "electric_boiler", "heat_pump", "district_steam"):
         assert allowed in msg
 
 
@@ -118,3 +118,91 @@ def test_heat_pump_needs_a_cited_cop(engine):
         run(engine, **{"plant.heat": "heat_pump", "plant.heat_pump_cop": 3.0})
     with pytest.raises(StudyError, match="plant.energy_data"):
         run(engine, **{"plant.energy_data": "nonsense"})
+
+
+# --- plant yield (plant.yield; BatPaC 5.0 default 95 % for cells of the design model) ---------------
+
+NO_PLANT_ENERGY = {"plant.electricity_kwh_per_kwh_cell": 0.0, "plant.heat_mj_per_kwh_cell": 0.0}
+
+
+def with_yield(y, **sets):
+    return {"plant.yield": y, "plant.yield_source": "test value", **sets}
+
+
+def test_default_yield_is_batpacs_cell_yield(base):
+    y = base["plant"]["yield"]
+    assert y["yield"] == 0.95                                    # BatPaC 5.0, Dashboard row 112
+    assert y["cells_built_per_good_cell"] == pytest.approx(1 / 0.95, rel=1e-12)
+    assert "batpac50_workbook" in y["source"]
+
+
+@pytest.mark.parametrize("scrap_rate", [0.0, 0.05])
+def test_yield_divides_everything_but_per_good_cell_plant_energy(engine, scrap_rate):
+    # with no plant energy and no distribution, every input of the cell is material (or made from it):
+    # the footprint of a good cell is that of a built cell / yield, with or without the electrode scrap loop
+    sets = {**NO_PLANT_ENERGY, "recycling.scrap_rate": scrap_rate}
+    one = run(engine, **with_yield(1.0, **sets))
+    for y in (0.95, 0.8):
+        r = run(engine, **with_yield(y, **sets))
+        assert r["kg_co2e_per_kwh"] == pytest.approx(one["kg_co2e_per_kwh"] / y, rel=1e-9)
+        # the scrap loop's recycled share is a property of cathode making, not of the cell yield
+        for metal, v in r["recycling"]["metals"].items():
+            assert v["scrap_loop_share"] == pytest.approx(one["recycling"]["metals"][metal]["scrap_loop_share"],
+                                                          abs=1e-15)
+    if scrap_rate:
+        assert any(v["scrap_loop_share"] > 0 for v in one["recycling"]["metals"].values())
+
+
+def test_plant_energy_per_kwh_produced_is_not_divided_again(engine):
+    # Degen & Schuette's plant total is per kWh of cell produced (good output): the yield leaves it,
+    # and moves the footprint only by the materials' 1/y
+    one = run(engine, **with_yield(1.0))
+    low = run(engine, **with_yield(0.8))
+    assert low["plant"]["electricity_kwh_per_kwh"] == pytest.approx(one["plant"]["electricity_kwh_per_kwh"],
+                                                                    rel=1e-12)
+    assert low["plant"]["energy"]["energy_divided_by_yield"] is False
+    mat_one = run(engine, **with_yield(1.0, **NO_PLANT_ENERGY))["kg_co2e_per_kwh"]
+    assert low["kg_co2e_per_kwh"] - one["kg_co2e_per_kwh"] == pytest.approx(mat_one * (1 / 0.8 - 1), rel=1e-9)
+
+
+def test_inventory_profile_energy_is_per_cell_built(engine):
+    one = run(engine, **with_yield(1.0, **{"plant.energy_data": "inventory"}))
+    low = run(engine, **with_yield(0.8, **{"plant.energy_data": "inventory"}))
+    e1, e8 = one["plant"]["energy"], low["plant"]["energy"]
+    assert e8["energy_divided_by_yield"] is True
+    assert e8["electricity_kwh_per_kwh"] == pytest.approx(e1["electricity_kwh_per_kwh"] / 0.8, rel=1e-12)
+    assert e8["heat_mj_per_kwh"] == pytest.approx(e1["heat_mj_per_kwh"] / 0.8, rel=1e-12)
+    # the matrix draws what the step table says, and the steps still add up
+    assert low["plant"]["electricity_kwh_per_kwh"] == pytest.approx(e8["electricity_kwh_per_kwh"], rel=1e-9)
+    assert sum(s["electricity_kwh_per_kwh"] for s in e8["steps"]) == pytest.approx(e8["electricity_kwh_per_kwh"])
+    # all of this cell's inputs are per cell built: the whole footprint scales by 1/y
+    assert low["kg_co2e_per_kwh"] == pytest.approx(one["kg_co2e_per_kwh"] / 0.8, rel=1e-9)
+
+
+@pytest.mark.parametrize("bad", [0.0, 1.2, -0.5])
+def test_yield_out_of_range_is_refused(engine, bad):
+    with pytest.raises(StudyError, match="yield"):
+        run(engine, **with_yield(bad))
+
+
+def test_yield_needs_a_source(engine):
+    with pytest.raises(StudyError, match="yield_source"):
+        run(engine, **{"plant.yield": 0.9})
+
+
+# --- district heat and steam (DESNZ) ----------------------------------------------------------------
+
+def test_district_steam_follows_its_factor_and_the_heat(engine):
+    proc = engine.inventory["heat_district_steam"]
+    co2 = sum(x.amount for x in proc.exchanges if x.kind == "biosphere" and x.target == "Carbon dioxide, fossil")
+    assert co2 == pytest.approx((0.1779 + 0.03341 + 0.00176) / 3.6, rel=1e-5)   # DESNZ direct CO2 + WTT
+    diffs = []
+    for heat in (30.0, 60.0):
+        sets = {"plant.electricity_kwh_per_kwh_cell": 20.0, "plant.heat_mj_per_kwh_cell": heat}
+        boiler = run(engine, **sets, **{"plant.heat": "electric_boiler"})
+        steam = run(engine, **sets, **{"plant.heat": "district_steam"})
+        per_mj = (steam["kg_co2e_per_kwh"] - boiler["kg_co2e_per_kwh"]) / heat + grid_factor(engine, "cn") / 3.6
+        # CO2 plus the CH4 and N2O of 0.1796 - 0.1779 kg CO2e/kWh (AR5), give or take the GWP set
+        assert co2 < per_mj < co2 + 2 * (0.1796 - 0.1779) / 3.6
+        diffs.append(steam["kg_co2e_per_kwh"] - boiler["kg_co2e_per_kwh"])
+    assert diffs[1] == pytest.approx(2 * diffs[0], rel=1e-9)

@@ -12,7 +12,7 @@ from ..errors import StudyError
 from ..inventory.records import Inventory, Process
 from .cell import BomLine, bill_of_materials, complete_voltage
 from .electricity import PlantElectricity, plant_shares
-from .plant import PlantEnergy, plant_energy
+from .plant import PlantEnergy, plant_energy, plant_yield
 from .superstructure import (CO2_FOSSIL, DISTRIBUTION, PLANT_ELECTRICITY, PLANT_HEAT, RESIDUAL_MIX, ROOT, TRANSPORT,
                              Entry, all_processes, bio_key, chemistries)
 
@@ -107,9 +107,12 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
     kg_per_kwh = 1.0 / info["energy_density_kwh_per_kg"]
     for c in cells.values():
         entries.append(Entry(c.id, ROOT, kg_per_kwh if c.id == cell.id else 0.0, "cell.chemistry"))
+    # plant yield: a good cell carries the materials of the rejected ones (model/plant.py)
+    yld = plant_yield(study, cell)
     for line in bom:
-        entries.append(Entry(line.input, cell.id, line.kg_per_kg_cell,
-                             "cell.bom" if line.data == "company-specific" else "cell (design model)"))
+        entries.append(Entry(line.input, cell.id, line.kg_per_kg_cell * yld.factor,
+                             ("cell.bom" if line.data == "company-specific" else "cell (design model)")
+                             + (" / plant.yield" if yld.value != 1.0 else "")))
     entries.append(Entry(DISTRIBUTION, ROOT, kg_per_kwh, "cell (kg per kWh)"))
     for fld, target in TRANSPORT.items():
         if target in procs:
@@ -117,7 +120,7 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
                                  f"distribution.{fld}"))
     # plant energy by process step (model/plant.py): the whole plant on the cell, per kWh x kWh/kg
     energy = plant_energy(study, cell, procs, {b.input: b.kg_per_kg_cell for b in bom},
-                          info["energy_density_kwh_per_kg"], chem, file)
+                          info["energy_density_kwh_per_kg"], chem, file, yld)
     entries += energy.entries
     from .recycling import recycling_entries
     rec_entries, rec_report = recycling_entries(study, procs, cell, kg_per_kwh, file)

@@ -16,6 +16,19 @@ read from those inventories (electrode coating and drying per electrode, cell as
 
 A company's measured plant energy replaces the profile: ``plant.electricity_kwh_per_kwh_cell`` and
 ``plant.heat_mj_per_kwh_cell`` (or the older per-kg fields), whole plant.
+
+Plant yield (``plant.yield``, share y of built cells that pass end-of-line inspection): a good cell
+carries the rejected cells' materials, so every bill-of-materials input of the cell is divided by y.
+Energy is divided by y only where the data are per cell *built*: the ``inventory`` profile's cell
+assembly (a unit process per kg of cell processed; the electrodes follow through the BOM). Plant
+totals per kWh of cell *produced* (Degen & Schuette 2022; a company's measured plant energy) are
+already total energy / good output, so they are not divided again. Electrode scrap before assembly is
+``recycling.scrap_rate`` (a share of cathode production, closed through the scrap loop); the two
+compose multiplicatively and count different losses, so nothing is counted twice::
+
+    cathode made per good cell = cathode in the cell / (y x (1 - scrap_rate))
+
+Rejected cells leave the system without burden or credit (cut-off); their recycling is not modelled.
 """
 from __future__ import annotations
 
@@ -33,6 +46,36 @@ LI_ION_DEFAULT = "degen_schutte_2022"
 HEAT_PUMP = "heat_pump"
 HEAT_PUMP_PROCESS = "heat_heat_pump_plant"
 MJ_PER_KWH = 3.6
+#: BatPaC 5.0 (Knehr et al. 2022) default cell yield, "% of built cells that pass inspection"
+#: (sheet Dashboard row 112 and sheet Cost Input row 9: 95 %); used for cells of the design model.
+BATPAC_CELL_YIELD = 0.95
+BATPAC_SOURCE = "batpac50_workbook (cell yield, % of built cells that pass inspection: 95)"
+
+
+@dataclass
+class PlantYield:
+    value: float
+    source: str
+
+    @property
+    def factor(self) -> float:
+        """Cells built per good cell."""
+        return 1.0 / self.value
+
+    def as_dict(self) -> dict:
+        return {"yield": self.value, "cells_built_per_good_cell": self.factor, "source": self.source}
+
+
+def plant_yield(study, cell) -> PlantYield:
+    """The study's plant yield, or the default: BatPaC's for design-model cells (their BOM is the
+    cell's own content); 1 for cells whose inventory gives materials per cell made (the source's
+    plant losses, if any, are already in it)."""
+    pl = study.plant
+    if pl.cell_yield is not None:
+        return PlantYield(pl.cell_yield, "study: " + pl.yield_source)
+    if "design" in cell.extra:
+        return PlantYield(BATPAC_CELL_YIELD, BATPAC_SOURCE)
+    return PlantYield(1.0, f"{cell.source} (inventory per cell made; no yield added)")
 
 
 @dataclass
@@ -44,6 +87,8 @@ class PlantEnergy:
     source: str
     entries: list[Entry] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    yield_: PlantYield | None = None
+    energy_per_cell_built: bool = False     # True: the energy was divided by the yield
 
     def as_dict(self) -> dict:
         total_kwh = self.electricity_kwh_per_kwh + self.heat_mj_per_kwh / MJ_PER_KWH
@@ -52,7 +97,9 @@ class PlantEnergy:
                 "heat_mj_per_kwh": self.heat_mj_per_kwh,
                 "total_kwh_per_kwh": total_kwh,
                 "electricity_share": self.electricity_kwh_per_kwh / total_kwh if total_kwh else 0.0,
-                "steps": self.steps, "notes": self.notes}
+                "steps": self.steps, "notes": self.notes,
+                "yield": self.yield_.as_dict() if self.yield_ else None,
+                "energy_divided_by_yield": self.energy_per_cell_built}
 
 
 def profiles(procs: dict) -> dict[str, list]:
@@ -106,11 +153,13 @@ def _inventory_steps(cell, procs: dict, bom: dict[str, float], ed: float) -> lis
 
 
 def plant_energy(study, cell, procs: dict, bom: dict[str, float], ed: float, chem: str,
-                 file: str = "<study>") -> PlantEnergy:
+                 file: str = "<study>", yld: PlantYield | None = None) -> PlantEnergy:
     """The plant energy of the study and the matrix entries that set it.
 
-    ``bom``: kg of each cell input per kg cell (the study's BOM); ``ed``: kWh per kg cell."""
+    ``bom``: kg of each cell input per kg cell (the study's BOM, the cell's content, before the yield);
+    ``ed``: kWh per kg cell."""
     pl = study.plant
+    yld = yld or plant_yield(study, cell)
     avail = profiles(procs)
     default = DEFAULT_PROFILE.get(chem, LI_ION_DEFAULT if LI_ION_DEFAULT in avail else INVENTORY)
     profile = default if pl.energy_data == "default" else pl.energy_data
@@ -154,12 +203,17 @@ def plant_energy(study, cell, procs: dict, bom: dict[str, float], ed: float, che
                   "electricity_kwh_per_kwh": elec, "heat_mj_per_kwh": heat}]
         source = steps[0]["source"]
         param = ", ".join(v[1] for v in measured.values())
-    if profile == INVENTORY and not measured:
-        # the inventories' own amounts (the databases store the default study's, so set them explicitly)
+    per_cell_built = profile == INVENTORY and not measured
+    if per_cell_built:
+        # the inventories' own amounts (the databases store the default study's, so set them explicitly);
+        # the cell assembly is per kg of cell processed, so a good cell carries 1/yield of it (the
+        # electrodes follow through the BOM, which is already divided by the yield)
         for pid in [*_electrodes(cell, procs), cell.id]:
+            k = yld.factor if pid == cell.id else 1.0
             for target in (PLANT_ELECTRICITY, PLANT_HEAT):
                 if any(x.target == target for x in procs[pid].exchanges):
-                    entries.append(Entry(target, pid, _energy(procs[pid], target), param))
+                    entries.append(Entry(target, pid, _energy(procs[pid], target) * k,
+                                         param + (" / plant.yield" if k != 1.0 else "")))
     else:
         for pid in _electrodes(cell, procs):
             for target in (PLANT_ELECTRICITY, PLANT_HEAT):
@@ -182,4 +236,10 @@ def plant_energy(study, cell, procs: dict, bom: dict[str, float], ed: float, che
             entries.append(Entry(PLANT_ELECTRICITY, HEAT_PUMP_PROCESS, 1.0 / (MJ_PER_KWH * pl.heat_pump_cop),
                                  "plant.heat_pump_cop"))
             notes.append(f"heat pump COP {pl.heat_pump_cop:g} ({pl.heat_pump_cop_source})")
-    return PlantEnergy(profile, steps, elec, heat, source, entries, notes)
+    if per_cell_built and yld.value != 1.0:
+        # the step table reports energy per kWh of good cell
+        steps = [{**st, "electricity_kwh_per_kwh": st["electricity_kwh_per_kwh"] * yld.factor,
+                  "heat_mj_per_kwh": st["heat_mj_per_kwh"] * yld.factor} for st in steps]
+        elec *= yld.factor
+        heat *= yld.factor
+    return PlantEnergy(profile, steps, elec, heat, source, entries, notes, yld, per_cell_built)
