@@ -6,6 +6,7 @@ this script recomputes each one on the embedded default inventories and rewrites
 * ``worked-example``: the output of ``lca-battery footprint examples/nmc811-cn.yaml``;
 * ``relocation``: the same cell with the plant moved from China to Sweden, and the identity behind it;
 * ``chemistries``: the default cells of every chemistry made in China;
+* ``uncertainty``: the Monte Carlo summary of the default study (500 samples, seed 42);
 * ``validation``: the validation table of ``scripts/validate.py`` (ours beside published studies).
 
 Usage::
@@ -86,6 +87,13 @@ def chemistries(engine) -> str:
     return "\n".join(rows) + "\n"
 
 
+def uncertainty(engine) -> str:
+    from lca_battery.api import uncertainty as monte_carlo
+    s = monte_carlo(EXAMPLE, engine=engine, samples=500, seed=42)["kg_co2e_per_kwh"]
+    return (f"  Default NMC811, 500 samples, seed 42: {s['deterministic']:.1f} deterministic, median "
+            f"{s['median']:.1f}, 95 % interval {s['p2_5']:.1f}–{s['p97_5']:.1f}.\n")
+
+
 def validation(engine) -> str:
     import importlib.util
     spec = importlib.util.spec_from_file_location("validate", ROOT / "scripts" / "validate.py")
@@ -95,7 +103,7 @@ def validation(engine) -> str:
 
 
 GENERATORS = {"worked-example": worked_example, "relocation": relocation, "chemistries": chemistries,
-              "validation": validation}
+              "uncertainty": uncertainty, "validation": validation}
 
 
 def render(text: str, engine) -> str:
