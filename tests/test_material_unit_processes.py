@@ -68,3 +68,15 @@ def test_primary_aluminium_per_kg_below_iai_captive_power_average(solved):
     _, per_kg = eng.resolve(s, {"aluminium_primary": 1.0})
     # smelting power alone is 13.6 kWh x 0.5575; IAI's global 15.1 (2022) uses smelters' own power
     assert 13.599 * 0.5575 < per_kg < 15.1
+
+
+def test_moving_the_aluminium_smelter_changes_cell_by_its_kwh(engine, default_result, solved):
+    # a background material made with grid power has a site switch too: a study moves its smelter
+    eng, s = solved
+    site_kwh = s.supply[eng.column(s, "electricity_site__aluminium_primary")]
+    al_kg = s.supply[eng.column(s, "aluminium_primary")]
+    assert site_kwh > 0
+    assert site_kwh == pytest.approx(al_kg * grid_kwh(engine, "aluminium_primary"), rel=1e-9)
+    no = footprint(EXAMPLE, {"suppliers.aluminium_primary.location": "NO"}, engine=engine)
+    delta = site_kwh * (ef(engine, "electricity_grid_cn") - ef(engine, "electricity_grid_no"))
+    assert default_result["kg_co2e_per_kwh"] - no["kg_co2e_per_kwh"] == pytest.approx(delta, rel=1e-9)

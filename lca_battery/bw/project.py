@@ -1,7 +1,8 @@
 """The Brightway project: biosphere, climate-change methods and the inventory databases.
 
 Set-up is paid once. ``build.json`` in the project folder records the SHA-256 of the
-inventory files and :data:`BUILD_VERSION` of the writer; when both match, nothing is rebuilt.
+inventory files and :data:`BUILD_VERSION` (a hash of the model and writer code); when both match,
+nothing is rebuilt.
 
 ``BRIGHTWAY2_DIR`` is honoured (it must be set before bw2data is imported, which is why this
 module imports bw2data lazily). The project is an ordinary Brightway project named
@@ -18,8 +19,20 @@ import time
 import zipfile
 from pathlib import Path
 
-#: Bump when the way inventories are written to Brightway changes: forces a rebuild.
-BUILD_VERSION = "5"
+def _writer_hash() -> str:
+    """SHA-256 of the code that decides what is written to Brightway (the model builders and the writer):
+    a project built by other code is rebuilt, so no hand-bumped version can be forgotten."""
+    import hashlib
+    pkg = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for f in sorted([*(pkg / "model").glob("*.py"), pkg / "bw" / "writer.py", pkg / "inventory" / "loader.py",
+                     pkg / "inventory" / "records.py"]):
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+#: Changes whenever the way inventories are written to Brightway changes: forces a rebuild.
+BUILD_VERSION = _writer_hash()
 PROJECT_NAME = "lca_battery"
 BIOSPHERE = "biosphere3"
 

@@ -13,7 +13,7 @@ from ..inventory.records import Inventory, Process
 from .cell import BomLine, bill_of_materials, complete_voltage
 from .electricity import PlantElectricity, plant_shares
 from .plant import PlantEnergy, plant_energy, plant_yield
-from .superstructure import (CO2_FOSSIL, DISTRIBUTION, PLANT_ELECTRICITY, PLANT_HEAT, RESIDUAL_MIX, ROOT, TRANSPORT,
+from .superstructure import (CO2_FOSSIL, site_switch_id, DISTRIBUTION, PLANT_ELECTRICITY, PLANT_HEAT, RESIDUAL_MIX, ROOT, TRANSPORT,
                              Entry, all_processes, bio_key, chemistries)
 
 
@@ -64,9 +64,11 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
     site_countries = {pid: s.location for pid, s in study.suppliers.items() if s.location}
     in_use = routes_in_use(study)
     for pid in study.suppliers:
-        if pid not in procs or procs[pid].stage is None or procs[pid].is_switch:
+        if pid not in procs or procs[pid].is_switch or (procs[pid].stage is None
+                                                        and site_switch_id(pid) not in procs):
             raise StudyError(f"unknown material '{pid}'", file=file, field=f"suppliers.{pid}",
-                             allowed="the id of a foreground process, e.g. " + ", ".join(
+                             allowed="the id of a foreground process or of a material made with grid "
+                                     "electricity, e.g. " + ", ".join(
                                  sorted(p for p in procs if p.startswith(("cam_", "pcam_", "cathode_")))))
     for p in procs.values():
         if not p.is_switch:

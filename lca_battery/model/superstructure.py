@@ -130,10 +130,11 @@ def site_switch_id(pid: str) -> str:
 
 
 def _rewired(p: Process, elec: dict[str, str]) -> tuple[Process, Process | None]:
-    """A staged process's grid electricity goes through a switch of its own, so that a study can
-    move the production site (``locations.<process id>: KR``) on the same matrix."""
+    """A process's grid electricity goes through a switch of its own, so that a study can move the
+    production site (``suppliers.<process id>.location: KR``) on the same matrix. Background materials
+    too (primary aluminium's smelter): moving one moves it for every consumer, as a change of supplier does."""
     grid = _grid_inputs(p)
-    if not p.stage or not grid or not elec:
+    if not grid or not elec:
         return p, None
     total = sum(x.amount for x in grid)
     reverse = {v: k for k, v in elec.items()}
