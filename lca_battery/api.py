@@ -64,7 +64,35 @@ def prepare_mapping(study, overrides=None, engine: Engine | None = None, file: s
     chem = study.cell.chemistry.upper()
     if chem in cells:      # an unknown chemistry is reported by study_mapping
         study = complete_voltage(study, cells[chem], file or "<study>")
-    return study, study_mapping(study, engine.inventory, file or "<study>", rule), engine
+    mapping = study_mapping(study, engine.inventory, file or "<study>", rule)
+    _check_stated_mass(study, mapping, file or "<study>")
+    return study, mapping, engine
+
+
+#: A stated cell mass may exceed the chemistry's design mass by at most this factor (the design model's
+#: casing, foils and electrolyte cannot account for more; the lighter bound is the active materials').
+MAX_MASS_OVER_DESIGN = 2.0
+
+
+def _check_stated_mass(study, mapping, file: str) -> None:
+    """A stated mass (or energy density) far heavier than the chemistry's design is not a cell of it."""
+    from .errors import StudyError
+    info = mapping.bom_info
+    dev, ed = info.get("stated_vs_design"), info.get("energy_density_kwh_per_kg")
+    if dev is None or not ed or dev + 1.0 <= MAX_MASS_OVER_DESIGN:
+        return
+    c = study.cell
+    design_kg = c.energy_kwh / ed
+    per_ah = 1000.0 * design_kg / c.capacity_ah
+    if c.mass_kg:
+        raise StudyError(f"{c.mass_kg:g} kg ({1000 * c.mass_kg / c.capacity_ah:.4g} g/Ah) is not a "
+                         f"{study.cell.chemistry.upper()} cell of {c.capacity_ah:g} Ah: the design gives "
+                         f"{design_kg:.4g} kg ({per_ah:.4g} g/Ah)", file=file, field="cell.mass_kg",
+                         allowed=f"at most {MAX_MASS_OVER_DESIGN:g} x the design mass, i.e. <= "
+                                 f"{design_kg * MAX_MASS_OVER_DESIGN:.4g} kg")
+    raise StudyError(f"{c.energy_density_wh_per_kg:g} Wh/kg is far below a {study.cell.chemistry.upper()} cell "
+                     f"({ed * 1000:.0f} Wh/kg by design)", file=file, field="cell.energy_density_wh_per_kg",
+                     allowed=f">= {ed * 1000 / MAX_MASS_OVER_DESIGN:.0f} Wh/kg")
 
 
 def footprint(study, overrides=None, *, engine: Engine | None = None, details: bool = True) -> dict:

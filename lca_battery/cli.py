@@ -244,7 +244,7 @@ def cmd_sweep(args) -> int:
         if key.strip() in grid:
             raise LcaBatteryError(f"--grid {key.strip()} given twice: give all its values at once, e.g. "
                                   f"{key.strip()}=A,B,C")
-        grid[key.strip()] = [_parse_value(v) for v in values.split(",")]
+        grid[key.strip()] = [_parse_value(v, key.strip()) for v in values.split(",")]
     engine = _engine()
     with _progress_bar("scenarios") as progress:
         rows = sweep(args.study, grid, args.set or [], engine=engine, progress=progress)
