@@ -129,7 +129,7 @@ def results_folder(target: Path, owner: dict | None) -> Path:
 def write_atomic(target: Path, write, owner: dict | None = None) -> Path:
     """Call ``write(tmpdir)`` then move ``tmpdir`` into place, replacing the folder only if it is
     this ``owner``'s (see :func:`results_folder`); returns the folder written. A lock file in the
-    parent folder (``.lca_battery.lock``) serialises concurrent writers."""
+    temporary folder, one per results folder, serialises concurrent writers."""
     import filelock
     from ..errors import LcaBatteryError
     target = Path(target)
@@ -149,7 +149,8 @@ def write_atomic(target: Path, write, owner: dict | None = None) -> Path:
             manifest = json.loads((tmp / "manifest.json").read_text(encoding="utf-8"))
             manifest[OWNER_KEY] = owner
             (tmp / "manifest.json").write_text(to_json(manifest) + "\n", encoding="utf-8")
-        with filelock.FileLock(str(target.parent / ".lca_battery.lock")):
+        key = hashlib.sha256(str(target.parent.resolve()).encode()).hexdigest()[:16]
+        with filelock.FileLock(str(Path(tempfile.gettempdir()) / f"lca_battery-results-{key}.lock"), mode=0o666):
             target = results_folder(target, owner)
             if target.exists():
                 old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
