@@ -83,13 +83,20 @@ def _check_data_dir(base: str) -> None:
 def bd():
     """bw2data, imported late so that ``BRIGHTWAY2_DIR`` (created if missing) is honoured."""
     if "bw2data" not in sys.modules:
+        import filelock
+        import tempfile
         base = os.environ.get("BRIGHTWAY2_DIR")
         if base:
             _check_data_dir(base)
+        # importing bw2data creates its data folder and "default" project: two first runs importing at
+        # once race there (FileExistsError), so the import is serialised too
+        lock = Path(base) / ".lca_battery-import.lock" if base else Path(tempfile.gettempdir()) / \
+            "lca_battery-bw2data-import.lock"
         # bw2data's feedback logger prints on import and on every write; its lines interleaved with our
         # progress bars (a new user's first run, DESIGN.md). Its printer is bound on first use, so
         # importing under a muted stdout/stderr keeps it muted; lca_battery reports progress itself.
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        with filelock.FileLock(str(lock), mode=0o666), \
+                contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             import bw2data
             import bw2io  # noqa: F401  (its optional-import warnings go through the same logger)
         bw2data.config.is_test = True      # only switches off bw2data's per-database tqdm bars
