@@ -58,13 +58,87 @@ def prepare_mapping(study, overrides=None, engine: Engine | None = None, file: s
         study = load_study(study, overrides, switch_parameters(engine.inventory))
     extras = _supplier_files(study, file)
     if extras and tuple(engine.inventory.extra_files) != extras:
-        # supplier inventories are written as an extra database, in a project of their own
+        # supplier inventories are written as an extra database, in a project of their own; their metal
+        # balance is checked first (loading is cheap, the project build is not)
+        from .inventory.loader import load_inventory
+        check_supplier_metals(study, load_inventory(Path(engine.inventory.root), extras), file or "<study>")
         engine = get_engine(engine.inventory.root, extra_files=extras)
     cells = chemistries(engine.inventory)
     chem = study.cell.chemistry.upper()
     if chem in cells:      # an unknown chemistry is reported by study_mapping
         study = complete_voltage(study, cells[chem], file or "<study>")
-    return study, study_mapping(study, engine.inventory, file or "<study>", rule), engine
+    mapping = study_mapping(study, engine.inventory, file or "<study>", rule)
+    _check_stated_mass(study, mapping, file or "<study>")
+    check_supplier_metals(study, engine.inventory, file or "<study>")
+    return study, mapping, engine
+
+
+#: Relative tolerance of the supplier metal balance (rounding of declared compositions).
+SUPPLIER_METAL_TOLERANCE = 0.01
+BALANCED_METALS = ("Co", "Ni", "Mn", "Li")
+
+
+def check_supplier_metals(study, inventory, file: str) -> None:
+    """A supplier process inventory goes through the metal mass balance of the defaults: its product
+    must hold the metal of the material it replaces, and it may not hold more metal than its inputs
+    bring (unless it has no metal-bearing inputs: then the metal enters the system there, as for a
+    supplier figure). Errors name the element and the shortfall."""
+    from .errors import StudyError
+    procs = all_processes(inventory)
+    for pid, sup in study.suppliers.items():
+        if not sup.inventory or sup.process not in procs or pid not in procs:
+            continue
+        target = procs[sup.process]
+        field = f"suppliers.{pid}.process"
+        want = element_content(pid, procs)
+        have = element_content(target.id, procs)
+        inputs = {}
+        for x in target.exchanges:
+            if x.kind == "technosphere" and procs[x.target].unit == "kg" and not x.substitution:
+                for el, v in element_content(x.target, procs).items():
+                    inputs[el] = inputs.get(el, 0.0) + x.amount * v
+        for el in BALANCED_METALS:
+            w, h = want.get(el, 0.0), have.get(el, 0.0)
+            if abs(h - w) > SUPPLIER_METAL_TOLERANCE * max(w, h):
+                short = (w - h) / w if w else None
+                what = (f"short of {el} by {w - h:.4g} kg per kg ({short:.0%})" if h < w else
+                        f"{h - w:.4g} kg {el} per kg more than '{pid}' holds")
+                raise StudyError(f"supplier process '{target.id}' ({target.file}) is {what}: it holds {h:.4g} kg "
+                                 f"{el}/kg, the material it replaces {w:.4g} kg {el}/kg", file=file, field=field,
+                                 allowed=f"the {el} content of '{pid}' within {SUPPLIER_METAL_TOLERANCE:.0%}")
+            m_in = inputs.get(el, 0.0)
+            if any(inputs.get(m, 0.0) for m in BALANCED_METALS) and h > m_in * (1 + SUPPLIER_METAL_TOLERANCE):
+                raise StudyError(f"supplier process '{target.id}' ({target.file}) creates {el}: its inputs bring "
+                                 f"{m_in:.4g} kg {el} per kg of product, the product holds {h:.4g} kg (shortfall "
+                                 f"{h - m_in:.4g} kg {el}/kg)", file=file, field=field,
+                                 allowed=f"{el} in the product <= {el} in the inputs (losses >= 0)")
+
+
+#: A stated cell mass may exceed the chemistry's design mass by at most this factor (beyond it the stated
+#: cell is not one of that chemistry: the design's casing, foils and electrolyte cannot account for the
+#: rest; between 1.x and this factor the design model warns). The lighter bound is the active materials'.
+MAX_MASS_OVER_DESIGN = 4.0
+
+
+def _check_stated_mass(study, mapping, file: str) -> None:
+    """A stated mass (or energy density) far heavier than the chemistry's design is not a cell of it."""
+    from .errors import StudyError
+    info = mapping.bom_info
+    dev, ed = info.get("stated_vs_design"), info.get("energy_density_kwh_per_kg")
+    if dev is None or not ed or dev + 1.0 <= MAX_MASS_OVER_DESIGN:
+        return
+    c = study.cell
+    design_kg = c.energy_kwh / ed
+    per_ah = 1000.0 * design_kg / c.capacity_ah
+    if c.mass_kg:
+        raise StudyError(f"{c.mass_kg:g} kg ({1000 * c.mass_kg / c.capacity_ah:.4g} g/Ah) is not a "
+                         f"{study.cell.chemistry.upper()} cell of {c.capacity_ah:g} Ah: the design gives "
+                         f"{design_kg:.4g} kg ({per_ah:.4g} g/Ah)", file=file, field="cell.mass_kg",
+                         allowed=f"at most {MAX_MASS_OVER_DESIGN:g} x the design mass, i.e. <= "
+                                 f"{design_kg * MAX_MASS_OVER_DESIGN:.4g} kg")
+    raise StudyError(f"{c.energy_density_wh_per_kg:g} Wh/kg is far below a {study.cell.chemistry.upper()} cell "
+                     f"({ed * 1000:.0f} Wh/kg by design)", file=file, field="cell.energy_density_wh_per_kg",
+                     allowed=f">= {ed * 1000 / MAX_MASS_OVER_DESIGN:.0f} Wh/kg")
 
 
 def footprint(study, overrides=None, *, engine: Engine | None = None, details: bool = True) -> dict:

@@ -1,7 +1,9 @@
 """The ``lca-battery`` command.
 
-User mistakes (a bad study, a bad inventory, an unknown ``--set`` key) print one message to
-stderr and exit with status 2, without a traceback and without writing to ``results/``.
+User mistakes (a bad study, a bad inventory, an unknown ``--set`` key) and file-system errors
+(permissions, disk full, a missing path) print one message to stderr and exit with status 2,
+without a traceback and without writing to ``results/``. Anything else is a bug: status 1 and a
+message saying "internal error" (``LCA_BATTERY_DEBUG=1`` shows the traceback).
 """
 from __future__ import annotations
 
@@ -10,9 +12,24 @@ import contextlib
 import sys
 from pathlib import Path
 
-from .errors import LcaBatteryError
+from .errors import LcaBatteryError, os_error
 
 EXIT_USER_ERROR = 2
+EXIT_INTERNAL_ERROR = 1
+
+
+@contextlib.contextmanager
+def _doing(what: str):
+    """An OSError inside becomes one line naming ``what`` was being done and the path."""
+    try:
+        yield
+    except OSError as exc:
+        raise os_error(exc, what) from None
+
+
+def _bw_dir() -> str:
+    import os
+    return os.environ.get("BRIGHTWAY2_DIR") or "the default Brightway data folder"
 
 
 def _progress(msg: str) -> None:
@@ -22,7 +39,7 @@ def _progress(msg: str) -> None:
 def _engine(inventory_root=None):
     from .api import get_engine
     # bw2io prints its import strategies to stdout: keep stdout for results only
-    with contextlib.redirect_stdout(sys.stderr):
+    with contextlib.redirect_stdout(sys.stderr), _doing(f"set up the Brightway project in {_bw_dir()}"):
         return get_engine(inventory_root, progress=_progress)
 
 
@@ -119,13 +136,24 @@ def print_footprint(r: dict, out=sys.stdout) -> None:
 
 
 def run_name(study: str, sets) -> str:
-    """Results folder name: the study's file stem, plus the overrides (hashed when long)."""
+    """Results folder name: the study's file stem, plus the overrides (hashed when long). If a folder
+    of that name belongs to another study or override set, a hash of this run's identity is appended
+    (see :func:`~lca_battery.report.outputs.write_atomic`)."""
     import hashlib
     from .report.outputs import slug
     name = slug(Path(study).stem if not sets else Path(study).stem + "-" + "-".join(sets))
     if len(name) > 80:
         name = f"{slug(Path(study).stem)}-{hashlib.sha256(' '.join(sets).encode()).hexdigest()[:10]}"
     return name
+
+
+def _owner(command: str, args, **extra) -> dict:
+    """What a results folder belongs to: the command, the study file (resolved) and the overrides."""
+    try:
+        study = str(Path(args.study).resolve())
+    except OSError:
+        study = str(args.study)
+    return {"command": command, "study": study, "overrides": list(args.set or []), **extra}
 
 
 def cmd_footprint(args) -> int:
@@ -135,7 +163,8 @@ def cmd_footprint(args) -> int:
     result = footprint(args.study, args.set or [], engine=engine)
     if not args.no_write:
         out = Path(args.out) / run_name(args.study, args.set)
-        write_footprint(result, out, args.study)
+        with _doing(f"write results to {out}"):
+            out = write_footprint(result, out, args.study, owner=_owner("footprint", args))
         result_dir = str(out)
     else:
         result_dir = None
@@ -160,7 +189,8 @@ def cmd_compare(args) -> int:
     out = None
     if not args.no_write:
         out = Path(args.out) / (slug(Path(args.study).stem) + "-compare")
-        write_compare(result, out, args.study)
+        with _doing(f"write results to {out}"):
+            out = write_compare(result, out, args.study, owner=_owner("compare", args, steps=args.steps))
     if args.json:
         print(to_json({**result, "results_dir": str(out) if out else None}))
         return 0
@@ -214,14 +244,15 @@ def cmd_sweep(args) -> int:
         if key.strip() in grid:
             raise LcaBatteryError(f"--grid {key.strip()} given twice: give all its values at once, e.g. "
                                   f"{key.strip()}=A,B,C")
-        grid[key.strip()] = [_parse_value(v) for v in values.split(",")]
+        grid[key.strip()] = [_parse_value(v, key.strip()) for v in values.split(",")]
     engine = _engine()
     with _progress_bar("scenarios") as progress:
         rows = sweep(args.study, grid, args.set or [], engine=engine, progress=progress)
     out = None
     if not args.no_write:
         out = Path(args.out) / (slug(Path(args.study).stem) + "-sweep")
-        write_table(rows, out, "sweep", args.study)
+        with _doing(f"write results to {out}"):
+            out = write_table(rows, out, "sweep", args.study, owner=_owner("sweep", args, grid=args.grid))
     if args.json:
         print(to_json(rows))
         return 0
@@ -244,7 +275,9 @@ def cmd_uncertainty(args) -> int:
     out = None
     if not args.no_write:
         out = Path(args.out) / (slug(Path(args.study).stem) + "-uncertainty")
-        write_uncertainty(result, out, args.study)
+        with _doing(f"write results to {out}"):
+            out = write_uncertainty(result, out, args.study,
+                                    owner=_owner("uncertainty", args, samples=args.samples, seed=args.seed))
     if args.json:
         print(to_json({k: v for k, v in result.items() if k != "samples"}))
         return 0
@@ -359,13 +392,25 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        with _doing(f"run '{args.command}'"):
+            return args.func(args)
     except LcaBatteryError as exc:
         print(f"lca-battery: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:  # pragma: no cover
         print("lca-battery: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:   # a bug, not the user's mistake: say so, status 1
+        import os
+        import traceback
+        if os.environ.get("LCA_BATTERY_DEBUG"):
+            traceback.print_exc()
+        where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        at = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
+        print(f"lca-battery: internal error (a bug in lca_battery, not in your input): {type(exc).__name__}: "
+              f"{str(exc)[:300]}{at}; please report it with the command line (LCA_BATTERY_DEBUG=1 shows the "
+              f"traceback)", file=sys.stderr)
+        return EXIT_INTERNAL_ERROR
 
 
 if __name__ == "__main__":  # pragma: no cover

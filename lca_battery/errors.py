@@ -41,3 +41,15 @@ class InventoryError(LcaBatteryError):
 
 class UnitError(LcaBatteryError):
     """A unit is unknown or its dimension does not match."""
+
+
+def os_error(exc: OSError, doing: str) -> LcaBatteryError:
+    """One line for a file-system error: the operation, the path and the reason."""
+    import errno
+    reason = exc.strerror or exc.__class__.__name__
+    hint = {errno.EACCES: "check the folder's permissions", errno.EPERM: "check the folder's permissions",
+            errno.EROFS: "the file system is read-only", errno.ENOSPC: "free some disk space",
+            errno.ENOENT: "check the path", errno.EISDIR: "a folder stands where a file is expected",
+            errno.ENOTDIR: "a file stands where a folder is expected"}.get(exc.errno)
+    path = f" '{exc.filename}'" if exc.filename else ""
+    return LcaBatteryError(f"cannot {doing}:{path} {reason}" + (f" ({hint})" if hint else ""))

@@ -15,8 +15,47 @@ from .errors import StudyError
 Share = Union[str, dict[str, float]]
 
 
+def _numeric(ann) -> bool:
+    """Does the annotation take numbers (``float``, ``float | None``, ``dict[str, float]``, ...)?"""
+    import typing
+    if ann in (float, int):
+        return True
+    return any(_numeric(a) for a in typing.get_args(ann))
+
+
+def _strict_numbers(value, path: str = ""):
+    """Booleans are not numbers, and numbers must be finite: raise naming the value."""
+    import math
+    if isinstance(value, bool):
+        raise ValueError(f"{path}must be a number, not {str(value).lower()}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{path}must be a finite number (got {value})")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(v, (dict, str)) and v is not None:
+                _strict_numbers(v, f"{path}{k}: ")
+    return value
+
+
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: .inf / .nan are refused for every number
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_or_infinite_numbers(cls, v, info):
+        ann = cls.model_fields[info.field_name].annotation
+        if _numeric(ann) and (isinstance(v, (bool, float, dict))):
+            _strict_numbers(v)
+        return v
+
+
+#: Sanity ceilings for any single Li-ion cell, whatever the chemistry (the chemistry's own range is
+#: checked by the design model): the largest stationary-storage cells are around 1,200 Ah and
+#: 25 kg; no Li-ion cell stores 1,000 Wh/kg.
+MAX_CAPACITY_AH = 2000.0
+MAX_CELL_MASS_KG = 50.0
+MAX_ENERGY_DENSITY_WH_PER_KG = 1000.0
 
 
 class CellDesign(_Model):
@@ -39,12 +78,15 @@ class Cell(_Model):
     chemistry: str = Field(description="Cell chemistry, e.g. NMC811 (see `lca-battery chemistries`)")
     model: str = Field("", description="Battery model name, for the declaration")
     format: Literal["pouch", "prismatic", "cylindrical"] = "pouch"
-    capacity_ah: float = Field(gt=0, description="Rated capacity, Ah")
+    capacity_ah: float = Field(gt=0, le=MAX_CAPACITY_AH, description="Rated capacity, Ah")
     nominal_voltage_v: float | None = Field(
-        None, gt=0, description="Nominal voltage, V (default: the chemistry's design voltage)")
-    mass_kg: float | None = Field(None, gt=0, description="Cell mass, kg")
+        None, gt=0, description="Nominal voltage, V (default: the chemistry's design voltage; checked "
+                                "against it, per chemistry)")
+    mass_kg: float | None = Field(None, gt=0, le=MAX_CELL_MASS_KG, description=(
+        "Cell mass, kg (checked per Ah against the chemistry's design)"))
     energy_density_wh_per_kg: float | None = Field(
-        None, gt=0, description="Gravimetric energy density, Wh/kg (used when mass_kg is not given)")
+        None, gt=0, le=MAX_ENERGY_DENSITY_WH_PER_KG,
+        description="Gravimetric energy density, Wh/kg (used when mass_kg is not given; checked per chemistry)")
     bom: dict[str, float] = Field(default_factory=dict, description=(
         "company-specific bill of materials, kg per cell by component (the cell's input ids, e.g. "
         "cathode_nmc811, electrolyte); replaces the modelled default for those components"))
@@ -330,10 +372,19 @@ def _check_share(val, path):
             raise ValueError(f"{path}: shares must sum to 1 (they sum to {sum(val.values()):g})")
 
 
-def _parse_value(text: str):
+def _parse_value(text: str, key: str | None = None):
+    """A ``--set`` value as YAML (``3.7``, ``SE``, ``{pv_rooftop: 0.3}``); plain text if it is not YAML,
+    except a flow mapping / list (``{...}``, ``[...]``) with a syntax error, which is reported."""
+    from .inventory.loader import YamlLimitError, read_yaml_text
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
+        return read_yaml_text(text)
+    except yaml.YAMLError as exc:
+        if isinstance(exc, YamlLimitError) or text.strip().startswith(("{", "[")):
+            mark = getattr(exc, "problem_mark", None)
+            col = f" at column {mark.column + 1}" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise StudyError(f"YAML syntax error in the value {text!r}{col}: {problem}", field=key,
+                             allowed="a number, a word, or a mapping such as {pv_rooftop: 0.3}") from None
         return text
 
 
@@ -411,12 +462,18 @@ def load_study(path: str | Path | dict, overrides: list[str] | dict | None = Non
         if not p.is_file():
             raise StudyError("study file not found", file=file)
         try:
-            from .inventory.loader import read_yaml_text
-            data = read_yaml_text(p.read_text(encoding="utf-8"))
+            from .inventory.loader import read_yaml_file
+            data = read_yaml_file(p)
         except UnicodeDecodeError:
             raise StudyError("not UTF-8 text (save the study file as UTF-8)", file=file) from None
+        except OSError as exc:
+            raise StudyError(f"cannot read the study file: {exc.strerror}", file=file) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
+            from .inventory.loader import YamlLimitError
+            if isinstance(exc, YamlLimitError):
+                raise StudyError(f"YAML file refused{f' (line {mark.line + 1})' if mark else ''}: {exc.problem}",
+                                 file=file) from None
             raise StudyError(f"not valid YAML{f' (line {mark.line + 1})' if mark else ''}: "
                              f"{getattr(exc, 'problem', exc)}", file=file) from None
         if not isinstance(data, dict):
@@ -521,7 +578,10 @@ def _split_override(text: str, file: str):
     if "=" not in text:
         raise StudyError(f"--set expects KEY=VALUE (got {text!r})", file=file)
     key, value = text.split("=", 1)
-    return key.strip(), _parse_value(value)
+    try:
+        return key.strip(), _parse_value(value, key.strip())
+    except StudyError as exc:
+        raise StudyError(f"--set {exc.message}", file=file, field=exc.field, allowed=exc.allowed) from None
 
 
 def _deep_copy(obj):

@@ -1,8 +1,17 @@
 """The Brightway project: biosphere, climate-change methods and the inventory databases.
 
-Set-up is paid once. ``build.json`` in the project folder records the SHA-256 of the
+Set-up is paid once. ``lca_battery_build.json`` in the project folder records the SHA-256 of the
 inventory files and :data:`BUILD_VERSION` (a hash of the model and writer code); when both match,
 nothing is rebuilt.
+
+The build is crash-safe and serialised:
+
+* every check and build runs under a file lock (``filelock``) beside the projects, one lock per
+  project name; a second run waits for it and says so;
+* a (re)build writes a fresh staging project (:data:`STAGING_SUFFIX`), switches it to the real
+  name only when complete, and writes the completeness marker last. A project without a
+  matching marker (a killed build, a half-deleted folder) is never used: it is deleted and
+  rebuilt from scratch, with a message.
 
 ``BRIGHTWAY2_DIR`` is honoured (it must be set before bw2data is imported, which is why this
 module imports bw2data lazily). The project is an ordinary Brightway project named
@@ -34,6 +43,15 @@ def _writer_hash() -> str:
 #: Changes whenever the way inventories are written to Brightway changes: forces a rebuild.
 BUILD_VERSION = _writer_hash()
 PROJECT_NAME = "lca_battery"
+#: Suffix of the project a build writes before it replaces the real one.
+STAGING_SUFFIX = "~building"
+#: The completeness marker, written last into the project folder.
+MARKER = "lca_battery_build.json"
+#: Build phases, for the fault-injection hook ``LCA_BATTERY_TEST_STOP_AFTER_PHASE=N``.
+BUILD_PHASES = {1: "fresh staging project created", 2: "biosphere3 written", 3: "methods written",
+                4: "inventory databases written", 5: "staging project switched to the real name",
+                6: "completeness marker written"}
+KILLED_EXIT = 86
 BIOSPHERE = "biosphere3"
 
 #: Method families offered. Each has a total and its fossil / biogenic / land-use parts.
@@ -57,16 +75,41 @@ METHODS = {
 GAS_PARTS = ("fossil", "biogenic", "land_use_change")
 
 
+def _check_data_dir(base: str) -> None:
+    """``BRIGHTWAY2_DIR`` must be (or become) a writable folder: say so in one line otherwise."""
+    from ..errors import LcaBatteryError
+    path = Path(base)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise LcaBatteryError(f"BRIGHTWAY2_DIR '{path}' is a file, not a folder", field="BRIGHTWAY2_DIR") from None
+    except OSError as exc:
+        raise LcaBatteryError(f"cannot create the Brightway data folder '{path}': {exc.strerror}",
+                              field="BRIGHTWAY2_DIR") from None
+    if not path.is_dir():
+        raise LcaBatteryError(f"BRIGHTWAY2_DIR '{path}' is not a folder", field="BRIGHTWAY2_DIR")
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise LcaBatteryError(f"the Brightway data folder '{path}' is not writable (permission denied); "
+                              f"set BRIGHTWAY2_DIR to a folder you can write", field="BRIGHTWAY2_DIR")
+
+
 def bd():
     """bw2data, imported late so that ``BRIGHTWAY2_DIR`` (created if missing) is honoured."""
-    base = os.environ.get("BRIGHTWAY2_DIR")
-    if base:
-        Path(base).mkdir(parents=True, exist_ok=True)
     if "bw2data" not in sys.modules:
+        import filelock
+        import tempfile
+        base = os.environ.get("BRIGHTWAY2_DIR")
+        if base:
+            _check_data_dir(base)
+        # importing bw2data creates its data folder and "default" project: two first runs importing at
+        # once race there (FileExistsError), so the import is serialised too
+        lock = Path(base) / ".lca_battery-import.lock" if base else Path(tempfile.gettempdir()) / \
+            "lca_battery-bw2data-import.lock"
         # bw2data's feedback logger prints on import and on every write; its lines interleaved with our
         # progress bars (a new user's first run, DESIGN.md). Its printer is bound on first use, so
         # importing under a muted stdout/stderr keeps it muted; lca_battery reports progress itself.
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        with filelock.FileLock(str(lock), mode=0o666), \
+                contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             import bw2data
             import bw2io  # noqa: F401  (its optional-import warnings go through the same logger)
         bw2data.config.is_test = True      # only switches off bw2data's per-database tqdm bars
@@ -133,7 +176,8 @@ def activate(inventory=None) -> str:
 
 
 def build_file() -> Path:
-    return Path(bd().projects.dir) / "lca_battery_build.json"
+    """The completeness marker of the current project (written last by a build)."""
+    return Path(bd().projects.dir) / MARKER
 
 
 def read_build() -> dict:
@@ -143,7 +187,14 @@ def read_build() -> dict:
         return {}
 
 
-def ensure_biosphere_and_methods(progress=None) -> None:
+def _fault_hook(phase: int) -> None:
+    """Test hook: ``LCA_BATTERY_TEST_STOP_AFTER_PHASE=N`` ends the process abruptly (as ``kill -9``
+    would: no clean-up, no ``finally``) right after build phase ``N`` (see :data:`BUILD_PHASES`)."""
+    stop = os.environ.get("LCA_BATTERY_TEST_STOP_AFTER_PHASE")
+    if stop and stop.strip() == str(phase):
+        sys.stderr.flush()
+        os._exit(KILLED_EXIT)
+def ensure_biosphere_and_methods(progress=None, after_biosphere=None) -> None:
     b = bd()
     if BIOSPHERE not in b.databases:
         import bw2io
@@ -151,6 +202,8 @@ def ensure_biosphere_and_methods(progress=None) -> None:
             progress("creating biosphere3 from bw2io's bundled ecoinvent 3.9 elementary flows")
         with contextlib.redirect_stdout(io.StringIO()):     # bw2io prints each import strategy
             bw2io.create_default_biosphere3()
+    if after_biosphere:
+        after_biosphere()
     wanted = [m for fam in METHODS.values() for k, m in fam.items() if k != "label"]
     missing = [m for m in wanted if m not in b.methods]
     if missing:
@@ -199,24 +252,124 @@ def biosphere_index(with_ids: bool = False) -> dict:
 
 
 def is_current(inventory_hash: str) -> bool:
+    """The current project is complete (marker written last) and built from these inventories."""
     info = read_build()
     b = bd()
-    return (info.get("inventory_hash") == inventory_hash and info.get("build_version") == BUILD_VERSION
+    return (info.get("complete") is True and info.get("inventory_hash") == inventory_hash
+            and info.get("build_version") == BUILD_VERSION and info.get("project") == b.projects.current
             and all(db in b.databases for db in info.get("databases", []))
             and BIOSPHERE in b.databases)
 
 
+def _base_dir() -> Path:
+    return Path(bd().projects._base_data_dir)
+
+
+def lock_path(name: str) -> Path:
+    """The lock file of project ``name`` (beside ``projects.db``)."""
+    import re
+    return _base_dir() / f".lca_battery-{re.sub(r'[^A-Za-z0-9._-]+', '_', name)}.lock"
+
+
+def _lock(name: str, progress=None):
+    """The build lock of project ``name``, acquired; a run that must wait says so."""
+    import filelock
+    from ..errors import LcaBatteryError
+    path = lock_path(name)
+    lock = filelock.FileLock(str(path))
+    try:
+        lock.acquire(timeout=0)
+        return lock
+    except filelock.Timeout:
+        pass
+    except OSError as exc:
+        raise LcaBatteryError(f"cannot create the lock file '{path}': {exc.strerror}") from None
+    timeout = float(os.environ.get("LCA_BATTERY_LOCK_TIMEOUT", "1800"))
+    msg = (f"another lca-battery run holds the Brightway project '{name}' (lock {path}); "
+           f"waiting for it (up to {timeout:g} s)")
+    (progress or (lambda m: print(f"lca-battery: {m} ...", file=sys.stderr, flush=True)))(msg)
+    try:
+        lock.acquire(timeout=timeout)
+    except filelock.Timeout:
+        raise LcaBatteryError(f"gave up after {timeout:g} s waiting for the lock {path} held by another "
+                              f"lca-battery run (set LCA_BATTERY_LOCK_TIMEOUT to wait longer)") from None
+    return lock
+
+
+def _drop_project(name: str) -> None:
+    """Delete project ``name`` and its folder, whatever state an interrupted build left it in."""
+    import shutil
+    import warnings
+    from bw_processing import safe_filename
+    b = bd()
+    if name in b.projects:
+        if b.projects.current == name:
+            b.projects.set_current("default" if name != "default" else PROJECT_NAME)
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            b.projects.delete_project(name, delete_dir=False)
+    for full in (True, False):     # the folder, even when its row is gone (killed mid-delete)
+        for base in (_base_dir(), Path(b.projects._base_logs_dir)):
+            d = base / safe_filename(name, full=full)
+            if d.is_dir():
+                shutil.rmtree(d)
+
+
+def _switch(staging: str, name: str) -> None:
+    """Give the complete staging project the real name (the old project, if any, goes first)."""
+    import warnings
+    b = bd()
+    _drop_project(name)
+    b.projects.set_current(staging)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")        # "renaming ... relatively expensive"
+        b.projects.copy_project(name, switch=True)
+    _drop_project(staging)
+    b.projects.set_current(name)
+
+
 def ensure_project(inventory, progress=None) -> dict:
-    """Activate the project and (re)build it if the inventories changed. Returns build info."""
+    """Activate the project and (re)build it if it is incomplete or the inventories changed.
+
+    Runs under the project's lock. A build goes into a staging project, which replaces the real
+    one only when complete; the completeness marker is written last. Returns the build info."""
     from .writer import write_databases
-    name = activate(inventory)
-    if is_current(inventory.content_hash):
-        return read_build() | {"rebuilt": False}
-    t0 = time.perf_counter()
-    ensure_biosphere_and_methods(progress)
-    databases = write_databases(inventory, progress)
-    info = {"inventory_hash": inventory.content_hash, "build_version": BUILD_VERSION,
-            "databases": databases, "project": name,
-            "build_seconds": round(time.perf_counter() - t0, 2)}
-    build_file().write_text(json.dumps(info, indent=2))
-    return info | {"rebuilt": True}
+    _quiet()
+    b = bd()
+    name = project_name(inventory)
+    lock = _lock(name, progress)
+    try:
+        if name in b.projects:
+            activate(inventory)
+            if is_current(inventory.content_hash):
+                return read_build() | {"rebuilt": False}
+            info = read_build()
+            if progress and info.get("complete") is not True:
+                progress(f"the Brightway project '{name}' is incomplete (an earlier build was interrupted); "
+                         f"rebuilding it from scratch")
+            elif progress:
+                progress(f"the inventories or the writer changed since the Brightway project '{name}' was built; "
+                         f"rebuilding it")
+        t0 = time.perf_counter()
+        staging = name + STAGING_SUFFIX
+        if staging in b.projects and progress:
+            progress(f"discarding the staging project '{staging}' of an earlier, interrupted build")
+        _drop_project(staging)                  # what a killed build left
+        b.projects.set_current(staging)
+        _fault_hook(1)
+        ensure_biosphere_and_methods(progress, after_biosphere=lambda: _fault_hook(2))
+        _fault_hook(3)
+        databases = write_databases(inventory, progress)
+        _fault_hook(4)
+        _switch(staging, name)
+        _fault_hook(5)
+        info = {"inventory_hash": inventory.content_hash, "build_version": BUILD_VERSION,
+                "databases": databases, "project": name,
+                "build_seconds": round(time.perf_counter() - t0, 2), "complete": True}
+        tmp = build_file().with_suffix(".tmp")
+        tmp.write_text(json.dumps(info, indent=2))
+        os.replace(tmp, build_file())          # the marker, last and atomically
+        _fault_hook(6)
+        return info | {"rebuilt": True}
+    finally:
+        lock.release()

@@ -102,17 +102,79 @@ def _construct_mapping(loader, node, deep=False):
 UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+#: Limits on a YAML file, checked before anything is expanded: its size, the aliases (``*name``) it
+#: uses and the number of nodes once the aliases are expanded (a "billion laughs" file has few
+#: bytes and aliases but expands to gigabytes). The shipped inventories use no aliases.
+MAX_YAML_BYTES = 4_000_000
+MAX_YAML_ALIASES = 100
+MAX_YAML_EXPANDED_NODES = 200_000
+
+
+class YamlLimitError(yaml.YAMLError):
+    """A YAML file over one of the limits (``problem`` says which)."""
+
+    def __init__(self, problem: str, mark=None):
+        super().__init__(problem)
+        self.problem, self.problem_mark = problem, mark
+
+
+class LimitedLoader(UniqueKeyLoader):
+    """:class:`UniqueKeyLoader` refusing alias bombs: at most :data:`MAX_YAML_ALIASES` aliases and
+    :data:`MAX_YAML_EXPANDED_NODES` nodes after expansion, counted on the node graph (not expanded)."""
+
+    _aliases = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_YAML_ALIASES:
+                raise YamlLimitError(f"more than {MAX_YAML_ALIASES} aliases (*name): refused",
+                                     self.peek_event().start_mark)
+        return super().compose_node(parent, index)
+
+    def get_single_node(self):
+        node = super().get_single_node()
+        if node is not None and self._aliases:
+            memo: dict[int, int] = {}
+
+            def size(n) -> int:
+                key = id(n)
+                if key not in memo:
+                    memo[key] = 1        # a recursive alias counts once
+                    if isinstance(n, yaml.MappingNode):
+                        memo[key] = 1 + sum(size(k) + size(v) for k, v in n.value)
+                    elif isinstance(n, yaml.SequenceNode):
+                        memo[key] = 1 + sum(size(v) for v in n.value)
+                    if memo[key] > MAX_YAML_EXPANDED_NODES:
+                        raise YamlLimitError(f"its aliases expand to more than {MAX_YAML_EXPANDED_NODES:,} "
+                                             f"nodes (an alias bomb?): refused", n.start_mark)
+                return memo[key]
+            size(node)
+        return node
+
+
 def read_yaml_text(text: str):
-    return yaml.load(text, Loader=UniqueKeyLoader)
+    if len(text) > MAX_YAML_BYTES:
+        raise YamlLimitError(f"{len(text):,} characters is above the limit of {MAX_YAML_BYTES:,}: refused")
+    return yaml.load(text, Loader=LimitedLoader)
+
+
+def read_yaml_file(path: Path):
+    """A YAML file, refused before it is read if larger than :data:`MAX_YAML_BYTES`."""
+    n = Path(path).stat().st_size
+    if n > MAX_YAML_BYTES:
+        raise YamlLimitError(f"{n:,} bytes is above the limit of {MAX_YAML_BYTES:,} bytes for a YAML file: refused")
+    return read_yaml_text(Path(path).read_text(encoding="utf-8"))
 
 
 def _read_yaml(path: Path, problems: list[str], rel: str):
     try:
-        return read_yaml_text(path.read_text(encoding="utf-8"))
+        return read_yaml_file(path)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
-        problems.append(f"{rel}{where}: not valid YAML ({getattr(exc, 'problem', exc)})")
+        what = "YAML file refused" if isinstance(exc, YamlLimitError) else "not valid YAML"
+        problems.append(f"{rel}{where}: {what} ({getattr(exc, 'problem', exc)})")
     except UnicodeDecodeError:
         problems.append(f"{rel}: not UTF-8 text (save the file as UTF-8)")
     except OSError as exc:

@@ -1,7 +1,10 @@
 """Writing a run's results: JSON summary, CSV tables (open in Excel), manifest with hashes.
 
 Everything is written into a temporary folder beside the target and moved into place only when
-complete, so a failed run leaves nothing half-written in ``results/``.
+complete, so a failed run leaves nothing half-written in ``results/``. A results folder records
+its owner (command, study file, overrides) in ``manifest.json``; a run never replaces a folder that
+belongs to another study, override set or to nobody (a folder lca_battery did not write): it
+writes ``<name>-<hash of its owner>`` instead. JSON never holds NaN or Infinity.
 """
 from __future__ import annotations
 
@@ -34,7 +37,8 @@ def _json_default(obj):
 
 
 def to_json(result: dict, indent: int | None = 2) -> str:
-    return json.dumps(result, indent=indent, default=_json_default, ensure_ascii=False)
+    # allow_nan=False: NaN / Infinity are not JSON; inputs are validated so that none can arise
+    return json.dumps(result, indent=indent, default=_json_default, ensure_ascii=False, allow_nan=False)
 
 
 def _csv(path: Path, rows: list[dict], fields: list[str] | None = None) -> None:
@@ -97,8 +101,36 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def write_atomic(target: Path, write) -> Path:
-    """Call ``write(tmpdir)`` then move ``tmpdir`` to ``target`` (replacing it)."""
+OWNER_KEY = "results_owner"
+
+
+def _owner_of(folder: Path):
+    """The owner recorded in ``folder/manifest.json``; None if the folder has no readable one."""
+    try:
+        return json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get(OWNER_KEY)
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def results_folder(target: Path, owner: dict | None) -> Path:
+    """``target`` if it is free or already this owner's; else ``target-<hash of owner>``."""
+    target = Path(target)
+    if owner is None or not target.exists() or _owner_of(target) == owner:
+        return target
+    digest = hashlib.sha256(json.dumps(owner, sort_keys=True).encode()).hexdigest()[:10]
+    alt = target.with_name(f"{target.name}-{digest}")
+    if alt.exists() and _owner_of(alt) != owner:
+        from ..errors import LcaBatteryError
+        raise LcaBatteryError(f"results folders '{target}' and '{alt}' belong to other runs (or were not written "
+                              f"by lca_battery); choose another --out", field="--out")
+    return alt
+
+
+def write_atomic(target: Path, write, owner: dict | None = None) -> Path:
+    """Call ``write(tmpdir)`` then move ``tmpdir`` into place, replacing the folder only if it is
+    this ``owner``'s (see :func:`results_folder`); returns the folder written. A lock file in the
+    temporary folder, one per results folder, serialises concurrent writers."""
+    import filelock
     from ..errors import LcaBatteryError
     target = Path(target)
     try:
@@ -113,15 +145,20 @@ def write_atomic(target: Path, write) -> Path:
         os.umask(umask)
         os.chmod(tmp, 0o777 & ~umask)
         write(tmp)
-        if target.exists():
-            old = target.with_name(f".{target.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            os.replace(target, old)
-            os.replace(tmp, target)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, target)
+        if owner is not None and (tmp / "manifest.json").is_file():
+            manifest = json.loads((tmp / "manifest.json").read_text(encoding="utf-8"))
+            manifest[OWNER_KEY] = owner
+            (tmp / "manifest.json").write_text(to_json(manifest) + "\n", encoding="utf-8")
+        key = hashlib.sha256(str(target.parent.resolve()).encode()).hexdigest()[:16]
+        with filelock.FileLock(str(Path(tempfile.gettempdir()) / f"lca_battery-results-{key}.lock"), mode=0o666):
+            target = results_folder(target, owner)
+            if target.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+                os.replace(target, old / "x")
+                os.replace(tmp, target)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -129,7 +166,7 @@ def write_atomic(target: Path, write) -> Path:
 
 
 def write_footprint(result: dict, out_dir: Path, study_file: str | None = None,
-                    command: list[str] | None = None) -> Path:
+                    command: list[str] | None = None, owner: dict | None = None) -> Path:
     """Write summary.json, stages/processes/materials/parameters CSVs and manifest.json."""
     def write(tmp: Path) -> None:
         (tmp / "summary.json").write_text(to_json(result) + "\n", encoding="utf-8")
@@ -165,7 +202,7 @@ def write_footprint(result: dict, out_dir: Path, study_file: str | None = None,
              ["id", "name", "location", "reference_year", "data", "dqr", "proxy", "licence", "sources", "file"])
         _write_manifest(tmp, study_file, command, inventory_content_hash=result["inventory"]["content_hash"],
                         method=result["method"], software=result["software"])
-    return write_atomic(out_dir, write)
+    return write_atomic(out_dir, write, owner)
 
 
 def _write_manifest(tmp: Path, study_file: str | None, command: list[str] | None = None, **extra) -> None:
@@ -183,7 +220,7 @@ def _write_manifest(tmp: Path, study_file: str | None, command: list[str] | None
     (tmp / "manifest.json").write_text(to_json(manifest) + "\n", encoding="utf-8")
 
 
-def write_compare(result: dict, out_dir: Path, study_file: str | None = None) -> Path:
+def write_compare(result: dict, out_dir: Path, study_file: str | None = None, owner: dict | None = None) -> Path:
     """compare.json, materials.csv, curves.csv and the curves plot (PNG, SVG)."""
     from .charts import plot_curves
 
@@ -199,24 +236,26 @@ def write_compare(result: dict, out_dir: Path, study_file: str | None = None) ->
                     f"(cut-off, avoided burden, CFF A={result['cff_parameters']['A'].get('Co')})")
         _write_manifest(tmp, study_file, inventory_content_hash=result["inventory"]["content_hash"],
                         software=result["software"])
-    return write_atomic(out_dir, write)
+    return write_atomic(out_dir, write, owner)
 
 
-def write_table(rows: list[dict], out_dir: Path, name: str, study_file: str | None = None) -> Path:
+def write_table(rows: list[dict], out_dir: Path, name: str, study_file: str | None = None,
+                owner: dict | None = None) -> Path:
     """<name>.csv and <name>.json plus a manifest."""
     def write(tmp: Path) -> None:
         fields = list(rows[0]) if rows else []
         _csv(tmp / f"{name}.csv", rows, fields)
         (tmp / f"{name}.json").write_text(to_json(rows) + "\n", encoding="utf-8")
         _write_manifest(tmp, study_file)
-    return write_atomic(out_dir, write)
+    return write_atomic(out_dir, write, owner)
 
 
-def write_uncertainty(result: dict, out_dir: Path, study_file: str | None = None) -> Path:
+def write_uncertainty(result: dict, out_dir: Path, study_file: str | None = None,
+                      owner: dict | None = None) -> Path:
     def write(tmp: Path) -> None:
         from .charts import histogram
         (tmp / "uncertainty.json").write_text(to_json(result) + "\n", encoding="utf-8")
         _csv(tmp / "samples.csv", [{"sample": i, "kg_co2e_per_kwh": v} for i, v in enumerate(result["samples"])])
         histogram(result, tmp / "histogram")
         _write_manifest(tmp, study_file, inventory_content_hash=result["inventory"]["content_hash"])
-    return write_atomic(out_dir, write)
+    return write_atomic(out_dir, write, owner)
