@@ -262,7 +262,8 @@ def cmd_uncertainty(args) -> int:
 
 def cmd_report(args) -> int:
     from .api import report
-    from .report.outputs import write_report
+    from .report.outputs import check_report_target, write_report
+    check_report_target(Path(args.out))        # before the runs: a wrong --out fails at once
     engine = _engine()
     with _progress_bar("sensitivity runs") as progress:
         rep = report(args.study, args.set or [], engine=engine, samples=args.samples, seed=args.seed,

@@ -182,11 +182,18 @@ def sobol(study, overrides: dict, engine, base_result: dict, n: int = 64, seed: 
     import numpy as np
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import sobol as sobol_sample
-    params = sobol_problem(base_result)
+    from ..errors import LcaBatteryError
+    heat = (base_result["plant"].get("energy") or {}).get("heat_mj_per_kwh", 0.0)
+    params, skipped = [], []
+    for p in sobol_problem(base_result):     # a parameter the study cannot take (e.g. Co in LFP) is left out
+        try:
+            _total(study, {**overrides, **_sobol_overrides([p], [p["bounds"][1]], heat)}, engine)
+            params.append(p)
+        except LcaBatteryError as exc:
+            skipped.append({"parameter": p["name"], "reason": str(exc)})
     problem = {"num_vars": len(params), "names": [p["name"] for p in params],
                "bounds": [p["bounds"] for p in params]}
     X = sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)
-    heat = (base_result["plant"].get("energy") or {}).get("heat_mj_per_kwh", 0.0)
     Y = np.empty(len(X))
     for i, x in enumerate(X):
         Y[i] = _total(study, {**overrides, **_sobol_overrides(params, x, heat)}, engine)
@@ -199,4 +206,4 @@ def sobol(study, overrides: dict, engine, base_result: dict, n: int = 64, seed: 
     rows.sort(key=lambda r: -r["ST"])
     return {"n": n, "seed": seed, "runs": int(len(X)), "mean": float(Y.mean()), "sd": float(Y.std(ddof=1)),
             "sampler": "SALib sobol (Saltelli scheme, scrambled Sobol' sequence), first-order and total indices",
-            "rows": rows}
+            "rows": rows, "not_applicable": skipped}

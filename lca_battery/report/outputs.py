@@ -230,15 +230,9 @@ def write_uncertainty(result: dict, out_dir: Path, study_file: str | None = None
 REPORT_MARKER = "report.html"
 
 
-def write_report(rep: dict, out_dir: Path, study_file: str | None = None, command: list[str] | None = None) -> Path:
-    """The ISO 14067 study report (report.html, report.json, report.xlsx, sensitivity and cut-off
-    tables) beside every file of the footprint run, written all or nothing.
-
-    An existing ``out_dir`` is replaced only when it is a report of this tool (it has a manifest
-    and a report.html) or empty."""
+def check_report_target(out_dir: Path) -> None:
+    """A report folder may replace only an earlier report (manifest.json and report.html) or an empty folder."""
     from ..errors import LcaBatteryError
-    from .charts import footprint_chart, histogram, sobol_chart, tornado
-    from .study_report import render_html
     out_dir = Path(out_dir)
     if out_dir.exists():
         if not out_dir.is_dir():
@@ -246,6 +240,18 @@ def write_report(rep: dict, out_dir: Path, study_file: str | None = None, comman
         if any(out_dir.iterdir()) and not ((out_dir / "manifest.json").is_file() and (out_dir / REPORT_MARKER).is_file()):
             raise LcaBatteryError(f"'{out_dir}' exists and is not a report of lca-battery (no manifest.json and "
                                   f"report.html): choose another --out or remove it", field="--out")
+
+
+def write_report(rep: dict, out_dir: Path, study_file: str | None = None, command: list[str] | None = None) -> Path:
+    """The ISO 14067 study report (report.html, report.json, report.xlsx, sensitivity and cut-off
+    tables) beside every file of the footprint run, written all or nothing.
+
+    An existing ``out_dir`` is replaced only when it is a report of this tool (it has a manifest
+    and a report.html) or empty."""
+    from .charts import footprint_chart, histogram, sobol_chart, tornado
+    from .study_report import render_html
+    out_dir = Path(out_dir)
+    check_report_target(out_dir)
     result = rep["result"]
     sens = rep["sensitivity"]
 
