@@ -465,3 +465,65 @@ def site_switchable(engine: Engine | None = None) -> dict[str, str]:
             top = max(p.default, key=p.default.get)
             out[p.id[len(SITE_PREFIX):]] = top[len("grid_"):] if top.startswith("grid_") else top
     return out
+
+
+def sensitivity(study, overrides=None, *, engine: Engine | None = None, sobol_n: int = 128, seed: int = 42,
+                progress=None) -> dict:
+    """One-at-a-time ranges (tornado rows, each an exact ``footprint --set`` run), the service-life
+    table of the regulation's declared unit and Sobol indices (SALib) over the continuous choices.
+
+    ``sobol_n`` is SALib's base sample (power of 2; the model runs ``sobol_n * 8`` times); 0 skips it."""
+    from .analysis import sensitivity as sens
+    from .study import as_overrides
+    overrides = as_overrides(overrides, str(study))
+    base = footprint(study, overrides, engine=engine, details=False)
+    engine = engine or get_engine()
+    out = {"study": base["study"], "kg_co2e_per_kwh": base["kg_co2e_per_kwh"],
+           "one_at_a_time": sens.one_at_a_time(study, overrides, engine, base),
+           "service_life": sens.service_life(study, overrides, engine, base)}
+    out["sobol"] = sens.sobol(study, overrides, engine, base, n=sobol_n, seed=seed, progress=progress) \
+        if sobol_n else None
+    return out
+
+
+def report(study, overrides=None, *, engine: Engine | None = None, samples: int = 100, seed: int = 42,
+           sobol_n: int = 128, progress=None) -> dict:
+    """Everything the ISO 14067 study report shows: the footprint, cut-off log, per-criterion DQR,
+    primary-data share, electricity under each rule, breakdowns, Art. 8 check, sensitivity,
+    uncertainty (``samples`` Monte Carlo runs, ``seed``) and limitations."""
+    from .analysis import contribution as contrib
+    from .report import study_report as sr
+    from .study import as_overrides
+    overrides = as_overrides(overrides, str(study))
+    st, mapping, engine = prepare_mapping(study, overrides, engine)
+    result = footprint(study, overrides, engine=engine)
+    solved = engine.solve(mapping.entries, st.method)
+    rules = {}
+    for rule in ("eu_delegated_act", "iso14067"):
+        _, m2, _ = prepare_mapping(study, overrides, engine, rule=rule)
+        rules[rule] = {"rule": RULE_LABELS.get(rule, rule), "kg_co2e_per_kwh": engine.solve(m2.entries, st.method).total,
+                       "headline": rule == result["plant"]["electricity_rule"]}
+    unc = uncertainty(study, overrides, engine=engine, samples=samples, seed=seed)
+    sens = sensitivity(study, overrides, engine=engine, sobol_n=sobol_n, seed=seed, progress=progress)
+    return {
+        "result": result,
+        "study_description": st.description,
+        "allocation": {"cobalt": st.allocation.get("cobalt", "economic (inventory default)"),
+                       "recycling": st.allocation.get("recycling") or "default of each route: economic where every "
+                                                                      "co-product has a price, else mass",
+                       "accounting": st.recycling.accounting},
+        "cutoff": sr.cutoff_log(engine, solved, result["kg_co2e_per_kwh"]),
+        "dqr": sr.dqr_by_criterion(engine, result["processes"]),
+        "primary_data": sr.primary_share(result),
+        "electricity_rules": rules,
+        "breakdowns": sr.breakdowns(result),
+        "recycled_content": sr.recycled_content_check(result),
+        "limitations": sr.limitations(result, engine),
+        "boundary": sr.boundary(result, engine),
+        "uncertainty": {k: v for k, v in unc.items() if k != "samples"},
+        "uncertainty_samples": unc["samples"],
+        "sensitivity": sens,
+        "contribution_check": {"stages_sum": sum(result["stages"].values()),
+                               "processes_sum": sum(r["kg_co2e"] for r in result["processes"]),
+                               "total": result["kg_co2e_per_kwh"], "gases_sum": sum(contrib.gas_scores(solved).values())},
+    }

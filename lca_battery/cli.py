@@ -293,6 +293,21 @@ def cmd_uncertainty(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from .api import report
+    from .report.outputs import check_report_target, write_report
+    check_report_target(Path(args.out))        # before the runs: a wrong --out fails at once
+    engine = _engine()
+    with _progress_bar("sensitivity runs") as progress:
+        rep = report(args.study, args.set or [], engine=engine, samples=args.samples, seed=args.seed,
+                     sobol_n=args.sobol_n, progress=progress)
+    out = write_report(rep, Path(args.out), args.study)
+    r = rep["result"]
+    print(f"{r['label']}: {r['kg_co2e_per_kwh']:.2f} kg CO2e/kWh ({r['study']})")
+    print(f"  report written to {out}/report.html ({len(list(out.iterdir()))} files)")
+    return 0
+
+
 def cmd_datasets(args) -> int:
     from .api import footprint
     from .report.outputs import to_json
@@ -378,6 +393,15 @@ def build_parser() -> argparse.ArgumentParser:
                         cmd_uncertainty)
     un.add_argument("--samples", type=_count(2), default=500)
     un.add_argument("--seed", type=_count(0), default=42)
+    rp = sub.add_parser("report", help="ISO 14067 study report (HTML, workbook, sensitivity) into a folder")
+    rp.add_argument("study", help="study file (YAML), e.g. examples/nmc811-cn.yaml")
+    rp.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a study field (repeatable)")
+    rp.add_argument("--out", required=True, help="report folder (written all or nothing)")
+    rp.add_argument("--samples", type=_count(2), default=200, help="Monte Carlo samples (default 200)")
+    rp.add_argument("--sobol-n", type=_count(0), default=128,
+                    help="Sobol base sample N, a power of 2 (8 N runs; default 128; 0 skips)")
+    rp.add_argument("--seed", type=_count(0), default=42, help="seed of Monte Carlo and Sobol sampling")
+    rp.set_defaults(func=cmd_report)
     _study_command(sub, "datasets", "the datasets a study uses: source, licence, geography, year, DQR", cmd_datasets,
                    write=False)
     ck = sub.add_parser("check-inventories", help="validate the inventory files")

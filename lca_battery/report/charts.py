@@ -26,8 +26,22 @@ def _label(text: str, width: int = 48) -> str:
     return "\n".join(lines)
 
 
-def save_figure(fig, path_stem: str | Path) -> list[str]:
-    """Write ``fig`` as PNG and SVG next to each other, close it, return the paths."""
+def svg_text(fig) -> str:
+    """``fig`` as an SVG element to inline in HTML (no XML prolog, no date), closed after."""
+    import io
+    buf = io.StringIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="svg", metadata={"Date": None})
+    _pyplot().close(fig)
+    text = buf.getvalue()
+    return text[text.index("<svg"):]
+
+
+def save_figure(fig, path_stem: str | Path | None) -> list[str] | str:
+    """Write ``fig`` as PNG and SVG next to each other, close it, return the paths; with
+    ``path_stem`` None, return the SVG text instead (for inlining in a report)."""
+    if path_stem is None:
+        return svg_text(fig)
     out = []
     fig.tight_layout()
     for ext in ("png", "svg"):
@@ -39,7 +53,7 @@ def save_figure(fig, path_stem: str | Path) -> list[str]:
     return out
 
 
-def footprint_chart(result: dict, path_stem: str | Path) -> list[str]:
+def footprint_chart(result: dict, path_stem: str | Path | None) -> list[str] | str:
     plt = _pyplot()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1, 2.2]})
     stages = result["stages"]
@@ -89,7 +103,7 @@ def plot_curves(rows: list[dict], path_stem, title: str) -> list[str]:
     return save_figure(fig, path_stem)
 
 
-def histogram(result: dict, path_stem: str | Path) -> list[str]:
+def histogram(result: dict, path_stem: str | Path | None) -> list[str] | str:
     """Monte Carlo samples with the deterministic value, the median and the 95 % interval."""
     plt = _pyplot()
     s = result["kg_co2e_per_kwh"]
@@ -102,4 +116,45 @@ def histogram(result: dict, path_stem: str | Path) -> list[str]:
     ax.set_xlabel("kg CO2e per kWh")
     ax.set_ylabel("samples")
     ax.set_title(f"{result['study']}: {s['n']} Monte Carlo samples (seed {result['seed']})", fontsize=9)
+    return save_figure(fig, path_stem)
+
+
+def tornado(oat: dict, path_stem: str | Path | None = None, title: str = ""):
+    """One bar per one-at-a-time row, from its low to its high result, around the base."""
+    plt = _pyplot()
+    rows = oat["rows"][::-1]
+    base = oat["base"]
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.4))
+    for i, r in enumerate(rows):
+        ax.barh(i, r["low"] - base, left=base, color="#55a868", height=0.6)
+        ax.barh(i, r["high"] - base, left=base, color="#c44e52", height=0.6)
+        ax.text(min(r["low"], r["high"]), i, f"{r['low_label'] if r['low'] <= r['high'] else r['high_label']} ",
+                ha="right", va="center", fontsize=7)
+        ax.text(max(r["low"], r["high"]), i, f" {r['high_label'] if r['low'] <= r['high'] else r['low_label']}",
+                ha="left", va="center", fontsize=7)
+    ax.axvline(base, color="black", lw=0.8)
+    ax.set_yticks(range(len(rows)), [_label(r["parameter"], 40) for r in rows], fontsize=8)
+    lo = min([base] + [min(r["low"], r["high"]) for r in rows])
+    hi = max([base] + [max(r["low"], r["high"]) for r in rows])
+    pad = (hi - lo) * 0.35 or 1.0
+    ax.set_xlim(lo - pad, hi + pad)
+    ax.set_xlabel("kg CO2e per kWh (green: low end, red: high end)")
+    ax.set_title(title or f"one-at-a-time sensitivity around {base:.2f} kg CO2e/kWh", fontsize=9)
+    return save_figure(fig, path_stem)
+
+
+def sobol_chart(sob: dict, path_stem: str | Path | None = None):
+    """First-order and total Sobol indices with their 95 % confidence halves."""
+    plt = _pyplot()
+    rows = sob["rows"][::-1]
+    y = np.arange(len(rows))
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.4))
+    ax.barh(y + 0.18, [r["ST"] for r in rows], 0.36, xerr=[r["ST_conf"] for r in rows], color="#4c72b0",
+            label="total (ST)")
+    ax.barh(y - 0.18, [r["S1"] for r in rows], 0.36, xerr=[r["S1_conf"] for r in rows], color="#dd8452",
+            label="first order (S1)")
+    ax.set_yticks(y, [_label(r["parameter"], 40) for r in rows], fontsize=8)
+    ax.set_xlabel("Sobol index")
+    ax.legend(fontsize=8)
+    ax.set_title(f"Sobol indices, N = {sob['n']} ({sob['runs']} runs), seed {sob['seed']}", fontsize=9)
     return save_figure(fig, path_stem)

@@ -169,40 +169,45 @@ def write_footprint(result: dict, out_dir: Path, study_file: str | None = None,
                     command: list[str] | None = None, owner: dict | None = None) -> Path:
     """Write summary.json, stages/processes/materials/parameters CSVs and manifest.json."""
     def write(tmp: Path) -> None:
-        (tmp / "summary.json").write_text(to_json(result) + "\n", encoding="utf-8")
-        (tmp / "declaration.json").write_text(to_json(result["declaration"]) + "\n", encoding="utf-8")
-        from .charts import footprint_chart
-        footprint_chart(result, tmp / "footprint")
-        write_workbook(result, tmp / "footprint.xlsx")
-        (tmp / "passport.json").write_text(to_json(result["passport"]) + "\n", encoding="utf-8")
-        _csv(tmp / "stages.csv", [{"stage": k, "kg_co2e_per_kwh": v,
-                                   "share": v / result["kg_co2e_per_kwh"] if result["kg_co2e_per_kwh"] else 0}
-                                  for k, v in result["stages"].items()])
-        _csv(tmp / "gases.csv", [{"part": k, "kg_co2e_per_kwh": v} for k, v in result["gases"].items()])
-        _csv(tmp / "processes.csv", result["processes"],
-             ["id", "name", "location", "stage", "kg_co2e", "share", "most_relevant", "dqr", "source"])
-        if result.get("materials"):
-            _csv(tmp / "materials.csv", result["materials"],
-                 ["id", "name", "amount", "unit", "kg_co2e_per_kwh", "share"])
-        _csv(tmp / "parameters.csv", result["parameters"], ["parameter", "input", "output", "amount"])
-        _csv(tmp / "mass_balance.csv", [{"metal": m, **{k: v for k, v in b.items() if k != "processes_creating_metal"}}
-                                         for m, b in result["mass_balance"].items()],
-             ["metal", "entering_kg_per_kwh", "in_product_kg_per_kwh", "losses_kg_per_kwh", "relative_residual"])
-        if result.get("electricity_sites"):
-            _csv(tmp / "electricity.csv", [{**r, "mix": "; ".join(f"{k}: {v:.4g}" for k, v in r["mix"].items()),
-                                            "sources": "; ".join(r["sources"])} for r in result["electricity_sites"]],
-                 ["site", "stage", "kwh", "mix", "factor_kg_co2e_per_kwh", "kg_co2e", "sources"])
-        energy = result["plant"].get("energy")
-        if energy:
-            _csv(tmp / "plant_energy.csv", [{**r, "profile": energy["profile"]} for r in energy["steps"]],
-                 ["profile", "step", "name", "electricity_kwh_per_kwh", "heat_mj_per_kwh", "source"])
-        _csv(tmp / "bom.csv", result["bom"], ["input", "name", "role", "kg_per_cell", "kg_per_kg_cell",
-                                              "default_kg_per_kg_cell", "data"])
-        _csv(tmp / "datasets.csv", [{**d, "sources": " | ".join(d["sources"])} for d in result["datasets"]],
-             ["id", "name", "location", "reference_year", "data", "dqr", "proxy", "licence", "sources", "file"])
+        _footprint_files(result, tmp)
         _write_manifest(tmp, study_file, command, inventory_content_hash=result["inventory"]["content_hash"],
                         method=result["method"], software=result["software"])
     return write_atomic(out_dir, write, owner)
+
+
+def _footprint_files(result: dict, tmp: Path) -> None:
+    """The files of a footprint run (all but the manifest) into ``tmp``."""
+    (tmp / "summary.json").write_text(to_json(result) + "\n", encoding="utf-8")
+    (tmp / "declaration.json").write_text(to_json(result["declaration"]) + "\n", encoding="utf-8")
+    from .charts import footprint_chart
+    footprint_chart(result, tmp / "footprint")
+    write_workbook(result, tmp / "footprint.xlsx")
+    (tmp / "passport.json").write_text(to_json(result["passport"]) + "\n", encoding="utf-8")
+    _csv(tmp / "stages.csv", [{"stage": k, "kg_co2e_per_kwh": v,
+                               "share": v / result["kg_co2e_per_kwh"] if result["kg_co2e_per_kwh"] else 0}
+                              for k, v in result["stages"].items()])
+    _csv(tmp / "gases.csv", [{"part": k, "kg_co2e_per_kwh": v} for k, v in result["gases"].items()])
+    _csv(tmp / "processes.csv", result["processes"],
+         ["id", "name", "location", "stage", "kg_co2e", "share", "most_relevant", "dqr", "source"])
+    if result.get("materials"):
+        _csv(tmp / "materials.csv", result["materials"],
+             ["id", "name", "amount", "unit", "kg_co2e_per_kwh", "share"])
+    _csv(tmp / "parameters.csv", result["parameters"], ["parameter", "input", "output", "amount"])
+    _csv(tmp / "mass_balance.csv", [{"metal": m, **{k: v for k, v in b.items() if k != "processes_creating_metal"}}
+                                     for m, b in result["mass_balance"].items()],
+         ["metal", "entering_kg_per_kwh", "in_product_kg_per_kwh", "losses_kg_per_kwh", "relative_residual"])
+    if result.get("electricity_sites"):
+        _csv(tmp / "electricity.csv", [{**r, "mix": "; ".join(f"{k}: {v:.4g}" for k, v in r["mix"].items()),
+                                        "sources": "; ".join(r["sources"])} for r in result["electricity_sites"]],
+             ["site", "stage", "kwh", "mix", "factor_kg_co2e_per_kwh", "kg_co2e", "sources"])
+    energy = result["plant"].get("energy")
+    if energy:
+        _csv(tmp / "plant_energy.csv", [{**r, "profile": energy["profile"]} for r in energy["steps"]],
+             ["profile", "step", "name", "electricity_kwh_per_kwh", "heat_mj_per_kwh", "source"])
+    _csv(tmp / "bom.csv", result["bom"], ["input", "name", "role", "kg_per_cell", "kg_per_kg_cell",
+                                          "default_kg_per_kg_cell", "data"])
+    _csv(tmp / "datasets.csv", [{**d, "sources": " | ".join(d["sources"])} for d in result["datasets"]],
+         ["id", "name", "location", "reference_year", "data", "dqr", "proxy", "licence", "sources", "file"])
 
 
 def _write_manifest(tmp: Path, study_file: str | None, command: list[str] | None = None, **extra) -> None:
@@ -259,3 +264,103 @@ def write_uncertainty(result: dict, out_dir: Path, study_file: str | None = None
         histogram(result, tmp / "histogram")
         _write_manifest(tmp, study_file, inventory_content_hash=result["inventory"]["content_hash"])
     return write_atomic(out_dir, write, owner)
+
+
+REPORT_MARKER = "report.html"
+
+
+def check_report_target(out_dir: Path) -> None:
+    """A report folder may replace only an earlier report (manifest.json and report.html) or an empty folder."""
+    from ..errors import LcaBatteryError
+    out_dir = Path(out_dir)
+    if out_dir.exists():
+        if not out_dir.is_dir():
+            raise LcaBatteryError(f"'{out_dir}' exists and is not a folder", field="--out")
+        if any(out_dir.iterdir()) and not ((out_dir / "manifest.json").is_file() and (out_dir / REPORT_MARKER).is_file()):
+            raise LcaBatteryError(f"'{out_dir}' exists and is not a report of lca-battery (no manifest.json and "
+                                  f"report.html): choose another --out or remove it", field="--out")
+
+
+def write_report(rep: dict, out_dir: Path, study_file: str | None = None, command: list[str] | None = None) -> Path:
+    """The ISO 14067 study report (report.html, report.json, report.xlsx, sensitivity and cut-off
+    tables) beside every file of the footprint run, written all or nothing.
+
+    An existing ``out_dir`` is replaced only when it is a report of this tool (it has a manifest
+    and a report.html) or empty."""
+    from .charts import footprint_chart, histogram, sobol_chart, tornado
+    from .study_report import render_html
+    out_dir = Path(out_dir)
+    check_report_target(out_dir)
+    result = rep["result"]
+    sens = rep["sensitivity"]
+
+    def write(tmp: Path) -> None:
+        _footprint_files(result, tmp)
+        charts = {"footprint": footprint_chart(result, None),
+                  "tornado": tornado(sens["one_at_a_time"]),
+                  "sobol": sobol_chart(sens["sobol"]) if sens.get("sobol") else None,
+                  "histogram": histogram({"study": result["study"], "seed": rep["uncertainty"]["seed"],
+                                          "samples": rep["uncertainty_samples"],
+                                          "kg_co2e_per_kwh": rep["uncertainty"]["kg_co2e_per_kwh"]}, None)}
+        html = render_html({**rep, "charts": charts})
+        (tmp / "report.html").write_text(html, encoding="utf-8")
+        data = {k: v for k, v in rep.items() if k not in ("result", "uncertainty_samples")}
+        (tmp / "report.json").write_text(to_json(data) + "\n", encoding="utf-8")
+        oat = sens["one_at_a_time"]["rows"]
+        _csv(tmp / "sensitivity.csv", [{**r, "low_set": " ".join(r["low_set"]), "high_set": " ".join(r["high_set"])}
+                                       for r in oat],
+             ["parameter", "low_label", "high_label", "base", "low", "high", "swing", "low_change", "high_change",
+              "low_set", "high_set", "why"])
+        if sens.get("sobol"):
+            _csv(tmp / "sobol.csv", sens["sobol"]["rows"], ["parameter", "low", "high", "S1", "S1_conf", "ST", "ST_conf"])
+        _csv(tmp / "cutoff.csv", rep["cutoff"]["rows"],
+             ["process", "name", "flow", "share_of_process", "process_kg_co2e_per_kwh", "estimated_kg_co2e_per_kwh",
+              "share_of_total", "reason", "file"])
+        write_report_workbook(rep, tmp / "report.xlsx")
+        _write_manifest(tmp, study_file, command, inventory_content_hash=result["inventory"]["content_hash"],
+                        method=result["method"], software=result["software"])
+    return write_atomic(out_dir, write)
+
+
+def write_report_workbook(rep: dict, path: Path) -> None:
+    """The report's tables, one sheet each, numbers formatted, units in the column headers."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    wb = Workbook()
+    wb.remove(wb.active)
+    total = rep["result"]["kg_co2e_per_kwh"]
+
+    def sheet(name: str, header: list[tuple[str, str, str | None]], rows: list[dict]):
+        ws = wb.create_sheet(name[:31])
+        ws.append([h for h, _, _ in header])
+        for c in ws[1]:
+            c.font = Font(bold=True)
+        for r in rows:
+            ws.append([r.get(k) for _, k, _ in header])
+        for col, (_, _, fmt) in enumerate(header, start=1):
+            if fmt:
+                for row in ws.iter_rows(min_row=2, min_col=col, max_col=col):
+                    row[0].number_format = fmt
+            ws.column_dimensions[ws.cell(1, col).column_letter].width = max(14, min(60, len(header[col - 1][0]) + 4))
+
+    sheet("summary", [("field", "field", None), ("value", "value", "0.000"), ("unit", "unit", None)], [
+        {"field": "footprint", "value": total, "unit": "kg CO2e / kWh cell capacity"},
+        {"field": "footprint per cell", "value": rep["result"]["kg_co2e_per_cell"], "unit": "kg CO2e / cell"},
+        {"field": "footprint per kg", "value": rep["result"]["kg_co2e_per_kg"], "unit": "kg CO2e / kg cell"},
+        {"field": "weighted DQR", "value": rep["dqr"]["DQR"], "unit": "1 (excellent) .. 5 (poor)"},
+        {"field": "primary-data share", "value": rep["primary_data"]["share"], "unit": "fraction"},
+        {"field": "cut-off total", "value": rep["cutoff"]["total_share"], "unit": "fraction of footprint"}])
+    for name, rows in rep["breakdowns"].items():
+        sheet(f"by {name}", [(name, "name", None), ("kg CO2e / kWh", "kg_co2e_per_kwh", "0.0000"),
+                             ("share", "share", "0.0%")], rows)
+    sheet("cut-off", [("process", "process", None), ("flow", "flow", None), ("share of process", "share_of_process",
+                      "0.0%"), ("estimate, kg CO2e / kWh", "estimated_kg_co2e_per_kwh", "0.0000"),
+                      ("share of total", "share_of_total", "0.00%"), ("reason", "reason", None)], rep["cutoff"]["rows"])
+    sheet("sensitivity", [("parameter", "parameter", None), ("low", "low_label", None), ("high", "high_label", None),
+                          ("low, kg CO2e / kWh", "low", "0.00"), ("high, kg CO2e / kWh", "high", "0.00"),
+                          ("swing, kg CO2e / kWh", "swing", "0.00")], rep["sensitivity"]["one_at_a_time"]["rows"])
+    if rep["sensitivity"].get("sobol"):
+        sheet("sobol", [("parameter", "parameter", None), ("S1", "S1", "0.000"), ("S1 95 % conf.", "S1_conf", "0.000"),
+                        ("ST", "ST", "0.000"), ("ST 95 % conf.", "ST_conf", "0.000")], rep["sensitivity"]["sobol"]["rows"])
+    wb.save(path)
+    _strip_zip_times(path)

@@ -1,0 +1,197 @@
+"""The ISO 14067 study report: the tables it needs beyond a footprint, and its HTML.
+
+The report follows ISO 14067:2018 clause 7 (CFP study report) and the JRC rules for the carbon
+footprint of EV batteries (CFB-EV, draft delegated act under Regulation (EU) 2023/1542 Art. 7).
+Every table is computed from the solved system of the study; the HTML is rendered from Jinja2
+templates (``templates/``) and holds its charts as inline SVG, so that it opens without network.
+
+Cut-off log. Inventory processes list the flows they leave out under ``excluded:`` with an
+estimated share of the process footprint. The report estimates each exclusion's absolute
+size as ``share x cradle-to-gate footprint of the process as supplied in this study`` and
+totals them as a share of the study's result (PEF: at most 3 %). Exclusions of processes
+nested in another's supply chain are counted at each level, so the total is an upper bound.
+"""
+from __future__ import annotations
+
+import textwrap
+from collections import defaultdict
+
+from ..inventory.records import DQR_KEYS, STAGES
+
+#: ISO 14067 / PEF cut-off limit on the total of excluded flows
+CUTOFF_LIMIT = 0.03
+STAGE_LABELS = {"raw_material_acquisition": "Raw material acquisition and pre-processing",
+                "main_production": "Main product production", "distribution": "Distribution",
+                "end_of_life": "End of life and recycling", "unassigned": "unassigned"}
+SECTIONS = (
+    ("goal", "1. Goal of the study"),
+    ("scope", "2. Scope, declared unit and functional unit"),
+    ("boundary", "3. System boundary"),
+    ("cutoff", "4. Cut-off and exclusions"),
+    ("data", "5. Data sources and data quality"),
+    ("allocation", "6. Allocation"),
+    ("electricity", "7. Electricity"),
+    ("results", "8. Results"),
+    ("recycled", "9. Recycled content (Art. 8)"),
+    ("sensitivity", "10. Sensitivity"),
+    ("uncertainty", "11. Uncertainty"),
+    ("limitations", "12. Limitations"),
+    ("review", "13. Critical review and verification"),
+)
+
+
+def cutoff_log(engine, solved, total: float) -> dict:
+    rows = []
+    for node_id, col in solved.lca.dicts.activity.items():
+        supply = float(solved.supply[col])
+        p = engine.processes[engine.codes[node_id]]
+        if not p.excluded or supply == 0:
+            continue
+        _, score = engine.resolve(solved, {p.id: supply})
+        for ex in p.excluded:
+            share = float(ex.get("share") or 0.0)
+            est = share * score
+            rows.append({"process": p.id, "name": p.name, "file": p.file, "flow": ex.get("flow", ""),
+                         "share_of_process": share, "process_kg_co2e_per_kwh": score,
+                         "estimated_kg_co2e_per_kwh": est, "share_of_total": est / total if total else 0.0,
+                         "reason": ex.get("reason", "")})
+    rows.sort(key=lambda r: -abs(r["estimated_kg_co2e_per_kwh"]))
+    exempt = sum(r["estimated_kg_co2e_per_kwh"] for r in rows)
+    share = exempt / total if total else 0.0
+    return {"rows": rows, "total_kg_co2e_per_kwh": exempt, "total_share": share, "limit": CUTOFF_LIMIT,
+            "within_limit": abs(share) <= CUTOFF_LIMIT}
+
+
+def dqr_by_criterion(engine, rows: list[dict]) -> dict:
+    """Contribution-weighted (absolute scores) TeR, GeR, TiR, P and DQR over the processes."""
+    w = sum(abs(r["kg_co2e"]) for r in rows)
+    out = {}
+    for k in DQR_KEYS:
+        out[k] = sum(abs(r["kg_co2e"]) * float(engine.processes[r["id"]].dqr[k]) for r in rows) / w if w else None
+    out["DQR"] = sum(out[k] for k in DQR_KEYS) / len(DQR_KEYS) if w else None
+    return out
+
+
+def dqr_level(v: float | None) -> str:
+    if v is None:
+        return "-"
+    return ("excellent" if v <= 1.5 else "very good" if v <= 2 else "good" if v <= 3 else
+            "fair" if v <= 4 else "poor")
+
+
+def primary_share(result: dict) -> dict:
+    data = {d["id"]: d["data"] for d in result["datasets"]}
+    w = sum(abs(r["kg_co2e"]) for r in result["processes"])
+    prim = sum(abs(r["kg_co2e"]) for r in result["processes"] if data.get(r["id"], "").startswith("company-specific"))
+    return {"share": prim / w if w else 0.0,
+            "processes": sorted(r["id"] for r in result["processes"]
+                                if data.get(r["id"], "").startswith("company-specific")),
+            "basis": "share of the absolute process contributions from company-specific (primary) datasets"}
+
+
+def breakdowns(result: dict) -> dict:
+    """Results by stage, material (cell input), process, country (process location) and gas; each
+    sums to the total (a remainder row where the cell process has direct emissions of its own)."""
+    total = result["kg_co2e_per_kwh"]
+    stages = [{"key": k, "name": STAGE_LABELS.get(k, k), "kg_co2e_per_kwh": v} for k, v in result["stages"].items()]
+    materials = [{"key": m["id"], "name": m["name"], "kg_co2e_per_kwh": m["kg_co2e_per_kwh"]}
+                 for m in result.get("materials") or []]
+    rest = total - sum(m["kg_co2e_per_kwh"] for m in materials)
+    if materials and rest != 0.0:
+        materials.append({"key": "cell_direct", "name": "direct emissions of the cell process (remainder)",
+                          "kg_co2e_per_kwh": rest})
+    processes = [{"key": r["id"], "name": f"{r['name']}, {r['location']}", "kg_co2e_per_kwh": r["kg_co2e"]}
+                 for r in result["processes"]]
+    by_country: dict[str, float] = defaultdict(float)
+    for r in result["processes"]:
+        by_country[r["location"]] += r["kg_co2e"]
+    countries = [{"key": k, "name": k, "kg_co2e_per_kwh": v}
+                 for k, v in sorted(by_country.items(), key=lambda kv: -abs(kv[1]))]
+    gases = [{"key": k, "name": k.replace("_", " "), "kg_co2e_per_kwh": v} for k, v in result["gases"].items()]
+    out = {}
+    for name, rows in (("stage", stages), ("material", materials), ("process", processes),
+                       ("country", countries), ("gas", gases)):
+        for r in rows:
+            r["share"] = r["kg_co2e_per_kwh"] / total if total else 0.0
+        out[name] = rows
+    return out
+
+
+def recycled_content_check(result: dict) -> list[dict]:
+    from ..model.recycling import EU_MINIMUM_RECYCLED_CONTENT
+    rows = []
+    comp = result.get("element_kg_per_kwh", {})
+    for metal in ("Co", "Li", "Ni", "Pb"):
+        v = result["recycling"]["metals"].get(metal)
+        pre = (v or {}).get("R1_pre_consumer") or 0.0
+        post = (v or {}).get("R1_post_consumer") or 0.0
+        r1 = (v or {}).get("R1") or 0.0
+        present = bool(comp.get(metal))
+        row = {"metal": metal, "in_cell": present, "pre_consumer": pre, "post_consumer": post, "R1": r1}
+        for year, mins in sorted(EU_MINIMUM_RECYCLED_CONTENT.items()):
+            m = mins.get(metal)
+            row[f"min_{year}"] = m
+            row[f"meets_{year}"] = None if (m is None or not present) else r1 + 1e-12 >= m
+        rows.append(row)
+    return rows
+
+
+def limitations(result: dict, engine) -> list[dict]:
+    """Datasets used that are proxies or carry aggregated cradle-to-gate figures."""
+    out = []
+    for d in result["datasets"]:
+        p = engine.processes.get(d["id"])
+        if p is None:
+            continue
+        proxies = sorted({x.proxy for x in p.exchanges if x.proxy})
+        aggregated = any(x.aggregated for x in p.exchanges)
+        if p.proxy or proxies or aggregated:
+            out.append({"id": p.id, "name": p.name, "location": p.location,
+                        "proxy": p.proxy or "; ".join(proxies[:2]),
+                        "aggregated": aggregated})
+    return out
+
+
+def boundary(result: dict, engine) -> dict:
+    """Boxes of the system-boundary diagram: the cell's inputs by stage, the cell, the stages
+    outside the boundary. Coordinates for the SVG template."""
+    mats = result.get("materials") or []
+    cols = {"raw_material_acquisition": [], "main_production": []}
+    for m in mats:
+        p = engine.processes.get(m["id"])
+        stage = p.stage if p is not None and p.stage in cols else "main_production"
+        cols[stage].append({"label": textwrap.shorten(m["name"], 44, placeholder=" ..."),
+                            "value": m["kg_co2e_per_kwh"]})
+    box_h, gap, top = 26, 6, 70
+    n = max(len(cols["raw_material_acquisition"]), len(cols["main_production"]), 4)
+    height = top + n * (box_h + gap) + 40
+    boxes = []
+    for ci, key in enumerate(("raw_material_acquisition", "main_production")):
+        for i, b in enumerate(cols[key]):
+            boxes.append({**b, "x": 20 + ci * 330, "y": top + i * (box_h + gap), "w": 300, "h": box_h})
+    eol = result["stages"].get("end_of_life", 0.0)
+    dist = result["stages"].get("distribution", 0.0)
+    cell_y = top + (n * (box_h + gap)) / 2 - 30
+    return {"width": 1060, "height": height, "boxes": boxes, "box_h": box_h,
+            "cell": {"x": 680, "y": cell_y, "w": 150, "h": 60, "label": f"{result['chemistry']} cell",
+                     "value": result["kg_co2e_per_kwh"]},
+            "outside": [{"label": "Distribution", "included": bool(dist), "value": dist},
+                        {"label": "Use stage", "included": False, "value": None},
+                        {"label": "End of life", "included": bool(eol), "value": eol}],
+            "outside_x": 870, "outside_y": [cell_y - 70, cell_y + 10, cell_y + 90],
+            "columns": [{"x": 20, "label": STAGE_LABELS["raw_material_acquisition"]},
+                        {"x": 350, "label": STAGE_LABELS["main_production"]}]}
+
+
+def render_html(ctx: dict) -> str:
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+    env = Environment(loader=PackageLoader("lca_battery.report", "templates"),
+                      autoescape=select_autoescape(["html", "svg", "j2"]), undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["num"] = lambda v, d=2: "-" if v is None else f"{v:,.{d}f}"
+    env.filters["pct"] = lambda v, d=1: "-" if v is None else f"{v * 100:.{d}f} %"
+    env.filters["dqrlevel"] = dqr_level
+    from markupsafe import Markup
+    ctx = dict(ctx)
+    ctx["boundary_svg"] = Markup(env.get_template("boundary.svg.j2").render(b=ctx["boundary"]))
+    return env.get_template("report.html.j2").render(sections=SECTIONS, stage_labels=STAGE_LABELS, **ctx)

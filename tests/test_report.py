@@ -1,0 +1,158 @@
+"""The ISO 14067 study report and the sensitivity analysis (issue 8, points 1 and 2)."""
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLE, ROOT
+
+SOBOL_N = 4          # SALib base sample in tests: 32 runs
+
+
+@pytest.fixture(scope="module")
+def rep(engine):
+    from lca_battery.api import report
+    return report(EXAMPLE, engine=engine, samples=20, seed=7, sobol_n=SOBOL_N)
+
+
+@pytest.fixture(scope="module")
+def written(rep, tmp_path_factory):
+    from lca_battery.report.outputs import write_report
+    base = tmp_path_factory.mktemp("report")
+    a = write_report(rep, base / "a", str(EXAMPLE), command=["lca-battery", "report"])
+    b = write_report(rep, base / "b", str(EXAMPLE), command=["lca-battery", "report"])
+    return a, b
+
+
+def test_every_breakdown_sums_to_the_total(rep):
+    total = rep["result"]["kg_co2e_per_kwh"]
+    assert set(rep["breakdowns"]) == {"stage", "material", "process", "country", "gas"}
+    for name, rows in rep["breakdowns"].items():
+        assert rows, name
+        assert sum(r["kg_co2e_per_kwh"] for r in rows) == pytest.approx(total, rel=1e-9), name
+        assert sum(r["share"] for r in rows) == pytest.approx(1.0, rel=1e-9), name
+
+
+def test_tornado_bars_are_single_footprint_runs(rep, engine):
+    from lca_battery.api import footprint
+    from lca_battery.cli import main
+    oat = rep["sensitivity"]["one_at_a_time"]
+    assert len(oat["rows"]) >= 8 and not oat["not_applicable"]
+    for row in oat["rows"]:
+        for end in ("low", "high"):
+            r = footprint(EXAMPLE, row[f"{end}_set"], engine=engine, details=False)
+            assert r["kg_co2e_per_kwh"] == row[end], (row["parameter"], end)
+    # and through the command line, as a user would type it (one row)
+    row = next(r for r in oat["rows"] if r["parameter"] == "plant grid")
+    import io, json, contextlib
+    buf = io.StringIO()
+    argv = ["footprint", str(EXAMPLE), "--no-write", "--json"] + [a for s in row["low_set"] for a in ("--set", s)]
+    with contextlib.redirect_stdout(buf):
+        assert main(argv) == 0
+    assert json.loads(buf.getvalue())["kg_co2e_per_kwh"] == row["low"]
+
+
+def test_service_life_rows_reproduce_the_declaration(rep, engine):
+    from lca_battery.api import footprint
+    row = rep["sensitivity"]["service_life"]["rows"][0]
+    r = footprint(EXAMPLE, row["set"], engine=engine, details=False)
+    assert r["declaration"]["kg_co2e_per_kwh_e_total"] == pytest.approx(row["kg_co2e_per_kwh_e_total"], rel=1e-12)
+
+
+def test_sobol_indices_stated_and_seeded(rep, engine):
+    from lca_battery.api import sensitivity
+    sob = rep["sensitivity"]["sobol"]
+    assert sob["n"] == SOBOL_N and sob["seed"] == 7 and sob["runs"] == SOBOL_N * (len(sob["rows"]) + 2)
+    again = sensitivity(EXAMPLE, engine=engine, sobol_n=SOBOL_N, seed=7)["sobol"]
+    assert again["rows"] == sob["rows"]
+    # the graphite route and plant electricity dominate the variance of the default study
+    assert {r["parameter"] for r in sob["rows"][:2]} == {"natural graphite share", "plant electricity (kWh/kWh)"}
+
+
+def test_cutoff_dqr_primary_share(rep):
+    cut = rep["cutoff"]
+    assert cut["rows"] and cut["total_share"] == pytest.approx(
+        sum(r["share_of_total"] for r in cut["rows"]), rel=1e-12)
+    for k in ("TeR", "GeR", "TiR", "P", "DQR"):
+        assert 1.0 <= rep["dqr"][k] <= 5.0
+    assert rep["dqr"]["DQR"] == pytest.approx(rep["result"]["dqr_weighted"], rel=1e-9)
+    assert rep["primary_data"]["share"] == 0.0          # the default study has no company data
+    assert rep["electricity_rules"]["eu_delegated_act"]["kg_co2e_per_kwh"] == pytest.approx(
+        rep["result"]["kg_co2e_per_kwh"], rel=1e-12)
+    co = next(m for m in rep["recycled_content"] if m["metal"] == "Co")
+    assert co["meets_2031"] is False and co["min_2036"] == 0.26
+
+
+class _Parser(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.h2, self.svg, self.external, self._in_h2 = [], 0, [], False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self._in_h2 = tag == "h2"
+        if tag == "svg":
+            self.svg += 1
+        for k in ("src", "href"):
+            if a.get(k, "").startswith(("http:", "https:", "//")):
+                self.external.append(a[k])
+        if tag == "link":
+            self.external.append(a.get("href"))
+
+    def handle_endtag(self, tag):
+        if tag == "h2":
+            self._in_h2 = False
+
+    def handle_data(self, data):
+        if self._in_h2:
+            self.h2.append(data.strip())
+
+
+def test_report_files_sections_and_charts(written):
+    from lca_battery.report.study_report import SECTIONS
+    a, _ = written
+    for f in ("report.html", "report.json", "report.xlsx", "sensitivity.csv", "sobol.csv", "cutoff.csv",
+              "summary.json", "declaration.json", "passport.json", "footprint.xlsx", "processes.csv",
+              "manifest.json"):
+        assert (a / f).is_file(), f
+    p = _Parser()
+    p.feed((a / "report.html").read_text(encoding="utf-8"))
+    assert p.h2 == [title for _, title in SECTIONS]
+    assert p.svg >= 5                      # boundary, footprint, tornado, Sobol, histogram: inline
+    assert not p.external                  # no network
+
+
+def test_report_twice_is_byte_identical(written):
+    a, b = written
+    names = sorted(f.name for f in a.iterdir())
+    assert names == sorted(f.name for f in b.iterdir())
+    for n in names:
+        assert (a / n).read_bytes() == (b / n).read_bytes(), n
+
+
+def test_report_refuses_a_foreign_folder_and_writes_nothing(rep, tmp_path):
+    from lca_battery.errors import LcaBatteryError
+    from lca_battery.report.outputs import write_report
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me")
+    with pytest.raises(LcaBatteryError, match="not a report"):
+        write_report(rep, foreign, str(EXAMPLE))
+    assert sorted(p.name for p in foreign.iterdir()) == ["notes.txt"]
+    assert [p for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium not on PATH")
+def test_report_renders_in_headless_chromium(written, tmp_path):
+    png = tmp_path / "report.png"
+    res = subprocess.run([sys.executable, str(ROOT / "scripts" / "render_report.py"), str(written[0] / "report.html"),
+                          str(png), "--height", "3000"], capture_output=True, text=True, timeout=180)
+    assert res.returncode == 0, res.stderr
+    assert png.stat().st_size > 20_000                 # a rendered page, not a blank one
+    from PIL import Image
+    with Image.open(png) as im:
+        assert im.size == (1200, 3000)
+        assert len(set(im.convert("L").resize((60, 150)).getdata())) > 10
