@@ -135,7 +135,7 @@ def cmd_footprint(args) -> int:
     result = footprint(args.study, args.set or [], engine=engine)
     if not args.no_write:
         out = Path(args.out) / run_name(args.study, args.set)
-        write_footprint(result, out, args.study)
+        write_footprint(result, out, args.study, command=args.argv, sets=args.set or [])
         result_dir = str(out)
     else:
         result_dir = None
@@ -278,6 +278,23 @@ def cmd_datasets(args) -> int:
     return 0
 
 
+def cmd_verify(args) -> int:
+    from .report.outputs import to_json
+    from .report.verify import verify
+    v = verify(args.dir, engine_factory=_engine)
+    if args.json:
+        print(to_json({"folder": v.folder, "ok": v.ok,
+                       "checks": [{"file": c.file, "ok": c.ok, "detail": c.detail} for c in v.checks]}))
+    else:
+        print(f"Verifying {v.folder} against its manifest.json\n")
+        for c in v.checks:
+            print(f"  {'OK  ' if c.ok else 'FAIL'} {c.file:<28} {c.detail}")
+        failed = [c.file for c in v.checks if not c.ok]
+        print("\n  " + ("verified: every number matches" if v.ok else
+                        f"NOT verified: {len(failed)} file(s) fail: {', '.join(failed)}"))
+    return 0 if v.ok else 1
+
+
 def cmd_check(args) -> int:
     from .inventory.loader import load_inventory
     inv = load_inventory(Path(args.inventories) if args.inventories else None)
@@ -347,6 +364,11 @@ def build_parser() -> argparse.ArgumentParser:
     un.add_argument("--seed", type=_count(0), default=42)
     _study_command(sub, "datasets", "the datasets a study uses: source, licence, geography, year, DQR", cmd_datasets,
                    write=False)
+    vf = sub.add_parser("verify", help="re-run a footprint results folder from its manifest and compare, "
+                                       "file by file (exit 1 if anything changed)")
+    vf.add_argument("dir", help="results folder written by `lca-battery footprint` (holds manifest.json)")
+    vf.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    vf.set_defaults(func=cmd_verify)
     ck = sub.add_parser("check-inventories", help="validate the inventory files")
     ck.add_argument("--inventories", help="inventory folder (default: the shipped one)")
     ck.add_argument("--brightway", action="store_true", help="also write them to Brightway (checks flows)")
@@ -358,6 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = ["lca-battery", *argv] if argv is not None else list(sys.argv)
     try:
         return args.func(args)
     except LcaBatteryError as exc:

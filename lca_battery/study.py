@@ -330,26 +330,6 @@ class Study(_Model):
     rules: Literal["eu_cfb_2024_draft", "iso14067"] | None = Field(None, description=(
         "rule set the study follows: pins the switches it fixes (RULES) and lists every non-conformity"))
 
-    @model_validator(mode="before")
-    @classmethod
-    def _pin_rules(cls, data):
-        """A rule set fixes some switches: set them, refuse a study that sets them otherwise."""
-        if not isinstance(data, dict) or data.get("rules") not in RULES:
-            return data
-        data = _deep_copy(data)
-        for path, value in RULES[data["rules"]]["pinned"].items():
-            node = data
-            parts = path.split(".")
-            for part in parts[:-1]:
-                if not isinstance(node.get(part), dict):
-                    node[part] = {} if node.get(part) in (None, "grid") else node[part]
-                node = node[part]
-            have = node.get(parts[-1], value)
-            if isinstance(have, str) and have.lower() != value:
-                raise ValueError(f"{path}: rules '{data['rules']}' fix it to '{value}' (the study sets '{have}')")
-            node[parts[-1]] = value
-        return data
-
     @field_validator("method", mode="before")
     @classmethod
     def _lower(cls, v):
@@ -464,6 +444,7 @@ def load_study(path: str | Path | dict, overrides: list[str] | dict | None = Non
     for key, value in items:
         apply_override(data, key, value, file, switch_params)
     _resolve_supplier_files(data, Path(file).parent if file != "<study>" else Path.cwd())
+    _pin_rules(data, file)
     try:
         study = Study.model_validate(data)
     except ValidationError as exc:
@@ -482,6 +463,28 @@ def load_study(path: str | Path | dict, overrides: list[str] | dict | None = Non
                     raise StudyError("unknown choice", file=file, field=f"{section}.{key}",
                                      allowed=", ".join(known) or "none")
     return study
+
+
+def _pin_rules(data: dict, file: str) -> None:
+    """A rule set (``rules:``) fixes some switches: set them, refuse a study that sets them otherwise."""
+    rules = data.get("rules")
+    if rules not in RULES:
+        return                  # an unknown value is reported by the model
+    for path, value in RULES[rules]["pinned"].items():
+        node = data
+        parts = path.split(".")
+        for part in parts[:-1]:
+            if not isinstance(node.get(part), dict):
+                if node.get(part) not in (None, "grid"):
+                    break       # not a mapping: the model reports it
+                node[part] = {}
+            node = node[part]
+        else:
+            have = node.get(parts[-1], value)
+            if not isinstance(have, str) or have.lower() != value:
+                raise StudyError(f"rules '{rules}' fix this to '{value}' (the study sets {have!r}): remove it "
+                                 f"or set it to '{value}'", file=file, field=path)
+            node[parts[-1]] = value
 
 
 def _describe(err) -> tuple[str, str, str | None]:

@@ -129,7 +129,7 @@ def write_atomic(target: Path, write) -> Path:
 
 
 def write_footprint(result: dict, out_dir: Path, study_file: str | None = None,
-                    command: list[str] | None = None) -> Path:
+                    command: list[str] | None = None, sets: list[str] | None = None) -> Path:
     """Write summary.json, stages/processes/materials/parameters CSVs and manifest.json."""
     def write(tmp: Path) -> None:
         (tmp / "summary.json").write_text(to_json(result) + "\n", encoding="utf-8")
@@ -164,20 +164,89 @@ def write_footprint(result: dict, out_dir: Path, study_file: str | None = None,
         _csv(tmp / "datasets.csv", [{**d, "sources": " | ".join(d["sources"])} for d in result["datasets"]],
              ["id", "name", "location", "reference_year", "data", "dqr", "proxy", "licence", "sources", "file"])
         _write_manifest(tmp, study_file, command, inventory_content_hash=result["inventory"]["content_hash"],
-                        method=result["method"], software=result["software"])
+                        method=result["method"], software=result["software"],
+                        rerun_inputs=rerun_inputs(study_file, sets or [], result["inventory"]["root"]))
     return write_atomic(out_dir, write)
 
 
+def git_commit() -> dict | None:
+    """The git commit of the lca_battery source when it runs from a checkout (else None)."""
+    import subprocess
+    root = Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists():
+        return None
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "--",
+                                "lca_battery", "inventories"], capture_output=True, text=True, timeout=10,
+                               check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": head, "uncommitted_changes": bool(dirty)}
+
+
+def inventory_hashes(root: Path) -> dict[str, str]:
+    """SHA-256 of every inventory file (sources.yaml and the process files) by relative path."""
+    from ..inventory.loader import inventory_files
+    root = Path(root)
+    return {str(p.relative_to(root).as_posix()): sha256(p) for p in [root / "sources.yaml", *inventory_files(root)]}
+
+
+def supplier_files(study_file: str, sets: list[str]) -> dict[str, str]:
+    """Supplier inventory files of a study: path as the study gives it (relative to the study) -> SHA-256."""
+    import yaml
+    from ..study import load_study
+    study = load_study(study_file, sets)
+    raw = yaml.safe_load(Path(study_file).read_text(encoding="utf-8")) or {}
+    out = {}
+    for pid, sup in study.suppliers.items():
+        if sup.inventory:
+            given = ((raw.get("suppliers") or {}).get(pid) or {}).get("inventory") or \
+                os.path.relpath(sup.inventory, Path(study_file).parent)
+            out[str(given)] = sha256(Path(sup.inventory)) if Path(sup.inventory).is_file() else None
+    return out
+
+
+def rerun_inputs(study_file: str | None, sets: list[str], root_label: str) -> dict | None:
+    """What ``lca-battery verify`` needs to re-run a footprint: the overrides, the hashes of every
+    inventory file and every supplier file (no absolute path: the study is located relative to the
+    results folder when the manifest is written)."""
+    if not study_file:
+        return None
+    from ..inventory.loader import default_root
+    return {"subcommand": "footprint", "set": list(sets), "inventory_root": root_label,
+            "inventory_files": inventory_hashes(default_root()),
+            "supplier_files": supplier_files(study_file, sets)}
+
+
+def _portable(args: list[str], base: Path) -> list[str]:
+    """Command-line arguments with file and folder paths relative to ``base`` (the results folder)."""
+    out = []
+    for a in args:
+        if a and not a.startswith("-") and "=" not in a and (os.path.isabs(a) or Path(a).exists()):
+            a = os.path.relpath(os.path.abspath(a), base)
+        out.append(a)
+    return out
+
+
 def _write_manifest(tmp: Path, study_file: str | None, command: list[str] | None = None, **extra) -> None:
-    """manifest.json: the command and how to re-run it, the study file's SHA-256, ``extra`` and the
-    SHA-256 of every file written beside it."""
-    command = command or sys.argv
+    """manifest.json: the command and how to re-run it (paths relative to the results folder), the
+    package version and git commit, the study file's SHA-256, ``extra`` and the SHA-256 of every file
+    written beside it. ``tmp`` lies beside the final folder, so relative paths hold for both."""
+    from .. import __version__
+    command = list(command or sys.argv)
+    args = _portable(command[1:], tmp)
     manifest = {
-        "command": command,
-        "rerun": "lca-battery " + " ".join(shlex.quote(a) for a in command[1:]),
-        "study_file": study_file,
+        "lca_battery": __version__,
+        "git": git_commit(),
+        "paths": "relative to this results folder",
+        "command": ["lca-battery", *args],
+        "rerun": "cd <this folder> && lca-battery " + " ".join(shlex.quote(a) for a in args),
+        "verify": "lca-battery verify <this folder>",
+        "study_file": os.path.relpath(os.path.abspath(study_file), tmp) if study_file else None,
         "study_sha256": sha256(Path(study_file)) if study_file and Path(study_file).is_file() else None,
-        **extra,
+        **{k: v for k, v in extra.items() if v is not None},
         "files": {f.name: sha256(f) for f in sorted(tmp.iterdir())},
     }
     (tmp / "manifest.json").write_text(to_json(manifest) + "\n", encoding="utf-8")
