@@ -78,6 +78,11 @@ def print_footprint(r: dict, out=sys.stdout) -> None:
         for k, v in r["plant"]["result_by_rule"].items():
             mark = "*" if k == r["plant"]["electricity_rule"] else " "
             w(f"  {mark} {v['rule'][:54]:<54}{_fmt(v['kg_co2e_per_kwh']):>12}\n")
+    if r.get("rules"):
+        ru = r["rules"]
+        w(f"\n  Rules: {ru['label']} ({'conforms' if ru['conforms'] else str(len(ru['non_conformities'])) + ' non-conformities'})\n")
+        for n in ru["non_conformities"]:
+            w(f"    - {n}\n")
     for warning in r.get("warnings", []):
         w(f"  warning: {warning}\n")
     for note in r.get("notes", r["plant"]["electricity_notes"]):
@@ -88,7 +93,7 @@ def print_footprint(r: dict, out=sys.stdout) -> None:
     for s in r["suppliers"]:
         if s["pcf_kg_co2e_per_kg"] is not None:
             w(f"  supplier figure: {s['process']} = {s['pcf_kg_co2e_per_kg']:g} kg CO2e/kg ({s['source']}, "
-              f"{s['verification']})\n")
+              f"{s['verification']}{'' if s.get('used', True) else '; UNUSED'})\n")
     rec = r["recycling"]
     if any(v["R1"] or v["scrap_loop_share"] for v in rec["metals"].values()) or rec["eol"].get("R2"):
         w(f"\n  Recycling ({rec['accounting'].replace('_', ' ')}, route {rec['route']}, chain of custody: "

@@ -192,3 +192,22 @@ def test_parameters_include_entries_set_to_zero(engine):
     r = footprint(EXAMPLE, SUPPLIER, engine=engine, details=False)
     zeros = [p for p in r["parameters"] if p["amount"] == 0 and p["output"] == "cam_nmc811"]
     assert zeros and all(p["parameter"] == "suppliers.cam_nmc811.pcf_kg_co2e_per_kg" for p in zeros)
+
+
+def test_verify_with_a_supplier_file_fails_naming_it_when_changed(engine, tmp_path, capsys):
+    shutil.copy(ROOT / "tests" / "data" / "supplier" / "cam_supplier_x.yaml", tmp_path / "cam_supplier_x.yaml")
+    study = tmp_path / "study.yaml"
+    study.write_text(EXAMPLE.read_text() + "\nsuppliers:\n  cam_nmc811:\n    inventory: cam_supplier_x.yaml\n"
+                     "    process: supplier_x_cam_nmc811\n")
+    assert main(["footprint", str(study), "--out", str(tmp_path / "r")]) == 0
+    folder = tmp_path / "r" / "study"
+    m = json.loads((folder / "manifest.json").read_text())
+    assert list(m["rerun_inputs"]["supplier_files"]) == ["cam_supplier_x.yaml"]
+    for name, text in _all_text(folder):
+        assert str(tmp_path) not in text, name
+    capsys.readouterr()
+    assert main(["verify", str(folder)]) == 0
+    f = tmp_path / "cam_supplier_x.yaml"
+    f.write_text(f.read_text() + "\n# changed\n")
+    assert main(["verify", str(folder)]) == 1
+    assert "FAIL supplier file cam_supplier_x.yaml" in capsys.readouterr().out

@@ -143,7 +143,7 @@ def write_footprint(result: dict, out_dir: Path, study_file: str | None = None,
                                   for k, v in result["stages"].items()])
         _csv(tmp / "gases.csv", [{"part": k, "kg_co2e_per_kwh": v} for k, v in result["gases"].items()])
         _csv(tmp / "processes.csv", result["processes"],
-             ["id", "name", "location", "stage", "kg_co2e", "share", "most_relevant", "dqr", "source"])
+             ["id", "name", "location", "stage", "kg_co2e", "share", "most_relevant", "dqr", "source", "data"])
         if result.get("materials"):
             _csv(tmp / "materials.csv", result["materials"],
                  ["id", "name", "amount", "unit", "kg_co2e_per_kwh", "share"])
