@@ -174,6 +174,7 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
     solved.stage_overrides = dict(study.stage_overrides)
     stages, eol = contrib.stage_split(engine, solved, entries)
     rows = contrib.process_table(engine, solved)
+    _credit_suppliers(rows, mapping.suppliers, engine, solved)
     procs = all_processes(engine.inventory)
     cell = procs[mapping.cell_id]
     composition = element_content(cell.id, procs, {b.input: b.kg_per_kg_cell for b in mapping.bom})
@@ -199,10 +200,12 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
             {contrib.UNASSIGNED: stages[contrib.UNASSIGNED]} if contrib.UNASSIGNED in stages else {}),
         "gases": contrib.gas_scores(solved),
         "top_processes": [{"name": r["name"], "id": r["id"], "location": r["location"], "stage": r["stage"],
-                           "kg_co2e_per_kwh": r["kg_co2e"], "share": r["share"]} for r in rows[:10]],
+                           "kg_co2e_per_kwh": r["kg_co2e"], "share": r["share"],
+                           **({"supplier_source": r["source"]} if r.get("data", "").startswith("supplier") else {})}
+                          for r in rows[:10]],
         "most_relevant_processes": [{"id": r["id"], "name": r["name"], "share": r["share"], "dqr": r["dqr"]}
                                     for r in rows if r["most_relevant"]],
-        "dqr_weighted": contrib.weighted_dqr(rows),
+        "dqr_weighted": contrib.weighted_dqr([r for r in rows if r["dqr"] is not None]),
         "cobalt_kg_per_kwh": composition.get("Co", 0.0) / ed,
         "element_kg_per_kwh": {el: v / ed for el, v in sorted(composition.items())},
         "cell": {"energy_kwh": kwh_per_cell, "energy_density_kwh_per_kg": ed,
@@ -232,11 +235,11 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
                       "avoided": eol["avoided"] if eol else []},
         "method": {"family": study.method, "label": METHODS[study.method]["label"],
                    "indicators": {k: " | ".join(v) for k, v in METHODS[study.method].items() if k != "label"}},
-        "inventory": {"content_hash": engine.inventory.content_hash, "root": engine.inventory.root},
+        "inventory": {"content_hash": engine.inventory.content_hash, "root": _root_label(engine.inventory.root)},
         "software": {"lca_battery": __version__, "python": platform.python_version(),
                      "brightway_project": engine.build.get("project"), **_versions()},
         "parameters": [{"input": e.input, "output": e.output, "amount": e.amount, "parameter": e.parameter}
-                       for e in entries if e.amount],
+                       for e in entries],     # zeros too: applying them all reproduces the number
     }
     result["electricity_sites"] = contrib.electricity_sites(engine, solved, entries) if details else []
     result["processes"] = rows
@@ -261,12 +264,52 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
     if replaced and any(v["R1"] for v in mapping.recycling["metals"].values()):
         notes.append(f"supplier data replace {', '.join(sorted(replaced))}: recycled content applies only to "
                      f"the metal supply of the rest of the chain; the supplier's own recycled content is in its figure")
+    no_dqr = [r for r in rows if r["dqr"] is None]
+    if no_dqr:
+        share = sum(abs(r["kg_co2e"]) for r in no_dqr) / (sum(abs(r["kg_co2e"]) for r in rows) or 1.0)
+        notes.append(f"weighted DQR leaves out {', '.join(r['id'] for r in no_dqr)} ({share:.1%} of the absolute "
+                     f"contributions): supplier data without a DQR (suppliers.<id>.dqr)")
+    for s in mapping.suppliers:
+        if not s["used"]:
+            notes.append(f"supplier data for {s['process']} unused: {s['process']} is not in the supply chain of "
+                         f"this study (a material downstream of it is replaced by supplier data, or the cell does "
+                         f"not use it); its figure has no effect on the result")
     result["notes"] = notes
+    from .report.declaration import end_of_life_included, rules_check
+    if end_of_life_included(result):
+        result["label"] = ("carbon footprint including end-of-life burdens and credits (not cradle-to-gate), "
+                           "ISO 14067")
+    result["rules"] = rules_check(study, result)
     result["check"] = {"stages_sum": sum(result["stages"].values()), "total": total}
     from .report.declaration import declaration, passport
     result["declaration"] = declaration(study, result)
     result["passport"] = passport(study, result)
     return result
+
+
+def _root_label(root: str) -> str:
+    """The inventory folder without an absolute path (results must not depend on the machine):
+    'shipped' for the package's own inventories, else the folder's name."""
+    from .inventory.loader import default_root
+    pkg = Path(__file__).resolve().parent
+    shipped = {(pkg.parent / "inventories").resolve(), (pkg / "_inventories").resolve()}
+    return "shipped" if Path(root).resolve() in shipped else f"custom: {Path(root).name}"
+
+
+def _credit_suppliers(rows: list[dict], suppliers: list[dict], engine: Engine, solved) -> None:
+    """Supplier figures in the process table carry the supplier's source, year, location, DQR and
+    verification, not the default dataset's; every supplier row says whether it is used at all."""
+    by_id = {s["process"]: s for s in suppliers}
+    for s in suppliers:
+        s["used"] = bool(s["process"] in engine.ids and solved.supply[engine.column(solved, s["process"])])
+    for r in rows:
+        s = by_id.get(r["id"])
+        if s is None or s["pcf_kg_co2e_per_kg"] is None:
+            r.setdefault("data", "")
+            continue
+        r.update({"source": f"{s['source']}" + (f" ({s['year']})" if s["year"] else ""), "dqr": s.get("dqr"),
+                  "location": s["location"] or r["location"],
+                  "data": f"supplier PCF, {s['verification']}"})
 
 
 def dataset_registry(engine: Engine, solved, mapping) -> list[dict]:
@@ -285,9 +328,10 @@ def dataset_registry(engine: Engine, solved, mapping) -> list[dict]:
         supplier_file = p.file.startswith("supplier/")
         if p.id in supplier_pcf:
             sup = supplier_pcf[p.id]
-            out.append({"id": p.id, "name": p.name, "location": p.location, "reference_year": sup["year"],
+            out.append({"id": p.id, "name": p.name, "location": sup["location"] or p.location,
+                        "reference_year": sup["year"],
                         "data": f"company-specific (supplier PCF, {sup['verification']})",
-                        "sources": [sup["source"]], "licence": "supplier data", "dqr": None, "proxy": None,
+                        "sources": [sup["source"]], "licence": "supplier data", "dqr": sup.get("dqr"), "proxy": None,
                         "file": "study: suppliers"})
             continue
         data = "model structure" if p.file == "model" else \

@@ -95,6 +95,11 @@ def print_footprint(r: dict, out=sys.stdout) -> None:
         for k, v in r["plant"]["result_by_rule"].items():
             mark = "*" if k == r["plant"]["electricity_rule"] else " "
             w(f"  {mark} {v['rule'][:54]:<54}{_fmt(v['kg_co2e_per_kwh']):>12}\n")
+    if r.get("rules"):
+        ru = r["rules"]
+        w(f"\n  Rules: {ru['label']} ({'conforms' if ru['conforms'] else str(len(ru['non_conformities'])) + ' non-conformities'})\n")
+        for n in ru["non_conformities"]:
+            w(f"    - {n}\n")
     for warning in r.get("warnings", []):
         w(f"  warning: {warning}\n")
     for note in r.get("notes", r["plant"]["electricity_notes"]):
@@ -105,7 +110,7 @@ def print_footprint(r: dict, out=sys.stdout) -> None:
     for s in r["suppliers"]:
         if s["pcf_kg_co2e_per_kg"] is not None:
             w(f"  supplier figure: {s['process']} = {s['pcf_kg_co2e_per_kg']:g} kg CO2e/kg ({s['source']}, "
-              f"{s['verification']})\n")
+              f"{s['verification']}{'' if s.get('used', True) else '; UNUSED'})\n")
     rec = r["recycling"]
     if any(v["R1"] or v["scrap_loop_share"] for v in rec["metals"].values()) or rec["eol"].get("R2"):
         w(f"\n  Recycling ({rec['accounting'].replace('_', ' ')}, route {rec['route']}, chain of custody: "
@@ -164,7 +169,8 @@ def cmd_footprint(args) -> int:
     if not args.no_write:
         out = Path(args.out) / run_name(args.study, args.set)
         with _doing(f"write results to {out}"):
-            out = write_footprint(result, out, args.study, owner=_owner("footprint", args))
+            out = write_footprint(result, out, args.study, command=args.argv, owner=_owner("footprint", args),
+                                  sets=args.set or [])
         result_dir = str(out)
     else:
         result_dir = None
@@ -326,6 +332,23 @@ def cmd_datasets(args) -> int:
     return 0
 
 
+def cmd_verify(args) -> int:
+    from .report.outputs import to_json
+    from .report.verify import verify
+    v = verify(args.dir, engine_factory=_engine)
+    if args.json:
+        print(to_json({"folder": v.folder, "ok": v.ok,
+                       "checks": [{"file": c.file, "ok": c.ok, "detail": c.detail} for c in v.checks]}))
+    else:
+        print(f"Verifying {v.folder} against its manifest.json\n")
+        for c in v.checks:
+            print(f"  {'OK  ' if c.ok else 'FAIL'} {c.file:<28} {c.detail}")
+        failed = [c.file for c in v.checks if not c.ok]
+        print("\n  " + ("verified: every number matches" if v.ok else
+                        f"NOT verified: {len(failed)} file(s) fail: {', '.join(failed)}"))
+    return 0 if v.ok else 1
+
+
 def cmd_check(args) -> int:
     from .inventory.loader import load_inventory
     inv = load_inventory(Path(args.inventories) if args.inventories else None)
@@ -404,6 +427,11 @@ def build_parser() -> argparse.ArgumentParser:
     rp.set_defaults(func=cmd_report)
     _study_command(sub, "datasets", "the datasets a study uses: source, licence, geography, year, DQR", cmd_datasets,
                    write=False)
+    vf = sub.add_parser("verify", help="re-run a footprint results folder from its manifest and compare, "
+                                       "file by file (exit 1 if anything changed)")
+    vf.add_argument("dir", help="results folder written by `lca-battery footprint` (holds manifest.json)")
+    vf.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    vf.set_defaults(func=cmd_verify)
     ck = sub.add_parser("check-inventories", help="validate the inventory files")
     ck.add_argument("--inventories", help="inventory folder (default: the shipped one)")
     ck.add_argument("--brightway", action="store_true", help="also write them to Brightway (checks flows)")
@@ -415,6 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = ["lca-battery", *argv] if argv is not None else list(sys.argv)
     try:
         with _doing(f"run '{args.command}'"):
             return args.func(args)

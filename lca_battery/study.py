@@ -145,7 +145,10 @@ class Supplier(_Model):
     pcf_kg_co2e_per_kg: float | None = Field(None, ge=0, description="supplier's product carbon footprint")
     source: str = Field("", description="document the figure comes from")
     year: int | None = None
-    scope: str = "cradle-to-gate"
+    scope: str = Field("cradle-to-gate", description="system boundary of the figure: only cradle-to-gate fits "
+                                                      "the model")
+    dqr: float | None = Field(None, ge=1, le=5, description="the supplier data's PEF data quality rating "
+                                                            "(1 excellent ... 5 poor), if assessed")
     verification: Literal["third-party verified", "self-declared", "unverified"] = "unverified"
     location: str | None = Field(None, description="production country (ISO alpha-2): its grid supplies the process")
     inventory: str | None = Field(None, description="supplier's process inventory file (inventories/ format), "
@@ -166,6 +169,14 @@ class Supplier(_Model):
     @classmethod
     def _upper(cls, v):
         return v.strip().upper() if isinstance(v, str) else v
+
+    @field_validator("scope")
+    @classmethod
+    def _scope(cls, v):
+        if v != "cradle-to-gate":
+            raise ValueError(f"scope must be 'cradle-to-gate' (got {v!r}): the supplier figure replaces a "
+                             f"cradle-to-gate material; a figure with another boundary cannot stand in for it")
+        return v
 
 
 class Plant(_Model):
@@ -293,6 +304,8 @@ class Recycling(_Model):
     recycled_content: dict[str, MetalContent] = Field(default_factory=dict)
     chain_of_custody: Literal["identity_preserved", "segregated", "controlled_blending", "mass_balance",
                               "book_and_claim"] = "mass_balance"
+    chain_of_custody_evidence: str = Field("", description=(
+        "document that supports the recycled-content claim (ISO 22095 chain of custody), e.g. a certificate id"))
     scrap_rate: float = Field(0.0, ge=0, lt=1, description="share of cathode production scrapped and recycled")
     scrap_route: str = "hydro_nmc"
     eol_collection_rate: float = Field(0.0, ge=0, le=1, description="share of cells collected for recycling")
@@ -314,6 +327,8 @@ class Declaration(_Model):
     battery_model: str = ""
     plant_address: str = ""
     declaration_id: str = ""
+    eu_declaration_of_conformity_number: str = Field("", description="identification number of the EU "
+                                                                      "declaration of conformity (Art. 7(1)(f))")
     study_url: str = ""
     vehicle_category: Literal["M1", "N1", "L", "M2", "M3", "N2", "N3", "other"] | None = None
     cycles_per_year: float | None = Field(None, gt=0, description="full equivalent cycles per year")
@@ -327,6 +342,19 @@ class Declaration(_Model):
             raise ValueError("cycles_per_year and service_life_years need a 'justification'")
         return self
 
+
+#: What each rule set fixes (study path -> value) and where it says so. The CFB-EV rules of the
+#: draft delegated act (JRC, 2024 draft) prescribe the EF 3.1 climate-change method, the national
+#: consumption mix or a direct line for the plant electricity (no contractual instruments) and the
+#: circular footprint formula; ISO 14067:2018 takes IPCC GWP100 and (6.4.9.4) contractual instruments
+#: that meet its criteria.
+RULES = {
+    "eu_cfb_2024_draft": {"label": "EU carbon footprint of EV batteries, draft delegated act rules (2024 draft)",
+                          "pinned": {"method": "ef31", "plant.electricity.rule": "eu_delegated_act",
+                                     "recycling.accounting": "cff"}},
+    "iso14067": {"label": "ISO 14067:2018 partial carbon footprint (cradle-to-gate)",
+                 "pinned": {"method": "ipcc2021", "plant.electricity.rule": "iso14067"}},
+}
 
 #: Full equivalent cycles per year by vehicle category (draft delegated act on the carbon footprint
 #: of EV batteries, 2024 draft)
@@ -349,6 +377,8 @@ class Study(_Model):
                                           "assignment (e.g. 'cam_*: main_production')")
     distribution: Distribution = Distribution()
     method: Literal["ipcc2021", "ef31"] = "ipcc2021"
+    rules: Literal["eu_cfb_2024_draft", "iso14067"] | None = Field(None, description=(
+        "rule set the study follows: pins the switches it fixes (RULES) and lists every non-conformity"))
 
     @field_validator("method", mode="before")
     @classmethod
@@ -484,6 +514,7 @@ def load_study(path: str | Path | dict, overrides: list[str] | dict | None = Non
     for key, value in items:
         apply_override(data, key, value, file, switch_params)
     _resolve_supplier_files(data, Path(file).parent if file != "<study>" else Path.cwd())
+    _pin_rules(data, file)
     try:
         study = Study.model_validate(data)
     except ValidationError as exc:
@@ -502,6 +533,28 @@ def load_study(path: str | Path | dict, overrides: list[str] | dict | None = Non
                     raise StudyError("unknown choice", file=file, field=f"{section}.{key}",
                                      allowed=", ".join(known) or "none")
     return study
+
+
+def _pin_rules(data: dict, file: str) -> None:
+    """A rule set (``rules:``) fixes some switches: set them, refuse a study that sets them otherwise."""
+    rules = data.get("rules")
+    if rules not in RULES:
+        return                  # an unknown value is reported by the model
+    for path, value in RULES[rules]["pinned"].items():
+        node = data
+        parts = path.split(".")
+        for part in parts[:-1]:
+            if not isinstance(node.get(part), dict):
+                if node.get(part) not in (None, "grid"):
+                    break       # not a mapping: the model reports it
+                node[part] = {}
+            node = node[part]
+        else:
+            have = node.get(parts[-1], value)
+            if not isinstance(have, str) or have.lower() != value:
+                raise StudyError(f"rules '{rules}' fix this to '{value}' (the study sets {have!r}): remove it "
+                                 f"or set it to '{value}'", file=file, field=path)
+            node[parts[-1]] = value
 
 
 def _describe(err) -> tuple[str, str, str | None]:

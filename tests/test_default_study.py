@@ -89,7 +89,7 @@ def test_declaration_over_service_life(engine, tmp_path):
     e_total = 60 * 3.65 / 1000 * 60 * 10          # Ah x V x cycles/year (M1: 60) x years
     assert d["service_life"]["e_total_kwh_per_cell"] == pytest.approx(e_total, rel=1e-12)
     assert d["kg_co2e_per_kwh_e_total"] == pytest.approx(r["kg_co2e_per_cell"] / e_total, rel=1e-12)
-    stages = {s["lifecycleStage"] for s in r["passport"]["batteryCarbonFootprint"]["carbonFootprintPerLifecycleStage"]}
+    stages = {s["lifecycleStage"] for s in r["passport"]["CarbonFootprintForBatteries"]["carbonFootprintPerLifecycleStage"]}
     assert stages == {"RawMaterialExtraction", "MainProduction", "Distribution", "Recycling"}
     assert footprint(EXAMPLE, engine=engine)["declaration"]["kg_co2e_per_kwh_e_total"] is None
     code = main(["footprint", str(EXAMPLE), "--set", "declaration.service_life_years=10", "--out", str(tmp_path)])

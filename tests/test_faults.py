@@ -175,7 +175,7 @@ def test_result_folders_never_collide(engine, capsys, tmp_path):
     a = run(tmp_path / "a" / "cell.yaml")
     b = run(tmp_path / "b" / "cell.yaml")
     assert a != b
-    manifests = {json.loads((tmp_path / "r" / d / "manifest.json").read_text())["results_owner"]["study"]
+    manifests = {json.loads((tmp_path / "r" / d / "manifest.json").read_text())["results_owner"]
                  for d in (a, b)}
     assert len(manifests) == 2
     assert run(tmp_path / "a" / "cell.yaml") == a               # a re-run replaces its own folder

@@ -23,6 +23,8 @@ def test_wheel_ships_inventories_and_finds_them(tmp_path):
     assert "lca_battery/_inventories/sources.yaml" in names
     assert any(n.startswith("lca_battery/_inventories/cells/") for n in names)
     assert "lca_battery/report/templates/report.html.j2" in names      # the study report template
+    for schema in ("CarbonFootprintForBatteries-1.2.0-schema.json", "Circularity-1.2.0-schema.json", "README.md"):
+        assert f"lca_battery/report/schemas/{schema}" in names, schema
     code = ("from lca_battery.inventory.loader import default_root, load_inventory;"
             "r = default_root(); inv = load_inventory(r); print(r); print(len(inv.processes))")
     res = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,

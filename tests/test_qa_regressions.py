@@ -46,7 +46,9 @@ def test_total_recycled_content_without_split_is_reported_as_unstated(engine):
     r = footprint(EXAMPLE, {"recycling.recycled_content": {"Co": {"total": 0.26}}}, engine=engine, details=False)
     co = r["recycling"]["metals"]["Co"]
     assert co["R1"] == 0.26 and co["R1_pre_consumer"] is None and co["R1_post_consumer"] is None
-    assert r["passport"]["recycledContent"]["Co"]["totalShare"] == 0.26
+    circ = r["passport"]["Circularity"]["recycledContent"]
+    assert "Cobalt" not in {c["recycledMaterial"] for c in circ}          # no split: not written as 0 %
+    assert r["passport"]["lcaBatteryExtras"]["recycledContentSplitNotStated"] == ["Co"]
 
 
 @pytest.mark.parametrize("override, field, words", [

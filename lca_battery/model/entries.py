@@ -131,7 +131,7 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
     suppliers = []
     for pid, sup in study.suppliers.items():
         row = {"process": pid, "name": procs[pid].name, "location": sup.location, "source": sup.source or None,
-               "year": sup.year, "scope": sup.scope, "verification": sup.verification,
+               "year": sup.year, "scope": sup.scope, "verification": sup.verification, "dqr": sup.dqr,
                "pcf_kg_co2e_per_kg": sup.pcf_kg_co2e_per_kg}
         suppliers.append(row)
         if sup.pcf_kg_co2e_per_kg is None and not sup.inventory:

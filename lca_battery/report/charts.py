@@ -67,7 +67,9 @@ def footprint_chart(result: dict, path_stem: str | Path | None) -> list[str] | s
     ax1.set_title(f"{result['kg_co2e_per_kwh']:.1f} kg CO2e/kWh by stage", fontsize=9)
     top = result["top_processes"][:10][::-1]
     ax2.barh(range(len(top)), [t["kg_co2e_per_kwh"] for t in top], color="#4c72b0")
-    ax2.set_yticks(range(len(top)), [_label(f"{t['name']}, {t['location']}") for t in top], fontsize=7)
+    ax2.set_yticks(range(len(top)), [_label(f"{t['name']}, {t['location']}"
+                                              + (f" (supplier: {t['supplier_source']})" if t.get("supplier_source")
+                                                 else "")) for t in top], fontsize=7)
     ax2.set_xlabel("kg CO2e per kWh")
     ax2.set_title("largest processes (cradle-to-gate contributions)", fontsize=9)
     fig.suptitle(f"{result['chemistry']} cell made in {result['plant_country']} - {result['label']} - "

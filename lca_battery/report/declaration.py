@@ -2,9 +2,7 @@
 
 * Carbon footprint declaration, Regulation (EU) 2023/1542 Art. 7(1) and Annex II: manufacturer,
   model, plant, kg CO2e per functional unit and per life-cycle stage, declaration id, study link.
-* Battery Pass data model (DIN DKE SPEC 99100): footprint per functional unit and per stage
-  (RawMaterialExtraction, MainProduction, Distribution, Recycling), absolute footprint, recycled
-  content pre-/post-consumer per Co, Li, Ni, Pb.
+* Battery Pass data model 1.2.0 (DIN DKE SPEC 99100): see passport.py.
 
 The regulation's declared unit is 1 kWh of total energy over the service life,
 E_total = usable capacity x full equivalent cycles per year x service-life years; it is given
@@ -14,8 +12,6 @@ from __future__ import annotations
 
 from ..study import CYCLES_PER_YEAR
 
-PASSPORT_STAGES = {"raw_material_acquisition": "RawMaterialExtraction", "main_production": "MainProduction",
-                   "distribution": "Distribution", "end_of_life": "Recycling"}
 
 
 def lifetime_energy(study, kwh_per_cell: float) -> dict | None:
@@ -30,14 +26,62 @@ def lifetime_energy(study, kwh_per_cell: float) -> dict | None:
             f"draft delegated act default for category {d.vehicle_category}"}
 
 
+#: components whose data the draft delegated act (CFB-EV rules) makes company-specific: the cell's
+#: bill-of-materials ids by component (default ids of every chemistry)
+MANDATORY_COMPONENTS = {"cathode": ("cathode_", "cam_"), "anode": ("anode_", "graphite"), "electrolyte": ("electrolyte",),
+                        "separator": ("separator",), "casing": ("casing_", "steel_can_", "tab_aluminium")}
+
+
+def end_of_life_included(result: dict) -> bool:
+    """End-of-life burdens or credits are in the figure (the result is then not cradle-to-gate)."""
+    rec = result["recycling"]
+    return bool(rec.get("end_of_life_burdens") or rec.get("end_of_life_credits") or result["stages"].get("end_of_life"))
+
+
 def declaration(study, result: dict) -> dict:
+    """Art. 7(1) fields, the label of the published figure and an honest list of what is missing."""
+    from .passport import PERFORMANCE_CLASS_REASON
     d = study.declaration
     life = lifetime_energy(study, result["cell"]["energy_kwh"])
     per_cell = result["kg_co2e_per_cell"]
     per_fu = per_cell / life["e_total_kwh_per_cell"] if life else None
+    eol = end_of_life_included(result)
+    label = ("carbon footprint including end-of-life burdens and credits (not cradle-to-gate; Annex II stage 4 "
+             "modelled)" if eol else "partial carbon footprint (cradle-to-gate), ISO 14067")
+    missing = [m for m, ok in (
+        ("manufacturer (Art. 7(1)(a): declaration.manufacturer)", d.manufacturer),
+        ("manufacturing plant address (Art. 7(1)(c): declaration.plant_address)", d.plant_address),
+        ("carbon footprint per functional unit (Art. 7(1)(d)): needs the service life, declaration."
+         "cycles_per_year or vehicle_category and service_life_years with a justification", life),
+        ("EU declaration of conformity number (Art. 7(1)(f): declaration.eu_declaration_of_conformity_number)",
+         d.eu_declaration_of_conformity_number),
+        ("web link to the public study (Art. 7(1)(g): declaration.study_url)", d.study_url),
+        ("declaration id (declaration.declaration_id)", d.declaration_id)) if not ok]
+    if not result["stages"].get("distribution"):
+        missing.append("distribution stage (Annex II stage 3) is zero: no transport given (distribution.*_km)")
+    if not eol:
+        missing.append("end-of-life and recycling stage (Annex II stage 4) not included: the figure is a partial "
+                       "(cradle-to-gate) footprint")
+    missing.append("battery-level components (modules, pack housing, battery management system, cooling, "
+                   "wiring) are outside the model: the figure is for one cell, not the battery Art. 7 covers")
+    company = {b["input"] for b in result["bom"] if b["data"] == "company-specific"}
+    company |= {s["process"] for s in result["suppliers"] if s.get("used", True) and
+                (s["pcf_kg_co2e_per_kg"] is not None or s.get("replaced_by"))}
+    for comp, prefixes in MANDATORY_COMPONENTS.items():
+        if not any(i.startswith(prefixes) for i in company):
+            missing.append(f"company-specific data for the {comp} (mandatory under the draft delegated act): "
+                           f"the default dataset stands in")
+    missing.append("third-party verification of the study (Art. 7(1) declarations are verified by a notified body)")
     return {
         "regulation": "Regulation (EU) 2023/1542, Art. 7(1), Annex II (draft delegated act 2024 rules)",
-        "label": result["label"],
+        "label": label,
+        "published_figure": {"value": per_fu, "unit": "kg CO2e per kWh of total energy over the service life",
+                             "label": label} if life else
+        {"value": result["kg_co2e_per_kwh"], "unit": "kg CO2e per kWh of cell energy capacity "
+         "(not the regulation's functional unit: service life not given)", "label": label},
+        "declared_object": "cell",
+        "declared_object_note": "declares a cell, not a battery: Art. 7 applies to the battery (pack) model; "
+                                "the cell's footprint is an input to that declaration, not the declaration",
         "manufacturer": d.manufacturer or None,
         "battery_model": d.battery_model or study.cell.model or None,
         "manufacturing_plant": {"country": study.plant.country, "name": study.plant.name or None,
@@ -50,37 +94,54 @@ def declaration(study, result: dict) -> dict:
         "reference_flows": {"kg_co2e_per_kwh_capacity": result["kg_co2e_per_kwh"], "kg_co2e_per_cell": per_cell,
                             "kg_co2e_per_kg": result["kg_co2e_per_kg"]},
         "kg_co2e_per_stage_per_kwh_capacity": result["stages"],
+        "eu_declaration_of_conformity_number": d.eu_declaration_of_conformity_number or None,
+        "performance_class": {"value": "not yet defined", "reason": PERFORMANCE_CLASS_REASON},
         "declaration_id": d.declaration_id or None,
         "study_url": d.study_url or None,
         "method": result["method"]["label"],
         "electricity_rule": result["plant"]["electricity_rule_label"],
-        "missing": [k for k, v in (("manufacturer", d.manufacturer), ("declaration_id", d.declaration_id),
-                                   ("study_url", d.study_url), ("service life (cycles, years)", life)) if not v],
+        "rules": result.get("rules"),
+        "missing": missing,
     }
 
 
 def passport(study, result: dict) -> dict:
-    life = lifetime_energy(study, result["cell"]["energy_kwh"])
-    scale = result["cell"]["energy_kwh"] / life["e_total_kwh_per_cell"] if life else None
-    rec = result["recycling"]["metals"]
-    content = {}
-    for metal in ("Co", "Li", "Ni", "Pb"):
-        v = rec.get(metal)
-        content[metal] = {"preConsumerShare": v["R1_pre_consumer"] if v else 0.0,
-                          "postConsumerShare": v["R1_post_consumer"] if v else 0.0,
-                          "totalShare": v["R1"] if v else 0.0}
-    return {
-        "dataModel": "DIN DKE SPEC 99100 (Battery Pass), carbon footprint and circularity fields",
-        "batteryCarbonFootprint": {
-            "absoluteCarbonFootprint_kgCO2e_per_cell": result["kg_co2e_per_cell"],
-            "batteryCarbonFootprint_kgCO2e_per_kWh": (result["kg_co2e_per_kwh"] * scale) if life else None,
-            "functionalUnit": "kWh of total energy over the service life" if life else None,
-            "carbonFootprintPerLifecycleStage": [
-                {"lifecycleStage": PASSPORT_STAGES[k], "carbonFootprint_kgCO2e_per_kWh": (v * scale) if life else None,
-                 "carbonFootprint_kgCO2e_per_kWh_capacity": v}
-                for k, v in result["stages"].items() if k in PASSPORT_STAGES],
-            "carbonFootprintStudy": study.declaration.study_url or None,
-        },
-        "recycledContent": content,
-        "chainOfCustody": result["recycling"]["chain_of_custody"],
-    }
+    from .passport import passport as _passport
+    return _passport(study, result, lifetime_energy(study, result["cell"]["energy_kwh"]))
+
+
+def rules_check(study, result: dict) -> dict | None:
+    """The study's rule set (``rules:``), the switches it pinned and every non-conformity found."""
+    from ..study import RULES
+    if not study.rules:
+        return None
+    rule = RULES[study.rules]
+    found = []
+    company = {b["input"] for b in result["bom"] if b["data"] == "company-specific"}
+    company |= {s["process"] for s in result["suppliers"] if s.get("used", True) and
+                (s["pcf_kg_co2e_per_kg"] is not None or s.get("replaced_by"))}
+    if study.rules == "eu_cfb_2024_draft":
+        for comp, prefixes in MANDATORY_COMPONENTS.items():
+            if not any(i.startswith(prefixes) for i in company):
+                found.append(f"company-specific data mandatory for the {comp}: the default (secondary) dataset "
+                             f"stands in")
+        secondary = [d["id"] for d in result["datasets"] if d["data"].startswith("secondary")]
+        found.append(f"secondary datasets must be EF 3.1-compliant: none of the {len(secondary)} open secondary "
+                     f"datasets used is (they are cited literature and statistics, not EF 3.1 datasets)")
+    p = study.plant
+    if p.electricity_kwh_per_kwh_cell is None and p.electricity_kwh_per_kg_cell is None:
+        found.append("cell-plant energy is not site-specific (plant.electricity_kwh_per_kwh_cell not given): "
+                     + ("mandatory company-specific data under the draft delegated act" if
+                        study.rules == "eu_cfb_2024_draft" else
+                        "ISO 14067 6.3.5 asks for site-specific data for processes under the organization's control"))
+    rec = result["recycling"]
+    claimed = sorted(m for m, v in rec["metals"].items() if v.get("R1"))
+    if claimed and not study.recycling.chain_of_custody_evidence.strip():
+        found.append(f"recycled content R1 claimed for {', '.join(claimed)} without chain-of-custody evidence "
+                     f"(recycling.chain_of_custody_evidence; model stated: {rec['chain_of_custody']})")
+    unverified = [s["process"] for s in result["suppliers"] if s.get("used", True) and
+                  s["pcf_kg_co2e_per_kg"] is not None and s["verification"] != "third-party verified"]
+    if unverified:
+        found.append(f"supplier figures not third-party verified: {', '.join(unverified)}")
+    return {"rules": study.rules, "label": rule["label"], "pinned": dict(rule["pinned"]),
+            "conforms": not found, "non_conformities": found}

@@ -104,8 +104,14 @@ def sha256(path: Path) -> str:
 OWNER_KEY = "results_owner"
 
 
+def _owner_digest(owner: dict) -> str:
+    """The owner as the manifest records it: a SHA-256 (the owner holds the study's absolute path, which no
+    output may show)."""
+    return hashlib.sha256(json.dumps(owner, sort_keys=True).encode()).hexdigest()
+
+
 def _owner_of(folder: Path):
-    """The owner recorded in ``folder/manifest.json``; None if the folder has no readable one."""
+    """The owner digest recorded in ``folder/manifest.json``; None if the folder has no readable one."""
     try:
         return json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get(OWNER_KEY)
     except (OSError, ValueError, AttributeError):
@@ -115,11 +121,10 @@ def _owner_of(folder: Path):
 def results_folder(target: Path, owner: dict | None) -> Path:
     """``target`` if it is free or already this owner's; else ``target-<hash of owner>``."""
     target = Path(target)
-    if owner is None or not target.exists() or _owner_of(target) == owner:
+    if owner is None or not target.exists() or _owner_of(target) == _owner_digest(owner):
         return target
-    digest = hashlib.sha256(json.dumps(owner, sort_keys=True).encode()).hexdigest()[:10]
-    alt = target.with_name(f"{target.name}-{digest}")
-    if alt.exists() and _owner_of(alt) != owner:
+    alt = target.with_name(f"{target.name}-{_owner_digest(owner)[:10]}")
+    if alt.exists() and _owner_of(alt) != _owner_digest(owner):
         from ..errors import LcaBatteryError
         raise LcaBatteryError(f"results folders '{target}' and '{alt}' belong to other runs (or were not written "
                               f"by lca_battery); choose another --out", field="--out")
@@ -147,7 +152,7 @@ def write_atomic(target: Path, write, owner: dict | None = None) -> Path:
         write(tmp)
         if owner is not None and (tmp / "manifest.json").is_file():
             manifest = json.loads((tmp / "manifest.json").read_text(encoding="utf-8"))
-            manifest[OWNER_KEY] = owner
+            manifest[OWNER_KEY] = _owner_digest(owner)
             (tmp / "manifest.json").write_text(to_json(manifest) + "\n", encoding="utf-8")
         key = hashlib.sha256(str(target.parent.resolve()).encode()).hexdigest()[:16]
         with filelock.FileLock(str(Path(tempfile.gettempdir()) / f"lca_battery-results-{key}.lock"), mode=0o666):
@@ -166,12 +171,14 @@ def write_atomic(target: Path, write, owner: dict | None = None) -> Path:
 
 
 def write_footprint(result: dict, out_dir: Path, study_file: str | None = None,
-                    command: list[str] | None = None, owner: dict | None = None) -> Path:
+                    command: list[str] | None = None, owner: dict | None = None,
+                    sets: list[str] | None = None) -> Path:
     """Write summary.json, stages/processes/materials/parameters CSVs and manifest.json."""
     def write(tmp: Path) -> None:
         _footprint_files(result, tmp)
         _write_manifest(tmp, study_file, command, inventory_content_hash=result["inventory"]["content_hash"],
-                        method=result["method"], software=result["software"])
+                        method=result["method"], software=result["software"],
+                        rerun_inputs=rerun_inputs(study_file, sets or [], result["inventory"]["root"]))
     return write_atomic(out_dir, write, owner)
 
 
@@ -188,7 +195,7 @@ def _footprint_files(result: dict, tmp: Path) -> None:
                               for k, v in result["stages"].items()])
     _csv(tmp / "gases.csv", [{"part": k, "kg_co2e_per_kwh": v} for k, v in result["gases"].items()])
     _csv(tmp / "processes.csv", result["processes"],
-         ["id", "name", "location", "stage", "kg_co2e", "share", "most_relevant", "dqr", "source"])
+         ["id", "name", "location", "stage", "kg_co2e", "share", "most_relevant", "dqr", "source", "data"])
     if result.get("materials"):
         _csv(tmp / "materials.csv", result["materials"],
              ["id", "name", "amount", "unit", "kg_co2e_per_kwh", "share"])
@@ -210,16 +217,84 @@ def _footprint_files(result: dict, tmp: Path) -> None:
          ["id", "name", "location", "reference_year", "data", "dqr", "proxy", "licence", "sources", "file"])
 
 
+def git_commit() -> dict | None:
+    """The git commit of the lca_battery source when it runs from a checkout (else None)."""
+    import subprocess
+    root = Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists():
+        return None
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "--",
+                                "lca_battery", "inventories"], capture_output=True, text=True, timeout=10,
+                               check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": head, "uncommitted_changes": bool(dirty)}
+
+
+def inventory_hashes(root: Path) -> dict[str, str]:
+    """SHA-256 of every inventory file (sources.yaml and the process files) by relative path."""
+    from ..inventory.loader import inventory_files
+    root = Path(root)
+    return {str(p.relative_to(root).as_posix()): sha256(p) for p in [root / "sources.yaml", *inventory_files(root)]}
+
+
+def supplier_files(study_file: str, sets: list[str]) -> dict[str, str]:
+    """Supplier inventory files of a study: path as the study gives it (relative to the study) -> SHA-256."""
+    import yaml
+    from ..study import load_study
+    study = load_study(study_file, sets)
+    raw = yaml.safe_load(Path(study_file).read_text(encoding="utf-8")) or {}
+    out = {}
+    for pid, sup in study.suppliers.items():
+        if sup.inventory:
+            given = ((raw.get("suppliers") or {}).get(pid) or {}).get("inventory") or \
+                os.path.relpath(sup.inventory, Path(study_file).parent)
+            out[str(given)] = sha256(Path(sup.inventory)) if Path(sup.inventory).is_file() else None
+    return out
+
+
+def rerun_inputs(study_file: str | None, sets: list[str], root_label: str) -> dict | None:
+    """What ``lca-battery verify`` needs to re-run a footprint: the overrides, the hashes of every
+    inventory file and every supplier file (no absolute path: the study is located relative to the
+    results folder when the manifest is written)."""
+    if not study_file:
+        return None
+    from ..inventory.loader import default_root
+    return {"subcommand": "footprint", "set": list(sets), "inventory_root": root_label,
+            "inventory_files": inventory_hashes(default_root()),
+            "supplier_files": supplier_files(study_file, sets)}
+
+
+def _portable(args: list[str], base: Path) -> list[str]:
+    """Command-line arguments with file and folder paths relative to ``base`` (the results folder)."""
+    out = []
+    for a in args:
+        if a and not a.startswith("-") and "=" not in a and (os.path.isabs(a) or Path(a).exists()):
+            a = os.path.relpath(os.path.abspath(a), base)
+        out.append(a)
+    return out
+
+
 def _write_manifest(tmp: Path, study_file: str | None, command: list[str] | None = None, **extra) -> None:
-    """manifest.json: the command and how to re-run it, the study file's SHA-256, ``extra`` and the
-    SHA-256 of every file written beside it."""
-    command = command or sys.argv
+    """manifest.json: the command and how to re-run it (paths relative to the results folder), the
+    package version and git commit, the study file's SHA-256, ``extra`` and the SHA-256 of every file
+    written beside it. ``tmp`` lies beside the final folder, so relative paths hold for both."""
+    from .. import __version__
+    command = list(command or sys.argv)
+    args = _portable(command[1:], tmp)
     manifest = {
-        "command": command,
-        "rerun": "lca-battery " + " ".join(shlex.quote(a) for a in command[1:]),
-        "study_file": study_file,
+        "lca_battery": __version__,
+        "git": git_commit(),
+        "paths": "relative to this results folder",
+        "command": ["lca-battery", *args],
+        "rerun": "cd <this folder> && lca-battery " + " ".join(shlex.quote(a) for a in args),
+        "verify": "lca-battery verify <this folder>",
+        "study_file": os.path.relpath(os.path.abspath(study_file), tmp) if study_file else None,
         "study_sha256": sha256(Path(study_file)) if study_file and Path(study_file).is_file() else None,
-        **extra,
+        **{k: v for k, v in extra.items() if v is not None},
         "files": {f.name: sha256(f) for f in sorted(tmp.iterdir())},
     }
     (tmp / "manifest.json").write_text(to_json(manifest) + "\n", encoding="utf-8")

@@ -1,0 +1,192 @@
+"""``lca-battery verify DIR``: re-run a footprint results folder from its manifest and compare.
+
+Checks, in this order, each naming the file at fault:
+
+1. the results folder: every file listed in ``manifest.json`` is there with its SHA-256;
+2. the inputs: the study file, every inventory file and every supplier inventory file have the
+   SHA-256 the manifest recorded (a changed input is reported before anything is re-run);
+3. the numbers: the footprint is re-run into a temporary folder and every output file compared,
+   byte for byte, else number by number (JSON and CSV: same structure, numbers within 1e-9
+   relative), else as differing.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import LcaBatteryError
+from .outputs import inventory_hashes, sha256, supplier_files
+
+REL_TOL = 1e-9
+
+
+@dataclass
+class Check:
+    file: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class Verification:
+    folder: str
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks) and all(c.ok for c in self.checks)
+
+    def add(self, file: str, ok: bool, detail: str) -> None:
+        self.checks.append(Check(file, ok, detail))
+
+
+def _manifest(folder: Path) -> dict:
+    path = folder / "manifest.json"
+    if not folder.is_dir():
+        raise LcaBatteryError(f"'{folder}' is not a folder", field="DIR")
+    if not path.is_file():
+        raise LcaBatteryError(f"'{folder}' has no manifest.json: not a results folder of lca-battery footprint",
+                              field="DIR")
+    try:
+        m = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise LcaBatteryError(f"'{path}' is not valid JSON ({exc})", field="DIR") from None
+    if not isinstance(m, dict) or "files" not in m or not m.get("rerun_inputs"):
+        raise LcaBatteryError(f"'{path}' records no re-run inputs: only results of `lca-battery footprint` "
+                              f"written by this version can be verified", field="DIR")
+    return m
+
+
+def _numbers_equal(a, b) -> str | None:
+    """None when ``a`` and ``b`` hold the same structure and numbers (1e-9 relative), else where not."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        if set(a) != set(b):
+            return f"keys differ: {sorted(set(a) ^ set(b))[:5]}"
+        for k in a:
+            d = _numbers_equal(a[k], b[k])
+            if d:
+                return f"{k}.{d}" if not d.startswith("keys") else f"{k}: {d}"
+        return None
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return f"length {len(a)} != {len(b)}"
+        for i, (x, y) in enumerate(zip(a, b)):
+            d = _numbers_equal(x, y)
+            if d:
+                return f"[{i}].{d}"
+        return None
+    na, nb = _as_number(a), _as_number(b)
+    if na is not None and nb is not None:
+        if na == nb or math.isclose(na, nb, rel_tol=REL_TOL, abs_tol=1e-12):
+            return None
+        return f"{a!r} != {b!r}"
+    return None if a == b else f"{str(a)[:60]!r} != {str(b)[:60]!r}"
+
+
+def _as_number(v):
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, str):
+        try:
+            return float(v)
+        except ValueError:
+            return None
+    return None
+
+
+def _load(path: Path):
+    text = path.read_text(encoding="utf-8-sig")
+    if path.suffix == ".json":
+        return json.loads(text)
+    return list(csv.reader(io.StringIO(text)))
+
+
+# the software versions and the Brightway project depend on the machine, not on the numbers
+_MACHINE_KEYS = ("software",)
+
+
+def _compare_file(old: Path, new: Path) -> tuple[bool, str]:
+    if sha256(old) == sha256(new):
+        return True, "identical"
+    if old.suffix in (".json", ".csv"):
+        a, b = _load(old), _load(new)
+        if isinstance(a, dict) and isinstance(b, dict):
+            for k in _MACHINE_KEYS:
+                a.pop(k, None), b.pop(k, None)
+        d = _numbers_equal(a, b)
+        if d is None:
+            return True, f"every number matches (within {REL_TOL:g} relative; text differs)"
+        return False, f"numbers differ: {d}"
+    return False, "differs (binary file; its numbers are in the CSV/JSON files)"
+
+
+def verify(folder: str | Path, engine_factory=None) -> Verification:
+    """``engine_factory()``: the engine for the re-run (built only when the inputs are unchanged)."""
+    from .outputs import write_footprint
+    from ..api import footprint
+    from ..inventory.loader import default_root
+    folder = Path(folder)
+    m = _manifest(folder)
+    v = Verification(str(folder))
+    for name, digest in m["files"].items():
+        f = folder / name
+        if not f.is_file():
+            v.add(name, False, "missing from the results folder")
+        elif sha256(f) != digest:
+            v.add(name, False, "changed since it was written (SHA-256 differs from the manifest)")
+    inputs = m["rerun_inputs"]
+    study = (folder / m["study_file"]).resolve() if m.get("study_file") else None
+    if study is None or not study.is_file():
+        v.add(m.get("study_file") or "study", False, "study file not found (looked for it relative to the "
+                                                     "results folder, where it was when the results were written)")
+        return v
+    if sha256(study) != m["study_sha256"]:
+        v.add(m["study_file"], False, "study changed since the results were written (SHA-256 differs)")
+    root = default_root()
+    now = inventory_hashes(root)
+    then = inputs["inventory_files"]
+    for rel in sorted(set(now) | set(then)):
+        if rel not in now:
+            v.add(f"inventories/{rel}", False, "inventory file removed since the results were written")
+        elif rel not in then:
+            v.add(f"inventories/{rel}", False, "inventory file added since the results were written")
+        elif now[rel] != then[rel]:
+            v.add(f"inventories/{rel}", False, "inventory changed since the results were written (SHA-256 differs)")
+    try:
+        sup_now = supplier_files(str(study), inputs["set"])
+    except LcaBatteryError as exc:
+        v.add(m["study_file"], False, f"study no longer loads: {exc}")
+        return v
+    for rel in sorted(set(sup_now) | set(inputs["supplier_files"])):
+        a, b = inputs["supplier_files"].get(rel), sup_now.get(rel)
+        if a != b:
+            v.add(f"supplier file {rel}", False, "supplier file changed since the results were written"
+                  if a and b else "supplier file missing or not listed when the results were written")
+    if any(not c.ok for c in v.checks):
+        return v          # inputs or outputs changed: a re-run would not tell whether the numbers hold
+    v.add("inputs", True, f"study, {len(now)} inventory files and {len(sup_now)} supplier files unchanged")
+    result = footprint(str(study), inputs["set"], engine=engine_factory() if engine_factory else None)
+    tmp = Path(tempfile.mkdtemp(prefix="lca-battery-verify-"))
+    try:
+        # written at the same depth under a folder of the same name, so relative paths come out the same
+        fresh = write_footprint(result, tmp / folder.name, str(study), sets=inputs["set"])
+        for name in m["files"]:
+            new = fresh / name
+            if not new.is_file():
+                v.add(name, False, "not written by the re-run")
+                continue
+            ok, detail = _compare_file(folder / name, new)
+            v.add(name, ok, detail)
+        for extra in sorted(set(p.name for p in fresh.iterdir()) - set(m["files"]) - {"manifest.json"}):
+            v.add(extra, False, "written by the re-run but not in the manifest")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return v

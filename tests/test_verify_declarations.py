@@ -1,0 +1,213 @@
+"""Issue 8 (points 3, 4, 6, 7): `verify`, passport and declaration against their schemas, rules,
+supplier credit, scope, parameters with zeros, no absolute path in any output."""
+import json
+import shutil
+import zipfile
+
+import pytest
+
+from conftest import EXAMPLE, ROOT, assert_user_error
+from lca_battery.api import footprint
+from lca_battery.cli import main
+from lca_battery.report.passport import validate
+
+LIFE = {"declaration.vehicle_category": "M1", "declaration.service_life_years": 10,
+        "declaration.justification": "manufacturer warranty, 10 years",
+        "declaration.study_url": "https://example.org/study.pdf"}
+SUPPLIER = {"suppliers.cam_nmc811.pcf_kg_co2e_per_kg": 12.0, "suppliers.cam_nmc811.source": "Supplier X PCF 2025",
+            "suppliers.cam_nmc811.year": 2025, "suppliers.cam_nmc811.dqr": 1.8,
+            "suppliers.cam_nmc811.location": "KR", "suppliers.cam_nmc811.verification": "third-party verified"}
+
+
+def _all_text(folder):
+    for f in sorted(folder.iterdir()):
+        if f.suffix == ".xlsx":
+            with zipfile.ZipFile(f) as z:
+                for n in z.namelist():
+                    yield f"{f.name}:{n}", z.read(n).decode("utf-8", "replace")
+        else:
+            yield f.name, f.read_bytes().decode("utf-8", "replace")
+
+
+@pytest.fixture(scope="module")
+def run(engine, tmp_path_factory):
+    """A results folder from a study copied into the temporary folder."""
+    tmp = tmp_path_factory.mktemp("verify")
+    study = tmp / "study.yaml"
+    shutil.copy(EXAMPLE, study)
+    assert main(["footprint", str(study), "--out", str(tmp / "results")]) == 0
+    return tmp, study, tmp / "results" / "study"
+
+
+def test_no_absolute_path_in_any_output(run):
+    tmp, _, folder = run
+    for name, text in _all_text(folder):
+        assert str(tmp) not in text and str(ROOT) not in text, name
+    m = json.loads((folder / "manifest.json").read_text())
+    assert m["study_file"] == "../../study.yaml" and m["lca_battery"] and "git" in m
+    assert m["rerun_inputs"]["inventory_files"]["sources.yaml"]
+    assert json.loads((folder / "summary.json").read_text())["inventory"]["root"] == "shipped"
+
+
+def test_verify_passes_on_a_fresh_run(run, capsys):
+    assert main(["verify", str(run[2])]) == 0
+    out = capsys.readouterr().out
+    assert "verified: every number matches" in out and "OK   summary.json" in out
+
+
+def test_verify_fails_naming_a_changed_inventory(run, tmp_path, monkeypatch, capsys):
+    inv = tmp_path / "inventories"
+    shutil.copytree(ROOT / "inventories", inv)
+    target = sorted(inv.rglob("*.yaml"))[3]
+    target.write_text(target.read_text() + "\n# changed\n")
+    monkeypatch.setenv("LCA_BATTERY_INVENTORIES", str(inv))
+    assert main(["verify", str(run[2])]) == 1
+    out = capsys.readouterr().out
+    rel = target.relative_to(inv).as_posix()
+    assert f"FAIL inventories/{rel}" in out and "inventory changed" in out and "NOT verified" in out
+
+
+def test_verify_fails_naming_a_changed_study_or_output(run, capsys):
+    tmp, study, folder = run
+    copy = tmp / "copy"
+    shutil.copytree(folder.parent, copy)
+    (copy / "study" / "summary.json").write_text("{}\n")
+    assert main(["verify", str(copy / "study")]) == 1
+    assert "FAIL summary.json" in capsys.readouterr().out
+    original = study.read_text()
+    try:
+        study.write_text(original.replace("capacity_ah: 60", "capacity_ah: 61"))
+        assert main(["verify", str(folder)]) == 1
+        out = capsys.readouterr().out
+        assert "FAIL ../../study.yaml" in out and "study changed" in out
+    finally:
+        study.write_text(original)
+
+
+def test_verify_refuses_a_folder_without_manifest(tmp_path, capsys):
+    assert main(["verify", str(tmp_path)]) == 2
+    assert "no manifest.json" in capsys.readouterr().err
+
+
+def test_passport_validates_against_the_battery_pass_schemas(engine):
+    r = footprint(EXAMPLE, {**LIFE, "recycling.recycled_content": {"Co": {"post_consumer": 0.16}}}, engine=engine,
+                  details=False)
+    p = r["passport"]
+    assert validate(p, "CarbonFootprintForBatteries") == []
+    assert validate(p, "Circularity", engine_fields_only=True) == []
+    cf = p["CarbonFootprintForBatteries"]
+    assert isinstance(cf["batteryCarbonFootprint"], float)
+    assert cf["batteryCarbonFootprint"] == pytest.approx(r["declaration"]["kg_co2e_per_kwh_e_total"], rel=1e-12)
+    assert sum(s["carbonFootprint"] for s in cf["carbonFootprintPerLifecycleStage"]) == pytest.approx(
+        cf["batteryCarbonFootprint"], rel=1e-9)
+    co = next(c for c in p["Circularity"]["recycledContent"] if c["recycledMaterial"] == "Cobalt")
+    assert co == {"recycledMaterial": "Cobalt", "preConsumerShare": 0.0, "postConsumerShare": pytest.approx(16.0)}
+    assert "renewableContent" in p["Circularity"]
+    # the battery-level Circularity fields are not the engine's: listed, and the full schema says so
+    assert any("required property" in e for e in validate(p, "Circularity"))
+    assert len(p["lcaBatteryExtras"]["missingRequired"]["Circularity"]) == 4
+
+
+def test_passport_without_service_life_does_not_validate_and_says_why(default_result):
+    p = default_result["passport"]
+    errors = validate(p, "CarbonFootprintForBatteries")
+    assert any("batteryCarbonFootprint" in e for e in errors)
+    missing = p["lcaBatteryExtras"]["missingRequired"]["CarbonFootprintForBatteries"]
+    assert any(m.startswith("batteryCarbonFootprint:") for m in missing)
+    assert any(m.startswith("carbonFootprintStudy:") for m in missing)
+
+
+def test_declaration_fields_label_and_missing(engine, default_result):
+    d = default_result["declaration"]
+    assert d["declared_object"] == "cell" and "not a battery" in d["declared_object_note"]
+    assert d["performance_class"]["value"] == "not yet defined" and "delegated act" in d["performance_class"]["reason"]
+    assert "eu_declaration_of_conformity_number" in d and d["eu_declaration_of_conformity_number"] is None
+    assert d["label"] == "partial carbon footprint (cradle-to-gate), ISO 14067"
+    text = " ".join(d["missing"])
+    for words in ("declaration of conformity", "distribution stage", "end-of-life", "cathode", "battery-level"):
+        assert words in text, words
+    full = footprint(EXAMPLE, {**LIFE, "declaration.eu_declaration_of_conformity_number": "DoC-2026-001",
+                               "declaration.manufacturer": "X"}, engine=engine, details=False)["declaration"]
+    assert full["eu_declaration_of_conformity_number"] == "DoC-2026-001"
+    assert not any("declaration of conformity" in m or m.startswith("manufacturer") for m in full["missing"])
+    eol = footprint(EXAMPLE, {"recycling.accounting": "avoided_burden", "recycling.eol_collection_rate": 0.9},
+                    engine=engine, details=False)
+    assert "cradle-to-gate" not in eol["declaration"]["label"].replace("not cradle-to-gate", "")
+    assert "not cradle-to-gate" in eol["label"]
+
+
+def test_rules_pin_switches_and_list_non_conformities(engine, tmp_path, capsys):
+    r = footprint(EXAMPLE, {"rules": "eu_cfb_2024_draft", "method": "ef31",
+                            "recycling.recycled_content": {"Co": {"post_consumer": 0.16}}}, engine=engine,
+                  details=False)
+    rules = r["rules"]
+    assert rules["pinned"] == {"method": "ef31", "plant.electricity.rule": "eu_delegated_act",
+                               "recycling.accounting": "cff"}
+    assert r["recycling"]["accounting"] == "cff" and r["plant"]["electricity_rule"] == "eu_delegated_act"
+    text = " | ".join(rules["non_conformities"])
+    for comp in ("cathode", "anode", "electrolyte", "separator", "casing"):
+        assert f"mandatory for the {comp}" in text
+    assert "EF 3.1" in text and "without chain-of-custody evidence" in text and not rules["conforms"]
+    ok = footprint(EXAMPLE, {"rules": "eu_cfb_2024_draft", "method": "ef31", **SUPPLIER,
+                             "recycling.recycled_content": {"Co": {"post_consumer": 0.16}},
+                             "recycling.chain_of_custody_evidence": "certificate 123"}, engine=engine, details=False)
+    text = " | ".join(ok["rules"]["non_conformities"])
+    assert "for the cathode" not in text and "chain-of-custody" not in text
+    iso = footprint(EXAMPLE, {"rules": "iso14067"}, engine=engine, details=False)["rules"]
+    assert iso["pinned"]["plant.electricity.rule"] == "iso14067"
+    assert not any("EF 3.1" in n for n in iso["non_conformities"])
+    assert_user_error(tmp_path, capsys, {"rules": "eu_cfb_2024_draft"}, "method", ["fix this to 'ef31'"])
+
+
+def test_bad_supplier_scope_is_a_clear_error(tmp_path, capsys):
+    assert_user_error(tmp_path, capsys, {"suppliers.cam_nmc811.pcf_kg_co2e_per_kg": 12,
+                                         "suppliers.cam_nmc811.source": "x", "suppliers.cam_nmc811.scope": "banana"},
+                      "suppliers.cam_nmc811.scope", ["must be 'cradle-to-gate'", "banana"])
+
+
+def test_supplier_data_credited_to_the_supplier(engine, default_result):
+    r = footprint(EXAMPLE, SUPPLIER, engine=engine)
+    row = next(p for p in r["processes"] if p["id"] == "cam_nmc811")
+    assert row["source"] == "Supplier X PCF 2025 (2025)" and row["dqr"] == 1.8 and row["location"] == "KR"
+    assert row["data"] == "supplier PCF, third-party verified"
+    ds = next(d for d in r["datasets"] if d["id"] == "cam_nmc811")
+    assert ds["dqr"] == 1.8 and ds["sources"] == ["Supplier X PCF 2025"] and ds["location"] == "KR"
+    rows = [p for p in r["processes"] if p["dqr"] is not None]
+    w = sum(abs(p["kg_co2e"]) for p in rows)
+    assert r["dqr_weighted"] == pytest.approx(sum(abs(p["kg_co2e"]) * p["dqr"] for p in rows) / w, rel=1e-12)
+    top = next(t for t in r["top_processes"] if t["id"] == "cam_nmc811")
+    assert top["supplier_source"] == row["source"]
+
+
+def test_supplier_replaced_downstream_is_reported_unused(engine):
+    r = footprint(EXAMPLE, {**SUPPLIER, "suppliers.pcam_nmc811.pcf_kg_co2e_per_kg": 5.0,
+                            "suppliers.pcam_nmc811.source": "pCAM supplier"}, engine=engine, details=False)
+    by = {s["process"]: s for s in r["suppliers"]}
+    assert by["cam_nmc811"]["used"] and not by["pcam_nmc811"]["used"]
+    assert any("supplier data for pcam_nmc811 unused" in n for n in r["notes"])
+    assert not any(d["id"] == "pcam_nmc811" for d in r["datasets"])
+
+
+def test_parameters_include_entries_set_to_zero(engine):
+    r = footprint(EXAMPLE, SUPPLIER, engine=engine, details=False)
+    zeros = [p for p in r["parameters"] if p["amount"] == 0 and p["output"] == "cam_nmc811"]
+    assert zeros and all(p["parameter"] == "suppliers.cam_nmc811.pcf_kg_co2e_per_kg" for p in zeros)
+
+
+def test_verify_with_a_supplier_file_fails_naming_it_when_changed(engine, tmp_path, capsys):
+    shutil.copy(ROOT / "tests" / "data" / "supplier" / "cam_supplier_x.yaml", tmp_path / "cam_supplier_x.yaml")
+    study = tmp_path / "study.yaml"
+    study.write_text(EXAMPLE.read_text() + "\nsuppliers:\n  cam_nmc811:\n    inventory: cam_supplier_x.yaml\n"
+                     "    process: supplier_x_cam_nmc811\n")
+    assert main(["footprint", str(study), "--out", str(tmp_path / "r")]) == 0
+    folder = tmp_path / "r" / "study"
+    m = json.loads((folder / "manifest.json").read_text())
+    assert list(m["rerun_inputs"]["supplier_files"]) == ["cam_supplier_x.yaml"]
+    for name, text in _all_text(folder):
+        assert str(tmp_path) not in text, name
+    capsys.readouterr()
+    assert main(["verify", str(folder)]) == 0
+    f = tmp_path / "cam_supplier_x.yaml"
+    f.write_text(f.read_text() + "\n# changed\n")
+    assert main(["verify", str(folder)]) == 1
+    assert "FAIL supplier file cam_supplier_x.yaml" in capsys.readouterr().out
