@@ -244,6 +244,7 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
     result["electricity_sites"] = contrib.electricity_sites(engine, solved, entries) if details else []
     result["processes"] = rows
     result["datasets"] = dataset_registry(engine, solved, mapping)
+    _credit_pact_files(study, result)
     if details:
         result["materials"] = contrib.input_contributions(engine, solved, cell.id)
         for m in result["materials"]:
@@ -347,6 +348,46 @@ def dataset_registry(engine: Engine, solved, mapping) -> list[dict]:
                     "dqr": p.dqr_value, "proxy": p.proxy, "file": p.file})
     out.sort(key=lambda d: (d["file"], d["id"]))
     return out
+
+
+def _credit_pact_files(study, result: dict) -> None:
+    """Supplier figures read from a PACT file: the file's id, version, DQI and verification in the
+    datasets table and the supplier rows."""
+    if not any(s.pact for s in study.suppliers.values()):
+        return
+    from .report.pact import supplier_details
+    details = supplier_details(study)
+    for row in result["datasets"]:
+        if row["id"] in details:
+            d = details[row["id"]]
+            row["pact"] = d
+            row["data"] = row["data"].replace("supplier PCF", f"supplier PCF, PACT {d['specVersion']}")
+    for s in result["suppliers"]:
+        if s["process"] in details:
+            s["pact"] = details[s["process"]]
+
+
+def pact(study, overrides=None, *, engine: Engine | None = None, created=None, file: str | None = None) -> dict:
+    """The study's result as a WBCSD PACT v3 ProductFootprint (a JSON-ready dict, validated against
+    the models of :mod:`lca_battery.report.pact`)."""
+    from .report import pact as pc
+    from .report import study_report as sr
+    from .study import as_overrides
+    overrides = as_overrides(overrides, str(study))
+    st, mapping, engine = prepare_mapping(study, overrides, engine)
+    result = footprint(study, overrides, engine=engine, details=False)
+    solved = engine.solve(mapping.entries, st.method)
+    supplier_dqi = {row["id"]: row["pact"]["dqi"] for row in result["datasets"]
+                    if row.get("pact") and row["pact"]["dqi"]}
+    rep = {"cutoff": sr.cutoff_log(engine, solved, result["kg_co2e_per_kwh"]),
+           "primary_data": sr.primary_share(result),
+           "allocation": {"cobalt": st.allocation.get("cobalt", "economic (inventory default)"),
+                          "recycling": st.allocation.get("recycling") or "default of each route: economic where "
+                                                                         "every co-product has a price, else mass",
+                          "recycled content accounting": st.recycling.accounting},
+           "supplier_dqi": supplier_dqi}
+    return pc.product_footprint(st, result, rep, engine, created=created,
+                                file=file or (str(study) if isinstance(study, (str, Path)) else "<study>"))
 
 
 def _versions() -> dict:

@@ -314,6 +314,27 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_export_pact(args) -> int:
+    from .api import pact
+    from .report.outputs import to_json
+    pf = pact(args.study, args.set or [], engine=_engine(), file=args.study)
+    text = to_json(pf)
+    if not args.out or args.out == "-":
+        print(text)
+        return 0
+    out = Path(args.out)
+    if out.is_dir():
+        raise LcaBatteryError(f"--out {out} is a folder: give a file name, e.g. {out / 'pact.json'}")
+    with _doing(f"write the PACT footprint to {out}"):
+        tmp = out.with_name(f".{out.name}.tmp")
+        tmp.write_text(text + "\n", encoding="utf-8")
+        tmp.replace(out)
+    pcf = pf["pcf"]
+    print(f"PACT {pf['specVersion']} ProductFootprint {pf['id']}: {pcf['pcfExcludingBiogenicUptake']} kg CO2e per "
+          f"{pcf['declaredUnitOfMeasurement']} ({pf['productNameCompany']}), written to {out}")
+    return 0
+
+
 def cmd_datasets(args) -> int:
     from .api import footprint
     from .report.outputs import to_json
@@ -425,6 +446,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="Sobol base sample N, a power of 2 (8 N runs; default 128; 0 skips)")
     rp.add_argument("--seed", type=_count(0), default=42, help="seed of Monte Carlo and Sobol sampling")
     rp.set_defaults(func=cmd_report)
+    xp = _study_command(sub, "export-pact", "the result as a WBCSD PACT v3 ProductFootprint (JSON)", cmd_export_pact,
+                        write=False)
+    xp.add_argument("--out", help="JSON file to write (default: print to stdout)")
     _study_command(sub, "datasets", "the datasets a study uses: source, licence, geography, year, DQR", cmd_datasets,
                    write=False)
     vf = sub.add_parser("verify", help="re-run a footprint results folder from its manifest and compare, "

@@ -4,6 +4,7 @@ Errors name the file, the field (dotted path) and what is allowed; they never sh
 """
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Literal, Union
 
@@ -154,6 +155,10 @@ class Supplier(_Model):
     inventory: str | None = Field(None, description="supplier's process inventory file (inventories/ format), "
                                                     "relative to the study file")
     process: str | None = Field(None, description="the process id in that file that replaces the material")
+    pact: str | None = Field(None, description=(
+        "supplier's WBCSD PACT v2/v3 ProductFootprint JSON file, relative to the study file: its PCF excluding "
+        "biogenic uptake per kg becomes pcf_kg_co2e_per_kg; source, year, DQR and verification are taken from "
+        "it unless the study gives them (lca_battery/report/pact.py)"))
 
     @model_validator(mode="after")
     def _need_source(self):
@@ -163,6 +168,8 @@ class Supplier(_Model):
             raise ValueError("a supplier inventory needs 'process': the id of the process that replaces the material")
         if self.inventory and self.pcf_kg_co2e_per_kg is not None:
             raise ValueError("give either pcf_kg_co2e_per_kg or an inventory, not both")
+        if self.pact and self.inventory:
+            raise ValueError("give either a PACT file (pact) or an inventory, not both")
         return self
 
     @field_validator("location")
@@ -343,6 +350,58 @@ class Declaration(_Model):
         return self
 
 
+_URN = r"^[uU][rR][nN]:\S+$"
+
+
+class Company(_Model):
+    """The company that owns the footprint (WBCSD PACT v3 ProductFootprint companyName / companyIds)."""
+    name: str = Field("", description="legal name of the data owner (default: declaration.manufacturer)")
+    ids: list[str] = Field(default_factory=list, description=(
+        "company identifiers as URNs, e.g. urn:lei:5299009N55YRQC69CN08 or urn:pact:company:example:acme"))
+
+    @field_validator("ids")
+    @classmethod
+    def _urns(cls, v):
+        return _check_urns(v)
+
+
+class Product(_Model):
+    """The product the footprint is for (PACT ProductFootprint productIds, productNameCompany, ...) and
+    the reference period of the activity data (PACT CarbonFootprint referencePeriodStart / End)."""
+    name: str = Field("", description="the company's product name (default: cell.model, else the study name)")
+    description: str = Field("", description="free text (default: chemistry, capacity, voltage, format, country)")
+    ids: list[str] = Field(default_factory=list, description="product identifiers as URNs, e.g. urn:gtin:..., "
+                                                             "urn:pact:product:acme:cell-60ah")
+    classifications: list[str] = Field(default_factory=list, description=(
+        "classification identifiers as URNs, e.g. urn:pact:productclassification:cn:850760"))
+    reference_period_start: date | None = Field(None, description="first day of the activity data (YYYY-MM-DD)")
+    reference_period_end: date | None = Field(None, description="last day of the activity data (YYYY-MM-DD)")
+
+    @field_validator("ids", "classifications")
+    @classmethod
+    def _urns(cls, v):
+        return _check_urns(v)
+
+    @model_validator(mode="after")
+    def _period(self):
+        s, e = self.reference_period_start, self.reference_period_end
+        if (s is None) != (e is None):
+            raise ValueError("give both reference_period_start and reference_period_end")
+        if s is not None and e < s:
+            raise ValueError(f"reference_period_end ({e}) is before reference_period_start ({s})")
+        return self
+
+
+def _check_urns(v: list[str]) -> list[str]:
+    import re
+    for x in v:
+        if not isinstance(x, str) or not re.match(_URN, x):
+            raise ValueError(f"{x!r} is not a URN (it must start with 'urn:', e.g. urn:pact:company:example:acme)")
+    if len(set(v)) != len(v):
+        raise ValueError("identifiers must be unique")
+    return v
+
+
 #: What each rule set fixes (study path -> value) and where it says so. The CFB-EV rules of the
 #: draft delegated act (JRC, 2024 draft) prescribe the EF 3.1 climate-change method, the national
 #: consumption mix or a direct line for the plant electricity (no contractual instruments) and the
@@ -371,6 +430,9 @@ class Study(_Model):
     suppliers: dict[str, Supplier] = Field(default_factory=dict)
     recycling: Recycling = Recycling()
     declaration: Declaration = Declaration()
+    company: Company = Field(default_factory=Company, description="data owner, for the PACT export")
+    product: Product = Field(default_factory=Product, description="product ids and reference period, for the "
+                                                                   "PACT export")
     stage_overrides: dict[str, Literal["raw_material_acquisition", "main_production", "distribution",
                                        "end_of_life"]] = Field(
         default_factory=dict, description="process-id pattern -> life-cycle stage, replacing the inventory's "
@@ -514,6 +576,8 @@ def load_study(path: str | Path | dict, overrides: list[str] | dict | None = Non
     for key, value in items:
         apply_override(data, key, value, file, switch_params)
     _resolve_supplier_files(data, Path(file).parent if file != "<study>" else Path.cwd())
+    from .report.pact import apply_supplier_pact
+    apply_supplier_pact(data, file)
     _pin_rules(data, file)
     try:
         study = Study.model_validate(data)
@@ -616,8 +680,9 @@ def _resolve_supplier_files(data: dict, base: Path) -> None:
     if not isinstance(suppliers, dict):
         return
     for entry in suppliers.values():
-        if isinstance(entry, dict) and isinstance(entry.get("inventory"), str):
-            entry["inventory"] = str((base / entry["inventory"]).resolve())
+        for key in ("inventory", "pact"):
+            if isinstance(entry, dict) and isinstance(entry.get(key), str):
+                entry[key] = str((base / entry[key]).resolve())
 
 
 def as_overrides(overrides, file: str) -> dict:

@@ -242,17 +242,19 @@ def inventory_hashes(root: Path) -> dict[str, str]:
 
 
 def supplier_files(study_file: str, sets: list[str]) -> dict[str, str]:
-    """Supplier inventory files of a study: path as the study gives it (relative to the study) -> SHA-256."""
+    """Supplier inventory and PACT files of a study: path as the study gives it (relative to the study) -> SHA-256."""
     import yaml
     from ..study import load_study
     study = load_study(study_file, sets)
     raw = yaml.safe_load(Path(study_file).read_text(encoding="utf-8")) or {}
     out = {}
     for pid, sup in study.suppliers.items():
-        if sup.inventory:
-            given = ((raw.get("suppliers") or {}).get(pid) or {}).get("inventory") or \
-                os.path.relpath(sup.inventory, Path(study_file).parent)
-            out[str(given)] = sha256(Path(sup.inventory)) if Path(sup.inventory).is_file() else None
+        for key in ("inventory", "pact"):        # a supplier inventory or a supplier PACT footprint
+            path = getattr(sup, key)
+            if path:
+                given = ((raw.get("suppliers") or {}).get(pid) or {}).get(key) or \
+                    os.path.relpath(path, Path(study_file).parent)
+                out[str(given)] = sha256(Path(path)) if Path(path).is_file() else None
     return out
 
 
