@@ -97,3 +97,15 @@ def test_olca_one_study_only(engine, tmp_path, capsys):
     code = main(["export", *map(str, EXAMPLES[:2]), "--format", "olca", "--out", str(tmp_path / "x.zip")])
     err = capsys.readouterr().err
     assert code == 2 and "ab-scenarios" in err and not (tmp_path / "x.zip").exists()
+
+
+def test_bw_excel(engine, tmp_path):
+    import openpyxl
+    out = tmp_path / "xl"
+    assert main(["export", str(EXAMPLES[0]), "--format", "bw-excel", "--out", str(out)]) == 0
+    books = sorted(p.name for p in out.glob("*.xlsx"))
+    assert books == sorted(f"lci-{db}.xlsx" for db in engine.databases)
+    ws = openpyxl.load_workbook(out / "lci-lcab-model.xlsx", read_only=True).worksheets[0]
+    cells = {v for row in ws.iter_rows(values_only=True) for v in row if isinstance(v, str)}
+    assert "battery cell capacity, product system of the study" in cells
+    assert (out / f"{EXAMPLES[0].stem}-scenario.csv").is_file()
