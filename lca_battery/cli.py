@@ -393,6 +393,33 @@ def cmd_chemistries(args) -> int:
     return 0
 
 
+def _grid(items) -> dict:
+    """``--grid KEY=V1,V2,...`` options -> {key: [values]} (values parsed as study values)."""
+    from .study import _parse_value
+    grid = {}
+    for g in items or []:
+        if "=" not in g:
+            raise LcaBatteryError(f"--grid expects KEY=V1,V2,... (got {g!r})")
+        key, values = g.split("=", 1)
+        if key.strip() in grid:
+            raise LcaBatteryError(f"--grid {key.strip()} given twice: give all its values at once, e.g. "
+                                  f"{key.strip()}=A,B,C")
+        grid[key.strip()] = [_parse_value(v, key.strip()) for v in values.split(",")]
+    return grid
+
+
+def cmd_export(args) -> int:
+    from .export.run import export
+    engine = _engine()
+    with _doing(f"write the export to {args.out}"):
+        done = export(args.study, args.format, Path(args.out), args.set or [], _grid(args.grid), engine=engine)
+    print(f"{done['format']}: {len(done['scenarios'])} scenario(s) "
+          f"({', '.join(done['scenarios'])}) written to {done['path']}")
+    for note in done.get("notes", []):
+        print(f"  note: {note}")
+    return 0
+
+
 def _count(minimum: int):
     """argparse type: an integer >= ``minimum``."""
     def parse(text: str) -> int:
@@ -456,6 +483,18 @@ def build_parser() -> argparse.ArgumentParser:
     vf.add_argument("dir", help="results folder written by `lca-battery footprint` (holds manifest.json)")
     vf.add_argument("--json", action="store_true", help="print JSON instead of a table")
     vf.set_defaults(func=cmd_verify)
+    ex = sub.add_parser("export", help="write studies for other tools: Activity Browser scenario file, openLCA "
+                                       "JSON-LD zip, Brightway Excel")
+    ex.add_argument("study", nargs="+", help="study file(s) (YAML); each one (x each --grid combination) is a "
+                                             "scenario column in ab-scenarios")
+    ex.add_argument("--format", required=True, choices=["ab-scenarios", "olca", "bw-excel"],
+                    help="ab-scenarios: .csv/.xlsx scenario difference file; olca: openLCA JSON-LD .zip; "
+                         "bw-excel: folder of bw2io Excel workbooks")
+    ex.add_argument("--out", required=True, help="file (ab-scenarios, olca) or folder (bw-excel) to write")
+    ex.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a study field (repeatable)")
+    ex.add_argument("--grid", action="append", metavar="KEY=V1,V2,...",
+                    help="a study field and its values; every combination is a scenario (repeatable)")
+    ex.set_defaults(func=cmd_export)
     ck = sub.add_parser("check-inventories", help="validate the inventory files")
     ck.add_argument("--inventories", help="inventory folder (default: the shipped one)")
     ck.add_argument("--brightway", action="store_true", help="also write them to Brightway (checks flows)")
