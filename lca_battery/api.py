@@ -462,8 +462,9 @@ def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine:
         except StudyError as exc:
             if table is not None:
                 i = n // n_grid
-                raise StudyError(f"scenario table row {i + 1}: {exc.message}", file=exc.file, field=exc.field,
-                                 allowed=exc.allowed) from None
+                col = f", column '{exc.field}'" if exc.field in rows_in[i] else ""
+                raise StudyError(f"scenario table row {i + 1}{col}: {exc.message}", file=exc.file,
+                                 field=exc.field, allowed=exc.allowed) from None
             raise
         if eng is not engine:          # a supplier inventory: its own project, solved by bw2calc
             prepared.append((ov, st, mapping, eng, None))
