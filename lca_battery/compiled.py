@@ -320,22 +320,24 @@ class BatchSolver:
             tr, tc, tv = d[:3]
             sel = inN[tr]
             np.add.at(kcoef[s], tc[sel], -g[s, [pos[r] for r in tr[sel]]] * tv[sel])
-        stage_arr = np.array([st if st is not None else "" for st in stages], dtype=object)
-        results = []
-        staged_cols = {st: np.flatnonzero(stage_arr == st) for st in set(stages) if st is not None}
+        names = sorted({st for st in stages if st is not None})
+        ind = np.zeros((self.n, len(names)))
+        for c, st in enumerate(stages):
+            if st is not None:
+                ind[c, names.index(st)] = 1.0
         direct = per["total"] * v
         attributed = kcoef * v
+        att = attributed @ ind                              # m x stages
+        by_stage = direct @ ind + att
+        residual = direct[:, N].sum(axis=1) - att.sum(axis=1)
+        results = []
         for s in range(m):
             res = {st: 0.0 for st in STAGES}
-            att_sum = 0.0
-            for st, cols in staged_cols.items():
-                a = float(attributed[s, cols].sum())
-                res[st] = res.get(st, 0.0) + float(direct[s, cols].sum()) + a
-                att_sum += a
+            for j, st in enumerate(names):
+                res[st] = res.get(st, 0.0) + float(by_stage[s, j])
             res["end_of_life"] = res.get("end_of_life", 0.0) + float(eol_total[s])
-            residual = float(direct[s, N].sum()) - att_sum
-            if abs(residual) > 1e-9 * max(1.0, abs(total[s])):
-                res[UNASSIGNED] = residual
+            if abs(residual[s]) > 1e-9 * max(1.0, abs(total[s])):
+                res[UNASSIGNED] = float(residual[s])
             results.append({"kg_co2e_per_kwh": float(total[s]), "stages": res,
                             "gases": {p: float(gases[p][s]) for p in GAS_PARTS}})
         return results
