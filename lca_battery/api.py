@@ -452,10 +452,18 @@ def compare(study, overrides=None, *, engine: Engine | None = None, steps: int =
     }
 
 
-def sweep(study, grid: dict[str, list], overrides=None, *, engine: Engine | None = None, progress=None) -> list[dict]:
-    """Footprints over the Cartesian product of ``grid`` (study path -> values), on the same matrices.
+#: A sweep holds its rows in memory (about 1 kB each): larger grids are refused up front.
+MAX_SCENARIOS = 2_000_000
 
-    Each scenario is one more override vector on the same databases (one sparse solve each).
+
+def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine: Engine | None = None,
+          progress=None, table: list[dict] | None = None, fast: bool = True) -> list[dict]:
+    """Footprints over the Cartesian product of ``grid`` (study path -> values) and/or the rows of a
+    scenario ``table`` (each a mapping of study paths to values), on the same matrices.
+
+    With ``fast`` (default) the scenarios are solved by exact low-rank updates of one factorisation
+    (:mod:`lca_battery.compiled`); each row equals ``footprint --set ...`` alone (tests: 1e-9).
+    ``fast=False`` runs bw2calc per scenario (the reference).
 
     Examples
     --------
@@ -463,24 +471,108 @@ def sweep(study, grid: dict[str, list], overrides=None, *, engine: Engine | None
     ...        "recycling.recycled_content.Co.post_consumer": [0, 0.16, 0.26]})   # doctest: +SKIP
     """
     import itertools
-    from .analysis import contribution as contrib
+    from .errors import StudyError
     from .study import as_overrides
     overrides = as_overrides(overrides, str(study))
+    grid = dict(grid or {})
+    for k, vals in grid.items():
+        if not isinstance(vals, (list, tuple)) or len(vals) == 0:
+            raise StudyError(f"sweep key '{k}' has no values", file=str(study), field=k,
+                             allowed="one value or more, e.g. plant.country=CN,SE")
+    n_grid = 1
+    for vals in grid.values():
+        n_grid *= len(vals)
+    rows_in = table if table is not None else [{}]
+    total = n_grid * len(rows_in)
+    if total > MAX_SCENARIOS:
+        raise StudyError(f"{total:,} scenarios is more than a sweep holds in memory ({MAX_SCENARIOS:,}): split the "
+                         "grid or the table", file=str(study), field="--grid")
     keys = list(grid)
-    combos = list(itertools.product(*(grid[k] for k in keys)))
+    combos = []
+    for row in rows_in:
+        for combo in itertools.product(*(grid[k] for k in keys)):
+            combos.append({**row, **dict(zip(keys, combo))})
+    if not fast:
+        return _sweep_bw2calc(study, combos, overrides, engine, progress, table is not None)
+    from .compiled import BatchSolver, CompiledModel, NotCompilable, Scenario
+    engine = engine or get_engine()
+    prepared = []
+    for n, ov in enumerate(combos):
+        try:
+            st, mapping, eng = prepare_mapping(study, {**overrides, **ov}, engine)
+        except StudyError as exc:
+            if table is not None:
+                i = n // n_grid
+                col = f", column '{exc.field}'" if exc.field in rows_in[i] else ""
+                raise StudyError(f"scenario table row {i + 1}{col}: {exc.message}", file=exc.file,
+                                 field=exc.field, allowed=exc.allowed) from None
+            raise
+        if eng is not engine:          # a supplier inventory: its own project, solved by bw2calc
+            prepared.append((ov, st, mapping, eng, None))
+            continue
+        model = CompiledModel.from_engine(eng)
+        try:
+            sc = Scenario(model.delta(mapping.entries), st.method, dict(st.stage_overrides))
+        except NotCompilable:
+            sc = None
+        prepared.append((ov, st, mapping, eng, sc))
+        if progress and (n + 1) % 256 == 0:
+            progress(n + 1, 2 * len(combos))
+    fast_idx = [i for i, p in enumerate(prepared) if p[4] is not None]
+    solved = {}
+    if fast_idx:
+        solver = _solver(engine)
+        step = 4096
+        for k in range(0, len(fast_idx), step):
+            part = fast_idx[k:k + step]
+            for i, r in zip(part, solver.solve([prepared[i][4] for i in part])):
+                solved[i] = r
+            if progress:
+                progress(len(combos) + min(k + step, len(fast_idx)), 2 * len(combos))
     rows = []
-    for n, combo in enumerate(combos):
-        ov = {**overrides, **dict(zip(keys, combo))}
-        st, mapping, eng = prepare_mapping(study, ov, engine)
+    for i, (ov, st, mapping, eng, sc) in enumerate(prepared):
+        r = solved.get(i)
+        if r is None:
+            r = _solve_bw2calc(eng, st, mapping)
+        tot = r["kg_co2e_per_kwh"]
+        rows.append({**ov, "kg_co2e_per_kwh": tot,
+                     "kg_co2e_per_kg": tot * mapping.bom_info["energy_density_kwh_per_kg"],
+                     "kg_co2e_per_cell": tot * st.cell.energy_kwh,
+                     **{f"stage:{k}": v for k, v in r["stages"].items()},
+                     **{f"gas:{k}": v for k, v in r["gases"].items()}})
+    if progress:
+        progress(2 * len(combos), 2 * len(combos))
+    return rows
+
+
+def _solver(engine: Engine):
+    from .compiled import BatchSolver, CompiledModel
+    if getattr(engine, "_batch_solver", None) is None:
+        engine._batch_solver = BatchSolver(CompiledModel.from_engine(engine))
+    return engine._batch_solver
+
+
+def _solve_bw2calc(eng: Engine, st, mapping) -> dict:
+    from .analysis import contribution as contrib
+    solved = eng.solve(mapping.entries, st.method)
+    solved.stage_overrides = dict(st.stage_overrides)
+    stages, _ = contrib.stage_split(eng, solved, mapping.entries)
+    return {"kg_co2e_per_kwh": solved.total, "stages": stages, "gases": contrib.gas_scores(solved)}
+
+
+def _sweep_bw2calc(study, combos, overrides, engine, progress, is_table) -> list[dict]:
+    """The reference path: bw2calc per scenario (a new LCA and override package each time)."""
+    rows = []
+    for n, ov in enumerate(combos):
+        st, mapping, eng = prepare_mapping(study, {**overrides, **ov}, engine)
         engine = eng
-        solved = eng.solve(mapping.entries, st.method)
-        solved.stage_overrides = dict(st.stage_overrides)
-        stages, _ = contrib.stage_split(eng, solved, mapping.entries)
-        rows.append({**dict(zip(keys, combo)), "kg_co2e_per_kwh": solved.total,
-                     "kg_co2e_per_kg": solved.total * mapping.bom_info["energy_density_kwh_per_kg"],
-                     "kg_co2e_per_cell": solved.total * st.cell.energy_kwh,
-                     **{f"stage:{k}": v for k, v in stages.items()},
-                     **{f"gas:{k}": v for k, v in contrib.gas_scores(solved).items()}})
+        r = _solve_bw2calc(eng, st, mapping)
+        tot = r["kg_co2e_per_kwh"]
+        rows.append({**ov, "kg_co2e_per_kwh": tot,
+                     "kg_co2e_per_kg": tot * mapping.bom_info["energy_density_kwh_per_kg"],
+                     "kg_co2e_per_cell": tot * st.cell.energy_kwh,
+                     **{f"stage:{k}": v for k, v in r["stages"].items()},
+                     **{f"gas:{k}": v for k, v in r["gases"].items()}})
         if progress:
             progress(n + 1, len(combos))
     return rows

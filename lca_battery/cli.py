@@ -242,32 +242,46 @@ def cmd_sweep(args) -> int:
     from .api import sweep
     from .report.outputs import slug, to_json, write_table
     from .study import _parse_value
+    from .sweep_table import read_scenario_table
     grid = {}
-    for g in args.grid:
+    for g in args.grid or []:
         if "=" not in g:
             raise LcaBatteryError(f"--grid expects KEY=V1,V2,... (got {g!r})")
         key, values = g.split("=", 1)
         if key.strip() in grid:
             raise LcaBatteryError(f"--grid {key.strip()} given twice: give all its values at once, e.g. "
                                   f"{key.strip()}=A,B,C")
+        if not values.strip() or any(not v.strip() for v in values.split(",")):
+            raise LcaBatteryError(f"--grid {key.strip()} has an empty value (got {values!r})", field=key.strip(),
+                                  allowed="one value or more, e.g. plant.country=CN,SE")
         grid[key.strip()] = [_parse_value(v, key.strip()) for v in values.split(",")]
+    if not grid and not args.table:
+        raise LcaBatteryError("sweep needs --grid KEY=V1,V2,... or --table FILE (or both)")
+    table = read_scenario_table(args.table) if args.table else None
     engine = _engine()
     with _progress_bar("scenarios") as progress:
-        rows = sweep(args.study, grid, args.set or [], engine=engine, progress=progress)
+        rows = sweep(args.study, grid, args.set or [], engine=engine, progress=progress, table=table)
     out = None
     if not args.no_write:
         out = Path(args.out) / (slug(Path(args.study).stem) + "-sweep")
         with _doing(f"write results to {out}"):
-            out = write_table(rows, out, "sweep", args.study, owner=_owner("sweep", args, grid=args.grid))
+            out = write_table(rows, out, "sweep", args.study,
+                              owner=_owner("sweep", args, grid=args.grid, table=args.table), parquet=True)
     if args.json:
         print(to_json(rows))
         return 0
-    cols = list(grid) + ["kg_co2e_per_kwh", "kg_co2e_per_cell"]
+    cols = list(dict.fromkeys([*(k for r in (table or []) for k in r), *grid])) + ["kg_co2e_per_kwh",
+                                                                                    "kg_co2e_per_cell"]
+    shown = rows if len(rows) <= 200 else rows[:200]
     print("  ".join(f"{c[-24:]:>24}" for c in cols))
-    for r in rows:
-        print("  ".join(f"{r[c]:>24.4f}" if isinstance(r[c], float) else f"{str(r[c]):>24}" for c in cols))
+    for r in shown:
+        print("  ".join(f"{r[c]:>24.4f}" if isinstance(r.get(c), float) else f"{str(r.get(c, '')):>24}"
+                        for c in cols))
+    if len(rows) > len(shown):
+        print(f"  ... {len(rows) - len(shown):,} more scenarios in the results files")
     if out:
-        print(f"\n  written to {out}/ (sweep.csv, sweep.json, manifest.json)")
+        files = "sweep.csv, sweep.json" + (", sweep.parquet" if (out / "sweep.parquet").exists() else "")
+        print(f"\n  written to {out}/ ({files}, manifest.json)")
     return 0
 
 
@@ -458,8 +472,11 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--steps", type=_count(2), default=11, help="points per recycled-content curve (default 11)")
     sw = _study_command(sub, "sweep", "footprints over a grid of study values (one solve each, same matrices)",
                         cmd_sweep)
-    sw.add_argument("--grid", action="append", required=True, metavar="KEY=V1,V2,...",
+    sw.add_argument("--grid", action="append", metavar="KEY=V1,V2,...",
                     help="a study field and its values, e.g. plant.country=CN,SE,PL (repeatable: Cartesian product)")
+    sw.add_argument("--table", metavar="FILE",
+                    help="scenario table (CSV or XLSX): one row a scenario, one column a study field "
+                         "(values as in --set, mappings included); combined with --grid as a product")
     un = _study_command(sub, "uncertainty", "Monte Carlo from the datasets' data quality (pedigree factors)",
                         cmd_uncertainty)
     un.add_argument("--samples", type=_count(2), default=500)

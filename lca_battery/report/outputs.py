@@ -322,11 +322,13 @@ def write_compare(result: dict, out_dir: Path, study_file: str | None = None, ow
 
 
 def write_table(rows: list[dict], out_dir: Path, name: str, study_file: str | None = None,
-                owner: dict | None = None) -> Path:
-    """<name>.csv and <name>.json plus a manifest."""
+                owner: dict | None = None, parquet: bool = False) -> Path:
+    """<name>.csv and <name>.json plus a manifest (and <name>.parquet if asked and pyarrow is installed)."""
     def write(tmp: Path) -> None:
-        fields = list(rows[0]) if rows else []
+        fields = list(dict.fromkeys(k for r in rows for k in r)) if rows else []
         _csv(tmp / f"{name}.csv", rows, fields)
+        if parquet:
+            _parquet(tmp / f"{name}.parquet", rows, fields)
         (tmp / f"{name}.json").write_text(to_json(rows) + "\n", encoding="utf-8")
         _write_manifest(tmp, study_file)
     return write_atomic(out_dir, write, owner)
@@ -341,6 +343,26 @@ def write_uncertainty(result: dict, out_dir: Path, study_file: str | None = None
         histogram(result, tmp / "histogram")
         _write_manifest(tmp, study_file, inventory_content_hash=result["inventory"]["content_hash"])
     return write_atomic(out_dir, write, owner)
+
+
+def _parquet(path: Path, rows: list[dict], fields: list[str]) -> None:
+    """A Parquet table (pyarrow); values of mixed types (mappings, numbers and words) as JSON text."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:          # optional: CSV and JSON carry the same numbers
+        return
+    cols = {}
+    for f in fields:
+        vals = [r.get(f) for r in rows]
+        kinds = {type(v) for v in vals if v is not None}
+        if kinds <= {float, int} and bool not in kinds:
+            cols[f] = pa.array([None if v is None else float(v) for v in vals], pa.float64())
+        elif kinds <= {str}:
+            cols[f] = pa.array(vals, pa.string())
+        else:
+            cols[f] = pa.array([None if v is None else to_json(v) for v in vals], pa.string())
+    pq.write_table(pa.table(cols), path)
 
 
 REPORT_MARKER = "report.html"
