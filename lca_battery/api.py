@@ -18,17 +18,29 @@ from .study import Study, load_study
 _ENGINES: dict[str, Engine] = {}
 
 
-def get_engine(inventory_root: str | Path | None = None, progress=None, extra_files: tuple = ()) -> Engine:
-    """One Engine per inventory folder (+ supplier files) and process (the set-up is paid once)."""
+def get_engine(inventory_root: str | Path | None = None, progress=None, extra_files: tuple = (),
+               background=None) -> Engine:
+    """One Engine per inventory folder (+ supplier files, + licensed background) and process (the set-up
+    is paid once). ``background``: None / "open", or a study's ``background`` ({database, project, mapping})."""
     from .inventory.loader import default_root, load_inventory
     root = str(Path(inventory_root) if inventory_root else default_root())
-    key = (root, tuple(str(Path(f).resolve()) for f in extra_files))
+    bg_key = None if background in (None, "open") else (background.database, background.project, background.mapping)
+    key = (root, tuple(str(Path(f).resolve()) for f in extra_files)) + ((bg_key,) if bg_key else ())
     eng = _ENGINES.get(key)
     if eng is None:
         inv = load_inventory(Path(root), key[1])
-        eng = Engine(inv, progress)
+        bg = None
+        if bg_key:
+            from .background import resolve
+            bg = resolve(background, inv, all_processes(inv))     # every missing node, before any build
+        eng = Engine(inv, progress, bg)
         _ENGINES[key] = eng
     return eng
+
+
+def _background_key(engine: Engine):
+    bg = engine.background
+    return None if bg is None else (bg.database, bg.project, bg.mapping_file)
 
 
 def _supplier_files(study, file: str | None) -> tuple:
@@ -57,12 +69,22 @@ def prepare_mapping(study, overrides=None, engine: Engine | None = None, file: s
         file = file or (str(study) if not isinstance(study, dict) else "<study>")
         study = load_study(study, overrides, switch_parameters(engine.inventory))
     extras = _supplier_files(study, file)
+    want_bg = study.background
+    if want_bg != "open" or engine.background is not None:
+        from .background import mapping_path
+        want = None if want_bg == "open" else (want_bg.database, want_bg.project,
+                                                 str(mapping_path(engine.inventory, want_bg.mapping)))
+        have = _background_key(engine)
+        if want is None or have is None or want[0] != have[0] or (want[1] and want[1] != have[1]) \
+                or want[2] != have[2]:
+            engine = get_engine(engine.inventory.root, extra_files=tuple(engine.inventory.extra_files),
+                                background=want_bg)
     if extras and tuple(engine.inventory.extra_files) != extras:
         # supplier inventories are written as an extra database, in a project of their own; their metal
         # balance is checked first (loading is cheap, the project build is not)
         from .inventory.loader import load_inventory
         check_supplier_metals(study, load_inventory(Path(engine.inventory.root), extras), file or "<study>")
-        engine = get_engine(engine.inventory.root, extra_files=extras)
+        engine = get_engine(engine.inventory.root, extra_files=extras, background=study.background)
     cells = chemistries(engine.inventory)
     chem = study.cell.chemistry.upper()
     if chem in cells:      # an unknown chemistry is reported by study_mapping
@@ -236,6 +258,7 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
         "method": {"family": study.method, "label": METHODS[study.method]["label"],
                    "indicators": {k: " | ".join(v) for k, v in METHODS[study.method].items() if k != "label"}},
         "inventory": {"content_hash": engine.inventory.content_hash, "root": _root_label(engine.inventory.root)},
+        "background": _background_info(engine),
         "software": {"lca_battery": __version__, "python": platform.python_version(),
                      "brightway_project": engine.build.get("project"), **_versions()},
         "parameters": [{"input": e.input, "output": e.output, "amount": e.amount, "parameter": e.parameter}
@@ -335,6 +358,15 @@ def dataset_registry(engine: Engine, solved, mapping) -> list[dict]:
                         "sources": [sup["source"]], "licence": "supplier data", "dqr": sup.get("dqr"), "proxy": None,
                         "file": "study: suppliers"})
             continue
+        link = engine.links.get(p.id)
+        if link is not None:
+            out.append({"id": p.id, "name": f"{link.name} | {link.reference_product}", "location": link.location,
+                        "reference_year": None, "data": f"secondary (licensed background '{link.key[0]}')",
+                        "sources": [f"{link.key[0]}, activity {link.key[1]}: {link.name} | {link.reference_product} | "
+                                    f"{link.location} (cumulative inventory, bw2calc)"],
+                        "source_keys": [], "licence": f"licence of '{link.key[0]}' (held by the user)",
+                        "dqr": None, "proxy": None, "file": f"background: {link.key[0]}"})
+            continue
         data = "model structure" if p.file == "model" else \
             "company-specific (supplier inventory)" if supplier_file else "secondary (default)"
         if p.id == mapping.cell_id and company_bom:
@@ -388,6 +420,9 @@ def pact(study, overrides=None, *, engine: Engine | None = None, created=None, f
            "supplier_dqi": supplier_dqi}
     return pc.product_footprint(st, result, rep, engine, created=created,
                                 file=file or (str(study) if isinstance(study, (str, Path)) else "<study>"))
+def _background_info(engine: Engine) -> dict:
+    from .background import OPEN
+    return dict(OPEN) if engine.background is None else engine.background.describe()
 
 
 def _versions() -> dict:

@@ -47,9 +47,12 @@ class Engine:
         Called with a message for each slow set-up step (the CLI prints them).
     """
 
-    def __init__(self, inventory=None, progress=None):
+    def __init__(self, inventory=None, progress=None, background=None):
         self.inventory = inventory if inventory is not None else load_inventory()
-        self.build = ensure_project(self.inventory, progress)
+        #: a :class:`~lca_battery.background.Background` (licensed database) or None (the open background)
+        self.background = background
+        self.links = dict(background.links) if background is not None else {}
+        self.build = ensure_project(self.inventory, progress, background)
         self.project = self.build["project"]
         self.databases = list(self.build["databases"])
         self.ids = node_ids(self.databases)
@@ -84,6 +87,11 @@ class Engine:
     def override_package(self, entries: list[Entry]):
         """A datapackage replacing the amounts the study sets (technosphere inputs are flipped)."""
         import bw_processing as bwp
+        linked = sorted({e.output for e in entries if e.output in self.links})
+        if linked:     # a linked node holds its licensed activity's inventory: a study cannot edit its inputs
+            from .errors import StudyError
+            raise StudyError(f"the study changes inputs of background processes linked to "
+                             f"'{self.background.database}': {', '.join(linked)}", field="background")
         dp = bwp.create_datapackage(sequential=True, sum_inter_duplicates=False)
         for matrix, flip in (("technosphere", True), ("biosphere", False)):
             sel = [e for e in entries if e.matrix == matrix]

@@ -138,6 +138,10 @@ def print_footprint(r: dict, out=sys.stdout) -> None:
       f"  DQR (contribution-weighted): {r['dqr_weighted']:.2f}   most relevant processes (80 %): "
       f"{len(r['most_relevant_processes'])}\n")
     w(f"  inventory {r['inventory']['content_hash'][:12]}  lca_battery {r['software']['lca_battery']}\n")
+    bg = r.get("background") or {}
+    if bg.get("type") == "licensed database":
+        w(f"  background: '{bg['database']}' (project '{bg['project']}'), {len(bg['linked'])} open nodes linked, "
+          f"{len(bg['open_nodes_kept'])} kept open\n")
 
 
 def run_name(study: str, sets) -> str:

@@ -420,6 +420,13 @@ RULES = {
 CYCLES_PER_YEAR = {"M1": 60, "N1": 60, "L": 20, "M2": 250, "M3": 250, "N2": 250, "N3": 250}
 
 
+class LicensedBackground(_Model):
+    """A database of the user's Brightway project (e.g. ecoinvent, or premise on ecoinvent) as background."""
+    database: str = Field(description="database name in the user's Brightway project")
+    project: str | None = Field(None, description="Brightway project holding it (default: the only one that does)")
+    mapping: str | None = Field(None, description="randonneur mapping file (default inventories/mappings/ecoinvent.json)")
+
+
 class Study(_Model):
     name: str = "study"
     description: str = ""
@@ -439,6 +446,8 @@ class Study(_Model):
                                           "assignment (e.g. 'cam_*: main_production')")
     distribution: Distribution = Distribution()
     method: Literal["ipcc2021", "ef31"] = "ipcc2021"
+    background: Literal["open"] | LicensedBackground = Field("open", description=(
+        "'open' (the cited open inventories) or {database:, project:, mapping:} (see lca_battery.background)"))
     rules: Literal["eu_cfb_2024_draft", "iso14067"] | None = Field(None, description=(
         "rule set the study follows: pins the switches it fixes (RULES) and lists every non-conformity"))
 
@@ -578,6 +587,9 @@ def load_study(path: str | Path | dict, overrides: list[str] | dict | None = Non
     _resolve_supplier_files(data, Path(file).parent if file != "<study>" else Path.cwd())
     from .report.pact import apply_supplier_pact
     apply_supplier_pact(data, file)
+    bg = data.get("background")
+    if isinstance(bg, dict) and isinstance(bg.get("mapping"), str) and not Path(bg["mapping"]).is_absolute():
+        bg["mapping"] = str((Path(file).parent if file != "<study>" else Path.cwd()) / bg["mapping"])
     _pin_rules(data, file)
     try:
         study = Study.model_validate(data)

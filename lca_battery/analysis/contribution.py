@@ -113,6 +113,12 @@ def process_table(engine, solved, per: float = 1.0) -> list[dict]:
         if score == 0.0:
             continue
         p = engine.processes[engine.codes[node_id]]
+        link = getattr(engine, "links", {}).get(p.id)
+        if link is not None:      # a node linked to a licensed background database
+            rows.append({"id": p.id, "name": f"{link.name} | {link.reference_product}", "location": link.location,
+                         "stage": stages[col] or "background", "kg_co2e": score,
+                         "share": score / (total * per) if total else 0.0, "dqr": None, "source": link.key[0]})
+            continue
         rows.append({"id": p.id, "name": p.name, "location": p.location, "stage": stages[col] or "background",
                      "kg_co2e": score, "share": score / (total * per) if total else 0.0,
                      "dqr": p.dqr_value, "source": p.source or ""})

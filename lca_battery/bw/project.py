@@ -328,7 +328,7 @@ def _switch(staging: str, name: str) -> None:
     b.projects.set_current(name)
 
 
-def ensure_project(inventory, progress=None) -> dict:
+def ensure_project(inventory, progress=None, background=None) -> dict:
     """Activate the project and (re)build it if it is incomplete or the inventories changed.
 
     Runs under the project's lock. A build goes into a staging project, which replaces the real
@@ -337,11 +337,17 @@ def ensure_project(inventory, progress=None) -> dict:
     _quiet()
     b = bd()
     name = project_name(inventory)
+    content = inventory.content_hash
+    if background is not None:      # a licensed background: a project of its own (lca_battery.background)
+        import hashlib
+        name += "-bg-" + hashlib.sha256(f"{background.project}\0{background.database}\0"
+                                        f"{background.mapping_file}".encode()).hexdigest()[:8]
+        content += "+" + background.fingerprint
     lock = _lock(name, progress)
     try:
         if name in b.projects:
-            activate(inventory)
-            if is_current(inventory.content_hash):
+            b.projects.set_current(name)
+            if is_current(content):
                 return read_build() | {"rebuilt": False}
             info = read_build()
             if progress and info.get("complete") is not True:
@@ -359,11 +365,18 @@ def ensure_project(inventory, progress=None) -> dict:
         _fault_hook(1)
         ensure_biosphere_and_methods(progress, after_biosphere=lambda: _fault_hook(2))
         _fault_hook(3)
-        databases = write_databases(inventory, progress)
+        lcis = None
+        if background is not None:
+            from ..background import link_inventories
+            if progress:
+                progress(f"computing the inventories of {len(background.links)} activities of "
+                         f"'{background.database}' (project '{background.project}')")
+            lcis = link_inventories(background, {code for code, _ in biosphere_index().values()})
+        databases = write_databases(inventory, progress, background, lcis)
         _fault_hook(4)
         _switch(staging, name)
         _fault_hook(5)
-        info = {"inventory_hash": inventory.content_hash, "build_version": BUILD_VERSION,
+        info = {"inventory_hash": content, "build_version": BUILD_VERSION,
                 "databases": databases, "project": name,
                 "build_seconds": round(time.perf_counter() - t0, 2), "complete": True}
         tmp = build_file().with_suffix(".tmp")

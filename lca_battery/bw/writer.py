@@ -79,8 +79,26 @@ def with_default_study(inventory, procs: dict) -> dict:
         return procs
 
 
-def write_databases(inventory, progress=None) -> list[str]:
-    """Write all processes (inventory + generated) to Brightway. Returns the database names."""
+def linked_node(data: dict, pid: str, db: str, lci: list[tuple[str, float]], link) -> dict:
+    """The dataset of an open background node linked to a licensed database (see
+    :mod:`lca_battery.background`): its exchanges are the linked activity's cumulative inventory."""
+    exchanges = [x for x in data["exchanges"] if x["type"] == "production"]
+    exchanges += [{"input": (BIOSPHERE, code), "amount": amount, "type": "biosphere",
+                   "comment": f"cumulative inventory of {link.key[0]}: {link.name} | {link.reference_product} | "
+                              f"{link.location}"} for code, amount in lci]
+    return data | {"exchanges": exchanges, "location": link.location,
+                   "lcab_background": {"database": link.key[0], "code": link.key[1], "name": link.name,
+                                       "reference product": link.reference_product, "location": link.location,
+                                       "factor": link.factor},
+                   "comment": f"Linked to the licensed background: {link.name} | {link.reference_product} | "
+                              f"{link.location} ({link.key[0]}), as its cumulative inventory (LCI) per {data['unit']}."}
+
+
+def write_databases(inventory, progress=None, background=None, lcis=None) -> list[str]:
+    """Write all processes (inventory + generated) to Brightway. Returns the database names.
+
+    ``background`` (a :class:`lca_battery.background.Background`) and ``lcis`` (open id -> LCI):
+    the linked open background nodes are written as their licensed activity's inventory."""
     from ..model.superstructure import all_processes
     b = bd()
     procs = with_default_study(inventory, all_processes(inventory))
@@ -90,6 +108,8 @@ def write_databases(inventory, progress=None) -> list[str]:
     problems: list[str] = []
     for p in procs.values():
         data, probs = node_data(p, db_of, bio)
+        if background is not None and p.id in background.links:
+            data, probs = linked_node(data, p.id, db_of[p.id], lcis[p.id], background.links[p.id]), []
         problems += probs
         grouped.setdefault(db_of[p.id], {})[(db_of[p.id], p.id)] = data
     if problems:
@@ -106,7 +126,9 @@ def write_databases(inventory, progress=None) -> list[str]:
     for name, data in iterator:
         db = b.Database(name)
         db.register(description=f"lca_battery open inventories ({name[len(DB_PREFIX):]}), "
-                                f"content hash {inventory.content_hash[:12]}")
+                                f"content hash {inventory.content_hash[:12]}" + (
+                                    f"; background linked to '{background.database}' (project "
+                                    f"'{background.project}')" if background is not None else ""))
         db.write(data, process=False, check_typos=False, searchable=True)
     for name, _ in items:
         b.Database(name).process()

@@ -45,7 +45,7 @@ def cutoff_log(engine, solved, total: float) -> dict:
     for node_id, col in solved.lca.dicts.activity.items():
         supply = float(solved.supply[col])
         p = engine.processes[engine.codes[node_id]]
-        if not p.excluded or abs(supply) < 1e-14:      # not in this cell's supply chain (numerical zeros too)
+        if not p.excluded or abs(supply) < 1e-14 or p.id in getattr(engine, "links", {}):      # not in this cell's supply chain (numerical zeros too)
             continue
         _, score = engine.resolve(solved, {p.id: supply})
         for ex in p.excluded:
