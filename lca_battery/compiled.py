@@ -63,7 +63,9 @@ class CompiledModel:
             return cached
         from .bw.project import BUILD_VERSION, bd
         engine.activate()
-        key = f"{engine.inventory.content_hash[:16]}-{BUILD_VERSION}"
+        import hashlib
+        own = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:8]      # this module's layout too
+        key = f"{engine.inventory.content_hash[:16]}-{BUILD_VERSION}-{own}"
         path = Path(bd().projects.dir) / f"lca_battery_compiled-{key}.npz"
         model = None
         if path.is_file():
