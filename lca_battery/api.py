@@ -567,14 +567,7 @@ def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine:
     rows = []
     for i, (ov, st, mapping, eng, sc) in enumerate(prepared):
         r = solved.get(i)
-        if r is None:
-            r = _solve_bw2calc(eng, st, mapping)
-        tot = r["kg_co2e_per_kwh"]
-        rows.append({**ov, "kg_co2e_per_kwh": tot,
-                     "kg_co2e_per_kg": tot * mapping.bom_info["energy_density_kwh_per_kg"],
-                     "kg_co2e_per_cell": tot * st.cell.energy_kwh,
-                     **{f"stage:{k}": v for k, v in r["stages"].items()},
-                     **{f"gas:{k}": v for k, v in r["gases"].items()}})
+        rows.append(_sweep_row(ov, st, mapping, r if r is not None else _solve_bw2calc(eng, st, mapping)))
     if progress:
         progress(2 * len(combos), 2 * len(combos))
     return rows
@@ -585,6 +578,14 @@ def _solver(engine: Engine):
     if getattr(engine, "_batch_solver", None) is None:
         engine._batch_solver = BatchSolver(CompiledModel.from_engine(engine))
     return engine._batch_solver
+
+
+def _sweep_row(ov: dict, st, mapping, r: dict) -> dict:
+    """One row of a sweep: the scenario's values, the totals per kWh, kg and cell, stages and gases."""
+    tot = r["kg_co2e_per_kwh"]
+    return {**ov, "kg_co2e_per_kwh": tot, "kg_co2e_per_kg": tot * mapping.bom_info["energy_density_kwh_per_kg"],
+            "kg_co2e_per_cell": tot * st.cell.energy_kwh,
+            **{f"stage:{k}": v for k, v in r["stages"].items()}, **{f"gas:{k}": v for k, v in r["gases"].items()}}
 
 
 def _solve_bw2calc(eng: Engine, st, mapping) -> dict:
@@ -601,13 +602,7 @@ def _sweep_bw2calc(study, combos, overrides, engine, progress, is_table) -> list
     for n, ov in enumerate(combos):
         st, mapping, eng = prepare_mapping(study, {**overrides, **ov}, engine)
         engine = eng
-        r = _solve_bw2calc(eng, st, mapping)
-        tot = r["kg_co2e_per_kwh"]
-        rows.append({**ov, "kg_co2e_per_kwh": tot,
-                     "kg_co2e_per_kg": tot * mapping.bom_info["energy_density_kwh_per_kg"],
-                     "kg_co2e_per_cell": tot * st.cell.energy_kwh,
-                     **{f"stage:{k}": v for k, v in r["stages"].items()},
-                     **{f"gas:{k}": v for k, v in r["gases"].items()}})
+        rows.append(_sweep_row(ov, st, mapping, _solve_bw2calc(eng, st, mapping)))
         if progress:
             progress(n + 1, len(combos))
     return rows

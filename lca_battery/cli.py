@@ -245,20 +245,8 @@ def cmd_compare(args) -> int:
 def cmd_sweep(args) -> int:
     from .api import sweep
     from .report.outputs import slug, to_json, write_table
-    from .study import _parse_value
     from .sweep_table import read_scenario_table
-    grid = {}
-    for g in args.grid or []:
-        if "=" not in g:
-            raise LcaBatteryError(f"--grid expects KEY=V1,V2,... (got {g!r})")
-        key, values = g.split("=", 1)
-        if key.strip() in grid:
-            raise LcaBatteryError(f"--grid {key.strip()} given twice: give all its values at once, e.g. "
-                                  f"{key.strip()}=A,B,C")
-        if not values.strip() or any(not v.strip() for v in values.split(",")):
-            raise LcaBatteryError(f"--grid {key.strip()} has an empty value (got {values!r})", field=key.strip(),
-                                  allowed="one value or more, e.g. plant.country=CN,SE")
-        grid[key.strip()] = [_parse_value(v, key.strip()) for v in values.split(",")]
+    grid = _grid(args.grid)
     if not grid and not args.table:
         raise LcaBatteryError("sweep needs --grid KEY=V1,V2,... or --table FILE (or both)")
     table = read_scenario_table(args.table) if args.table else None
@@ -422,6 +410,9 @@ def _grid(items) -> dict:
         if key.strip() in grid:
             raise LcaBatteryError(f"--grid {key.strip()} given twice: give all its values at once, e.g. "
                                   f"{key.strip()}=A,B,C")
+        if not values.strip() or any(not v.strip() for v in values.split(",")):
+            raise LcaBatteryError(f"--grid {key.strip()} has an empty value (got {values!r})", field=key.strip(),
+                                  allowed="one value or more, e.g. plant.country=CN,SE")
         grid[key.strip()] = [_parse_value(v, key.strip()) for v in values.split(",")]
     return grid
 

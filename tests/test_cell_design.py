@@ -17,21 +17,31 @@ def _proc(pid, exchanges=()):
                    exchanges=tuple(Exchange("technosphere", t, a, "kg", "") for t, a in exchanges))
 
 
-def test_hand_computed_tiny_design():
+def _tiny_cell():
+    """A cell of two electrodes with one active material each (the hand-computed designs below)."""
     procs = {p.id: p for p in [
         _proc("cathode_x", [("cam_x", 0.9), ("binder_pvdf", 0.1)]),
         _proc("anode_x", [("graphite_anode", 1.0)]),
         _proc("cam_x"), _proc("binder_pvdf"), _proc("graphite_anode")]}
     cell = _proc("cell_x", [("cathode_x", 0.5), ("anode_x", 0.3)])
-    d = {"voltage_v": 4.0,
-         "cathode": {"capacity_mah_per_g": 200, "areal_capacity_mah_per_cm2": 4.0, "porosity": 0.2,
-                     "densities_g_per_cm3": {"cam_x": 5.0, "binder_pvdf": 2.0}},
-         "anode": {"capacity_mah_per_g": 350, "np_ratio": 1.2, "porosity": 0.3,
-                   "densities_g_per_cm3": {"graphite_anode": 2.0}},
-         "positive_foil": {"input": "al", "thickness_um": 10, "density_g_per_cm3": 2.7},
-         "negative_foil": {"input": "cu", "thickness_um": 5, "density_g_per_cm3": 9.0},
-         "separator": {"input": "sep", "thickness_um": 20, "porosity": 0.4, "density_g_per_cm3": 1.0},
-         "electrolyte": {"input": "el", "density_g_per_cm3": 1.25, "excess": 1.1}}
+    return procs, cell
+
+
+def _tiny_design() -> dict:
+    return {"voltage_v": 4.0,
+            "cathode": {"capacity_mah_per_g": 200, "areal_capacity_mah_per_cm2": 4.0, "porosity": 0.2,
+                        "densities_g_per_cm3": {"cam_x": 5.0, "binder_pvdf": 2.0}},
+            "anode": {"capacity_mah_per_g": 350, "np_ratio": 1.2, "porosity": 0.3,
+                      "densities_g_per_cm3": {"graphite_anode": 2.0}},
+            "positive_foil": {"input": "al", "thickness_um": 10, "density_g_per_cm3": 2.7},
+            "negative_foil": {"input": "cu", "thickness_um": 5, "density_g_per_cm3": 9.0},
+            "separator": {"input": "sep", "thickness_um": 20, "porosity": 0.4, "density_g_per_cm3": 1.0},
+            "electrolyte": {"input": "el", "density_g_per_cm3": 1.25, "excess": 1.1}}
+
+
+def test_hand_computed_tiny_design():
+    procs, cell = _tiny_cell()
+    d = _tiny_design()
     r = design_per_ah(cell, procs, d)
     g = r["g_per_ah"]
     # by hand, per Ah: CAM 1000/200 = 5 g; coating 5/0.9 = 5.5556 g
@@ -163,21 +173,9 @@ def test_sodium_ion_keeps_its_inventory_bom(engine):
 
 def test_hand_computed_overhang_and_utilisation():
     """Overhang (anode and separator larger than the cathode) and cathode utilisation, by hand."""
-    procs = {p.id: p for p in [
-        _proc("cathode_x", [("cam_x", 0.9), ("binder_pvdf", 0.1)]),
-        _proc("anode_x", [("graphite_anode", 1.0)]),
-        _proc("cam_x"), _proc("binder_pvdf"), _proc("graphite_anode")]}
-    cell = _proc("cell_x", [("cathode_x", 0.5), ("anode_x", 0.3)])
-    d = {"voltage_v": 4.0, "cathode_utilisation": 0.8,
-         "overhang": {"anode_area_ratio": 1.1, "separator_area_ratio": 1.25},
-         "cathode": {"capacity_mah_per_g": 200, "areal_capacity_mah_per_cm2": 4.0, "porosity": 0.2,
-                     "densities_g_per_cm3": {"cam_x": 5.0, "binder_pvdf": 2.0}},
-         "anode": {"capacity_mah_per_g": 350, "np_ratio": 1.2, "porosity": 0.3,
-                   "densities_g_per_cm3": {"graphite_anode": 2.0}},
-         "positive_foil": {"input": "al", "thickness_um": 10, "density_g_per_cm3": 2.7},
-         "negative_foil": {"input": "cu", "thickness_um": 5, "density_g_per_cm3": 9.0},
-         "separator": {"input": "sep", "thickness_um": 20, "porosity": 0.4, "density_g_per_cm3": 1.0},
-         "electrolyte": {"input": "el", "density_g_per_cm3": 1.25, "excess": 1.1}}
+    procs, cell = _tiny_cell()
+    d = {**_tiny_design(), "cathode_utilisation": 0.8,
+         "overhang": {"anode_area_ratio": 1.1, "separator_area_ratio": 1.25}}
     g = design_per_ah(cell, procs, d)["g_per_ah"]
     # per rated Ah: CAM 1000 / (0.8 x 200) = 6.25 g, coating 6.25 / 0.9 = 6.944 g
     m_c = 6.25 / 0.9

@@ -42,16 +42,22 @@ def test_copper_has_a_primary_source(engine):
     assert "northey2013_copper" in sources
 
 
-def test_moving_synthetic_graphite_site_changes_cell_by_its_kwh(engine, default_result, solved):
+def _site_move_delta(engine, default_result, solved, pid: str, cc: str) -> float:
+    """Move ``pid``'s site to ``cc``: the cell changes by exactly its site kWh x the grid difference."""
     eng, s = solved
-    site_kwh = s.supply[eng.column(s, "electricity_site__graphite_synthetic")]
-    graphite_kg = s.supply[eng.column(s, "graphite_synthetic")]
+    site_kwh = s.supply[eng.column(s, f"electricity_site__{pid}")]
+    kg = s.supply[eng.column(s, pid)]
     assert site_kwh > 0
-    # the site switch carries exactly the graphite process's own grid electricity
-    assert site_kwh == pytest.approx(graphite_kg * grid_kwh(engine, "graphite_synthetic"), rel=1e-9)
-    se = footprint(EXAMPLE, {"suppliers.graphite_synthetic.location": "SE"}, engine=engine)
-    delta = site_kwh * (ef(engine, "electricity_grid_cn") - ef(engine, "electricity_grid_se"))
-    assert default_result["kg_co2e_per_kwh"] - se["kg_co2e_per_kwh"] == pytest.approx(delta, rel=1e-9)
+    # the site switch carries exactly the process's own grid electricity
+    assert site_kwh == pytest.approx(kg * grid_kwh(engine, pid), rel=1e-9)
+    moved = footprint(EXAMPLE, {f"suppliers.{pid}.location": cc}, engine=engine)
+    delta = site_kwh * (ef(engine, "electricity_grid_cn") - ef(engine, f"electricity_grid_{cc.lower()}"))
+    assert default_result["kg_co2e_per_kwh"] - moved["kg_co2e_per_kwh"] == pytest.approx(delta, rel=1e-9)
+    return delta
+
+
+def test_moving_synthetic_graphite_site_changes_cell_by_its_kwh(engine, default_result, solved):
+    delta = _site_move_delta(engine, default_result, solved, "graphite_synthetic", "SE")
     assert delta > 5    # graphitisation power is a large share of the default cell
 
 
@@ -72,11 +78,4 @@ def test_primary_aluminium_per_kg_below_iai_captive_power_average(solved):
 
 def test_moving_the_aluminium_smelter_changes_cell_by_its_kwh(engine, default_result, solved):
     # a background material made with grid power has a site switch too: a study moves its smelter
-    eng, s = solved
-    site_kwh = s.supply[eng.column(s, "electricity_site__aluminium_primary")]
-    al_kg = s.supply[eng.column(s, "aluminium_primary")]
-    assert site_kwh > 0
-    assert site_kwh == pytest.approx(al_kg * grid_kwh(engine, "aluminium_primary"), rel=1e-9)
-    no = footprint(EXAMPLE, {"suppliers.aluminium_primary.location": "NO"}, engine=engine)
-    delta = site_kwh * (ef(engine, "electricity_grid_cn") - ef(engine, "electricity_grid_no"))
-    assert default_result["kg_co2e_per_kwh"] - no["kg_co2e_per_kwh"] == pytest.approx(delta, rel=1e-9)
+    assert _site_move_delta(engine, default_result, solved, "aluminium_primary", "NO") > 0
