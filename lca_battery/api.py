@@ -609,23 +609,69 @@ def _sweep_bw2calc(study, combos, overrides, engine, progress, is_table) -> list
 
 
 def uncertainty(study, overrides=None, *, engine: Engine | None = None, samples: int = 200, seed: int = 42,
-                progress=None) -> dict:
+                progress=None, fast: bool = True, paired_with=None, paired_overrides=None) -> dict:
     """Monte Carlo of the footprint per kWh from the datasets' data quality (pedigree factors).
 
     Returns the deterministic value with mean, median, standard deviation, CV and the 2.5/5/95/97.5
-    percentiles, the samples, the seed and how the distributions were built."""
+    percentiles, the samples, the seed and how the distributions were built.
+
+    With ``fast`` (default) the samples are drawn and solved vectorised (:mod:`lca_battery.montecarlo`,
+    the same distributions; its zero-noise solve is checked against bw2calc's deterministic value
+    to 1e-9); ``fast=False`` runs bw2calc's own sampling (other random numbers, same meaning).
+    ``paired_with`` (a study, with ``paired_overrides``) is sampled with the same draws on every
+    exchange: the result then has ``paired`` with its summary and that of the difference
+    (this study minus the other) and the share of samples where this study is lower."""
+    import numpy as np
     from .analysis.uncertainty import BASIC_UNCERTAINTY, PEF_TO_PEDIGREE, SOURCES, summary
+    from .errors import StudyError
+    from .study import as_overrides
     st, mapping, engine = prepare_mapping(study, overrides, engine)
     det = engine.solve(mapping.entries, st.method).total
-    values = engine.monte_carlo(mapping.entries, st.method, samples, seed, progress)
-    return {"study": st.name, "kg_co2e_per_kwh": summary(values, det), "samples": values.tolist(), "seed": seed,
-            "method": ("lognormal on every exchange, median = deterministic amount, sigma from the dataset's PEF "
-                       f"scores via pedigree factors ({', '.join(f'{k}->{v}' for k, v in PEF_TO_PEDIGREE.items())}; "
-                       f"basic uncertainty {BASIC_UNCERTAINTY}); study choices and characterization factors fixed"),
-            "sources": list(SOURCES),
-            "statement": ("The 95 % interval reflects data quality as scored, not model or scenario uncertainty "
-                          "(GHG Protocol Product Standard ch. 10: report both; see the sensitivity runs)."),
-            "inventory": {"content_hash": engine.inventory.content_hash}}
+    other = None
+    if paired_with is not None:
+        st2, mapping2, eng2 = prepare_mapping(paired_with, as_overrides(paired_overrides, str(paired_with))
+                                              if paired_overrides else None, engine)
+        if eng2 is not engine or st2.method != st.method:
+            raise StudyError("a paired Monte Carlo needs both studies on the same inventory and method",
+                             field="paired_with")
+        other = (st2, mapping2, eng2.solve(mapping2.entries, st2.method).total)
+    values = values2 = None
+    how = "bw2calc"
+    if fast:
+        from . import montecarlo
+        from .compiled import NotCompilable
+        lists = [mapping.entries] + ([other[1].entries] if other else [])
+        try:
+            runs, zero = montecarlo.run(engine, lists, st.method, samples, seed, progress)
+        except (montecarlo.NotSampleable, NotCompilable):
+            runs = None
+        if runs is not None:
+            for z, d in zip(zero, [det] + ([other[2]] if other else [])):
+                if abs(z - d) > 1e-9 * max(1.0, abs(d)):
+                    raise RuntimeError(f"fast Monte Carlo at zero noise {z} differs from bw2calc {d}")
+            values = runs[0]
+            values2 = runs[1] if other else None
+            how = "lca_battery.montecarlo (vectorised, exact block-triangular solves)"
+    if values is None:
+        if other:
+            raise StudyError("a paired Monte Carlo needs the fast path (no linked background, no new biosphere "
+                             "flows)", field="paired_with")
+        values = engine.monte_carlo(mapping.entries, st.method, samples, seed, progress)
+    out = {"study": st.name, "kg_co2e_per_kwh": summary(values, det), "samples": values.tolist(), "seed": seed,
+           "method": ("lognormal on every exchange, median = deterministic amount, sigma from the dataset's PEF "
+                      f"scores via pedigree factors ({', '.join(f'{k}->{v}' for k, v in PEF_TO_PEDIGREE.items())}; "
+                      f"basic uncertainty {BASIC_UNCERTAINTY}); study choices and characterization factors fixed"),
+           "solver": how,
+           "sources": list(SOURCES),
+           "statement": ("The 95 % interval reflects data quality as scored, not model or scenario uncertainty "
+                         "(GHG Protocol Product Standard ch. 10: report both; see the sensitivity runs)."),
+           "inventory": {"content_hash": engine.inventory.content_hash}}
+    if other:
+        diff = values - values2
+        out["paired"] = {"study": other[0].name, "kg_co2e_per_kwh": summary(values2, other[2]),
+                         "difference": summary(diff, det - other[2]),
+                         "share_lower": float(np.mean(diff < 0)), "samples": values2.tolist()}
+    return out
 
 
 def material_footprint(process_id: str, study=None, overrides=None, *, locations: dict[str, str] | None = None,
