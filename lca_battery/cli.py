@@ -128,10 +128,11 @@ def print_footprint(r: dict, out=sys.stdout) -> None:
               f"kg CO2e/kWh\n")
     energy = r["plant"].get("energy")
     if energy:
-        w(f"\n  Cell-plant energy by step ({energy['profile']}; {energy['source']}), per kWh of cell:\n")
+        label = energy["profile"] if energy["source"] == energy["profile"] else f"{energy['profile']}; {energy['source']}"
+        w(f"\n  Cell-plant energy by step ({label}), per kWh of cell:\n")
         for s in energy["steps"]:
             w(f"    {s['name'][:62]:<62} {s['electricity_kwh_per_kwh']:>7.2f} kWh el {s['heat_mj_per_kwh']:>7.1f} MJ heat\n")
-        w(f"    {'total (electricity share of final energy ' + format(energy['electricity_share'], '.0%') + ')':<62} "
+        w(f"    {'total (electricity share, heat as useful heat: ' + format(energy['electricity_share'], '.0%') + ')':<62} "
           f"{energy['electricity_kwh_per_kwh']:>7.2f} kWh el {energy['heat_mj_per_kwh']:>7.1f} MJ heat\n")
     w(f"\n  cobalt: {r['cobalt_kg_per_kwh']:.4f} kg/kWh   plant electricity: "
       f"{r['plant']['electricity_kwh_per_kwh']:.2f} kWh/kWh ({r['plant']['electricity_rule_label']})\n"
