@@ -138,26 +138,29 @@ class CompiledModel:
         return cls(A, B, {p: i for i, p in enumerate(pids)}, meta["bio_rows"], cf, meta["stages"], pids, meta["key"])
 
     # ------------------------------------------------------------ studies
-    def delta(self, entries) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The cells a study changes: (tech rows, cols, deltas, bio rows, cols, deltas).
-
-        As the engine's override package: a technosphere entry sets ``-amount``, a biosphere one
-        ``amount``; the last entry of a cell wins (study_mapping already made them unique)."""
-        tr, tc, tv, br, bc_, bv = [], [], [], [], [], []
+    def cells(self, entries) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The matrix cells a study's entries set, with their matrix values: (tech rows, cols, values, bio
+        rows, cols, values). As the engine's override package: a technosphere entry sets ``-amount``, a
+        biosphere one ``amount``; the last entry of a cell wins."""
+        t, b = {}, {}
         for e in entries:
             c = self.cols.get(e.output)
+            r = self.cols.get(e.input) if e.matrix == "technosphere" else self.bio_rows.get(e.input)
+            if r is None or c is None:
+                raise NotCompilable(e.input)
             if e.matrix == "technosphere":
-                r = self.cols.get(e.input)
-                if r is None or c is None:
-                    raise NotCompilable(e.input)
-                tr.append(r), tc.append(c), tv.append(-e.amount)
+                t[(r, c)] = -float(e.amount)
             else:
-                r = self.bio_rows.get(e.input)
-                if r is None or c is None:
-                    raise NotCompilable(e.input)
-                br.append(r), bc_.append(c), bv.append(e.amount)
-        tr, tc, tv = np.array(tr, dtype=np.int64), np.array(tc, dtype=np.int64), np.array(tv, dtype=float)
-        br, bc_, bv = np.array(br, dtype=np.int64), np.array(bc_, dtype=np.int64), np.array(bv, dtype=float)
+                b[(r, c)] = float(e.amount)
+
+        def idx(d, i):
+            return np.array([k[i] for k in d], dtype=np.int64)
+        return (idx(t, 0), idx(t, 1), np.array(list(t.values()), dtype=float),
+                idx(b, 0), idx(b, 1), np.array(list(b.values()), dtype=float))
+
+    def delta(self, entries) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The cells a study changes against the base matrices: (tech rows, cols, deltas, bio rows, cols, deltas)."""
+        tr, tc, tv, br, bc_, bv = self.cells(entries)
         tv = tv - _cells(self.A, tr, tc)
         bv = bv - _cells(self.B, br, bc_)
         t, b = tv != 0, bv != 0

@@ -263,25 +263,8 @@ def solve_values(sampler: Sampler, tv: np.ndarray, bv: np.ndarray, study: int = 
 
 
 def study_cells(model, entries) -> tuple:
-    """The matrix cells a study's entries set, with their matrix values (technosphere: ``-amount``),
-    the last entry of a cell winning as in the engine's override package."""
-    from .compiled import NotCompilable
-    t, b = {}, {}
-    for e in entries:
-        c = model.cols.get(e.output)
-        if e.matrix == "technosphere":
-            r = model.cols.get(e.input)
-            if r is None or c is None:
-                raise NotCompilable(e.input)
-            t[(r, c)] = -float(e.amount)
-        else:
-            r = model.bio_rows.get(e.input)
-            if r is None or c is None:
-                raise NotCompilable(e.input)
-            b[(r, c)] = float(e.amount)
-    arr = lambda d, i: np.array([k[i] for k in d], dtype=np.int64)
-    return (arr(t, 0), arr(t, 1), np.array(list(t.values()), dtype=float),
-            arr(b, 0), arr(b, 1), np.array(list(b.values()), dtype=float))
+    """The matrix cells a study's entries set, with their matrix values (:meth:`CompiledModel.cells`)."""
+    return model.cells(entries)
 
 
 def _topological(nb: int, dep_a: np.ndarray, dep_b: np.ndarray) -> list[int]:
