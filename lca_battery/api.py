@@ -63,11 +63,13 @@ def prepare(study, overrides=None, engine: Engine | None = None, file: str | Non
 
 
 def prepare_mapping(study, overrides=None, engine: Engine | None = None, file: str | None = None,
-                    rule: str | None = None):
+                    rule: str | None = None, parsed: dict | None = None):
+    """(validated study, its mapping, the engine that solves it). ``parsed``: the study file already
+    parsed (:func:`lca_battery.study.read_study_file`; a sweep reads its file once)."""
     engine = engine or get_engine()
     if not isinstance(study, Study):
         file = file or (str(study) if not isinstance(study, dict) else "<study>")
-        study = load_study(study, overrides, switch_parameters(engine.inventory))
+        study = load_study(study, overrides, switch_parameters(engine.inventory), parsed=parsed)
     extras = _supplier_files(study, file)
     want_bg = study.background
     if want_bg != "open" or engine.background is not None:
@@ -531,10 +533,17 @@ def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine:
         return _sweep_bw2calc(study, combos, overrides, engine, progress, table is not None)
     from .compiled import BatchSolver, CompiledModel, NotCompilable, Scenario
     engine = engine or get_engine()
+    parsed = None
+    if isinstance(study, (str, Path)):
+        from .study import read_study_file
+        try:
+            parsed = read_study_file(study)        # parsed once; each scenario overrides a deep copy
+        except StudyError:
+            parsed = None                          # reported per scenario, as before
     prepared = []
     for n, ov in enumerate(combos):
         try:
-            st, mapping, eng = prepare_mapping(study, {**overrides, **ov}, engine)
+            st, mapping, eng = prepare_mapping(study, {**overrides, **ov}, engine, parsed=parsed)
         except StudyError as exc:
             if table is not None:
                 i = n // n_grid

@@ -552,33 +552,47 @@ def apply_override(data: dict, key: str, value, file: str, switch_params: set[st
         i += 1
 
 
+def read_study_file(path: str | Path) -> dict:
+    """The parsed mapping of a study file (not validated, no overrides applied); errors as :func:`load_study`'s.
+
+    A sweep parses its study once and passes the result to :func:`load_study` as ``parsed``."""
+    file = str(path)
+    p = Path(path)
+    if not p.is_file():
+        raise StudyError("study file not found", file=file)
+    try:
+        from .inventory.loader import read_yaml_file
+        data = read_yaml_file(p)
+    except UnicodeDecodeError:
+        raise StudyError("not UTF-8 text (save the study file as UTF-8)", file=file) from None
+    except OSError as exc:
+        raise StudyError(f"cannot read the study file: {exc.strerror}", file=file) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        from .inventory.loader import YamlLimitError
+        if isinstance(exc, YamlLimitError):
+            raise StudyError(f"YAML file refused{f' (line {mark.line + 1})' if mark else ''}: {exc.problem}",
+                             file=file) from None
+        raise StudyError(f"not valid YAML{f' (line {mark.line + 1})' if mark else ''}: "
+                         f"{getattr(exc, 'problem', exc)}", file=file) from None
+    if not isinstance(data, dict):
+        raise StudyError("a study file must be a mapping (cell:, plant:, ...)", file=file)
+    return data
+
+
 def load_study(path: str | Path | dict, overrides: list[str] | dict | None = None,
-               switch_params: set[str] | None = None) -> Study:
-    """Read, override and validate a study. ``overrides``: ``["plant.country=SE", ...]`` or a dict."""
+               switch_params: set[str] | None = None, parsed: dict | None = None) -> Study:
+    """Read, override and validate a study. ``overrides``: ``["plant.country=SE", ...]`` or a dict.
+
+    ``parsed``: the file's mapping as :func:`read_study_file` returned it (not modified here; the
+    file is then not read again, its path still names it in errors and resolves relative paths)."""
     if isinstance(path, dict):
         data, file = dict(path), "<study>"
+    elif parsed is not None:
+        data, file = parsed, str(path)
     else:
         file = str(path)
-        p = Path(path)
-        if not p.is_file():
-            raise StudyError("study file not found", file=file)
-        try:
-            from .inventory.loader import read_yaml_file
-            data = read_yaml_file(p)
-        except UnicodeDecodeError:
-            raise StudyError("not UTF-8 text (save the study file as UTF-8)", file=file) from None
-        except OSError as exc:
-            raise StudyError(f"cannot read the study file: {exc.strerror}", file=file) from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            from .inventory.loader import YamlLimitError
-            if isinstance(exc, YamlLimitError):
-                raise StudyError(f"YAML file refused{f' (line {mark.line + 1})' if mark else ''}: {exc.problem}",
-                                 file=file) from None
-            raise StudyError(f"not valid YAML{f' (line {mark.line + 1})' if mark else ''}: "
-                             f"{getattr(exc, 'problem', exc)}", file=file) from None
-        if not isinstance(data, dict):
-            raise StudyError("a study file must be a mapping (cell:, plant:, ...)", file=file)
+        data = read_study_file(path)
     data = _deep_copy(data)
     items = overrides.items() if isinstance(overrides, dict) else [
         _split_override(o, file) for o in (overrides or [])]

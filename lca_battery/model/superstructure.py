@@ -59,10 +59,18 @@ def _model_process(pid, name, product, unit, location, stage=None, exchanges=(),
                    stage=stage, file=MODEL_FILE, exchanges=tuple(exchanges), **kw)
 
 
+_CHEM_CACHE: dict[tuple[int, str], dict[str, Process]] = {}
+
+
 def chemistries(inventory: Inventory) -> dict[str, Process]:
-    """Chemistry name (upper case, e.g. NMC811) -> its cell process ``cell_<chemistry>``."""
-    return {p.id[len("cell_"):].upper(): p for p in inventory.processes.values()
-            if p.id.startswith("cell_") and "energy_density_kwh_per_kg" in p.extra}
+    """Chemistry name (upper case, e.g. NMC811) -> its cell process ``cell_<chemistry>``.
+    Cached per inventory object (as :func:`all_processes`); a new dict each call."""
+    key = (id(inventory), inventory.content_hash)
+    if key not in _CHEM_CACHE:
+        _CHEM_CACHE.clear()
+        _CHEM_CACHE[key] = {p.id[len("cell_"):].upper(): p for p in inventory.processes.values()
+                            if p.id.startswith("cell_") and "energy_density_kwh_per_kg" in p.extra}
+    return dict(_CHEM_CACHE[key])
 
 
 def electricity_alternatives(inventory: Inventory) -> dict[str, str]:
@@ -247,5 +255,14 @@ def all_processes(inventory: Inventory) -> dict[str, Process]:
     return _CACHE[key]
 
 
+_SWITCH_CACHE: dict[int, tuple[dict, frozenset]] = {}
+
+
 def switch_parameters(inventory: Inventory) -> set[str]:
-    return {p.switch for p in all_processes(inventory).values() if p.is_switch}
+    procs = all_processes(inventory)
+    hit = _SWITCH_CACHE.get(id(inventory))
+    if hit is None or hit[0] is not procs:         # keyed on the cached process dict itself
+        hit = (procs, frozenset(p.switch for p in procs.values() if p.is_switch))
+        _SWITCH_CACHE.clear()
+        _SWITCH_CACHE[id(inventory)] = hit
+    return set(hit[1])
