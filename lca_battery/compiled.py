@@ -21,7 +21,7 @@ Every result equals ``footprint --set ...`` alone to solver precision; tests che
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
 
@@ -35,6 +35,8 @@ from .inventory.records import STAGES
 MAX_RANK = 120
 #: Scenarios solved together (memory: CHUNK x processes x demands floats).
 CHUNK = 2048
+#: Entry layouts (one per study family) kept by a compiled model.
+MAX_LAYOUTS = 64
 UNASSIGNED = "unassigned"
 FORMAT = 1
 
@@ -53,6 +55,7 @@ class CompiledModel:
     stages: list                     # inventory stage per column (None: background)
     pids: list[str]
     key: str = ""
+    _layouts: dict = field(default_factory=dict, repr=False, compare=False)
 
     # ------------------------------------------------------------ build and cache
     @classmethod
@@ -142,29 +145,49 @@ class CompiledModel:
         """The matrix cells a study's entries set, with their matrix values: (tech rows, cols, values, bio
         rows, cols, values). As the engine's override package: a technosphere entry sets ``-amount``, a
         biosphere one ``amount``; the last entry of a cell wins."""
-        t, b = {}, {}
-        for e in entries:
-            c = self.cols.get(e.output)
-            r = self.cols.get(e.input) if e.matrix == "technosphere" else self.bio_rows.get(e.input)
-            if r is None or c is None:
-                raise NotCompilable(e.input)
-            if e.matrix == "technosphere":
-                t[(r, c)] = -float(e.amount)
-            else:
-                b[(r, c)] = float(e.amount)
-
-        def idx(d, i):
-            return np.array([k[i] for k in d], dtype=np.int64)
-        return (idx(t, 0), idx(t, 1), np.array(list(t.values()), dtype=float),
-                idx(b, 0), idx(b, 1), np.array(list(b.values()), dtype=float))
+        lay, amounts = self._layout(entries)
+        ti, tr, tc, _, bi, br, bc_, _ = lay
+        return tr.copy(), tc.copy(), -amounts[ti], br.copy(), bc_.copy(), amounts[bi]
 
     def delta(self, entries) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The cells a study changes against the base matrices: (tech rows, cols, deltas, bio rows, cols, deltas)."""
-        tr, tc, tv, br, bc_, bv = self.cells(entries)
-        tv = tv - _cells(self.A, tr, tc)
-        bv = bv - _cells(self.B, br, bc_)
+        lay, amounts = self._layout(entries)
+        ti, tr, tc, t0, bi, br, bc_, b0 = lay
+        tv = -amounts[ti] - t0
+        bv = amounts[bi] - b0
         t, b = tv != 0, bv != 0
         return tr[t], tc[t], tv[t], br[b], bc_[b], bv[b]
+
+    def _layout(self, entries) -> tuple[tuple, np.ndarray]:
+        """Where a list of entries goes in the matrices, cached per sequence of (matrix, input, output)
+        (scenarios of one study family share it), and the entries' amounts.
+
+        Layout: (entry index, row, col, base value) of the technosphere cells, then of the biosphere
+        cells, each cell once in the order it is first set, the index of the last entry setting it."""
+        entries = list(entries)
+        keys = tuple([(e.matrix, e.input, e.output) for e in entries])
+        lay = self._layouts.get(keys)
+        if lay is None:
+            t, b = {}, {}
+            for i, (matrix, inp, out) in enumerate(keys):
+                c = self.cols.get(out)
+                r = self.cols.get(inp) if matrix == "technosphere" else self.bio_rows.get(inp)
+                if r is None or c is None:
+                    raise NotCompilable(inp)
+                (t if matrix == "technosphere" else b)[(r, c)] = i     # the last entry of a cell wins
+
+            def arrays(d, M):
+                ix = np.array(list(d.values()), dtype=np.int64)
+                rows = np.array([k[0] for k in d], dtype=np.int64)
+                cols = np.array([k[1] for k in d], dtype=np.int64)
+                return ix, rows, cols, _cells(M, rows, cols)
+            lay = (*arrays(t, self.A), *arrays(b, self.B))
+            for a in lay:
+                a.setflags(write=False)
+            if len(self._layouts) >= MAX_LAYOUTS:
+                self._layouts.clear()
+            self._layouts[keys] = lay
+        return lay, np.array([e.amount for e in entries], dtype=float)
 
     def staged_mask(self, stage_overrides: dict) -> tuple:
         out = []

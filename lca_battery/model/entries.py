@@ -41,6 +41,32 @@ def _shares(value, alternatives: dict[str, str], param: str, file: str) -> dict[
     return {k: float(value.get(k, 0.0)) for k in alternatives}
 
 
+_SWITCHES: dict[int, tuple[dict, list[Process]]] = {}
+_DEFAULTS: dict[int, tuple[Process, list[Entry]]] = {}
+
+
+def _switch_processes(procs: dict[str, Process]) -> list[Process]:
+    """The switch processes of :func:`all_processes`'s (cached) dict, in its order; cached per dict."""
+    hit = _SWITCHES.get(id(procs))
+    if hit is None or hit[0] is not procs:
+        hit = (procs, [p for p in procs.values() if p.is_switch])
+        _SWITCHES.clear()
+        _SWITCHES[id(procs)] = hit
+    return hit[1]
+
+
+def _default_entries(p: Process, file: str) -> list[Entry]:
+    """The entries of a switch at its default shares (Entry is frozen: shared between mappings)."""
+    hit = _DEFAULTS.get(id(p))
+    if hit is None or hit[0] is not p:
+        hit = (p, [Entry(p.alternatives[name], p.id, share, p.switch)
+                   for name, share in _shares(p.default, p.alternatives, p.switch, file).items()])
+        if len(_DEFAULTS) > 4096:
+            _DEFAULTS.clear()
+        _DEFAULTS[id(p)] = hit
+    return hit[1]
+
+
 def routes_in_use(study) -> set[str]:
     rc = study.recycling
     used = set()
@@ -70,9 +96,7 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
                              allowed="the id of a foreground process or of a material made with grid "
                                      "electricity, e.g. " + ", ".join(
                                  sorted(p for p in procs if p.startswith(("cam_", "pcam_", "cathode_")))))
-    for p in procs.values():
-        if not p.is_switch:
-            continue
+    for p in _switch_processes(procs):
         if p.id == PLANT_ELECTRICITY:
             value = plant.shares
         elif p.id == PLANT_HEAT:
@@ -94,6 +118,9 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
             if p.switch == "allocation.recycling" and isinstance(value, str) and value not in p.alternatives \
                     and p.extra.get("route", "")[len("recycling_"):] not in in_use:
                 value = p.default      # a basis this route lacks matters only if the study uses the route
+        if value is p.default:          # most switches keep their default: the same (frozen) entries
+            entries += _default_entries(p, file)
+            continue
         for name, share in _shares(value, p.alternatives, p.switch, file).items():
             entries.append(Entry(p.alternatives[name], p.id, share, p.switch))
     for pid in site_countries:
