@@ -203,10 +203,17 @@ class Plant(_Model):
                              f"contract, mix")
         return v
     heat: Share = Field("natural_gas", description="heat supply of the plant: natural_gas, coal, electric_boiler, district_steam, "
-                                                   "heat_pump (needs heat_pump_cop), or a mapping of shares")
+                                                   "heat_pump (needs heat_pump_cop), biomass (needs biomass_boiler_efficiency "
+                                                   "and biomass_supply_kg_co2e_per_mj), or a mapping of shares")
     heat_pump_cop: float | None = Field(None, ge=1, description="seasonal COP of the plant's heat pump "
                                                                 "(useful heat / electricity)")
     heat_pump_cop_source: str = Field("", description="where the heat pump COP comes from")
+    biomass_boiler_efficiency: float | None = Field(
+        None, description="useful heat per MJ of wood fuel (net calorific value) of the plant's biomass boiler, in (0, 1]")
+    biomass_supply_kg_co2e_per_mj: float | None = Field(
+        None, description="supply chain of the wood fuel (harvest, chipping, drying, transport), kg CO2e per MJ of "
+                          "fuel (NCV), >= 0; combustion CH4/N2O (IPCC 2006) and biogenic CO2 are added by the engine")
+    biomass_source: str = Field("", description="where the biomass boiler efficiency and fuel supply factor come from")
     energy_data: str = Field("default", description=(
         "plant energy by process step: 'default' (per chemistry), 'degen_schutte_2022', or 'inventory' "
         "(the electrode and cell inventories)"))
@@ -220,16 +227,42 @@ class Plant(_Model):
     heat_mj_per_kg_cell: float | None = Field(
         None, ge=0, description="measured whole-plant useful heat, MJ per kg cell")
     cell_yield: float | None = Field(
-        None, alias="yield", gt=0, le=1,
+        None, alias="yield",
         description="share of built cells that pass end-of-line inspection; the rejected cells' materials (and "
                     "energy, where the energy data are per cell built) are carried by the good cells. Default: "
                     "BatPaC 5.0's 95 % for cells of the design model, 1 for cells whose inventory is per cell made")
     yield_source: str = Field("", description="where plant.yield comes from (needed when it is given)")
 
+    @field_validator("cell_yield")
+    @classmethod
+    def _yield_range(cls, v):
+        if v is not None and not 0 < v <= 1:
+            raise ValueError(f"must lie in (0, 1]: the share of built cells that pass end-of-line inspection "
+                             f"(0.95 = 95 %), got {v:g}")
+        return v
+
+    @field_validator("biomass_boiler_efficiency")
+    @classmethod
+    def _eff_range(cls, v):
+        if v is not None and not 0 < v <= 1:
+            raise ValueError(f"must lie in (0, 1]: useful heat per MJ of wood fuel (net calorific value), got {v:g}")
+        return v
+
+    @field_validator("biomass_supply_kg_co2e_per_mj")
+    @classmethod
+    def _supply_range(cls, v):
+        if v is not None and v < 0:
+            raise ValueError(f"must be >= 0 (kg CO2e per MJ of wood fuel), got {v:g}")
+        return v
+
     @model_validator(mode="after")
     def _cop_source(self):
         if self.heat_pump_cop is not None and not self.heat_pump_cop_source.strip():
             raise ValueError("heat_pump_cop needs heat_pump_cop_source (a datasheet or measurement)")
+        if ((self.biomass_boiler_efficiency is not None or self.biomass_supply_kg_co2e_per_mj is not None)
+                and not self.biomass_source.strip()):
+            raise ValueError("biomass_boiler_efficiency and biomass_supply_kg_co2e_per_mj need biomass_source "
+                             "(a boiler datasheet, fuel supplier declaration or cited study)")
         if self.cell_yield is not None and not self.yield_source.strip():
             raise ValueError("yield needs yield_source (the plant's quality records or a cited figure)")
         return self
@@ -313,10 +346,18 @@ class Recycling(_Model):
                               "book_and_claim"] = "mass_balance"
     chain_of_custody_evidence: str = Field("", description=(
         "document that supports the recycled-content claim (ISO 22095 chain of custody), e.g. a certificate id"))
-    scrap_rate: float = Field(0.0, ge=0, lt=1, description="share of cathode production scrapped and recycled")
+    scrap_rate: float = Field(0.0, description="share of cathode production scrapped and recycled, in [0, 1)")
     scrap_route: str = "hydro_nmc"
     eol_collection_rate: float = Field(0.0, ge=0, le=1, description="share of cells collected for recycling")
     cff: CFFParameters = CFFParameters()
+
+    @field_validator("scrap_rate")
+    @classmethod
+    def _scrap_range(cls, v):
+        if not 0 <= v < 1:
+            raise ValueError(f"must lie in [0, 1): the share of cathode (electrode) production scrapped before cell "
+                             f"assembly (0.05 = 5 %), got {v:g}")
+        return v
 
     @field_validator("recycled_content")
     @classmethod

@@ -206,3 +206,65 @@ def test_district_steam_follows_its_factor_and_the_heat(engine):
         assert co2 < per_mj < co2 + 2 * (0.1796 - 0.1779) / 3.6
         diffs.append(steam["kg_co2e_per_kwh"] - boiler["kg_co2e_per_kwh"])
     assert diffs[1] == pytest.approx(2 * diffs[0], rel=1e-9)
+
+
+# --- biomass heat (IPCC 2006 Vol. 2 Table 2.3, wood/wood waste; efficiency and fuel supply from the study) ---
+
+BIOMASS = {"plant.heat": "biomass", "plant.biomass_boiler_efficiency": 0.8,
+           "plant.biomass_supply_kg_co2e_per_mj": 0.004, "plant.biomass_source": "test values"}
+GWP_CH4_NONFOSSIL, GWP_N2O = 27.0, 273.0        # IPCC AR6 GWP100 (bw2io's IPCC 2021 method)
+
+
+def test_biomass_combustion_factors_are_ipccs(engine):
+    comb = {x.target: x.amount for x in engine.inventory["wood_fuel_combustion_plant"].exchanges
+            if x.kind == "biosphere"}
+    assert comb["Carbon dioxide, non-fossil"] == pytest.approx(112_000e-6)     # kg per MJ of fuel
+    assert comb["Methane, non-fossil"] == pytest.approx(30e-6)
+    assert comb["Dinitrogen monoxide"] == pytest.approx(4e-6)
+    uptake = [x.amount for x in engine.inventory["wood_fuel_supply_plant"].exchanges
+              if x.kind == "biosphere" and x.target == "Carbon dioxide, in air"]
+    assert uptake == [pytest.approx(0.112 + 30e-6 * 44 / 16)]                  # the carbon that is burned
+
+
+def test_a_heat_source_change_moves_only_the_heat_steps(engine, base):
+    bio = run(engine, **BIOMASS)
+    steps0 = {s["step"]: s for s in base["plant"]["energy"]["steps"]}
+    steps1 = {s["step"]: s for s in bio["plant"]["energy"]["steps"]}
+    assert steps0 == steps1                           # the steps' energy is the same, only its supply differs
+    assert bio["plant"]["electricity_kwh_per_kwh"] == pytest.approx(base["plant"]["electricity_kwh_per_kwh"],
+                                                                     rel=1e-12)
+    heat = base["plant"]["energy"]["heat_mj_per_kwh"]
+    # against the electric boiler (grid / 3.6 per MJ): the biomass heat is fuel / efficiency x
+    # (CH4 + N2O of combustion + the study's supply chain); biogenic CO2 counts 0 in IPCC 2021
+    boiler = run(engine, **{"plant.heat": "electric_boiler"})
+    per_mj_fuel = 30e-6 * GWP_CH4_NONFOSSIL + 4e-6 * GWP_N2O + 0.004
+    expect = heat * (grid_factor(engine, "cn") / 3.6 - per_mj_fuel / 0.8)
+    assert boiler["kg_co2e_per_kwh"] - bio["kg_co2e_per_kwh"] == pytest.approx(expect, rel=1e-3)
+    assert bio["gases"]["biogenic"] == pytest.approx(heat / 0.8 * 30e-6 * GWP_CH4_NONFOSSIL, rel=1e-3)
+    # the supply factor is linear: twice the supply adds heat / efficiency x 0.004 once more
+    more = run(engine, **{**BIOMASS, "plant.biomass_supply_kg_co2e_per_mj": 0.008})
+    assert more["kg_co2e_per_kwh"] - bio["kg_co2e_per_kwh"] == pytest.approx(heat / 0.8 * 0.004, rel=1e-9)
+
+
+def test_biomass_needs_cited_efficiency_and_supply(engine):
+    with pytest.raises(StudyError, match="biomass_boiler_efficiency"):
+        run(engine, **{"plant.heat": "biomass"})
+    with pytest.raises(StudyError, match="biomass_source"):
+        run(engine, **{**BIOMASS, "plant.biomass_source": ""})
+    for bad in (0.0, 1.5, -0.2):
+        with pytest.raises(StudyError, match=r"plant.biomass_boiler_efficiency.*\(0, 1\]"):
+            run(engine, **{**BIOMASS, "plant.biomass_boiler_efficiency": bad})
+    with pytest.raises(StudyError, match=r"plant.biomass_supply_kg_co2e_per_mj.*>= 0"):
+        run(engine, **{**BIOMASS, "plant.biomass_supply_kg_co2e_per_mj": -0.01})
+
+
+@pytest.mark.parametrize("bad", [0.0, 1.2, -0.5])
+def test_yield_message_names_the_field_and_range(engine, bad):
+    with pytest.raises(StudyError, match=r"plant.yield.*\(0, 1\]"):
+        run(engine, **with_yield(bad))
+
+
+@pytest.mark.parametrize("bad", [1.0, 1.5, -0.1])
+def test_scrap_rate_message_names_the_field_and_range(engine, bad):
+    with pytest.raises(StudyError, match=r"recycling.scrap_rate.*\[0, 1\)"):
+        run(engine, **{"recycling.scrap_rate": bad})

@@ -35,7 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import StudyError
-from .superstructure import PLANT_ELECTRICITY, PLANT_HEAT, Entry
+from .superstructure import CO2_FOSSIL, PLANT_ELECTRICITY, PLANT_HEAT, Entry, bio_key
 
 STEP_PREFIX = "plant_step__"
 INVENTORY = "inventory"
@@ -45,6 +45,10 @@ DEFAULT_PROFILE = {"NMMT": INVENTORY}
 LI_ION_DEFAULT = "degen_schutte_2022"
 HEAT_PUMP = "heat_pump"
 HEAT_PUMP_PROCESS = "heat_heat_pump_plant"
+BIOMASS = "biomass"
+BIOMASS_HEAT = "heat_biomass_plant"
+BIOMASS_COMBUSTION = "wood_fuel_combustion_plant"
+BIOMASS_SUPPLY = "wood_fuel_supply_plant"
 MJ_PER_KWH = 3.6
 #: BatPaC 5.0 (Knehr et al. 2022) default cell yield, "% of built cells that pass inspection"
 #: (sheet Dashboard row 112 and sheet Cost Input row 9: 95 %); used for cells of the design model.
@@ -236,6 +240,23 @@ def plant_energy(study, cell, procs: dict, bom: dict[str, float], ed: float, che
             entries.append(Entry(PLANT_ELECTRICITY, HEAT_PUMP_PROCESS, 1.0 / (MJ_PER_KWH * pl.heat_pump_cop),
                                  "plant.heat_pump_cop"))
             notes.append(f"heat pump COP {pl.heat_pump_cop:g} ({pl.heat_pump_cop_source})")
+    # heat from a wood-fired boiler: its efficiency and the fuel's supply chain come from the study
+    if BIOMASS_HEAT in procs:
+        heat_choice = pl.heat if isinstance(pl.heat, dict) else {pl.heat: 1.0}
+        if heat_choice.get(BIOMASS):
+            for fld in ("biomass_boiler_efficiency", "biomass_supply_kg_co2e_per_mj"):
+                if getattr(pl, fld) is None:
+                    raise StudyError("biomass heat needs the boiler's efficiency and the wood fuel's supply-chain "
+                                     "factor: give plant.biomass_boiler_efficiency (0-1], "
+                                     "plant.biomass_supply_kg_co2e_per_mj (>= 0) and plant.biomass_source",
+                                     file=file, field=f"plant.{fld}")
+            entries.append(Entry(BIOMASS_COMBUSTION, BIOMASS_HEAT, 1.0 / pl.biomass_boiler_efficiency,
+                                 "plant.biomass_boiler_efficiency"))
+            entries.append(Entry(bio_key(CO2_FOSSIL), BIOMASS_SUPPLY, pl.biomass_supply_kg_co2e_per_mj,
+                                 "plant.biomass_supply_kg_co2e_per_mj", "biosphere"))
+            notes.append(f"biomass boiler efficiency {pl.biomass_boiler_efficiency:g}, fuel supply "
+                         f"{pl.biomass_supply_kg_co2e_per_mj:g} kg CO2e/MJ ({pl.biomass_source}); biogenic CO2 of "
+                         f"the combustion and the wood's uptake are reported in the biogenic part")
     if per_cell_built and yld.value != 1.0:
         # the step table reports energy per kWh of good cell
         steps = [{**st, "electricity_kwh_per_kwh": st["electricity_kwh_per_kwh"] * yld.factor,

@@ -29,7 +29,7 @@ MODEL_FILE = "model"
 TRANSPORT = {"truck_km": "transport_truck", "rail_km": "transport_rail", "sea_km": "transport_sea"}
 HEAT_ALTERNATIVES = {"natural_gas": "heat_natural_gas_industrial", "coal": "heat_coal_industrial",
                      "electric_boiler": "heat_electric_boiler_plant", "heat_pump": "heat_heat_pump_plant",
-                     "district_steam": "heat_district_steam"}
+                     "district_steam": "heat_district_steam", "biomass": "heat_biomass_plant"}
 
 
 @dataclass(frozen=True)
