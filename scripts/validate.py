@@ -34,6 +34,10 @@ CITE = {
     "degen2023": "Degen, F., Winter, M., Bendig, D., Tuebke, J. (2023), Energy consumption of current and future "
                  "production of lithium-ion and post lithium-ion battery cells, Nature Energy 8:1284-1295, abstract "
                  "and results (current LIB cells 20.3 (high-nickel) to 37.5 (LFP) kWh per kWh of cell)",
+    "degen_schutte2022": "Degen, F., Schuette, M. (2022), Life cycle assessment of the energy consumption and GHG "
+                         "emissions of state-of-the-art automotive battery cell production, J. Clean. Prod. "
+                         "330:129798, abstract (measured large-scale plant: 41.48 kWh per kWh of cell, 21.38 of it "
+                         "natural gas for drying and drying rooms)",
     "istrate2024": "Istrate, R. et al. (2024), Decarbonizing lithium-ion battery primary raw materials supply chain, "
                    "Joule 8; file data/results/fig2_total_ghgs_30-07-2024.csv of github.com/robyistrate/"
                    "decarbonization_LIB_raw_materials (MIT), kg CO2e per kg, ecoinvent 3.10 background",
@@ -85,6 +89,8 @@ REASONS = {
                  "of it natural gas for drying and dry rooms, counted here as useful heat at 87 % boiler efficiency), "
                  "the same for every chemistry; Degen et al. 2023 model today's large plants by process step, lower "
                  "for high-nickel cells (more kWh per m2 of electrode) and higher for LFP",
+    "degen_schutte2022": "Degen & Schuette measured one German large-scale NMC plant; for other chemistries it is "
+                         "used per kWh of cell as a proxy (their per-chemistry dependence is not in the abstract read)",
     "istrate2024": "their factor was computed on ecoinvent 3.10 grids and reagents; see the 'their grid' row",
     "batpac_5_2": "BatPaC is per kWh of pack; ours is per kWh of cell from the cell design model with BatPaC 5.0's "
                   "cathode capacities, recipes and voltages",
@@ -189,6 +195,28 @@ def rows_degen2023(engine):
     return out
 
 
+#: useful heat per MJ of natural gas of heat_natural_gas_industrial (eu_2015_2402_heat_eff): the source's gas
+#: is fuel, so our useful heat is put back on the fuel basis to compare totals
+GAS_BOILER_EFFICIENCY = 0.87
+
+
+def rows_degen_schutte2022(engine):
+    from lca_battery.errors import LcaBatteryError
+    out = []
+    for chem in ("NMC811", "LFP"):
+        try:
+            kwh, mj = _plant_energy(engine, chem)
+            ours = kwh + mj / 3.6 / GAS_BOILER_EFFICIENCY
+            settings = (f"cell.chemistry={chem}; ours = plant electricity {kwh:.2f} kWh + plant heat {mj:.1f} MJ "
+                        f"/ 3.6 / {GAS_BOILER_EFFICIENCY} (gas boiler) per kWh of cell")
+        except LcaBatteryError:
+            ours, settings = None, f"cell.chemistry={chem}"
+        out.append(_row(f"cell plant energy, {chem}, gas and electricity (measured plant)", "degen_schutte2022",
+                        41.48, ours, settings, "kWh per kWh cell",
+                        note="" if chem == "NMC811" else "proxy: the measured plant's energy per kWh of cell"))
+    return out
+
+
 def rows_istrate2024(engine):
     from lca_battery.api import material_footprint, site_switchable
     out = []
@@ -251,7 +279,7 @@ def rows_chordia(engine):
     return out
 
 
-BUILDERS = {"xu2022": rows_xu2022, "degen2023": rows_degen2023, "istrate2024": rows_istrate2024,
+BUILDERS = {"xu2022": rows_xu2022, "degen2023": rows_degen2023, "degen_schutte2022": rows_degen_schutte2022, "istrate2024": rows_istrate2024,
             "batpac_5_2": rows_batpac, "hao2017": rows_lfp_ratio, "chordia2021": rows_chordia}
 
 
