@@ -277,6 +277,6 @@ def footprint_engine(progress=None):
     eng = get_engine(progress=progress)
     try:
         save(eng)
-    except OSError:
+    except (OSError, pickle.PicklingError):
         pass                               # a read-only data folder: every run is cold, still correct
     return eng
