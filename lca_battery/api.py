@@ -262,7 +262,7 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
         "inventory": {"content_hash": engine.inventory.content_hash, "root": _root_label(engine.inventory.root)},
         "background": _background_info(engine),
         "software": {"lca_battery": __version__, "python": platform.python_version(),
-                     "brightway_project": engine.build.get("project"), **_versions()},
+                     "brightway_project": engine.build.get("project"), "solver": solved.solver, **_versions()},
         "parameters": [{"input": e.input, "output": e.output, "amount": e.amount, "parameter": e.parameter}
                        for e in entries],     # zeros too: applying them all reproduces the number
     }

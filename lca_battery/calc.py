@@ -13,9 +13,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .bw.project import GAS_PARTS, METHODS, bd, ensure_project
-from .bw.matrices import inventory_datapackage, method_datapackage
-from .bw.writer import node_ids
-from .inventory.loader import load_inventory
 from .model.superstructure import ROOT, Entry, all_processes, bio_key
 
 warnings.filterwarnings("ignore", category=UserWarning, module="bw2calc")
@@ -30,6 +27,7 @@ class Solved:
     gas_scores: dict[str, np.ndarray]       # fossil / biogenic / land_use_change per column
     cf: dict[str, np.ndarray] = field(default_factory=dict)   # characterization vectors by part
     stage_overrides: dict[str, str] = field(default_factory=dict)   # process-id pattern -> stage (study)
+    solver: str = "bw2calc (Brightway project, sparse LU)"            # which solver produced it
 
     @property
     def total(self) -> float:
@@ -48,6 +46,8 @@ class Engine:
     """
 
     def __init__(self, inventory=None, progress=None, background=None):
+        from .bw.writer import node_ids
+        from .inventory.loader import load_inventory
         self.inventory = inventory if inventory is not None else load_inventory()
         #: a :class:`~lca_battery.background.Background` (licensed database) or None (the open background)
         self.background = background
@@ -70,6 +70,7 @@ class Engine:
     # ------------------------------------------------------------ datapackages
     def base_packages(self, family: str) -> list:
         if family not in self._base:
+            from .bw.matrices import inventory_datapackage, method_datapackage
             self.activate()
             if "inventory" not in self._base:
                 self._base["inventory"] = [inventory_datapackage(self.databases)]
@@ -145,6 +146,7 @@ class Engine:
         """Scores of ``samples`` Monte Carlo iterations (see :mod:`lca_battery.analysis.uncertainty`)."""
         import bw2calc as bc
         from .analysis.uncertainty import sigma
+        from .bw.matrices import inventory_datapackage
         self.activate()
         sig = {pid: sigma(p.dqr) for pid, p in self.processes.items()}
         dp = inventory_datapackage(self.databases, sigma_of=lambda code: sig.get(code, 0.0))

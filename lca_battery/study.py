@@ -640,8 +640,10 @@ def load_study(path: str | Path | dict, overrides: list[str] | dict | None = Non
     for key, value in items:
         apply_override(data, key, value, file, switch_params)
     _resolve_supplier_files(data, Path(file).parent if file != "<study>" else Path.cwd())
-    from .report.pact import apply_supplier_pact
-    apply_supplier_pact(data, file)
+    sups = data.get("suppliers")
+    if isinstance(sups, dict) and any(isinstance(e, dict) and e.get("pact") is not None for e in sups.values()):
+        from .report.pact import apply_supplier_pact      # its pydantic models load only when a study names a file
+        apply_supplier_pact(data, file)
     bg = data.get("background")
     if isinstance(bg, dict) and isinstance(bg.get("mapping"), str) and not Path(bg["mapping"]).is_absolute():
         bg["mapping"] = str((Path(file).parent if file != "<study>" else Path.cwd()) / bg["mapping"])

@@ -14,8 +14,19 @@ from pathlib import Path
 import yaml
 
 from ..errors import InventoryError, UnitError
-from .. import units
 from .records import (DQR_KEYS, STAGES, Coproduct, Exchange, Inventory, Process, Source)
+
+
+class _LazyUnits:
+    """:mod:`lca_battery.units` on first use (pint's registry takes ~0.4 s to build; a warm footprint
+    reads a cached inventory and never converts a unit)."""
+
+    def __getattr__(self, name):
+        from .. import units as _units
+        return getattr(_units, name)
+
+
+units = _LazyUnits()
 
 ID_RE = re.compile(r"^[a-z0-9_]+$")
 ELEMENTS = {"Co", "Ni", "Mn", "Li", "Cu", "Al", "Fe", "P", "C", "Na", "Ti", "O", "S", "F", "Mg", "V", "N"}

@@ -1,0 +1,122 @@
+"""The warm footprint path (lca_battery.warm): same results as bw2calc, a cache keyed on the inventories."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLE, ROOT, TINY, tiny_study
+from lca_battery import warm
+from lca_battery.api import footprint
+from lca_battery.report.verify import _numbers_equal
+
+STUDIES = {
+    "default": (EXAMPLE, {}),
+    "lfp": (EXAMPLE, {"cell.chemistry": "LFP", "cell.nominal_voltage_v": None}),
+    "recycled-cff": (ROOT / "examples" / "nmc811-recycled-cobalt.yaml", {}),
+    "supplier-pcf-ef31": (EXAMPLE, {"suppliers.cam_nmc811.pcf_kg_co2e_per_kg": 12.0,
+                                    "suppliers.cam_nmc811.source": "Supplier X PCF 2025",
+                                    "suppliers.cam_nmc811.verification": "third-party verified",
+                                    "method": "ef31"}),
+    "hu-pv-contract": (ROOT / "examples" / "nmc622-hu-pv.yaml",
+                       {"plant.electricity.contract": {"wind_onshore": 0.5}}),
+}
+
+
+@pytest.fixture(scope="module")
+def warm_engine(engine):
+    assert warm.save(engine) is not None
+    eng = warm.load()
+    assert isinstance(eng, warm.WarmEngine)
+    return eng
+
+
+def _without_machine(result: dict) -> dict:
+    return {k: v for k, v in result.items() if k != "software"}
+
+
+@pytest.mark.parametrize("name", sorted(STUDIES))
+def test_warm_equals_bw2calc(engine, warm_engine, name):
+    study, overrides = STUDIES[name]
+    ref = footprint(study, overrides, engine=engine)
+    got = footprint(study, overrides, engine=warm_engine)
+    assert ref["software"]["solver"].startswith("bw2calc")
+    assert got["software"]["solver"].startswith("lca_battery.warm")
+    # every field, numbers to 1e-9 relative (the verify rule), strings and order identical
+    assert _numbers_equal(_without_machine(ref), _without_machine(got)) is None, \
+        _numbers_equal(_without_machine(ref), _without_machine(got))
+    assert got["kg_co2e_per_kwh"] == pytest.approx(ref["kg_co2e_per_kwh"], rel=1e-12)
+    assert [p["id"] for p in got["processes"]] == [p["id"] for p in ref["processes"]]
+
+
+def test_warm_falls_back_to_bw2calc_for_a_new_biosphere_flow(warm_engine, monkeypatch):
+    from lca_battery.compiled import CompiledModel, NotCompilable
+
+    def refuse(self, entries):
+        raise NotCompilable("test")
+    monkeypatch.setattr(CompiledModel, "cells", refuse)
+    r = footprint(EXAMPLE, engine=warm_engine, details=False)
+    assert r["software"]["solver"].startswith("bw2calc")
+
+
+def test_changed_inventory_invalidates_the_cache(tmp_path):
+    from lca_battery.api import get_engine
+    root = tmp_path / "inv"
+    shutil.copytree(TINY, root)
+    assert warm.load(root) is None                        # no cache yet
+    cold = get_engine(root)
+    path = warm.save(cold)
+    assert path is not None and path.is_file()
+    w = warm.load(root)
+    assert isinstance(w, warm.WarmEngine)
+    base = footprint(tiny_study(), engine=cold, details=False)["kg_co2e_per_kwh"]
+    assert footprint(tiny_study(), engine=w, details=False)["kg_co2e_per_kwh"] == pytest.approx(base, rel=1e-12)
+    # an edited inventory file: another key, so the old cache is not found
+    files = sorted(p for p in root.rglob("*.yaml") if p.name != "sources.yaml")
+    text = files[0].read_text()
+    files[0].write_text(text + "\n# edited\n")
+    assert warm.load(root) is None
+    files[0].write_text(text)
+    assert isinstance(warm.load(root), warm.WarmEngine)
+    # the Brightway project it was made from is gone or rebuilt from other inventories: not used
+    marker_path = Path(pickle_marker(path))
+    marker = json.loads(marker_path.read_text())
+    marker_path.write_text(json.dumps({**marker, "inventory_hash": "other"}))
+    assert warm.load(root) is None
+    marker_path.write_text(json.dumps(marker))
+    assert isinstance(warm.load(root), warm.WarmEngine)
+    # a damaged cache file is ignored (rebuilt by the next cold run)
+    path.write_bytes(b"not a pickle")
+    assert warm.load(root) is None
+
+
+def pickle_marker(path: Path) -> str:
+    import pickle
+    with open(path, "rb") as fh:
+        return pickle.load(fh)["marker"]
+
+
+def test_warm_cli_does_not_import_brightway(engine, bw_dir, tmp_path):
+    """Second CLI run: the warm engine, no bw2data/bw2calc/pint/pandas/matplotlib, the solver in the manifest."""
+    warm.save(engine)
+    code = ("import sys; from lca_battery.cli import main; rc = main(sys.argv[1:]); "
+            "print('IMPORTED', sorted(m for m in ('bw2data', 'bw2calc', 'bw2io', 'bw_processing', 'pint', "
+            "'pandas', 'matplotlib', 'jinja2', 'openpyxl') if m in sys.modules), file=sys.stderr); sys.exit(rc)")
+    env = {**os.environ, "BRIGHTWAY2_DIR": str(bw_dir), "PYTHONPATH": str(ROOT)}
+    run = subprocess.run([sys.executable, "-c", code, "footprint", str(EXAMPLE), "--json", "--no-write"],
+                         capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "IMPORTED []" in run.stderr, run.stderr
+    out = json.loads(run.stdout)
+    assert out["software"]["solver"].startswith("lca_battery.warm")
+    ref = footprint(EXAMPLE, engine=engine)
+    assert out["kg_co2e_per_kwh"] == pytest.approx(ref["kg_co2e_per_kwh"], rel=1e-9)
+    # written results name the solver in the manifest
+    run = subprocess.run([sys.executable, "-m", "lca_battery", "footprint", str(EXAMPLE), "--out",
+                          str(tmp_path)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    assert run.returncode == 0, run.stderr
+    manifest = json.loads(next(tmp_path.glob("*/manifest.json")).read_text())
+    assert manifest["software"]["solver"].startswith("lca_battery.warm")
