@@ -1,0 +1,79 @@
+"""Battery-grade MnSO4·H2O (issue 7, points 1 and 5): Chinese EMM route as unit processes whose
+electricity sits on the engine's Chinese grid, so that moving the EMM plant moves the cell exactly."""
+import pytest
+
+from conftest import EXAMPLE
+from lca_battery.api import footprint, prepare
+
+
+def ef(engine, pid):
+    (x,) = [x for x in engine.inventory[pid].exchanges if x.kind == "biosphere"]
+    return x.amount
+
+
+@pytest.fixture(scope="module")
+def solved(engine):
+    _, entries, eng = prepare(EXAMPLE, engine=engine)
+    return eng, eng.solve(entries)
+
+
+def test_manganese_sulfate_is_not_aggregated(engine):
+    for pid in ("manganese_sulfate", "manganese_metal_emm_cn"):
+        p = engine.inventory[pid]
+        assert not any(getattr(x, "aggregated", False) for x in p.exchanges), pid
+    srcs = {engine.inventory["manganese_sulfate"].source} | {
+        x.source for x in engine.inventory["manganese_sulfate"].exchanges}
+    assert "element25_2023_lca" not in srcs
+
+
+def test_hpmsm_stoichiometry_closes_the_manganese_balance(engine):
+    inv = engine.inventory
+    p = inv["manganese_sulfate"]
+    mn_in = sum(x.amount * inv[x.target].composition.get("Mn", 0.0) for x in p.exchanges
+                if x.kind == "technosphere")
+    assert mn_in == pytest.approx(p.composition["Mn"], rel=1e-4)
+
+
+def kwh_per_kg_mn(engine):
+    (x,) = [x for x in engine.inventory["manganese_metal_emm_cn"].exchanges
+            if x.kind == "technosphere" and x.target == "electricity_grid_cn"]
+    return x.amount
+
+
+#: published cradle-to-gate figures per kg HPMSM (kg CO2e/kg), each with its key in sources.yaml
+PUBLISHED_HPMSM = {
+    "element25_2023_lca": 1.7,                    # planned US/Australian route, company LCA (press release)
+    "euro_manganese_2022": 2.3,                   # planned Chvaletice plant on 100 % renewable power
+    "element25_2023_lca (China, derived)": 1.7 / (1 - 0.67),   # 'about 67 % lower than China'
+}
+
+
+def test_hpmsm_per_kg_against_published_figures(engine, solved):
+    """Ours counts the EMM plant's comprehensive energy (6900 kWh/t Mn, cp_audit_emm_2018) on the CN grid,
+    the carbonate CO2 and the stoichiometric acid of the re-dissolution; ore mining and reagent make-up are
+    still excluded (see the dataset), so it must lie below the Chinese figure derived from element25_2023_lca
+    and above its own electricity alone. The sources are named so that a reader can check them."""
+    eng, s = solved
+    _, per_kg = eng.resolve(s, {"manganese_sulfate": 1.0})
+    keys = {k.split(" ")[0] for k in PUBLISHED_HPMSM}
+    assert keys <= set(engine.inventory.sources)
+    electricity_alone = 0.3251 * kwh_per_kg_mn(engine) * ef(engine, "electricity_grid_cn")
+    assert electricity_alone < per_kg < PUBLISHED_HPMSM["element25_2023_lca (China, derived)"]
+
+
+def test_emm_energy_is_the_cited_comprehensive_figure(engine):
+    p = engine.inventory["manganese_metal_emm_cn"]
+    assert p.source == "cp_audit_emm_2018"
+    assert kwh_per_kg_mn(engine) == pytest.approx(6.9)
+
+
+def test_moving_the_emm_plant_changes_cell_by_its_kwh(engine, default_result, solved):
+    eng, s = solved
+    pid = "manganese_metal_emm_cn"
+    site_kwh = s.supply[eng.column(s, f"electricity_site__{pid}")]
+    kg = s.supply[eng.column(s, pid)]
+    assert site_kwh > 0 and site_kwh == pytest.approx(kg * kwh_per_kg_mn(engine), rel=1e-9)
+    moved = footprint(EXAMPLE, {f"suppliers.{pid}.location": "NO"}, engine=engine)
+    delta = site_kwh * (ef(engine, "electricity_grid_cn") - ef(engine, "electricity_grid_no"))
+    assert default_result["kg_co2e_per_kwh"] - moved["kg_co2e_per_kwh"] == pytest.approx(delta, rel=1e-9)
+    assert delta > 0
