@@ -268,3 +268,40 @@ def test_yield_message_names_the_field_and_range(engine, bad):
 def test_scrap_rate_message_names_the_field_and_range(engine, bad):
     with pytest.raises(StudyError, match=r"recycling.scrap_rate.*\[0, 1\)"):
         run(engine, **{"recycling.scrap_rate": bad})
+
+
+def _step_supply(engine, **sets):
+    """Supply (kWh of cell) of every step process and the cell's own plant electricity, per kWh of cell."""
+    from lca_battery.api import prepare_mapping
+    from lca_battery.model.plant import STEP_PREFIX, _energy
+    from lca_battery.model.superstructure import PLANT_ELECTRICITY, all_processes
+    study, mapping, eng = prepare_mapping(EXAMPLE, sets, engine=engine)
+    solved = eng.solve(mapping.entries, study.method)
+    procs = all_processes(eng.inventory)
+    steps = {pid: float(solved.supply[eng.column(solved, pid)]) for pid in procs if pid.startswith(STEP_PREFIX)}
+    cell = procs[mapping.cell_id]
+    kg = float(solved.supply[eng.column(solved, cell.id)])
+    own = sum(e.amount for e in mapping.entries if e.input == PLANT_ELECTRICITY and e.output == cell.id) * kg
+    via_steps = sum(v * _energy(procs[pid], PLANT_ELECTRICITY) for pid, v in steps.items())
+    return steps, own, via_steps, float(solved.supply[eng.column(solved, PLANT_ELECTRICITY)])
+
+
+def test_each_step_is_a_unit_process_feeding_the_cell(engine, base):
+    steps, own, via_steps, plant = _step_supply(engine)
+    prof = "plant_step__degen_schutte_2022__"
+    assert {pid for pid, v in steps.items() if v} == {pid for pid in steps if pid.startswith(prof)}
+    for pid, v in steps.items():
+        if pid.startswith(prof):
+            assert v == pytest.approx(1.0, rel=1e-9)        # 1 kWh of cell through every step
+    assert own == 0.0                                        # the cell itself draws no plant energy
+    assert via_steps == pytest.approx(base["plant"]["energy"]["electricity_kwh_per_kwh"], rel=1e-9)
+    assert plant == pytest.approx(via_steps, rel=1e-9)
+    assert sum(base["stages"].values()) == pytest.approx(base["kg_co2e_per_kwh"], rel=1e-9)
+
+
+@pytest.mark.parametrize("sets", [{"plant.energy_data": "inventory"},
+                                  {"plant.electricity_kwh_per_kwh_cell": 12.0, "plant.heat_mj_per_kwh_cell": 40.0}])
+def test_inventory_and_measured_plant_bypass_the_steps(engine, sets):
+    steps, own, via_steps, plant = _step_supply(engine, **sets)
+    assert not any(steps.values())
+    assert via_steps == 0.0 and own > 0

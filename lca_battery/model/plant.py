@@ -6,9 +6,11 @@ data set (profile), with ``electricity_cell_plant`` (kWh) and ``heat_cell_plant`
 per kWh of cell. For a study the engine
 
 * takes the steps of the study's profile (``plant.energy_data``; by default :data:`DEFAULT_PROFILE`
-  for the chemistry), sums them and puts the sum on the cell process, per kg of cell
-  (per kWh x energy density),
-* sets the plant energy of the cell's electrodes to zero, so the steps are the whole plant.
+  for the chemistry); each step is its own unit process on the product system's path: the cell draws
+  it per kg of cell at the energy density (kWh of cell per kg), so one kWh of cell passes through every
+  step and the step's electricity and heat are its own exchanges (per-process contributions show them),
+* sets the plant energy of the cell and of its electrodes to zero, so the steps are the whole plant.
+  (Every cell carries a link to every step process, stored at zero; a study sets its profile's.)
 
 Profile ``inventory`` keeps the energy that the electrode and cell inventories carry (premise,
 after Dai et al. 2019, for the Li-ion cells; the sodium-ion source's own plant); its steps are
@@ -114,6 +116,11 @@ def profiles(procs: dict) -> dict[str, list]:
             prof = pid[len(STEP_PREFIX):].split("__", 1)[0]
             out.setdefault(prof, []).append(p)
     return out
+
+
+def step_links(cell) -> list[str]:
+    """The step processes the cell draws (added to every cell by the superstructure)."""
+    return sorted(x.target for x in cell.exchanges if x.kind == "technosphere" and x.target.startswith(STEP_PREFIX))
 
 
 def _energy(p, target: str) -> float:
@@ -223,6 +230,19 @@ def plant_energy(study, cell, procs: dict, bom: dict[str, float], ed: float, che
             for target in (PLANT_ELECTRICITY, PLANT_HEAT):
                 if any(x.target == target for x in procs[pid].exchanges):
                     entries.append(Entry(target, pid, 0.0, param + ": whole plant on the cell"))
+    # the cell draws each step process of the profile (kWh of cell per kg cell = energy density); the
+    # step processes carry the energy, so the cell's own plant energy is zero (inventory profile and a
+    # company's measured plant: the energy stays on the cell and every step link is zero)
+    linked = step_links(procs.get(cell.id, cell))
+    by_step = bool(linked) and profile != INVENTORY and not measured
+    mine = {STEP_PREFIX + profile + "__" + s["step"] for s in steps} if by_step else set()
+    for sid in linked:
+        entries.append(Entry(sid, cell.id, ed if sid in mine else 0.0, param + ": kWh of cell per kg cell"))
+    if by_step:
+        for target in (PLANT_ELECTRICITY, PLANT_HEAT):
+            if any(x.target == target for x in cell.exchanges):
+                entries.append(Entry(target, cell.id, 0.0, param + ": by step"))
+    elif not per_cell_built:
         for target, amount in ((PLANT_ELECTRICITY, elec), (PLANT_HEAT, heat)):
             if not any(x.target == target for x in cell.exchanges):
                 if amount:

@@ -20,6 +20,7 @@ from ..inventory.records import Exchange, Inventory, Process
 ROOT = "product_system"
 PLANT_ELECTRICITY = "electricity_cell_plant"
 PLANT_HEAT = "heat_cell_plant"
+PLANT_STEP_PREFIX = "plant_step__"      # cell-plant step processes (model/plant.py)
 RESIDUAL_MIX = "electricity_residual_mix"
 SITE_PREFIX = "electricity_site__"
 CO2_FOSSIL = ("Carbon dioxide, fossil", ("air",))
@@ -175,6 +176,19 @@ def _with_casing_alternatives(p: Process) -> Process:
     return Process(**{**p.__dict__, "exchanges": p.exchanges + tuple(extra)}) if extra else p
 
 
+def _with_plant_steps(p: Process, steps: list[str]) -> Process:
+    """A cell with plant energy draws every cell-plant step process (``plant_step__<profile>__<step>``,
+    model/plant.py) per kWh of cell; the stored amounts are 0 and the study sets the steps of its profile."""
+    have = {x.target for x in p.exchanges if x.kind == "technosphere"}
+    if not have & {PLANT_ELECTRICITY, PLANT_HEAT}:
+        return p
+    extra = tuple(Exchange("technosphere", sid, 0.0, "kWh", MODEL_SOURCE,
+                           comment="kWh of cell capacity per kg cell through this plant step; set by the study's "
+                                   "plant.energy_data (energy density for the steps of its profile, else 0)")
+                  for sid in steps if sid not in have)
+    return Process(**{**p.__dict__, "exchanges": p.exchanges + extra}) if extra else p
+
+
 def generated_processes(inventory: Inventory) -> list[Process]:
     procs = inventory.processes
     out: list[Process] = []
@@ -230,13 +244,14 @@ def all_processes(inventory: Inventory) -> dict[str, Process]:
     key = (id(inventory), inventory.content_hash)
     if key not in _CACHE:
         elec = electricity_alternatives(inventory)
+        steps = sorted(pid for pid in inventory.processes if pid.startswith(PLANT_STEP_PREFIX))
         procs = {}
         for pid, p in inventory.processes.items():
             if p.coproducts:
                 continue
             p, sw = _rewired(p, elec)
             if pid.startswith("cell_"):
-                p = _with_casing_alternatives(p)
+                p = _with_plant_steps(_with_casing_alternatives(p), steps)
             procs[pid] = p
             if sw is not None:
                 procs[sw.id] = sw
