@@ -23,7 +23,7 @@ def fixture_project(engine):
     import bw2data as bd
     code = _co2_code()
     linked = fx.build(PROJECT, code)
-    fx.build(PROJECT + "-partial", code, leave_out=("electricity_grid_kr", "copper_cathode"))
+    fx.build(PROJECT + "-partial", code, leave_out=("electricity_grid_kr", "copper_cathode_electrorefining"))
     fx.build(PROJECT + "-biosphere310", code, extra_flow="00000000-test-0000-0000-biosphere310")
     engine.activate()
     assert bd.projects.current == engine.project
@@ -116,7 +116,7 @@ def test_missing_nodes_are_all_listed_before_anything_is_computed(fixture_projec
         footprint(EXAMPLE, bg(PROJECT + "-partial"))
     msg = str(err.value)
     assert "2 mapped activities are missing" in msg
-    assert "electricity_grid_kr -> 'market for electricity, medium voltage'" in msg and "copper_cathode" in msg
+    assert "electricity_grid_kr -> 'market for electricity, medium voltage'" in msg and "copper_cathode_electrorefining" in msg
 
 
 def test_missing_database_and_project(fixture_project):

@@ -35,11 +35,33 @@ def test_graphite_and_aluminium_draw_grid_electricity(engine):
     assert grid_kwh(engine, "aluminium_primary") > 13
 
 
-def test_copper_has_a_primary_source(engine):
+def test_copper_cathode_is_staged_unit_processes_with_primary_sources(engine):
     p = engine.inventory["copper_cathode"]
-    sources = {p.source} | {x.source for x in p.exchanges}
-    assert "lcab_data_brief" not in sources
-    assert "northey2013_copper" in sources
+    assert p.is_switch and set(p.alternatives) == {"electrorefined", "sxew"}
+    assert p.default["sxew"] == pytest.approx(0.1827)       # ICSG Factbook 2022: SX-EW share 2021
+    for pid in ("copper_concentrate", "copper_anode_smelting", "copper_cathode_electrorefining",
+                "copper_cathode_sxew"):
+        q = engine.inventory[pid]
+        assert not any(getattr(x, "aggregated", False) for x in q.exchanges), pid
+        sources = {q.source} | {x.source for x in q.exchanges}
+        assert "northey2013_copper" not in sources and "lcab_data_brief" not in sources
+        assert sources & {"marsden2008_copper_energy", "lagos2018_copper_chile"}
+    # concentrate and SX-EW cathode draw Chilean grid power; smelter and refinery Chinese
+    assert grid_kwh(engine, "copper_concentrate", "cl") > 2.5
+    assert grid_kwh(engine, "copper_cathode_sxew", "cl") > 2.0
+    assert grid_kwh(engine, "copper_anode_smelting") > 0.7
+    assert grid_kwh(engine, "copper_cathode_electrorefining") == pytest.approx(0.75)
+
+
+def test_copper_cathode_per_kg_within_published_range(solved):
+    eng, s = solved
+    _, per_kg = eng.resolve(s, {"copper_cathode": 1.0})
+    # Northey et al. 2013: company-reported primary copper 1 to 9 kg CO2e/kg (average 2.6, scope 1+2)
+    assert 1.0 < per_kg < 9.0
+    _, sxew = eng.resolve(s, {"copper_cathode_sxew": 1.0})
+    _, er = eng.resolve(s, {"copper_cathode_electrorefining": 1.0})
+    assert 1.0 < sxew < 9.0 and 1.0 < er < 9.0
+    assert per_kg == pytest.approx(0.8173 * er + 0.1827 * sxew, rel=1e-9)
 
 
 def _site_move_delta(engine, default_result, solved, pid: str, cc: str) -> float:
@@ -79,3 +101,8 @@ def test_primary_aluminium_per_kg_below_iai_captive_power_average(solved):
 def test_moving_the_aluminium_smelter_changes_cell_by_its_kwh(engine, default_result, solved):
     # a background material made with grid power has a site switch too: a study moves its smelter
     assert _site_move_delta(engine, default_result, solved, "aluminium_primary", "NO") > 0
+
+
+@pytest.mark.parametrize("pid,cc", [("copper_cathode_electrorefining", "SE"), ("copper_anode_smelting", "NO")])
+def test_moving_the_copper_smelter_or_refinery_changes_cell_by_its_kwh(engine, default_result, solved, pid, cc):
+    assert _site_move_delta(engine, default_result, solved, pid, cc) > 0
