@@ -81,7 +81,9 @@ CHORDIA_KR_SE = -0.55
 REASONS = {
     "xu2022": "Xu's 2020 cells use ecoinvent 3.8 background and grids (CN about 0.9-1.0 kg/kWh) and a LiOH/"
               "NiSO4 supply of 2020; ours uses Ember 2024 life-cycle grid factors and the open material "
-              "inventories of this engine",
+              "inventories of this engine, and its default NiSO4 is China's December 2025 feed (Mysteel: "
+              "43 % Indonesian NPI/matte at about 75 kg CO2e per kg Ni, 57 % HPAL MHP), which lifts the "
+              "nickel-rich cells by about 16 kg CO2e/kWh over the class-1 route",
     "degen2023": "our default plant is Degen & Schuette 2022's measured whole plant (41.5 kWh per kWh of cell, 52 % "
                  "of it natural gas for drying and dry rooms, counted here as useful heat at 87 % boiler efficiency), "
                  "the same for every chemistry; Degen et al. 2023 model today's large plants by process step, lower "
