@@ -18,11 +18,17 @@ def test_every_chemistry_runs_and_stages_add_up(by_chem):
         assert sum(r["stages"].values()) == pytest.approx(r["kg_co2e_per_kwh"], rel=1e-9)
 
 
-def test_inside_published_range(by_chem):
+def test_inside_published_range(engine, by_chem):
     # Xu et al. 2022: 41-89 kg CO2e/kWh (cells, 8 chemistries, CN/US/EU plants, 2020), with the physical cell
-    # design, the measured whole-plant energy (Degen & Schuette 2022) and the rebuilt material unit processes
+    # design, the measured whole-plant energy (Degen & Schuette 2022) and the rebuilt material unit processes,
+    # on the class-1 nickel origin that matches Xu's 2020 NiSO4 supply
     for c in ("NMC811", "NMC622", "NMC532", "NMC111", "NCA", "LFP"):
-        assert 41 <= by_chem[c]["kg_co2e_per_kwh"] <= 89, c
+        class1 = footprint(EXAMPLE, {"cell.chemistry": c, "cell.nominal_voltage_v": None,
+                                     "supply.nickel": "class1"}, engine=engine, details=False)
+        assert 41 <= class1["kg_co2e_per_kwh"] <= 89, c
+        # the default nickel (China's 2025 NiSO4 feed, Mysteel) lifts nickel cells above that 2020 range,
+        # by their nickel-origin difference only (LFP is unchanged)
+        assert class1["kg_co2e_per_kwh"] * (1 - 1e-12) <= by_chem[c]["kg_co2e_per_kwh"] <= 89 * 1.15, c
     # sodium-ion: about 60 to just over 100 kg CO2e/kWh (Wickerts et al. 2024, J. Ind. Ecol. 28:116)
     assert 60 <= by_chem["NMMT"]["kg_co2e_per_kwh"] <= 105
 

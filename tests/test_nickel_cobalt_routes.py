@@ -7,7 +7,10 @@ from lca_battery.api import footprint, prepare, prepare_mapping
 NI_PER_KG_NISO4 = 0.2233
 CLASS1 = ("nickel_sulfate_class1_glo", "nickel_matte_class1_glo", "nickel_concentrate_class1_glo",
           "nickel_ore_class1_glo")
-ROUTES = {"class1": "nickel_sulfate_class1_glo", "npi_matte_id": "nickel_sulfate_from_npi_cn"}
+ROUTES = {"class1": "nickel_sulfate_class1_glo", "npi_matte_id": "nickel_sulfate_from_npi_cn",
+          "hpal_mhp": "nickel_sulfate_from_mhp_cn"}
+#: Mysteel, China NiSO4 output by feed, December 2025 (mysteel_2026_niso4_feed), in %
+MYSTEEL_FEED = {"MHP": 53.16, "high-grade matte": 38.92, "secondary": 9.10, "NPI": 1.79, "class-1": 0.0}
 
 
 def ef(engine, pid):
@@ -39,16 +42,57 @@ def test_origin_switch_moves_the_cell_by_niso4_mass_times_route_difference(engin
     niso4_per_kwh = solved.supply[eng.column(solved, "nickel_sulfate")]
     assert niso4_per_kwh > 0
     e = {k: per_kg(engine, pid) for k, pid in ROUTES.items()}
-    npi = footprint(EXAMPLE, {"supply.nickel": "npi_matte_id"}, engine=engine)
-    assert npi["kg_co2e_per_kwh"] - default_result["kg_co2e_per_kwh"] == pytest.approx(
-        niso4_per_kwh * (e["npi_matte_id"] - e["class1"]), rel=1e-6)
+    cell = {k: footprint(EXAMPLE, {"supply.nickel": k}, engine=engine)["kg_co2e_per_kwh"] for k in ROUTES}
+    for k in ("npi_matte_id", "hpal_mhp"):
+        assert cell[k] - cell["class1"] == pytest.approx(niso4_per_kwh * (e[k] - e["class1"]), rel=1e-6), k
     half = footprint(EXAMPLE, {"supply.nickel": {"class1": 0.5, "npi_matte_id": 0.5}}, engine=engine)
-    assert half["kg_co2e_per_kwh"] == pytest.approx(
-        (npi["kg_co2e_per_kwh"] + default_result["kg_co2e_per_kwh"]) / 2, rel=1e-9)
+    assert half["kg_co2e_per_kwh"] == pytest.approx((cell["npi_matte_id"] + cell["class1"]) / 2, rel=1e-9)
+    # the default is the share-weighted mix of the routes
+    shares = engine.inventory["nickel_sulfate"].default
+    assert default_result["kg_co2e_per_kwh"] == pytest.approx(
+        sum(shares.get(k, 0.0) * cell[k] for k in ROUTES), rel=1e-9)
+
+
+def test_default_nickel_origin_is_the_cited_chinese_feed_split(engine):
+    """Mysteel's December 2025 split: MHP -> hpal_mhp; high-grade matte + NPI -> npi_matte_id; class-1 0 %;
+    the 9.10 % secondary feed has no route and the primary shares are renormalised."""
+    default = engine.inventory["nickel_sulfate"].default
+    primary = MYSTEEL_FEED["MHP"] + MYSTEEL_FEED["high-grade matte"] + MYSTEEL_FEED["NPI"]
+    assert sum(default.values()) == pytest.approx(1.0, abs=1e-9)
+    assert default["hpal_mhp"] == pytest.approx(MYSTEEL_FEED["MHP"] / primary, abs=1e-4)
+    assert default["npi_matte_id"] == pytest.approx(
+        (MYSTEEL_FEED["high-grade matte"] + MYSTEEL_FEED["NPI"]) / primary, abs=1e-4)
+    assert default.get("class1", 0.0) == MYSTEEL_FEED["class-1"]
+
+
+def test_hpal_route_per_kg_nickel_lies_in_the_published_range(engine):
+    """Per kg Ni in NiSO4·6H2O: at least the MHP gate of the Ramu HPAL analysis (15.6 t CO2e/t Ni in MHP,
+    nickel28_2022_ramu_ghg) plus refining, and below laterite smelting to NPI (69 t CO2e/t Ni, Wei et al.
+    2020), which HPAL undercuts in energy per t Ni; above the class-1 route."""
+    hpal = per_kg(engine, ROUTES["hpal_mhp"]) / NI_PER_KG_NISO4
+    class1 = per_kg(engine, ROUTES["class1"]) / NI_PER_KG_NISO4
+    npi = per_kg(engine, ROUTES["npi_matte_id"]) / NI_PER_KG_NISO4
+    assert 15.6 < hpal < 69.0
+    assert class1 < hpal < npi
+
+
+@pytest.mark.parametrize("value, needle", [
+    ({"class1": 0.5, "npi_matte_id": 0.7}, "supply.nickel: shares must sum to 1 (they sum to 1.2)"),
+    ({"hpal_mhp": 1.5}, "supply.nickel: shares must be numbers in [0, 1]"),
+    ("hpal", "unknown alternative 'hpal'"),
+])
+def test_a_bad_nickel_share_gives_one_clear_message(engine, value, needle):
+    from lca_battery.errors import LcaBatteryError
+    with pytest.raises((LcaBatteryError, ValueError)) as err:
+        footprint(EXAMPLE, {"supply.nickel": value}, engine=engine)
+    text = str(err.value)
+    assert needle in text
+    assert "supply.nickel" in text
 
 
 @pytest.mark.parametrize("route, cc, grid_from, grid_to", [
     ("nickel_sulfate_from_npi_cn", "ID", "electricity_grid_cn", "electricity_grid_id"),
+    ("nickel_sulfate_from_mhp_cn", "ID", "electricity_grid_cn", "electricity_grid_id"),
     ("nickel_sulfate_class1_glo", "FI", "electricity_grid_world", "electricity_grid_fi"),
 ])
 def test_moving_the_niso4_refinery_changes_the_cell_by_kwh_times_grid_difference(engine, route, cc, grid_from,
@@ -64,7 +108,8 @@ def test_moving_the_niso4_refinery_changes_the_cell_by_kwh_times_grid_difference
         site_kwh * (ef(engine, grid_to) - ef(engine, grid_from)), rel=1e-9)
 
 
-@pytest.mark.parametrize("overrides", [{}, {"supply.nickel": "npi_matte_id"},
+@pytest.mark.parametrize("overrides", [{}, {"supply.nickel": "npi_matte_id"}, {"supply.nickel": "hpal_mhp"},
+                                       {"supply.nickel": "class1"},
                                        {"supply.nickel": {"class1": 0.3, "npi_matte_id": 0.7},
                                         "cell.chemistry": "NMC622", "cell.nominal_voltage_v": None}])
 def test_nickel_cobalt_and_manganese_mass_balances_close(engine, overrides):
@@ -87,24 +132,29 @@ def test_route_compositions_keep_nickel(engine):
     assert inv["nickel_sulfate"].composition["Ni"] == pytest.approx(NI_PER_KG_NISO4)
     for pid in ROUTES.values():
         assert inv[pid].composition["Ni"] == pytest.approx(NI_PER_KG_NISO4)
-    p = inv["nickel_sulfate_from_npi_cn"]
-    ni_in = sum(x.amount * inv[x.target].composition.get("Ni", 0.0) for x in p.exchanges
-                if x.kind == "technosphere")
-    assert ni_in == pytest.approx(p.composition["Ni"], rel=1e-6)
+    for pid in ("nickel_sulfate_from_npi_cn", "nickel_sulfate_from_mhp_cn"):
+        p = inv[pid]
+        ni_in = sum(x.amount * inv[x.target].composition.get("Ni", 0.0) for x in p.exchanges
+                    if x.kind == "technosphere")
+        assert ni_in == pytest.approx(p.composition["Ni"], rel=1e-6), pid
+    # MHP is a hydroxide: all the sulfate comes from sulfuric acid, one mol per mol Ni
+    acid = sum(x.amount for x in inv["nickel_sulfate_from_mhp_cn"].exchanges if x.target == "sulfuric_acid")
+    assert acid == pytest.approx(NI_PER_KG_NISO4 * 98.08 / 58.693, rel=1e-3)
 
 
 def test_rebuilt_nickel_routes_are_unit_processes(engine):
     inv = engine.inventory
-    for pid in CLASS1 + ("nickel_sulfate_from_npi_cn",):
+    for pid in CLASS1 + ("nickel_sulfate_from_npi_cn", "nickel_sulfate_from_mhp_cn"):
         p = inv[pid]
         assert not any(x.aggregated for x in p.exchanges), pid
         assert p.dqr and p.location and p.reference_year, pid
         assert all(x.source for x in p.exchanges), pid
     grids = lambda pid: [x for x in inv[pid].exchanges if x.target.startswith("electricity_grid_")]
-    for pid in CLASS1 + ("nickel_sulfate_from_npi_cn",):
+    for pid in CLASS1 + ("nickel_sulfate_from_npi_cn", "nickel_sulfate_from_mhp_cn"):
         assert grids(pid), pid          # explicit electricity, movable with suppliers.<id>.location
     # the refining steps carry explicit heat too
-    for pid in ("nickel_sulfate_class1_glo", "nickel_sulfate_from_npi_cn", "cobalt_sulfate_virgin"):
+    for pid in ("nickel_sulfate_class1_glo", "nickel_sulfate_from_npi_cn", "nickel_sulfate_from_mhp_cn",
+                "cobalt_sulfate_virgin"):
         assert any(x.target.startswith(("heat_", "bg_heat_")) for x in inv[pid].exchanges), pid
 
 
