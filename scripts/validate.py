@@ -121,7 +121,7 @@ REASONS = {
                        "and the stoichiometric acid; ore mining and haulage (about 10 kg ore/kg Mn), make-up reagents "
                        "(acid, ammonia, SeO2, lime), residue handling and crystallisation heat are still excluded "
                        "(about 35 % by own estimate, see the dataset), so it lies below the Chinese figure; the "
-                       "non-Chinese rows are other routes (other ores, renewable power) and are shown for scale only"
+                       "non-Chinese rows are other routes (other ores, renewable power) and are shown for scale only",
     "northey2013": "Northey's figure is the average of company reports (scope 1+2 of mines, smelters and refineries "
                    "on their own, often captive fossil, power, concentrate and cathode producers mixed); ours is "
                    "Marsden 2008's per-stage energy on Ember grids (CL mine, CN smelter and refinery), with no "
