@@ -1,0 +1,504 @@
+"""Grid sweeps at portfolio scale: separable scenario building and a vectorised exact solve.
+
+A grid sweep (the Cartesian product of study values) of ``n_1 x ... x n_k`` scenarios is built
+from far fewer study builds than scenarios:
+
+1. *Separable building.* Each axis value is built with the other axes at their first value
+   (``sum n_i`` builds). Every pair of axes is then built on all its combinations and compared,
+   cell by cell, with the additive prediction ``d(a_i, b_j) = d(a_i, b_0) + d(a_0, b_j) - d(a_0, b_0)``
+   (technosphere and biosphere cells, energy density, kWh per cell, method and stage overrides).
+   Axes that do not add up are merged into one *block* whose combinations are all built explicitly.
+   A seeded random sample of full combinations is then built directly and compared with the
+   assembled scenario; any difference and the sweep falls back to building every scenario.
+2. *Vectorised solve* (:class:`GridSolver`). All scenarios of a method family share one cell
+   layout; the changed matrix cells are an ``(m x cells)`` array. The exact Sherman-Morrison-Woodbury
+   update in its column form (rank = number of changed *columns*, a handful) is applied to all
+   scenarios at once; totals, gases, the end-of-life branch and the stage split are matrix
+   products on the precomputed solves ``A^-1 F`` and ``A^-1 E_R``. Nothing is approximated: each
+   row equals ``footprint --set ...`` alone (tests: 1e-9 relative).
+3. *Columnar result.* :func:`grid_frame` returns numpy columns (a :class:`SweepFrame`), not one dict
+   per scenario; :func:`lca_battery.api.sweep` turns it into the usual rows.
+
+Scenarios the vectorised solver cannot hold (a changed cell inside the background block, a changed
+biosphere cell, a supplier inventory in its own project) raise :class:`Fallback` and the caller uses
+the per-scenario path (:class:`lca_battery.compiled.BatchSolver`), which is exact too.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .compiled import UNASSIGNED, NotCompilable
+from .inventory.records import STAGES
+
+#: Full combinations built directly to check the assembled scenarios.
+VERIFY_SAMPLE = 32
+#: A block (interacting axes) with more combinations than this is not assembled: per-scenario path.
+MAX_BLOCK = 20_000
+#: Scenarios solved together by :class:`GridSolver` (memory ~ CHUNK x (cells + staged processes) floats).
+CHUNK = 16_384
+#: Relative tolerance of the additivity check (sums of the same float deltas in another order).
+ADD_RTOL = 1e-12
+
+
+class Fallback(Exception):
+    """The grid cannot be assembled or solved vectorised: use the per-scenario path."""
+
+
+@dataclass
+class Build:
+    """One built scenario: its changed cells against the compiled base model and its scalars."""
+    tech: dict                 # (row, col) -> delta
+    bio: dict                  # (row, col) -> delta
+    ed: float                  # energy density, kWh per kg
+    ekwh: float                # kWh per cell
+    method: str
+    overrides: tuple           # sorted stage overrides
+
+
+def _predict(base: Build, a: Build, b: Build) -> Build:
+    """The additive prediction of a pair: a + b - base (categorical values: the one that differs from base)."""
+    def cells(x, y, z):
+        out = {}
+        for k in set(x) | set(y) | set(z):
+            out[k] = y.get(k, 0.0) + z.get(k, 0.0) - x.get(k, 0.0)
+        return out
+
+    def cat(x, y, z):
+        if y != x and z != x and y != z:
+            return None                       # both differ from base, differently: not separable
+        return y if y != x else z
+    return Build(cells(base.tech, a.tech, b.tech), cells(base.bio, a.bio, b.bio), a.ed + b.ed - base.ed,
+                 a.ekwh + b.ekwh - base.ekwh, cat(base.method, a.method, b.method),
+                 cat(base.overrides, a.overrides, b.overrides))
+
+
+def _close(x: float, y: float, scale: float) -> bool:
+    return abs(x - y) <= ADD_RTOL * max(abs(x), abs(y), scale)
+
+
+def same(pred: Build, act: Build) -> bool:
+    """Does a predicted scenario equal the built one (to :data:`ADD_RTOL` of the cells' scale)?"""
+    if pred.method != act.method or pred.overrides != act.overrides:
+        return False
+    if not (_close(pred.ed, act.ed, 0.0) and _close(pred.ekwh, act.ekwh, 0.0)):
+        return False
+    for p, q in ((pred.tech, act.tech), (pred.bio, act.bio)):
+        keys = set(p) | set(q)
+        scale = max([abs(v) for v in p.values()] + [abs(v) for v in q.values()] + [0.0])
+        for k in keys:
+            if not _close(p.get(k, 0.0), q.get(k, 0.0), scale):
+                return False
+    return True
+
+
+@dataclass
+class SweepFrame:
+    """Columnar sweep result: one numpy array (or list) per column, ``len`` scenarios, grid order."""
+    columns: dict
+    n: int
+    value_keys: list = field(default_factory=list)
+
+    def rows(self) -> list[dict]:
+        """The rows as :func:`lca_battery.api.sweep` returns them (a column absent in a row is NaN here)."""
+        cols = [(k, v.tolist() if isinstance(v, np.ndarray) else list(v)) for k, v in self.columns.items()]
+        opt = {UNASSIGNED_COL}
+        out = []
+        for i in range(self.n):
+            r = {}
+            for k, v in cols:
+                x = v[i]
+                if k in opt and x != x:           # NaN: the row has no such column
+                    continue
+                r[k] = x
+            out.append(r)
+        return out
+
+    def to_pandas(self):
+        import pandas as pd
+        return pd.DataFrame({k: v for k, v in self.columns.items()})
+
+
+UNASSIGNED_COL = f"stage:{UNASSIGNED}"
+
+
+# ---------------------------------------------------------------------------- building
+class GridBuilder:
+    """Builds the scenarios of a grid separably (see the module doc)."""
+
+    def __init__(self, build_fn, keys: list, values: list[list], seed: int = 0):
+        self.build_fn = build_fn            # ov dict -> Build (raises Fallback / StudyError)
+        self.keys = keys
+        self.values = values
+        self.shape = tuple(len(v) for v in values)
+        self._cache: dict[tuple, Build] = {}
+        self.seed = seed
+        self.builds = 0
+
+    def build(self, idx: tuple) -> Build:
+        b = self._cache.get(idx)
+        if b is None:
+            b = self.build_fn({k: self.values[i][j] for i, (k, j) in enumerate(zip(self.keys, idx))})
+            self.builds += 1
+            self._cache[idx] = b
+        return b
+
+    def at(self, changes: dict) -> tuple:
+        idx = [0] * len(self.keys)
+        for i, j in changes.items():
+            idx[i] = j
+        return tuple(idx)
+
+    def interactions(self) -> list[list[int]]:
+        """Blocks of axes: every pair of axes checked on all its combinations; non-additive pairs merged."""
+        k = len(self.keys)
+        parent = list(range(k))
+
+        def find(i):
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+        base = self.build(self.at({}))
+        for i in range(k):
+            for j in range(1, self.shape[i]):
+                self.build(self.at({i: j}))
+        for a, b in itertools.combinations(range(k), 2):
+            if self.shape[a] < 2 or self.shape[b] < 2:
+                continue
+            ok = True
+            for ia in range(1, self.shape[a]):
+                for ib in range(1, self.shape[b]):
+                    pred = _predict(base, self.build(self.at({a: ia})), self.build(self.at({b: ib})))
+                    if not same(pred, self.build(self.at({a: ia, b: ib}))):
+                        ok = False
+                        break
+                if not ok:
+                    break
+            if not ok:
+                parent[find(a)] = find(b)
+        groups: dict[int, list[int]] = {}
+        for i in range(k):
+            groups.setdefault(find(i), []).append(i)
+        return sorted(groups.values())
+
+    def assemble(self, blocks: list[list[int]]):
+        """Per block, every combination of its axes built (others at their first value), on one cell layout.
+
+        Returns (tech cells, bio cells, base vector, per-block contributions, per-block category codes,
+        categories); a vector is (tech deltas, bio deltas, kWh/kg, kWh/cell), a category (method, overrides),
+        code 0 the base's."""
+        base = self.build(self.at({}))
+        combos = []
+        for blk in blocks:
+            n = int(np.prod([self.shape[i] for i in blk]))
+            if n > MAX_BLOCK:
+                raise Fallback(f"{n} combinations in one block of interacting axes")
+            combos.append([self.build(self.at(dict(zip(blk, c))))
+                           for c in itertools.product(*(range(self.shape[i]) for i in blk))])
+        tech = list(dict.fromkeys(k for bl in combos for b in bl for k in b.tech))
+        bio = list(dict.fromkeys(k for bl in combos for b in bl for k in b.bio))
+        ti = {k: i for i, k in enumerate(tech)}
+        bi = {k: i for i, k in enumerate(bio)}
+
+        def vec(b: Build):
+            t = np.zeros(len(tech))
+            for k, v in b.tech.items():
+                t[ti[k]] = v
+            s = np.zeros(len(bio))
+            for k, v in b.bio.items():
+                s[bi[k]] = v
+            return np.concatenate([t, s, [b.ed, b.ekwh]])
+        v0 = vec(base)
+        contrib = [np.array([vec(b) - v0 for b in bl]) for bl in combos]
+        catlist = [(base.method, base.overrides)]
+        codes = []
+        for bl in combos:
+            cc = []
+            for b in bl:
+                cat = (b.method, b.overrides)
+                if cat not in catlist:
+                    catlist.append(cat)
+                cc.append(catlist.index(cat))
+            codes.append(np.array(cc, dtype=np.int64))
+        return tech, bio, v0, contrib, codes, catlist
+
+    def assembled(self, blocks, asm, flat: np.ndarray):
+        """The assembled scenarios ``flat`` (indices into the grid): (m x vector, m category codes).
+
+        Categories: the pair check allows at most one distinct non-base category per scenario."""
+        tech, bio, v0, contrib, codes, catlist = asm
+        idx = np.unravel_index(flat, self.shape)
+        vals = np.broadcast_to(v0, (len(flat), len(v0))).copy()
+        code = np.zeros(len(flat), dtype=np.int64)
+        for blk, c, cc in zip(blocks, contrib, codes):
+            bi = np.ravel_multi_index(tuple(idx[i] for i in blk), tuple(self.shape[i] for i in blk))
+            vals += c[bi]
+            code = np.maximum(code, cc[bi])
+        return vals, code
+
+    def verify(self, blocks, asm) -> bool:
+        """A seeded random sample of full combinations built directly equals the assembled ones."""
+        total = int(np.prod(self.shape))
+        rng = np.random.default_rng(self.seed)
+        picks = rng.choice(total, size=min(VERIFY_SAMPLE, total), replace=False)
+        tech, bio, catlist = asm[0], asm[1], asm[5]
+        vals, code = self.assembled(blocks, asm, picks)
+        for flat, vec, cd in zip(picks, vals, code):
+            idx = tuple(int(x) for x in np.unravel_index(int(flat), self.shape))
+            got = Build(dict(zip(tech, vec[:len(tech)])), dict(zip(bio, vec[len(tech):len(tech) + len(bio)])),
+                        float(vec[-2]), float(vec[-1]), *catlist[cd])
+            if not same(got, self.build(idx)):
+                return False
+        return True
+
+
+# ---------------------------------------------------------------------------- vectorised solve
+class GridSolver:
+    """Exact low-rank solves of many scenarios sharing a cell layout (column form of Woodbury).
+
+    ``A' = A + U_s E_C^T`` with ``C`` the changed columns (a handful): ``A'^-1 F = Y - W_s K_s^-1 Y_C``,
+    ``W_s = P D_s``, ``P = A^-1 E_R``, ``K_s = I + G D_s``, ``G = P_C``. Stage split as
+    :meth:`lca_battery.compiled.BatchSolver._results` (background block unchanged: checked)."""
+
+    def __init__(self, batch):
+        self.b = batch                       # a compiled.BatchSolver (factorisations, F, root, eol)
+        self._prep: dict = {}
+
+    def _prepare(self, tr: np.ndarray, tc: np.ndarray, family: str, overrides: tuple):
+        key = (tr.tobytes(), tc.tobytes(), family, overrides)
+        got = self._prep.get(key)
+        if got is not None:
+            return got
+        from .bw.project import GAS_PARTS
+        b, model = self.b, self.b.model
+        n = b.n
+        stages = model.staged_mask(dict(overrides))
+        N, lu_nn, pos = b._nn_block(stages)
+        inN = np.zeros(n, dtype=bool)
+        inN[N] = True
+        # cells inside the background block change the background footprints g (Woodbury on A_NN^T)
+        nn = np.flatnonzero(inN[tr] & inN[tc])
+        R, ri = np.unique(tr, return_inverse=True)
+        C, ci = np.unique(tc, return_inverse=True)
+        Y = b._solve(b.F)                                         # n x k
+        ER = np.zeros((n, len(R)))
+        ER[R, np.arange(len(R))] = 1.0
+        P = b._solve(ER) if len(R) else np.zeros((n, 0))          # n x r
+        G = P[C]                                                  # c x r
+        YC = Y[C]                                                 # c x k
+        Bm = model.B
+        p0 = np.asarray(model.cf[(family, "total")] @ Bm).ravel()
+        pg = [np.asarray(model.cf[(family, g)] @ Bm).ravel() for g in GAS_PARTS]
+        pN = np.where(inN, p0, 0.0)
+        fun = np.array([p0, *pg, pN])                             # nf x n
+        FY, FP = fun @ Y, fun @ P                                 # nf x k, nf x r
+        g = lu_nn.solve(p0[N], trans="T")                         # background footprints per unit
+        A_N = model.A[N].tocsc()
+        k0 = -(A_N.T @ g)                                         # n
+        names = sorted({st for st in stages if st is not None})
+        S = np.array([c for c, st in enumerate(stages) if st is not None], dtype=np.int64)
+        spos = {c: i for i, c in enumerate(S)}
+        ind = np.zeros((len(S), len(names)))
+        for i, c in enumerate(S):
+            ind[i, names.index(stages[c])] = 1.0
+        WS = (p0[S] + k0[S])[:, None] * ind                       # |S| x stages
+        kS = k0[S]
+        # end-of-life demand: what the root draws of each eol treatment (A holds -amount)
+        eolpos = {c: i for i, c in enumerate(b.eol)}
+        a0 = -np.asarray(model.A[b.eol, b.root].todense()).ravel() if len(b.eol) else np.zeros(0)
+        e_cells = np.array([l for l in range(len(tr)) if tc[l] == b.root and tr[l] in eolpos], dtype=np.int64)
+        e_idx = np.array([eolpos[tr[l]] for l in e_cells], dtype=np.int64)
+        # background rows of staged columns: the attribution k_c changes by -g_r * delta
+        n_cells = np.array([l for l in range(len(tr)) if inN[tr[l]] and tc[l] in spos], dtype=np.int64)
+        n_coef = np.array([-g[pos[tr[l]]] for l in n_cells])
+        n_col = np.array([spos[tc[l]] for l in n_cells], dtype=np.int64)
+        n_ind = ind[n_col] if len(n_cells) else np.zeros((0, len(names)))
+        # A_NN^T + E_Rm Dm E_Cm^T: its rows are A's columns, its columns A's rows
+        prow = np.array([pos[c] for c in tc[nn]], dtype=np.int64)
+        pcol = np.array([pos[r] for r in tr[nn]], dtype=np.int64)
+        Rm, rmi = np.unique(prow, return_inverse=True)
+        Cm, cmi = np.unique(pcol, return_inverse=True)
+        if len(nn):
+            Em = np.zeros((len(N), len(Rm)))
+            Em[Rm, np.arange(len(Rm))] = 1.0
+            Pm = lu_nn.solve(Em, trans="T")                       # nN x rm
+            Gm, hC = Pm[Cm], g[Cm]
+            Qm = np.asarray(A_N[:, S].T @ Pm)                     # |S| x rm: k_S = k0_S + Qm Tm
+            Pn = Pm[[pos[tr[l]] for l in n_cells]] if len(n_cells) else np.zeros((0, len(Rm)))
+        else:
+            Pm = Gm = hC = Qm = Pn = None
+        got = dict(ri=ri, ci=ci, r=len(R), c=len(C), G=G, YC=YC, FY=FY, FP=FP, YS=Y[S], PS=P[S], WS=WS, kS=kS,
+                   a0=a0, e_cells=e_cells, e_idx=e_idx, n_cells=n_cells, n_coef=n_coef, n_col=n_col, n_ind=n_ind,
+                   names=names, ng=len(pg), nn=nn, rmi=rmi, cmi=cmi, rm=len(Rm), cm=len(Cm), Gm=Gm, hC=hC,
+                   Qm=Qm, Pn=Pn, indS=ind, pS=p0[S])
+        if len(self._prep) > 32:
+            self._prep.clear()
+        self._prep[key] = got
+        return got
+
+    def solve(self, tr, tc, DV: np.ndarray, family: str, overrides: tuple) -> dict:
+        """Totals, gases, end-of-life and stages of ``m`` scenarios: DV (m x cells) the deltas of cells (tr, tc)."""
+        q = self._prepare(tr, tc, family, overrides)
+        m = DV.shape[0]
+        r, c = q["r"], q["c"]
+        if c:
+            Dm = np.zeros((m, r, c))
+            Dm[:, q["ri"], q["ci"]] = DV                          # cells are unique (row, col)
+            K = np.matmul(q["G"], Dm)                             # m x c x c
+            K[:, np.arange(c), np.arange(c)] += 1.0
+            Z = np.linalg.solve(K, np.broadcast_to(q["YC"], (m, *q["YC"].shape)))   # m x c x k
+            T = np.matmul(Dm, Z)                                  # m x r x k
+        else:
+            T = np.zeros((m, 0, q["YC"].shape[1]))
+        a = np.broadcast_to(q["a0"], (m, len(q["a0"]))).copy()
+        if len(q["e_cells"]):
+            np.add.at(a, (slice(None), q["e_idx"]), -DV[:, q["e_cells"]])
+        T0 = T[:, :, 0]
+        Te = np.einsum("mre,me->mr", T[:, :, 1:], a)
+        FY, FP = q["FY"], q["FP"]
+        fx = FY[:, 0][None, :] - T0 @ FP.T                       # m x nf
+        fe = a @ FY[:, 1:].T - Te @ FP.T
+        ng = q["ng"]
+        total = fx[:, 0]
+        gases = fx[:, 1:1 + ng]
+        eol_total = fe[:, 0]
+        pNv = fx[:, -1] - fe[:, -1]
+        YS, PS = q["YS"], q["PS"]
+        vS = (YS[:, 0][None, :] - T0 @ PS.T) - (a @ YS[:, 1:].T - Te @ PS.T)      # m x |S|
+        if len(q["nn"]):
+            Dn = np.zeros((m, q["rm"], q["cm"]))
+            Dn[:, q["rmi"], q["cmi"]] = DV[:, q["nn"]]
+            Kn = np.matmul(q["Gm"], Dn)
+            Kn[:, np.arange(q["cm"]), np.arange(q["cm"])] += 1.0
+            Zn = np.linalg.solve(Kn, np.broadcast_to(q["hC"][:, None], (m, q["cm"], 1)))
+            Tm = np.matmul(Dn, Zn)[:, :, 0]                       # m x rm; g_s = g - Pm Tm
+            kS = q["kS"][None, :] + Tm @ q["Qm"].T                # m x |S|
+            by_stage = (vS * (q["pS"][None, :] + kS)) @ q["indS"]
+            att = np.einsum("ms,ms->m", vS, kS)
+            n_coef = q["n_coef"][None, :] + Tm @ q["Pn"].T
+        else:
+            by_stage = vS @ q["WS"]
+            att = vS @ q["kS"]
+            n_coef = q["n_coef"][None, :]
+        if len(q["n_cells"]):
+            corr = n_coef * DV[:, q["n_cells"]] * vS[:, q["n_col"]]
+            by_stage += corr @ q["n_ind"]
+            att += corr.sum(axis=1)
+        residual = pNv - att
+        return {"total": total, "gases": gases, "eol": eol_total, "by_stage": by_stage, "names": q["names"],
+                "residual": residual}
+
+
+def stage_columns(names: list) -> list:
+    """Stage keys in the order of a ``footprint`` result: the standard stages, then others sorted."""
+    return list(dict.fromkeys([*STAGES, *names, "end_of_life"]))
+
+
+def solve_frame(solver: GridSolver, tr, tc, DV, family, overrides, ed, ekwh) -> dict:
+    """Result columns of one family group (see :func:`grid_frame`)."""
+    from .bw.project import GAS_PARTS
+    parts = []
+    for k in range(0, DV.shape[0], CHUNK):
+        parts.append(solver.solve(tr, tc, DV[k:k + CHUNK], family, overrides))
+    if not parts:
+        parts = [solver.solve(tr, tc, DV, family, overrides)]
+    cat = {k: np.concatenate([p[k] for p in parts]) for k in ("total", "gases", "eol", "by_stage", "residual")}
+    names = parts[0]["names"]
+    tot = cat["total"]
+    cols = {"kg_co2e_per_kwh": tot, "kg_co2e_per_kg": tot * ed, "kg_co2e_per_cell": tot * ekwh}
+    m = len(tot)
+    for st in stage_columns(names):
+        v = np.zeros(m)
+        if st in names:
+            v = v + cat["by_stage"][:, names.index(st)]
+        if st == "end_of_life":
+            v = v + cat["eol"]
+        cols[f"stage:{st}"] = v
+    res = cat["residual"]
+    cols[UNASSIGNED_COL] = np.where(np.abs(res) > 1e-9 * np.maximum(1.0, np.abs(tot)), res, np.nan)
+    for j, g in enumerate(GAS_PARTS):
+        cols[f"gas:{g}"] = cat["gases"][:, j]
+    return cols
+
+
+# ---------------------------------------------------------------------------- driver
+def _solver(engine) -> GridSolver:
+    from .api import _solver as batch_solver
+    gs = getattr(engine, "_grid_solver", None)
+    batch = batch_solver(engine)
+    if gs is None or gs.b is not batch:
+        gs = engine._grid_solver = GridSolver(batch)
+    return gs
+
+
+def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress=None, seed: int = 0,
+               stats: dict | None = None) -> SweepFrame:
+    """Footprints of every combination of ``grid`` as columns (grid order: the last key varies fastest).
+
+    Raises :class:`Fallback` when the grid cannot be assembled or solved vectorised (then use the
+    per-scenario path); study errors are raised as by ``footprint``. ``stats`` receives the number of
+    study builds, the blocks of interacting axes and the cell layout size."""
+    from .api import prepare_mapping
+    from .compiled import CompiledModel
+    model = CompiledModel.from_engine(engine)
+    keys = list(grid)
+    values = [list(grid[k]) for k in keys]
+
+    def build_fn(ov: dict) -> Build:
+        st, mapping, eng = prepare_mapping(study, {**overrides, **ov}, engine, parsed=parsed)
+        if eng is not engine:
+            raise Fallback("a supplier inventory (its own project)")
+        try:
+            tr, tc, tv, br, bc_, bv = model.delta(mapping.entries)
+        except NotCompilable as exc:
+            raise Fallback(str(exc)) from None
+        return Build(dict(zip(zip(tr.tolist(), tc.tolist()), tv.tolist())),
+                     dict(zip(zip(br.tolist(), bc_.tolist()), bv.tolist())),
+                     float(mapping.bom_info["energy_density_kwh_per_kg"]), float(st.cell.energy_kwh),
+                     st.method, tuple(sorted(dict(st.stage_overrides).items())))
+
+    builder = GridBuilder(build_fn, keys, values, seed)
+    blocks = builder.interactions()
+    asm = builder.assemble(blocks)
+    if not builder.verify(blocks, asm):
+        raise Fallback("an assembled scenario differs from its direct build")
+    tech, bio, catlist = asm[0], asm[1], asm[5]
+    if bio:
+        raise Fallback("a changed biosphere cell")
+    if stats is not None:
+        stats.update(builds=builder.builds, blocks=[[keys[i] for i in b] for b in blocks], cells=len(tech))
+    tr = np.array([k[0] for k in tech], dtype=np.int64)
+    tc = np.array([k[1] for k in tech], dtype=np.int64)
+    L = len(tech)
+    solver = _solver(engine)
+    total = int(np.prod(builder.shape))
+    cols: dict | None = None
+    for k in range(0, total, CHUNK):
+        flat = np.arange(k, min(k + CHUNK, total))
+        vals, code = builder.assembled(blocks, asm, flat)
+        for cd in np.unique(code):
+            sel = np.flatnonzero(code == cd)
+            method, ov = catlist[cd]
+            part = solve_frame(solver, tr, tc, vals[sel, :L], method, ov, vals[sel, -2], vals[sel, -1])
+            if cols is None:
+                cols = {c: np.full(total, np.nan) for c in part}
+            if list(part) != list(cols):
+                raise Fallback("scenarios with different stage columns")
+            for c, v in part.items():
+                cols[c][flat[sel]] = v
+        if progress:
+            progress(min(k + CHUNK, total), total)
+    idx = np.unravel_index(np.arange(total), builder.shape)
+    out = {}
+    for i, key in enumerate(keys):
+        vs = np.empty(len(values[i]), dtype=object)
+        for j, v in enumerate(values[i]):
+            vs[j] = v
+        out[key] = vs[idx[i]]
+    out.update(cols)
+    if np.all(np.isnan(out[UNASSIGNED_COL])):
+        del out[UNASSIGNED_COL]
+    return SweepFrame(out, total, keys)
