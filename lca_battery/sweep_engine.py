@@ -34,7 +34,9 @@ from .compiled import UNASSIGNED, NotCompilable
 from .inventory.records import STAGES
 
 #: Full combinations built directly to check the assembled scenarios.
-VERIFY_SAMPLE = 32
+VERIFY_SAMPLE = 64
+#: Combinations of two blocks of axes checked for additivity (pairs of single axes: all of them).
+PAIR_SAMPLE = 24
 #: A block (interacting axes) with more combinations than this is not assembled: per-scenario path.
 MAX_BLOCK = 20_000
 #: Scenarios solved together by :class:`GridSolver` (memory ~ CHUNK x (cells + staged processes) floats).
@@ -152,8 +154,14 @@ class GridBuilder:
         return tuple(idx)
 
     def interactions(self) -> list[list[int]]:
-        """Blocks of axes: every pair of axes checked on all its combinations; non-additive pairs merged."""
+        """Blocks of axes. Every pair of axes is built on all its combinations (the other axes at their
+        first value) and compared with the additive prediction; axes that do not add up are merged into
+        one block. Then every pair of blocks is checked the same way on a seeded random sample of
+        :data:`PAIR_SAMPLE` combinations (all of them when fewer), merging again until no pair
+        interacts: an interaction of three axes of which two already interact is found there, and any
+        other is left to the full-combination sample of :meth:`verify`."""
         k = len(self.keys)
+        base = self.build(self.at({}))
         parent = list(range(k))
 
         def find(i):
@@ -161,28 +169,46 @@ class GridBuilder:
                 parent[i] = parent[parent[i]]
                 i = parent[i]
             return i
-        base = self.build(self.at({}))
-        for i in range(k):
-            for j in range(1, self.shape[i]):
-                self.build(self.at({i: j}))
-        for a, b in itertools.combinations(range(k), 2):
-            if self.shape[a] < 2 or self.shape[b] < 2:
-                continue
-            ok = True
-            for ia in range(1, self.shape[a]):
-                for ib in range(1, self.shape[b]):
-                    pred = _predict(base, self.build(self.at({a: ia})), self.build(self.at({b: ib})))
-                    if not same(pred, self.build(self.at({a: ia, b: ib}))):
-                        ok = False
-                        break
-                if not ok:
-                    break
-            if not ok:
+        varying = [i for i in range(k) if self.shape[i] > 1]
+        for a, b in itertools.combinations(varying, 2):
+            if find(a) != find(b) and not self._additive(base, [a], [b]):
                 parent[find(a)] = find(b)
-        groups: dict[int, list[int]] = {}
-        for i in range(k):
-            groups.setdefault(find(i), []).append(i)
-        return sorted(groups.values())
+        rng = np.random.default_rng(self.seed + 1)
+        checked: set = set()
+        while True:
+            groups: dict[int, list[int]] = {}
+            for i in varying:
+                groups.setdefault(find(i), []).append(i)
+            blocks = sorted(groups.values())
+            merged = False
+            for a, b in itertools.combinations(blocks, 2):
+                if len(a) == 1 and len(b) == 1 or (tuple(a), tuple(b)) in checked:
+                    continue                          # single axes: checked on every combination above
+                checked.add((tuple(a), tuple(b)))
+                if not self._additive(base, a, b, rng):
+                    parent[find(a[0])] = find(b[0])
+                    merged = True
+                    break
+            if not merged:
+                break
+        return sorted(blocks + [[i] for i in range(k) if self.shape[i] <= 1])
+
+    def _combos(self, blk: list[int]):
+        """Every combination of a block's axes but the all-first one, as {axis: value index}."""
+        for c in itertools.product(*(range(self.shape[i]) for i in blk)):
+            if any(c):
+                yield dict(zip(blk, c))
+
+    def _additive(self, base: Build, a: list[int], b: list[int], rng=None) -> bool:
+        """Do blocks a and b add up on all their combinations (``rng``: on a sample of PAIR_SAMPLE)?"""
+        pairs = list(itertools.product(list(self._combos(a)), list(self._combos(b))))
+        if rng is not None and len(pairs) > PAIR_SAMPLE:
+            pairs = [pairs[i] for i in rng.choice(len(pairs), size=PAIR_SAMPLE, replace=False)]
+        for ca, cb in pairs:
+            pred = _predict(base, self.build(self.at(ca)), self.build(self.at(cb)))
+            if not same(pred, self.build(self.at({**ca, **cb}))):
+                return False
+        return True
 
     def assemble(self, blocks: list[list[int]]):
         """Per block, every combination of its axes built (others at their first value), on one cell layout.
@@ -256,12 +282,41 @@ class GridBuilder:
 
 
 # ---------------------------------------------------------------------------- vectorised solve
-class GridSolver:
-    """Exact low-rank solves of many scenarios sharing a cell layout (column form of Woodbury).
+def _lowrank(DV: np.ndarray, ri: np.ndarray, ci: np.ndarray, r: int, c: int, G: np.ndarray, HC: np.ndarray,
+             Sr: np.ndarray) -> np.ndarray:
+    """``T`` (m x r x q) of the exact Woodbury update ``(M + E_R D_s E_C^T)^-1 F = M^-1 F - P T_s`` for every
+    scenario s, with ``P = M^-1 E_R``, ``G = P_C`` (c x r), ``HC = (M^-1 F)_C`` (c x q, or m x c x q) and
+    ``D_s`` the cells ``(ri, ci)`` with values ``DV[s]``. The smaller of the column form
+    (``T = D (I_c + G D)^-1 HC``) and the row form (``T = (I_r + D G)^-1 D HC``) is solved."""
+    m, L = DV.shape
+    if HC.ndim == 2:
+        HC = np.broadcast_to(HC, (m, *HC.shape))
+    q = HC.shape[2]
+    if c <= r:
+        Mk = np.zeros((L, c * c))
+        for l in range(L):
+            Mk[l, np.arange(c) * c + ci[l]] = G[:, ri[l]]
+        K = (DV @ Mk).reshape(m, c, c)
+        K[:, np.arange(c), np.arange(c)] += 1.0
+        Z = np.linalg.solve(K, HC)                                 # m x c x q
+        W = DV[:, :, None] * Z[:, ci, :]                           # m x L x q
+        return np.matmul(W.transpose(0, 2, 1), Sr).transpose(0, 2, 1)
+    Mk = np.zeros((L, r * r))
+    for l in range(L):
+        Mk[l, ri[l] * r + np.arange(r)] = G[ci[l], :]
+    K = (DV @ Mk).reshape(m, r, r)
+    K[:, np.arange(r), np.arange(r)] += 1.0
+    DH = np.matmul((DV[:, :, None] * HC[:, ci, :]).transpose(0, 2, 1), Sr).transpose(0, 2, 1)   # m x r x q
+    return np.linalg.solve(K, DH)
 
-    ``A' = A + U_s E_C^T`` with ``C`` the changed columns (a handful): ``A'^-1 F = Y - W_s K_s^-1 Y_C``,
-    ``W_s = P D_s``, ``P = A^-1 E_R``, ``K_s = I + G D_s``, ``G = P_C``. Stage split as
-    :meth:`lca_battery.compiled.BatchSolver._results` (background block unchanged: checked)."""
+
+class GridSolver:
+    """Exact low-rank solves of many scenarios sharing a cell layout (Woodbury, :func:`_lowrank`).
+
+    Everything a row needs is a linear functional of the supply ``x`` and of the end-of-life supply,
+    so only small projections of ``A^-1 F`` and ``A^-1 E_R`` are kept; the stage split follows
+    :meth:`lca_battery.compiled.BatchSolver._results` (background footprints ``g = A_NN^-T p_N``
+    updated the same way when a scenario changes cells inside the background block)."""
 
     def __init__(self, batch):
         self.b = batch                       # a compiled.BatchSolver (factorisations, F, root, eol)
@@ -279,61 +334,65 @@ class GridSolver:
         N, lu_nn, pos = b._nn_block(stages)
         inN = np.zeros(n, dtype=bool)
         inN[N] = True
-        # cells inside the background block change the background footprints g (Woodbury on A_NN^T)
-        nn = np.flatnonzero(inN[tr] & inN[tc])
+        L = len(tr)
         R, ri = np.unique(tr, return_inverse=True)
         C, ci = np.unique(tc, return_inverse=True)
-        Y = b._solve(b.F)                                         # n x k
+        Sr = np.zeros((L, len(R)))
+        Sr[np.arange(L), ri] = 1.0
+        Y = b._solve(b.F)                                         # n x k (root, then eol treatments)
         ER = np.zeros((n, len(R)))
         ER[R, np.arange(len(R))] = 1.0
         P = b._solve(ER) if len(R) else np.zeros((n, 0))          # n x r
-        G = P[C]                                                  # c x r
-        YC = Y[C]                                                 # c x k
         Bm = model.B
         p0 = np.asarray(model.cf[(family, "total")] @ Bm).ravel()
         pg = [np.asarray(model.cf[(family, g)] @ Bm).ravel() for g in GAS_PARTS]
-        pN = np.where(inN, p0, 0.0)
-        fun = np.array([p0, *pg, pN])                             # nf x n
-        FY, FP = fun @ Y, fun @ P                                 # nf x k, nf x r
+        fun = np.array([p0, *pg, np.where(inN, p0, 0.0)])         # total, gases, background part
         g = lu_nn.solve(p0[N], trans="T")                         # background footprints per unit
         A_N = model.A[N].tocsc()
-        k0 = -(A_N.T @ g)                                         # n
+        k0 = -(A_N.T @ g)
         names = sorted({st for st in stages if st is not None})
         S = np.array([c for c, st in enumerate(stages) if st is not None], dtype=np.int64)
         spos = {c: i for i, c in enumerate(S)}
         ind = np.zeros((len(S), len(names)))
         for i, c in enumerate(S):
             ind[i, names.index(stages[c])] = 1.0
-        WS = (p0[S] + k0[S])[:, None] * ind                       # |S| x stages
-        kS = k0[S]
         # end-of-life demand: what the root draws of each eol treatment (A holds -amount)
         eolpos = {c: i for i, c in enumerate(b.eol)}
         a0 = -np.asarray(model.A[b.eol, b.root].todense()).ravel() if len(b.eol) else np.zeros(0)
-        e_cells = np.array([l for l in range(len(tr)) if tc[l] == b.root and tr[l] in eolpos], dtype=np.int64)
+        e_cells = np.array([l for l in range(L) if tc[l] == b.root and tr[l] in eolpos], dtype=np.int64)
         e_idx = np.array([eolpos[tr[l]] for l in e_cells], dtype=np.int64)
-        # background rows of staged columns: the attribution k_c changes by -g_r * delta
-        n_cells = np.array([l for l in range(len(tr)) if inN[tr[l]] and tc[l] in spos], dtype=np.int64)
-        n_coef = np.array([-g[pos[tr[l]]] for l in n_cells])
+        # background rows of staged columns: their attribution k_c changes by -g_r * delta
+        n_cells = np.array([l for l in range(L) if inN[tr[l]] and tc[l] in spos], dtype=np.int64)
         n_col = np.array([spos[tc[l]] for l in n_cells], dtype=np.int64)
-        n_ind = ind[n_col] if len(n_cells) else np.zeros((0, len(names)))
-        # A_NN^T + E_Rm Dm E_Cm^T: its rows are A's columns, its columns A's rows
-        prow = np.array([pos[c] for c in tc[nn]], dtype=np.int64)
-        pcol = np.array([pos[r] for r in tr[nn]], dtype=np.int64)
-        Rm, rmi = np.unique(prow, return_inverse=True)
-        Cm, cmi = np.unique(pcol, return_inverse=True)
+        # cells inside the background block: A_NN^T + E_Rm Dm E_Cm^T (its rows are A's columns)
+        nn = np.flatnonzero(inN[tr] & inN[tc])
+        Rm, rmi = np.unique(np.array([pos[c] for c in tc[nn]], dtype=np.int64), return_inverse=True)
+        Cm, cmi = np.unique(np.array([pos[r] for r in tr[nn]], dtype=np.int64), return_inverse=True)
+        # linear functionals of the staged part of v = x - s_eol (columns of Phi)
+        WS = (p0[S] + k0[S])[:, None] * ind                       # stages, base attribution
+        phi = [WS, k0[S][:, None]]
         if len(nn):
             Em = np.zeros((len(N), len(Rm)))
             Em[Rm, np.arange(len(Rm))] = 1.0
-            Pm = lu_nn.solve(Em, trans="T")                       # nN x rm
-            Gm, hC = Pm[Cm], g[Cm]
-            Qm = np.asarray(A_N[:, S].T @ Pm)                     # |S| x rm: k_S = k0_S + Qm Tm
-            Pn = Pm[[pos[tr[l]] for l in n_cells]] if len(n_cells) else np.zeros((0, len(Rm)))
+            Pm = lu_nn.solve(Em, trans="T")                       # nN x rm; g_s = g - Pm T_s
+            Qm = np.asarray(A_N[:, S].T @ Pm)                     # k_S = k0_S + Qm T_s
+            phi += [Qm[:, j:j + 1] * ind for j in range(len(Rm))] + [Qm]
+            Srm = np.zeros((len(nn), len(Rm)))
+            Srm[np.arange(len(nn)), rmi] = 1.0
+            nnq = dict(rmi=rmi, cmi=cmi, rm=len(Rm), cm=len(Cm), G=Pm[Cm], hC=g[Cm][:, None], Sr=Srm,
+                       Pn=Pm[[pos[tr[l]] for l in n_cells]] if len(n_cells) else np.zeros((0, len(Rm))))
         else:
-            Pm = Gm = hC = Qm = Pn = None
-        got = dict(ri=ri, ci=ci, r=len(R), c=len(C), G=G, YC=YC, FY=FY, FP=FP, YS=Y[S], PS=P[S], WS=WS, kS=kS,
-                   a0=a0, e_cells=e_cells, e_idx=e_idx, n_cells=n_cells, n_coef=n_coef, n_col=n_col, n_ind=n_ind,
-                   names=names, ng=len(pg), nn=nn, rmi=rmi, cmi=cmi, rm=len(Rm), cm=len(Cm), Gm=Gm, hC=hC,
-                   Qm=Qm, Pn=Pn, indS=ind, pS=p0[S])
+            nnq = None
+        sel = np.zeros((len(S), len(n_cells)))
+        sel[n_col, np.arange(len(n_cells))] = 1.0
+        phi.append(sel)
+        Phi = np.concatenate(phi, axis=1)                         # |S| x q
+        YS = Y[S]
+        got = dict(L=L, ri=ri, ci=ci, r=len(R), c=len(C), Sr=Sr, G=P[C], YC=Y[C], FY=fun @ Y, FP=fun @ P,
+                   vY0=YS[:, 0] @ Phi, vYe=YS[:, 1:].T @ Phi, vP=P[S].T @ Phi, ns=len(names),
+                   a0=a0, e_cells=e_cells, e_idx=e_idx, n_cells=n_cells,
+                   n_coef=np.array([-g[pos[tr[l]]] for l in n_cells]), n_ind=ind[n_col] if len(n_cells) else
+                   np.zeros((0, len(names))), names=names, ng=len(pg), nn=nn, nnq=nnq)
         if len(self._prep) > 32:
             self._prep.clear()
         self._prep[key] = got
@@ -343,53 +402,45 @@ class GridSolver:
         """Totals, gases, end-of-life and stages of ``m`` scenarios: DV (m x cells) the deltas of cells (tr, tc)."""
         q = self._prepare(tr, tc, family, overrides)
         m = DV.shape[0]
-        r, c = q["r"], q["c"]
-        if c:
-            Dm = np.zeros((m, r, c))
-            Dm[:, q["ri"], q["ci"]] = DV                          # cells are unique (row, col)
-            K = np.matmul(q["G"], Dm)                             # m x c x c
-            K[:, np.arange(c), np.arange(c)] += 1.0
-            Z = np.linalg.solve(K, np.broadcast_to(q["YC"], (m, *q["YC"].shape)))   # m x c x k
-            T = np.matmul(Dm, Z)                                  # m x r x k
-        else:
-            T = np.zeros((m, 0, q["YC"].shape[1]))
-        a = np.broadcast_to(q["a0"], (m, len(q["a0"]))).copy()
+        a = np.broadcast_to(q["a0"], (m, len(q["a0"]))).copy()   # eol treatments drawn by the root
         if len(q["e_cells"]):
             np.add.at(a, (slice(None), q["e_idx"]), -DV[:, q["e_cells"]])
-        T0 = T[:, :, 0]
-        Te = np.einsum("mre,me->mr", T[:, :, 1:], a)
-        FY, FP = q["FY"], q["FP"]
-        fx = FY[:, 0][None, :] - T0 @ FP.T                       # m x nf
-        fe = a @ FY[:, 1:].T - Te @ FP.T
-        ng = q["ng"]
-        total = fx[:, 0]
-        gases = fx[:, 1:1 + ng]
-        eol_total = fe[:, 0]
-        pNv = fx[:, -1] - fe[:, -1]
-        YS, PS = q["YS"], q["PS"]
-        vS = (YS[:, 0][None, :] - T0 @ PS.T) - (a @ YS[:, 1:].T - Te @ PS.T)      # m x |S|
-        if len(q["nn"]):
-            Dn = np.zeros((m, q["rm"], q["cm"]))
-            Dn[:, q["rmi"], q["cmi"]] = DV[:, q["nn"]]
-            Kn = np.matmul(q["Gm"], Dn)
-            Kn[:, np.arange(q["cm"]), np.arange(q["cm"])] += 1.0
-            Zn = np.linalg.solve(Kn, np.broadcast_to(q["hC"][:, None], (m, q["cm"], 1)))
-            Tm = np.matmul(Dn, Zn)[:, :, 0]                       # m x rm; g_s = g - Pm Tm
-            kS = q["kS"][None, :] + Tm @ q["Qm"].T                # m x |S|
-            by_stage = (vS * (q["pS"][None, :] + kS)) @ q["indS"]
-            att = np.einsum("ms,ms->m", vS, kS)
-            n_coef = q["n_coef"][None, :] + Tm @ q["Pn"].T
+        YC = q["YC"]
+        HC = np.stack([np.broadcast_to(YC[:, 0], (m, YC.shape[0])), a @ YC[:, 1:].T], axis=2)   # m x c x 2
+        if q["L"]:
+            T = _lowrank(DV, q["ri"], q["ci"], q["r"], q["c"], q["G"], HC, q["Sr"])
         else:
-            by_stage = vS @ q["WS"]
-            att = vS @ q["kS"]
-            n_coef = q["n_coef"][None, :]
+            T = np.zeros((m, 0, 2))
+        T0, Te = T[:, :, 0], T[:, :, 1]
+        FY, FP = q["FY"], q["FP"]
+        fx = FY[:, 0][None, :] - T0 @ FP.T                        # functionals of x: m x nf
+        fe = a @ FY[:, 1:].T - Te @ FP.T                          # ... of the eol supply
+        ng, ns = q["ng"], q["ns"]
+        total = fx[:, 0]
+        vphi = q["vY0"][None, :] - a @ q["vYe"] - (T0 - Te) @ q["vP"]       # m x q
+        by_stage = vphi[:, :ns].copy()
+        att = vphi[:, ns].copy()
+        o = ns + 1
+        n_coef = np.broadcast_to(q["n_coef"], (m, len(q["n_cells"])))
+        nnq = q["nnq"]
+        if nnq is not None:
+            DVn = DV[:, q["nn"]]
+            Tm = _lowrank(DVn, nnq["rmi"], nnq["cmi"], nnq["rm"], nnq["cm"], nnq["G"], nnq["hC"],
+                          nnq["Sr"])[:, :, 0]                     # m x rm
+            rm = nnq["rm"]
+            for j in range(rm):
+                by_stage += Tm[:, j:j + 1] * vphi[:, o + j * ns:o + (j + 1) * ns]
+            o += rm * ns
+            att += np.einsum("mj,mj->m", Tm, vphi[:, o:o + rm])
+            o += rm
+            n_coef = n_coef + Tm @ nnq["Pn"].T
         if len(q["n_cells"]):
-            corr = n_coef * DV[:, q["n_cells"]] * vS[:, q["n_col"]]
+            corr = n_coef * DV[:, q["n_cells"]] * vphi[:, o:o + len(q["n_cells"])]
             by_stage += corr @ q["n_ind"]
             att += corr.sum(axis=1)
-        residual = pNv - att
-        return {"total": total, "gases": gases, "eol": eol_total, "by_stage": by_stage, "names": q["names"],
-                "residual": residual}
+        residual = (fx[:, -1] - fe[:, -1]) - att
+        return {"total": total, "gases": fx[:, 1:1 + ng], "eol": fe[:, 0], "by_stage": by_stage,
+                "names": q["names"], "residual": residual}
 
 
 def stage_columns(names: list) -> list:
@@ -460,6 +511,8 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
                      float(mapping.bom_info["energy_density_kwh_per_kg"]), float(st.cell.energy_kwh),
                      st.method, tuple(sorted(dict(st.stage_overrides).items())))
 
+    import time
+    t0 = time.perf_counter()
     builder = GridBuilder(build_fn, keys, values, seed)
     blocks = builder.interactions()
     asm = builder.assemble(blocks)
@@ -468,8 +521,7 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
     tech, bio, catlist = asm[0], asm[1], asm[5]
     if bio:
         raise Fallback("a changed biosphere cell")
-    if stats is not None:
-        stats.update(builds=builder.builds, blocks=[[keys[i] for i in b] for b in blocks], cells=len(tech))
+    t1 = time.perf_counter()
     tr = np.array([k[0] for k in tech], dtype=np.int64)
     tc = np.array([k[1] for k in tech], dtype=np.int64)
     L = len(tech)
@@ -491,6 +543,9 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
                 cols[c][flat[sel]] = v
         if progress:
             progress(min(k + CHUNK, total), total)
+    if stats is not None:
+        stats.update(builds=builder.builds, blocks=[[keys[i] for i in b] for b in blocks], cells=len(tech),
+                     build_s=t1 - t0, solve_s=time.perf_counter() - t1)
     idx = np.unravel_index(np.arange(total), builder.shape)
     out = {}
     for i, key in enumerate(keys):
