@@ -283,8 +283,8 @@ class GridBuilder:
 
 # ---------------------------------------------------------------------------- vectorised solve
 def _lowrank(DV: np.ndarray, ri: np.ndarray, ci: np.ndarray, r: int, c: int, G: np.ndarray, HC: np.ndarray,
-             Sr: np.ndarray) -> np.ndarray:
-    """``T`` (m x r x q) of the exact Woodbury update ``(M + E_R D_s E_C^T)^-1 F = M^-1 F - P T_s`` for every
+             Sr: np.ndarray) -> tuple[np.ndarray, bool]:
+    """``T`` (transposed: m x q x r; or by cell, m x q x L, with ``T = W Sr``: see :func:`_project`) of the exact Woodbury update ``(M + E_R D_s E_C^T)^-1 F = M^-1 F - P T_s`` for every
     scenario s, with ``P = M^-1 E_R``, ``G = P_C`` (c x r), ``HC = (M^-1 F)_C`` (c x q, or m x c x q) and
     ``D_s`` the cells ``(ri, ci)`` with values ``DV[s]``. The smaller of the column form
     (``T = D (I_c + G D)^-1 HC``) and the row form (``T = (I_r + D G)^-1 D HC``) is solved."""
@@ -298,16 +298,22 @@ def _lowrank(DV: np.ndarray, ri: np.ndarray, ci: np.ndarray, r: int, c: int, G: 
             Mk[l, np.arange(c) * c + ci[l]] = G[:, ri[l]]
         K = (DV @ Mk).reshape(m, c, c)
         K[:, np.arange(c), np.arange(c)] += 1.0
-        Z = np.linalg.solve(K, HC)                                 # m x c x q
-        W = DV[:, :, None] * Z[:, ci, :]                           # m x L x q
-        return np.matmul(W.transpose(0, 2, 1), Sr).transpose(0, 2, 1)
+        Z = np.linalg.solve(K, HC).transpose(0, 2, 1)              # m x q x c
+        W = DV[:, None, :] * np.take(Z, ci, axis=2)                # m x q x L: T = W Sr (summed by row)
+        return W, True
     Mk = np.zeros((L, r * r))
     for l in range(L):
         Mk[l, ri[l] * r + np.arange(r)] = G[ci[l], :]
     K = (DV @ Mk).reshape(m, r, r)
     K[:, np.arange(r), np.arange(r)] += 1.0
-    DH = np.matmul((DV[:, :, None] * HC[:, ci, :]).transpose(0, 2, 1), Sr).transpose(0, 2, 1)   # m x r x q
-    return np.linalg.solve(K, DH)
+    DH = ((DV[:, :, None] * HC[:, ci, :]).transpose(0, 2, 1).reshape(m * q, L) @ Sr).reshape(m, q, r)
+    return np.linalg.solve(K, DH.transpose(0, 2, 1)).transpose(0, 2, 1), False        # m x q x r
+
+
+def _project(T, by_cell: bool, X: np.ndarray, SrX: np.ndarray) -> np.ndarray:
+    """``T_q X`` (m x q x p) for X (r x p), from :func:`_lowrank`'s result (by cell: ``W (Sr X)``)."""
+    m, q, w = T.shape
+    return (T.reshape(m * q, w) @ (SrX if by_cell else X)).reshape(m, q, X.shape[1])
 
 
 class GridSolver:
@@ -383,16 +389,19 @@ class GridSolver:
                        Pn=Pm[[pos[tr[l]] for l in n_cells]] if len(n_cells) else np.zeros((0, len(Rm))))
         else:
             nnq = None
-        sel = np.zeros((len(S), len(n_cells)))
-        sel[n_col, np.arange(len(n_cells))] = 1.0
+        ucol, n_u = np.unique(n_col, return_inverse=True)        # v at the staged columns those cells are in
+        sel = np.zeros((len(S), len(ucol)))
+        sel[ucol, np.arange(len(ucol))] = 1.0
         phi.append(sel)
         Phi = np.concatenate(phi, axis=1)                         # |S| x q
         YS = Y[S]
         got = dict(L=L, ri=ri, ci=ci, r=len(R), c=len(C), Sr=Sr, G=P[C], YC=Y[C], FY=fun @ Y, FP=fun @ P,
-                   vY0=YS[:, 0] @ Phi, vYe=YS[:, 1:].T @ Phi, vP=P[S].T @ Phi, ns=len(names),
+                   vY0=YS[:, 0] @ Phi, vYe=YS[:, 1:].T @ Phi, vP=P[S].T @ Phi, ns=len(names), n_u=n_u,
+                   FPvP=np.concatenate([(fun @ P).T, P[S].T @ Phi], axis=1),
                    a0=a0, e_cells=e_cells, e_idx=e_idx, n_cells=n_cells,
                    n_coef=np.array([-g[pos[tr[l]]] for l in n_cells]), n_ind=ind[n_col] if len(n_cells) else
                    np.zeros((0, len(names))), names=names, ng=len(pg), nn=nn, nnq=nnq)
+        got["SrFPvP"] = Sr @ got["FPvP"]
         if len(self._prep) > 32:
             self._prep.clear()
         self._prep[key] = got
@@ -407,17 +416,18 @@ class GridSolver:
             np.add.at(a, (slice(None), q["e_idx"]), -DV[:, q["e_cells"]])
         YC = q["YC"]
         HC = np.stack([np.broadcast_to(YC[:, 0], (m, YC.shape[0])), a @ YC[:, 1:].T], axis=2)   # m x c x 2
+        FY = q["FY"]
+        nf = FY.shape[0]
         if q["L"]:
-            T = _lowrank(DV, q["ri"], q["ci"], q["r"], q["c"], q["G"], HC, q["Sr"])
+            T, by_cell = _lowrank(DV, q["ri"], q["ci"], q["r"], q["c"], q["G"], HC, q["Sr"])
+            TP = _project(T, by_cell, q["FPvP"], q["SrFPvP"])         # m x 2 x (nf + |Phi|)
         else:
-            T = np.zeros((m, 0, 2))
-        T0, Te = T[:, :, 0], T[:, :, 1]
-        FY, FP = q["FY"], q["FP"]
-        fx = FY[:, 0][None, :] - T0 @ FP.T                        # functionals of x: m x nf
-        fe = a @ FY[:, 1:].T - Te @ FP.T                          # ... of the eol supply
+            TP = np.zeros((m, 2, nf + q["vP"].shape[1]))
+        fx = FY[:, 0][None, :] - TP[:, 0, :nf]                   # functionals of x: m x nf
+        fe = a @ FY[:, 1:].T - TP[:, 1, :nf]                     # ... of the eol supply
         ng, ns = q["ng"], q["ns"]
         total = fx[:, 0]
-        vphi = q["vY0"][None, :] - a @ q["vYe"] - (T0 - Te) @ q["vP"]       # m x q
+        vphi = q["vY0"][None, :] - a @ q["vYe"] - (TP[:, 0, nf:] - TP[:, 1, nf:])       # m x |Phi|
         by_stage = vphi[:, :ns].copy()
         att = vphi[:, ns].copy()
         o = ns + 1
@@ -425,8 +435,8 @@ class GridSolver:
         nnq = q["nnq"]
         if nnq is not None:
             DVn = DV[:, q["nn"]]
-            Tm = _lowrank(DVn, nnq["rmi"], nnq["cmi"], nnq["rm"], nnq["cm"], nnq["G"], nnq["hC"],
-                          nnq["Sr"])[:, :, 0]                     # m x rm
+            Tn, by_cell = _lowrank(DVn, nnq["rmi"], nnq["cmi"], nnq["rm"], nnq["cm"], nnq["G"], nnq["hC"], nnq["Sr"])
+            Tm = (Tn[:, 0, :] @ nnq["Sr"]) if by_cell else Tn[:, 0, :]          # m x rm
             rm = nnq["rm"]
             for j in range(rm):
                 by_stage += Tm[:, j:j + 1] * vphi[:, o + j * ns:o + (j + 1) * ns]
@@ -435,7 +445,7 @@ class GridSolver:
             o += rm
             n_coef = n_coef + Tm @ nnq["Pn"].T
         if len(q["n_cells"]):
-            corr = n_coef * DV[:, q["n_cells"]] * vphi[:, o:o + len(q["n_cells"])]
+            corr = n_coef * DV[:, q["n_cells"]] * vphi[:, o:][:, q["n_u"]]
             by_stage += corr @ q["n_ind"]
             att += corr.sum(axis=1)
         residual = (fx[:, -1] - fe[:, -1]) - att
