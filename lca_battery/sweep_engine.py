@@ -26,6 +26,7 @@ the per-scenario path (:class:`lca_battery.compiled.BatchSolver`), which is exac
 from __future__ import annotations
 
 import itertools
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,7 +41,9 @@ PAIR_SAMPLE = 24
 #: A block (interacting axes) with more combinations than this is not assembled: per-scenario path.
 MAX_BLOCK = 20_000
 #: Scenarios solved together by :class:`GridSolver` (memory ~ CHUNK x (cells + staged processes) floats).
-CHUNK = 16_384
+CHUNK = 8_192
+#: Threads solving chunks at once (numpy's kernels run outside the GIL); LCA_BATTERY_SWEEP_THREADS overrides.
+THREADS = int(os.environ.get("LCA_BATTERY_SWEEP_THREADS", 0)) or min(2, os.cpu_count() or 1)
 #: Relative tolerance of the additivity check (sums of the same float deltas in another order).
 ADD_RTOL = 1e-12
 
@@ -496,7 +499,7 @@ def _solver(engine) -> GridSolver:
 
 
 def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress=None, seed: int = 0,
-               stats: dict | None = None) -> SweepFrame:
+               stats: dict | None = None, threads: int | None = None) -> SweepFrame:
     """Footprints of every combination of ``grid`` as columns (grid order: the last key varies fastest).
 
     Raises :class:`Fallback` when the grid cannot be assembled or solved vectorised (then use the
@@ -538,21 +541,35 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
     solver = _solver(engine)
     total = int(np.prod(builder.shape))
     cols: dict | None = None
-    for k in range(0, total, CHUNK):
+
+    def chunk(k):
         flat = np.arange(k, min(k + CHUNK, total))
         vals, code = builder.assembled(blocks, asm, flat)
+        out = []
         for cd in np.unique(code):
             sel = np.flatnonzero(code == cd)
             method, ov = catlist[cd]
-            part = solve_frame(solver, tr, tc, vals[sel, :L], method, ov, vals[sel, -2], vals[sel, -1])
-            if cols is None:
-                cols = {c: np.full(total, np.nan) for c in part}
-            if list(part) != list(cols):
-                raise Fallback("scenarios with different stage columns")
-            for c, v in part.items():
-                cols[c][flat[sel]] = v
-        if progress:
-            progress(min(k + CHUNK, total), total)
+            out.append((flat[sel], solve_frame(solver, tr, tc, vals[sel, :L], method, ov, vals[sel, -2],
+                                               vals[sel, -1])))
+        return out
+    for cd in range(len(catlist)):              # layouts prepared once, before the threads share them
+        solver._prepare(tr, tc, *catlist[cd])
+    starts = list(range(0, total, CHUNK))
+    workers = max(1, min(threads or THREADS, len(starts)))
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=workers) as pool:       # numpy releases the GIL in its kernels
+        done = 0
+        for parts in pool.map(chunk, starts):
+            for where, part in parts:
+                if cols is None:
+                    cols = {c: np.full(total, np.nan) for c in part}
+                if list(part) != list(cols):
+                    raise Fallback("scenarios with different stage columns")
+                for c, v in part.items():
+                    cols[c][where] = v
+                done += len(where)
+            if progress:
+                progress(done, total)
     if stats is not None:
         stats.update(builds=builder.builds, blocks=[[keys[i] for i in b] for b in blocks], cells=len(tech),
                      build_s=t1 - t0, solve_s=time.perf_counter() - t1)
