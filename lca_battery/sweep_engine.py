@@ -84,17 +84,18 @@ def _close(x: float, y: float, scale: float) -> bool:
     return abs(x - y) <= ADD_RTOL * max(abs(x), abs(y), scale)
 
 
-def same(pred: Build, act: Build) -> bool:
-    """Does a predicted scenario equal the built one (to :data:`ADD_RTOL` of the cells' scale)?"""
+def same(pred: Build, act: Build, base_of=None) -> bool:
+    """Does a predicted scenario equal the built one? Each cell to :data:`ADD_RTOL` of its own matrix value
+    (``base_of(matrix, cell)``: the base model's value, so a cell that cancels to zero is compared with
+    the magnitude it has in the matrix, never with other cells')."""
     if pred.method != act.method or pred.overrides != act.overrides:
         return False
     if not (_close(pred.ed, act.ed, 0.0) and _close(pred.ekwh, act.ekwh, 0.0)):
         return False
-    for p, q in ((pred.tech, act.tech), (pred.bio, act.bio)):
-        keys = set(p) | set(q)
-        scale = max([abs(v) for v in p.values()] + [abs(v) for v in q.values()] + [0.0])
-        for k in keys:
-            if not _close(p.get(k, 0.0), q.get(k, 0.0), scale):
+    for name, p, q in (("technosphere", pred.tech, act.tech), ("biosphere", pred.bio, act.bio)):
+        for k in set(p) | set(q):
+            x, y = p.get(k, 0.0), q.get(k, 0.0)
+            if x != y and not _close(x, y, abs(base_of(name, k)) if base_of else 0.0):
                 return False
     return True
 
@@ -133,8 +134,9 @@ UNASSIGNED_COL = f"stage:{UNASSIGNED}"
 class GridBuilder:
     """Builds the scenarios of a grid separably (see the module doc)."""
 
-    def __init__(self, build_fn, keys: list, values: list[list], seed: int = 0):
+    def __init__(self, build_fn, keys: list, values: list[list], seed: int = 0, base_of=None):
         self.build_fn = build_fn            # ov dict -> Build (raises Fallback / StudyError)
+        self.base_of = base_of              # (matrix, (row, col)) -> the base model's value (see same())
         self.keys = keys
         self.values = values
         self.shape = tuple(len(v) for v in values)
@@ -209,7 +211,7 @@ class GridBuilder:
             pairs = [pairs[i] for i in rng.choice(len(pairs), size=PAIR_SAMPLE, replace=False)]
         for ca, cb in pairs:
             pred = _predict(base, self.build(self.at(ca)), self.build(self.at(cb)))
-            if not same(pred, self.build(self.at({**ca, **cb}))):
+            if not same(pred, self.build(self.at({**ca, **cb})), self.base_of):
                 return False
         return True
 
@@ -279,7 +281,7 @@ class GridBuilder:
             idx = tuple(int(x) for x in np.unravel_index(int(flat), self.shape))
             got = Build(dict(zip(tech, vec[:len(tech)])), dict(zip(bio, vec[len(tech):len(tech) + len(bio)])),
                         float(vec[-2]), float(vec[-1]), *catlist[cd])
-            if not same(got, self.build(idx)):
+            if not same(got, self.build(idx), self.base_of):
                 return False
         return True
 
@@ -526,7 +528,15 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
 
     import time
     t0 = time.perf_counter()
-    builder = GridBuilder(build_fn, keys, values, seed)
+    base_vals: dict = {}
+
+    def base_of(matrix: str, cell: tuple) -> float:
+        v = base_vals.get((matrix, cell))
+        if v is None:
+            M = model.A if matrix == "technosphere" else model.B
+            v = base_vals[(matrix, cell)] = float(M[cell[0], cell[1]])
+        return v
+    builder = GridBuilder(build_fn, keys, values, seed, base_of)
     blocks = builder.interactions()
     asm = builder.assemble(blocks)
     if not builder.verify(blocks, asm):
