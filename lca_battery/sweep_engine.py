@@ -12,10 +12,12 @@ from far fewer study builds than scenarios:
    assembled scenario; any difference and the sweep falls back to building every scenario.
 2. *Vectorised solve* (:class:`GridSolver`). All scenarios of a method family share one cell
    layout; the changed matrix cells are an ``(m x cells)`` array. The exact Sherman-Morrison-Woodbury
-   update in its column form (rank = number of changed *columns*, a handful) is applied to all
-   scenarios at once; totals, gases, the end-of-life branch and the stage split are matrix
-   products on the precomputed solves ``A^-1 F`` and ``A^-1 E_R``. Nothing is approximated: each
-   row equals ``footprint --set ...`` alone (tests: 1e-9 relative).
+   update, in its column or row form whichever is smaller (the default grids change about 10
+   columns), is applied to all scenarios at once; totals, gases, the end-of-life branch and the
+   stage split are linear functionals, folded into small matrices of the precomputed solves
+   ``A^-1 F`` and ``A^-1 E_R``, so no supply vector is formed per scenario. Chunks run on
+   :data:`THREADS` threads. Nothing is approximated: each row equals ``footprint --set ...`` alone
+   (tests: 1e-9 relative).
 3. *Columnar result.* :func:`grid_frame` returns numpy columns (a :class:`SweepFrame`), not one dict
    per scenario; :func:`lca_battery.api.sweep` turns it into the usual rows.
 
