@@ -7,7 +7,15 @@ fast path end to end (study parsing and entries included), and the linear algebr
 path alone (Woodbury solve with stage and gas split, entries prepared beforehand); the ratios;
 the largest relative difference between the paths; peak RSS. No timing is asserted anywhere.
 BLAS is pinned to one thread (small dense kernels are erratic otherwise, DESIGN.md).
-Usage: python scripts/bench_fast_sweep.py [--countries N]
+
+``--big`` measures a portfolio grid (plant country x on-site PV x heat x Co/Ni recycled content x
+accounting rule x chemistry x collection rate, 103,680 scenarios; ``--big-scale K`` multiplies the
+PV and Co axes for 1e6) through :func:`lca_battery.api.sweep_frame` (separable building + vectorised
+Woodbury): scenarios per second end to end and per stage (building/checking vs solving), the ratio
+to the naive path (a fresh bw2calc ``LCA`` per scenario, measured on a small sample in the same
+process), the largest difference of a seeded sample of rows against ``footprint --set`` alone, and
+peak RSS.
+Usage: python scripts/bench_fast_sweep.py [--countries N] [--big [--big-scale K]]
 """
 from __future__ import annotations
 
@@ -33,9 +41,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--countries", type=int, default=8)
     ap.add_argument("--repeat", type=int, default=200, help="times the prepared batch is solved again")
+    ap.add_argument("--big", action="store_true", help="the portfolio grid (>= 100,000 scenarios)")
+    ap.add_argument("--big-scale", type=int, default=1, help="multiply the grid by about this factor")
+    ap.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
     args = ap.parse_args()
+    os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(args.threads)
     tmp = tempfile.mkdtemp(prefix="lcab-bench-")
     os.environ["BRIGHTWAY2_DIR"] = tmp
+    if args.big:
+        try:
+            return big(args)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     try:
         from lca_battery.api import _solver, get_engine, prepare_mapping, sweep
         from lca_battery.compiled import CompiledModel, Scenario
@@ -79,6 +96,70 @@ def main() -> None:
         print(json.dumps(out, indent=2))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+COUNTRIES = ["CN", "SE", "PL", "HU", "KR", "JP", "US", "DE", "NO", "FR", "FI", "ES"]
+
+
+def big_grid(scale: int = 1) -> dict:
+    pv = [0, 0.1, 0.2, 0.3, 0.5] if scale < 2 else [round(0.05 * i, 2) for i in range(5 * scale)]
+    co = [0, 0.1, 0.2, 0.3, 0.5, 1.0] if scale < 2 else [round(i / (6 * scale - 1), 4) for i in range(6 * scale)]
+    return {"plant.country": COUNTRIES,
+            "plant.electricity.onsite.pv_rooftop": pv,
+            "plant.heat": ["natural_gas", "coal", "electric_boiler", "district_steam"],
+            "recycling.recycled_content.Co.post_consumer": co,
+            "recycling.recycled_content.Ni.post_consumer": [0, 0.1, 0.3],
+            "recycling.accounting": ["cut_off", "avoided_burden", "cff"],
+            "cell.chemistry": ["NMC811", "NMC622"],
+            "recycling.eol_collection_rate": [0.5, 0.7, 0.9, 0.95]}
+
+
+def big(args) -> None:
+    import numpy as np
+    from lca_battery.api import footprint, get_engine, sweep, sweep_frame
+    engine = get_engine()
+    grid = big_grid(args.big_scale)
+    sweep(STUDY, {"plant.country": ["CN", "SE"]}, engine=engine)              # warm: compiled model, factorisation
+    # the naive path: a fresh bw2calc LCA per scenario (sweep fast=False), on a small sample of the grid
+    sample = {"plant.country": ["CN", "SE", "PL"], "recycling.accounting": ["cut_off", "cff"],
+              "cell.chemistry": ["NMC811", "NMC622"]}
+    sweep(STUDY, {"plant.country": ["CN"]}, engine=engine, fast=False)
+    t = time.perf_counter()
+    ref = sweep(STUDY, sample, engine=engine, fast=False)
+    t_naive = (time.perf_counter() - t) / len(ref)
+    stats: dict = {}
+    t = time.perf_counter()
+    frame = sweep_frame(STUDY, grid, engine=engine, stats=stats)
+    t_big = time.perf_counter() - t
+    if "fallback" in stats:
+        raise SystemExit(f"the grid fell back to the per-scenario path: {stats['fallback']}")
+    # a seeded sample of rows against footprint --set alone (bw2calc)
+    rng = np.random.default_rng(7)
+    worst = 0.0
+    for i in rng.choice(frame.n, size=12, replace=False):
+        ov = {k: frame.columns[k][i] for k in grid}
+        one = footprint(STUDY, ov, engine=engine, details=False)
+        tot = one["kg_co2e_per_kwh"]
+        worst = max(worst, abs(frame.columns["kg_co2e_per_kwh"][i] - tot) / abs(tot),
+                    *(abs(frame.columns[f"stage:{k}"][i] - v) / abs(tot) for k, v in one["stages"].items()),
+                    *(abs(frame.columns[f"gas:{k}"][i] - v) / abs(tot) for k, v in one["gases"].items()))
+    n = frame.n
+    out = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
+           "python": platform.python_version(), "blas_threads": args.threads, "scenarios": n,
+           "grid": {k: len(v) for k, v in grid.items()}, "blocks_of_interacting_axes": stats["blocks"],
+           "study_builds": stats["builds"], "changed_cells": stats["cells"],
+           "seconds_end_to_end": t_big, "scenarios_per_s_end_to_end": n / t_big,
+           "seconds_building_and_checking": stats["build_s"], "seconds_solving": stats["solve_s"],
+           "scenarios_per_s_solve": n / stats["solve_s"],
+           "naive_bw2calc_per_scenario_ms": t_naive * 1e3, "naive_sample": len(ref),
+           "ratio_end_to_end_to_naive": t_naive * n / t_big, "ratio_solve_to_naive": t_naive * n / stats["solve_s"],
+           "max_relative_difference_vs_footprint_sample_of_12": worst,
+           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
+    dest = ROOT / "results" / "bench"
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / f"fast_sweep_big{'' if args.big_scale < 2 else '_x' + str(args.big_scale)}.json").write_text(
+        json.dumps(out, indent=2) + "\n")
+    print(json.dumps(out, indent=2))
 
 
 if __name__ == "__main__":

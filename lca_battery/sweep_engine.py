@@ -1,0 +1,598 @@
+"""Grid sweeps at portfolio scale: separable scenario building and a vectorised exact solve.
+
+A grid sweep (the Cartesian product of study values) of ``n_1 x ... x n_k`` scenarios is built
+from far fewer study builds than scenarios:
+
+1. *Separable building.* Each axis value is built with the other axes at their first value
+   (``sum n_i`` builds). Every pair of axes is then built on all its combinations and compared,
+   cell by cell, with the additive prediction ``d(a_i, b_j) = d(a_i, b_0) + d(a_0, b_j) - d(a_0, b_0)``
+   (technosphere and biosphere cells, energy density, kWh per cell, method and stage overrides).
+   Axes that do not add up are merged into one *block* whose combinations are all built explicitly.
+   A seeded random sample of full combinations is then built directly and compared with the
+   assembled scenario; any difference and the sweep falls back to building every scenario.
+2. *Vectorised solve* (:class:`GridSolver`). All scenarios of a method family share one cell
+   layout; the changed matrix cells are an ``(m x cells)`` array. The exact Sherman-Morrison-Woodbury
+   update, in its column or row form whichever is smaller (the default grids change about 10
+   columns), is applied to all scenarios at once; totals, gases, the end-of-life branch and the
+   stage split are linear functionals, folded into small matrices of the precomputed solves
+   ``A^-1 F`` and ``A^-1 E_R``, so no supply vector is formed per scenario. Chunks run on
+   :data:`THREADS` threads. Nothing is approximated: each row equals ``footprint --set ...`` alone
+   (tests: 1e-9 relative).
+3. *Columnar result.* :func:`grid_frame` returns numpy columns (a :class:`SweepFrame`), not one dict
+   per scenario; :func:`lca_battery.api.sweep` turns it into the usual rows.
+
+Scenarios the vectorised solver cannot hold (a changed cell inside the background block, a changed
+biosphere cell, a supplier inventory in its own project) raise :class:`Fallback` and the caller uses
+the per-scenario path (:class:`lca_battery.compiled.BatchSolver`), which is exact too.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .compiled import UNASSIGNED, NotCompilable
+from .inventory.records import STAGES
+
+#: Full combinations built directly to check the assembled scenarios.
+VERIFY_SAMPLE = 64
+#: Combinations of two blocks of axes checked for additivity (pairs of single axes: all of them).
+PAIR_SAMPLE = 24
+#: A block (interacting axes) with more combinations than this is not assembled: per-scenario path.
+MAX_BLOCK = 20_000
+#: Scenarios solved together by :class:`GridSolver` (memory ~ CHUNK x (cells + staged processes) floats).
+CHUNK = 8_192
+#: Threads solving chunks at once (numpy's kernels run outside the GIL); LCA_BATTERY_SWEEP_THREADS overrides.
+THREADS = int(os.environ.get("LCA_BATTERY_SWEEP_THREADS", 0)) or min(2, os.cpu_count() or 1)
+#: Relative tolerance of the additivity check (sums of the same float deltas in another order).
+ADD_RTOL = 1e-12
+
+
+class Fallback(Exception):
+    """The grid cannot be assembled or solved vectorised: use the per-scenario path."""
+
+
+@dataclass
+class Build:
+    """One built scenario: its changed cells against the compiled base model and its scalars."""
+    tech: dict                 # (row, col) -> delta
+    bio: dict                  # (row, col) -> delta
+    ed: float                  # energy density, kWh per kg
+    ekwh: float                # kWh per cell
+    method: str
+    overrides: tuple           # sorted stage overrides
+
+
+def _predict(base: Build, a: Build, b: Build) -> Build:
+    """The additive prediction of a pair: a + b - base (categorical values: the one that differs from base)."""
+    def cells(x, y, z):
+        out = {}
+        for k in set(x) | set(y) | set(z):
+            out[k] = y.get(k, 0.0) + z.get(k, 0.0) - x.get(k, 0.0)
+        return out
+
+    def cat(x, y, z):
+        if y != x and z != x and y != z:
+            return None                       # both differ from base, differently: not separable
+        return y if y != x else z
+    return Build(cells(base.tech, a.tech, b.tech), cells(base.bio, a.bio, b.bio), a.ed + b.ed - base.ed,
+                 a.ekwh + b.ekwh - base.ekwh, cat(base.method, a.method, b.method),
+                 cat(base.overrides, a.overrides, b.overrides))
+
+
+def _close(x: float, y: float, scale: float) -> bool:
+    return abs(x - y) <= ADD_RTOL * max(abs(x), abs(y), scale)
+
+
+def same(pred: Build, act: Build, base_of=None) -> bool:
+    """Does a predicted scenario equal the built one? Each cell to :data:`ADD_RTOL` of its own matrix value
+    (``base_of(matrix, cell)``: the base model's value, so a cell that cancels to zero is compared with
+    the magnitude it has in the matrix, never with other cells')."""
+    if pred.method != act.method or pred.overrides != act.overrides:
+        return False
+    if not (_close(pred.ed, act.ed, 0.0) and _close(pred.ekwh, act.ekwh, 0.0)):
+        return False
+    for name, p, q in (("technosphere", pred.tech, act.tech), ("biosphere", pred.bio, act.bio)):
+        for k in set(p) | set(q):
+            x, y = p.get(k, 0.0), q.get(k, 0.0)
+            if x != y and not _close(x, y, abs(base_of(name, k)) if base_of else 0.0):
+                return False
+    return True
+
+
+@dataclass
+class SweepFrame:
+    """Columnar sweep result: one numpy array (or list) per column, ``len`` scenarios, grid order."""
+    columns: dict
+    n: int
+    value_keys: list = field(default_factory=list)
+
+    def rows(self) -> list[dict]:
+        """The rows as :func:`lca_battery.api.sweep` returns them (a column absent in a row is NaN here)."""
+        cols = [(k, v.tolist() if isinstance(v, np.ndarray) else list(v)) for k, v in self.columns.items()]
+        opt = {UNASSIGNED_COL}
+        out = []
+        for i in range(self.n):
+            r = {}
+            for k, v in cols:
+                x = v[i]
+                if k in opt and x != x:           # NaN: the row has no such column
+                    continue
+                r[k] = x
+            out.append(r)
+        return out
+
+    def to_pandas(self):
+        import pandas as pd
+        return pd.DataFrame({k: v for k, v in self.columns.items()})
+
+
+UNASSIGNED_COL = f"stage:{UNASSIGNED}"
+
+
+# ---------------------------------------------------------------------------- building
+class GridBuilder:
+    """Builds the scenarios of a grid separably (see the module doc)."""
+
+    def __init__(self, build_fn, keys: list, values: list[list], seed: int = 0, base_of=None):
+        self.build_fn = build_fn            # ov dict -> Build (raises Fallback / StudyError)
+        self.base_of = base_of              # (matrix, (row, col)) -> the base model's value (see same())
+        self.keys = keys
+        self.values = values
+        self.shape = tuple(len(v) for v in values)
+        self._cache: dict[tuple, Build] = {}
+        self.seed = seed
+        self.builds = 0
+
+    def build(self, idx: tuple) -> Build:
+        b = self._cache.get(idx)
+        if b is None:
+            b = self.build_fn({k: self.values[i][j] for i, (k, j) in enumerate(zip(self.keys, idx))})
+            self.builds += 1
+            self._cache[idx] = b
+        return b
+
+    def at(self, changes: dict) -> tuple:
+        idx = [0] * len(self.keys)
+        for i, j in changes.items():
+            idx[i] = j
+        return tuple(idx)
+
+    def interactions(self) -> list[list[int]]:
+        """Blocks of axes. Every pair of axes is built on all its combinations (the other axes at their
+        first value) and compared with the additive prediction; axes that do not add up are merged into
+        one block. Then every pair of blocks is checked the same way on a seeded random sample of
+        :data:`PAIR_SAMPLE` combinations (all of them when fewer), merging again until no pair
+        interacts: an interaction of three axes of which two already interact is found there, and any
+        other is left to the full-combination sample of :meth:`verify`."""
+        k = len(self.keys)
+        base = self.build(self.at({}))
+        parent = list(range(k))
+
+        def find(i):
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+        varying = [i for i in range(k) if self.shape[i] > 1]
+        for a, b in itertools.combinations(varying, 2):
+            if find(a) != find(b) and not self._additive(base, [a], [b]):
+                parent[find(a)] = find(b)
+        rng = np.random.default_rng(self.seed + 1)
+        checked: set = set()
+        while True:
+            groups: dict[int, list[int]] = {}
+            for i in varying:
+                groups.setdefault(find(i), []).append(i)
+            blocks = sorted(groups.values())
+            merged = False
+            for a, b in itertools.combinations(blocks, 2):
+                if len(a) == 1 and len(b) == 1 or (tuple(a), tuple(b)) in checked:
+                    continue                          # single axes: checked on every combination above
+                checked.add((tuple(a), tuple(b)))
+                if not self._additive(base, a, b, rng):
+                    parent[find(a[0])] = find(b[0])
+                    merged = True
+                    break
+            if not merged:
+                break
+        return sorted(blocks + [[i] for i in range(k) if self.shape[i] <= 1])
+
+    def _combos(self, blk: list[int]):
+        """Every combination of a block's axes but the all-first one, as {axis: value index}."""
+        for c in itertools.product(*(range(self.shape[i]) for i in blk)):
+            if any(c):
+                yield dict(zip(blk, c))
+
+    def _additive(self, base: Build, a: list[int], b: list[int], rng=None) -> bool:
+        """Do blocks a and b add up on all their combinations (``rng``: on a sample of PAIR_SAMPLE)?"""
+        pairs = list(itertools.product(list(self._combos(a)), list(self._combos(b))))
+        if rng is not None and len(pairs) > PAIR_SAMPLE:
+            pairs = [pairs[i] for i in rng.choice(len(pairs), size=PAIR_SAMPLE, replace=False)]
+        for ca, cb in pairs:
+            pred = _predict(base, self.build(self.at(ca)), self.build(self.at(cb)))
+            if not same(pred, self.build(self.at({**ca, **cb})), self.base_of):
+                return False
+        return True
+
+    def assemble(self, blocks: list[list[int]]):
+        """Per block, every combination of its axes built (others at their first value), on one cell layout.
+
+        Returns (tech cells, bio cells, base vector, per-block contributions, per-block category codes,
+        categories); a vector is (tech deltas, bio deltas, kWh/kg, kWh/cell), a category (method, overrides),
+        code 0 the base's."""
+        base = self.build(self.at({}))
+        combos = []
+        for blk in blocks:
+            n = int(np.prod([self.shape[i] for i in blk]))
+            if n > MAX_BLOCK:
+                raise Fallback(f"{n} combinations in one block of interacting axes")
+            combos.append([self.build(self.at(dict(zip(blk, c))))
+                           for c in itertools.product(*(range(self.shape[i]) for i in blk))])
+        tech = list(dict.fromkeys(k for bl in combos for b in bl for k in b.tech))
+        bio = list(dict.fromkeys(k for bl in combos for b in bl for k in b.bio))
+        ti = {k: i for i, k in enumerate(tech)}
+        bi = {k: i for i, k in enumerate(bio)}
+
+        def vec(b: Build):
+            t = np.zeros(len(tech))
+            for k, v in b.tech.items():
+                t[ti[k]] = v
+            s = np.zeros(len(bio))
+            for k, v in b.bio.items():
+                s[bi[k]] = v
+            return np.concatenate([t, s, [b.ed, b.ekwh]])
+        v0 = vec(base)
+        contrib = [np.array([vec(b) - v0 for b in bl]) for bl in combos]
+        catlist = [(base.method, base.overrides)]
+        codes = []
+        for bl in combos:
+            cc = []
+            for b in bl:
+                cat = (b.method, b.overrides)
+                if cat not in catlist:
+                    catlist.append(cat)
+                cc.append(catlist.index(cat))
+            codes.append(np.array(cc, dtype=np.int64))
+        return tech, bio, v0, contrib, codes, catlist
+
+    def assembled(self, blocks, asm, flat: np.ndarray):
+        """The assembled scenarios ``flat`` (indices into the grid): (m x vector, m category codes).
+
+        Categories: the pair check allows at most one distinct non-base category per scenario."""
+        tech, bio, v0, contrib, codes, catlist = asm
+        idx = np.unravel_index(flat, self.shape)
+        vals = np.broadcast_to(v0, (len(flat), len(v0))).copy()
+        code = np.zeros(len(flat), dtype=np.int64)
+        for blk, c, cc in zip(blocks, contrib, codes):
+            bi = np.ravel_multi_index(tuple(idx[i] for i in blk), tuple(self.shape[i] for i in blk))
+            vals += c[bi]
+            code = np.maximum(code, cc[bi])
+        return vals, code
+
+    def verify(self, blocks, asm) -> bool:
+        """A seeded random sample of full combinations built directly equals the assembled ones."""
+        total = int(np.prod(self.shape))
+        rng = np.random.default_rng(self.seed)
+        picks = rng.choice(total, size=min(VERIFY_SAMPLE, total), replace=False)
+        tech, bio, catlist = asm[0], asm[1], asm[5]
+        vals, code = self.assembled(blocks, asm, picks)
+        for flat, vec, cd in zip(picks, vals, code):
+            idx = tuple(int(x) for x in np.unravel_index(int(flat), self.shape))
+            got = Build(dict(zip(tech, vec[:len(tech)])), dict(zip(bio, vec[len(tech):len(tech) + len(bio)])),
+                        float(vec[-2]), float(vec[-1]), *catlist[cd])
+            if not same(got, self.build(idx), self.base_of):
+                return False
+        return True
+
+
+# ---------------------------------------------------------------------------- vectorised solve
+def _lowrank(DV: np.ndarray, ri: np.ndarray, ci: np.ndarray, r: int, c: int, G: np.ndarray, HC: np.ndarray,
+             Sr: np.ndarray) -> tuple[np.ndarray, bool]:
+    """``T`` (transposed: m x q x r; or by cell, m x q x L, with ``T = W Sr``: see :func:`_project`) of the exact Woodbury update ``(M + E_R D_s E_C^T)^-1 F = M^-1 F - P T_s`` for every
+    scenario s, with ``P = M^-1 E_R``, ``G = P_C`` (c x r), ``HC = (M^-1 F)_C`` (c x q, or m x c x q) and
+    ``D_s`` the cells ``(ri, ci)`` with values ``DV[s]``. The smaller of the column form
+    (``T = D (I_c + G D)^-1 HC``) and the row form (``T = (I_r + D G)^-1 D HC``) is solved."""
+    m, L = DV.shape
+    if HC.ndim == 2:
+        HC = np.broadcast_to(HC, (m, *HC.shape))
+    q = HC.shape[2]
+    if c <= r:
+        Mk = np.zeros((L, c * c))
+        for l in range(L):
+            Mk[l, np.arange(c) * c + ci[l]] = G[:, ri[l]]
+        K = (DV @ Mk).reshape(m, c, c)
+        K[:, np.arange(c), np.arange(c)] += 1.0
+        Z = np.linalg.solve(K, HC).transpose(0, 2, 1)              # m x q x c
+        W = DV[:, None, :] * np.take(Z, ci, axis=2)                # m x q x L: T = W Sr (summed by row)
+        return W, True
+    Mk = np.zeros((L, r * r))
+    for l in range(L):
+        Mk[l, ri[l] * r + np.arange(r)] = G[ci[l], :]
+    K = (DV @ Mk).reshape(m, r, r)
+    K[:, np.arange(r), np.arange(r)] += 1.0
+    DH = ((DV[:, :, None] * HC[:, ci, :]).transpose(0, 2, 1).reshape(m * q, L) @ Sr).reshape(m, q, r)
+    return np.linalg.solve(K, DH.transpose(0, 2, 1)).transpose(0, 2, 1), False        # m x q x r
+
+
+def _project(T, by_cell: bool, X: np.ndarray, SrX: np.ndarray) -> np.ndarray:
+    """``T_q X`` (m x q x p) for X (r x p), from :func:`_lowrank`'s result (by cell: ``W (Sr X)``)."""
+    m, q, w = T.shape
+    return (T.reshape(m * q, w) @ (SrX if by_cell else X)).reshape(m, q, X.shape[1])
+
+
+class GridSolver:
+    """Exact low-rank solves of many scenarios sharing a cell layout (Woodbury, :func:`_lowrank`).
+
+    Everything a row needs is a linear functional of the supply ``x`` and of the end-of-life supply,
+    so only small projections of ``A^-1 F`` and ``A^-1 E_R`` are kept; the stage split follows
+    :meth:`lca_battery.compiled.BatchSolver._results` (background footprints ``g = A_NN^-T p_N``
+    updated the same way when a scenario changes cells inside the background block)."""
+
+    def __init__(self, batch):
+        self.b = batch                       # a compiled.BatchSolver (factorisations, F, root, eol)
+        self._prep: dict = {}
+
+    def _prepare(self, tr: np.ndarray, tc: np.ndarray, family: str, overrides: tuple):
+        key = (tr.tobytes(), tc.tobytes(), family, overrides)
+        got = self._prep.get(key)
+        if got is not None:
+            return got
+        from .bw.project import GAS_PARTS
+        b, model = self.b, self.b.model
+        n = b.n
+        stages = model.staged_mask(dict(overrides))
+        N, lu_nn, pos = b._nn_block(stages)
+        inN = np.zeros(n, dtype=bool)
+        inN[N] = True
+        L = len(tr)
+        R, ri = np.unique(tr, return_inverse=True)
+        C, ci = np.unique(tc, return_inverse=True)
+        Sr = np.zeros((L, len(R)))
+        Sr[np.arange(L), ri] = 1.0
+        Y = b._solve(b.F)                                         # n x k (root, then eol treatments)
+        ER = np.zeros((n, len(R)))
+        ER[R, np.arange(len(R))] = 1.0
+        P = b._solve(ER) if len(R) else np.zeros((n, 0))          # n x r
+        Bm = model.B
+        p0 = np.asarray(model.cf[(family, "total")] @ Bm).ravel()
+        pg = [np.asarray(model.cf[(family, g)] @ Bm).ravel() for g in GAS_PARTS]
+        fun = np.array([p0, *pg, np.where(inN, p0, 0.0)])         # total, gases, background part
+        g = lu_nn.solve(p0[N], trans="T")                         # background footprints per unit
+        A_N = model.A[N].tocsc()
+        k0 = -(A_N.T @ g)
+        names = sorted({st for st in stages if st is not None})
+        S = np.array([c for c, st in enumerate(stages) if st is not None], dtype=np.int64)
+        spos = {c: i for i, c in enumerate(S)}
+        ind = np.zeros((len(S), len(names)))
+        for i, c in enumerate(S):
+            ind[i, names.index(stages[c])] = 1.0
+        # end-of-life demand: what the root draws of each eol treatment (A holds -amount)
+        eolpos = {c: i for i, c in enumerate(b.eol)}
+        a0 = -np.asarray(model.A[b.eol, b.root].todense()).ravel() if len(b.eol) else np.zeros(0)
+        e_cells = np.array([l for l in range(L) if tc[l] == b.root and tr[l] in eolpos], dtype=np.int64)
+        e_idx = np.array([eolpos[tr[l]] for l in e_cells], dtype=np.int64)
+        # background rows of staged columns: their attribution k_c changes by -g_r * delta
+        n_cells = np.array([l for l in range(L) if inN[tr[l]] and tc[l] in spos], dtype=np.int64)
+        n_col = np.array([spos[tc[l]] for l in n_cells], dtype=np.int64)
+        # cells inside the background block: A_NN^T + E_Rm Dm E_Cm^T (its rows are A's columns)
+        nn = np.flatnonzero(inN[tr] & inN[tc])
+        Rm, rmi = np.unique(np.array([pos[c] for c in tc[nn]], dtype=np.int64), return_inverse=True)
+        Cm, cmi = np.unique(np.array([pos[r] for r in tr[nn]], dtype=np.int64), return_inverse=True)
+        # linear functionals of the staged part of v = x - s_eol (columns of Phi)
+        WS = (p0[S] + k0[S])[:, None] * ind                       # stages, base attribution
+        phi = [WS, k0[S][:, None]]
+        if len(nn):
+            Em = np.zeros((len(N), len(Rm)))
+            Em[Rm, np.arange(len(Rm))] = 1.0
+            Pm = lu_nn.solve(Em, trans="T")                       # nN x rm; g_s = g - Pm T_s
+            Qm = np.asarray(A_N[:, S].T @ Pm)                     # k_S = k0_S + Qm T_s
+            phi += [Qm[:, j:j + 1] * ind for j in range(len(Rm))] + [Qm]
+            Srm = np.zeros((len(nn), len(Rm)))
+            Srm[np.arange(len(nn)), rmi] = 1.0
+            nnq = dict(rmi=rmi, cmi=cmi, rm=len(Rm), cm=len(Cm), G=Pm[Cm], hC=g[Cm][:, None], Sr=Srm,
+                       Pn=Pm[[pos[tr[l]] for l in n_cells]] if len(n_cells) else np.zeros((0, len(Rm))))
+        else:
+            nnq = None
+        ucol, n_u = np.unique(n_col, return_inverse=True)        # v at the staged columns those cells are in
+        sel = np.zeros((len(S), len(ucol)))
+        sel[ucol, np.arange(len(ucol))] = 1.0
+        phi.append(sel)
+        Phi = np.concatenate(phi, axis=1)                         # |S| x q
+        YS = Y[S]
+        got = dict(L=L, ri=ri, ci=ci, r=len(R), c=len(C), Sr=Sr, G=P[C], YC=Y[C], FY=fun @ Y, FP=fun @ P,
+                   vY0=YS[:, 0] @ Phi, vYe=YS[:, 1:].T @ Phi, vP=P[S].T @ Phi, ns=len(names), n_u=n_u,
+                   FPvP=np.concatenate([(fun @ P).T, P[S].T @ Phi], axis=1),
+                   a0=a0, e_cells=e_cells, e_idx=e_idx, n_cells=n_cells,
+                   n_coef=np.array([-g[pos[tr[l]]] for l in n_cells]), n_ind=ind[n_col] if len(n_cells) else
+                   np.zeros((0, len(names))), names=names, ng=len(pg), nn=nn, nnq=nnq)
+        got["SrFPvP"] = Sr @ got["FPvP"]
+        if len(self._prep) > 32:
+            self._prep.clear()
+        self._prep[key] = got
+        return got
+
+    def solve(self, tr, tc, DV: np.ndarray, family: str, overrides: tuple) -> dict:
+        """Totals, gases, end-of-life and stages of ``m`` scenarios: DV (m x cells) the deltas of cells (tr, tc)."""
+        q = self._prepare(tr, tc, family, overrides)
+        m = DV.shape[0]
+        a = np.broadcast_to(q["a0"], (m, len(q["a0"]))).copy()   # eol treatments drawn by the root
+        if len(q["e_cells"]):
+            np.add.at(a, (slice(None), q["e_idx"]), -DV[:, q["e_cells"]])
+        YC = q["YC"]
+        HC = np.stack([np.broadcast_to(YC[:, 0], (m, YC.shape[0])), a @ YC[:, 1:].T], axis=2)   # m x c x 2
+        FY = q["FY"]
+        nf = FY.shape[0]
+        if q["L"]:
+            T, by_cell = _lowrank(DV, q["ri"], q["ci"], q["r"], q["c"], q["G"], HC, q["Sr"])
+            TP = _project(T, by_cell, q["FPvP"], q["SrFPvP"])         # m x 2 x (nf + |Phi|)
+        else:
+            TP = np.zeros((m, 2, nf + q["vP"].shape[1]))
+        fx = FY[:, 0][None, :] - TP[:, 0, :nf]                   # functionals of x: m x nf
+        fe = a @ FY[:, 1:].T - TP[:, 1, :nf]                     # ... of the eol supply
+        ng, ns = q["ng"], q["ns"]
+        total = fx[:, 0]
+        vphi = q["vY0"][None, :] - a @ q["vYe"] - (TP[:, 0, nf:] - TP[:, 1, nf:])       # m x |Phi|
+        by_stage = vphi[:, :ns].copy()
+        att = vphi[:, ns].copy()
+        o = ns + 1
+        n_coef = np.broadcast_to(q["n_coef"], (m, len(q["n_cells"])))
+        nnq = q["nnq"]
+        if nnq is not None:
+            DVn = DV[:, q["nn"]]
+            Tn, by_cell = _lowrank(DVn, nnq["rmi"], nnq["cmi"], nnq["rm"], nnq["cm"], nnq["G"], nnq["hC"], nnq["Sr"])
+            Tm = (Tn[:, 0, :] @ nnq["Sr"]) if by_cell else Tn[:, 0, :]          # m x rm
+            rm = nnq["rm"]
+            for j in range(rm):
+                by_stage += Tm[:, j:j + 1] * vphi[:, o + j * ns:o + (j + 1) * ns]
+            o += rm * ns
+            att += np.einsum("mj,mj->m", Tm, vphi[:, o:o + rm])
+            o += rm
+            n_coef = n_coef + Tm @ nnq["Pn"].T
+        if len(q["n_cells"]):
+            corr = n_coef * DV[:, q["n_cells"]] * vphi[:, o:][:, q["n_u"]]
+            by_stage += corr @ q["n_ind"]
+            att += corr.sum(axis=1)
+        residual = (fx[:, -1] - fe[:, -1]) - att
+        return {"total": total, "gases": fx[:, 1:1 + ng], "eol": fe[:, 0], "by_stage": by_stage,
+                "names": q["names"], "residual": residual}
+
+
+def stage_columns(names: list) -> list:
+    """Stage keys in the order of a ``footprint`` result: the standard stages, then others sorted."""
+    return list(dict.fromkeys([*STAGES, *names, "end_of_life"]))
+
+
+def solve_frame(solver: GridSolver, tr, tc, DV, family, overrides, ed, ekwh) -> dict:
+    """Result columns of one family group (see :func:`grid_frame`)."""
+    from .bw.project import GAS_PARTS
+    parts = []
+    for k in range(0, DV.shape[0], CHUNK):
+        parts.append(solver.solve(tr, tc, DV[k:k + CHUNK], family, overrides))
+    if not parts:
+        parts = [solver.solve(tr, tc, DV, family, overrides)]
+    cat = {k: np.concatenate([p[k] for p in parts]) for k in ("total", "gases", "eol", "by_stage", "residual")}
+    names = parts[0]["names"]
+    tot = cat["total"]
+    cols = {"kg_co2e_per_kwh": tot, "kg_co2e_per_kg": tot * ed, "kg_co2e_per_cell": tot * ekwh}
+    m = len(tot)
+    for st in stage_columns(names):
+        v = np.zeros(m)
+        if st in names:
+            v = v + cat["by_stage"][:, names.index(st)]
+        if st == "end_of_life":
+            v = v + cat["eol"]
+        cols[f"stage:{st}"] = v
+    res = cat["residual"]
+    cols[UNASSIGNED_COL] = np.where(np.abs(res) > 1e-9 * np.maximum(1.0, np.abs(tot)), res, np.nan)
+    for j, g in enumerate(GAS_PARTS):
+        cols[f"gas:{g}"] = cat["gases"][:, j]
+    return cols
+
+
+# ---------------------------------------------------------------------------- driver
+def _solver(engine) -> GridSolver:
+    from .api import _solver as batch_solver
+    gs = getattr(engine, "_grid_solver", None)
+    batch = batch_solver(engine)
+    if gs is None or gs.b is not batch:
+        gs = engine._grid_solver = GridSolver(batch)
+    return gs
+
+
+def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress=None, seed: int = 0,
+               stats: dict | None = None, threads: int | None = None) -> SweepFrame:
+    """Footprints of every combination of ``grid`` as columns (grid order: the last key varies fastest).
+
+    Raises :class:`Fallback` when the grid cannot be assembled or solved vectorised (then use the
+    per-scenario path); study errors are raised as by ``footprint``. ``stats`` receives the number of
+    study builds, the blocks of interacting axes and the cell layout size."""
+    from .api import prepare_mapping
+    from .compiled import CompiledModel
+    model = CompiledModel.from_engine(engine)
+    keys = list(grid)
+    values = [list(grid[k]) for k in keys]
+
+    def build_fn(ov: dict) -> Build:
+        st, mapping, eng = prepare_mapping(study, {**overrides, **ov}, engine, parsed=parsed)
+        if eng is not engine:
+            raise Fallback("a supplier inventory (its own project)")
+        try:
+            tr, tc, tv, br, bc_, bv = model.delta(mapping.entries)
+        except NotCompilable as exc:
+            raise Fallback(str(exc)) from None
+        return Build(dict(zip(zip(tr.tolist(), tc.tolist()), tv.tolist())),
+                     dict(zip(zip(br.tolist(), bc_.tolist()), bv.tolist())),
+                     float(mapping.bom_info["energy_density_kwh_per_kg"]), float(st.cell.energy_kwh),
+                     st.method, tuple(sorted(dict(st.stage_overrides).items())))
+
+    import time
+    t0 = time.perf_counter()
+    base_vals: dict = {}
+
+    def base_of(matrix: str, cell: tuple) -> float:
+        v = base_vals.get((matrix, cell))
+        if v is None:
+            M = model.A if matrix == "technosphere" else model.B
+            v = base_vals[(matrix, cell)] = float(M[cell[0], cell[1]])
+        return v
+    builder = GridBuilder(build_fn, keys, values, seed, base_of)
+    blocks = builder.interactions()
+    asm = builder.assemble(blocks)
+    if not builder.verify(blocks, asm):
+        raise Fallback("an assembled scenario differs from its direct build")
+    tech, bio, catlist = asm[0], asm[1], asm[5]
+    if bio:
+        raise Fallback("a changed biosphere cell")
+    t1 = time.perf_counter()
+    tr = np.array([k[0] for k in tech], dtype=np.int64)
+    tc = np.array([k[1] for k in tech], dtype=np.int64)
+    L = len(tech)
+    solver = _solver(engine)
+    total = int(np.prod(builder.shape))
+    cols: dict | None = None
+
+    def chunk(k):
+        flat = np.arange(k, min(k + CHUNK, total))
+        vals, code = builder.assembled(blocks, asm, flat)
+        out = []
+        for cd in np.unique(code):
+            sel = np.flatnonzero(code == cd)
+            method, ov = catlist[cd]
+            out.append((flat[sel], solve_frame(solver, tr, tc, vals[sel, :L], method, ov, vals[sel, -2],
+                                               vals[sel, -1])))
+        return out
+    for cd in range(len(catlist)):              # layouts prepared once, before the threads share them
+        solver._prepare(tr, tc, *catlist[cd])
+    starts = list(range(0, total, CHUNK))
+    workers = max(1, min(threads or THREADS, len(starts)))
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=workers) as pool:       # numpy releases the GIL in its kernels
+        done = 0
+        for parts in pool.map(chunk, starts):
+            for where, part in parts:
+                if cols is None:
+                    cols = {c: np.full(total, np.nan) for c in part}
+                if list(part) != list(cols):
+                    raise Fallback("scenarios with different stage columns")
+                for c, v in part.items():
+                    cols[c][where] = v
+                done += len(where)
+            if progress:
+                progress(done, total)
+    if stats is not None:
+        stats.update(builds=builder.builds, blocks=[[keys[i] for i in b] for b in blocks], cells=len(tech),
+                     build_s=t1 - t0, solve_s=time.perf_counter() - t1)
+    idx = np.unravel_index(np.arange(total), builder.shape)
+    out = {}
+    for i, key in enumerate(keys):
+        vs = np.empty(len(values[i]), dtype=object)
+        for j, v in enumerate(values[i]):
+            vs[j] = v
+        out[key] = vs[idx[i]]
+    out.update(cols)
+    if np.all(np.isnan(out[UNASSIGNED_COL])):
+        del out[UNASSIGNED_COL]
+    return SweepFrame(out, total, keys)

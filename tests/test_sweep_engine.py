@@ -1,0 +1,135 @@
+"""Grid sweeps by separable building and one vectorised solve (lca_battery.sweep_engine)."""
+import numpy as np
+import pytest
+
+from conftest import EXAMPLE
+from lca_battery import api
+from lca_battery.api import footprint, sweep, sweep_frame
+from lca_battery.errors import StudyError
+from lca_battery.sweep_engine import Build, Fallback, GridBuilder
+
+#: interacting axes (accounting x recycled content, chemistry x recycled content) and additive ones
+GRID = {"plant.country": ["CN", "SE", "PL"],
+        "recycling.recycled_content.Co.post_consumer": [0.0, 0.26, 1.0],
+        "recycling.accounting": ["cut_off", "cff", "avoided_burden"],
+        "cell.chemistry": ["NMC811", "NMC622"],
+        "recycling.eol_collection_rate": [0.5, 0.9]}
+
+
+def _direct(monkeypatch, grid, engine):
+    """The same grid, every scenario built and solved on its own (compiled.BatchSolver)."""
+    with monkeypatch.context() as mp:
+        mp.setattr(api, "_grid_frame", lambda *a, **k: None)
+        return sweep(EXAMPLE, grid, engine=engine)
+
+
+def _same(a, b, tol=1e-9):
+    assert list(a) == list(b)
+    for k, v in b.items():
+        if isinstance(v, float):
+            assert a[k] == pytest.approx(v, rel=tol, abs=tol * abs(b["kg_co2e_per_kwh"])), k
+        else:
+            assert a[k] == v, k
+
+
+def test_interacting_grid_equals_direct_builds_and_footprint(engine, monkeypatch):
+    stats = {}
+    frame = sweep_frame(EXAMPLE, GRID, engine=engine, stats=stats)
+    assert "fallback" not in stats
+    # the interactions are found: accounting and recycled content in one block, the country on its own
+    blocks = {tuple(b) for b in stats["blocks"]}
+    assert ("plant.country",) in blocks
+    assert any("recycling.accounting" in b and "recycling.recycled_content.Co.post_consumer" in b for b in blocks)
+    assert stats["builds"] < frame.n
+    rows = frame.rows()
+    ref = _direct(monkeypatch, GRID, engine)
+    assert len(rows) == len(ref) == 108
+    for a, b in zip(rows, ref):
+        _same(a, b)
+    assert sweep(EXAMPLE, GRID, engine=engine) == rows          # api.sweep takes the same path
+    rng = np.random.default_rng(3)
+    for i in rng.choice(len(rows), size=4, replace=False):
+        r = rows[i]
+        one = footprint(EXAMPLE, {k: r[k] for k in GRID}, engine=engine, details=False)
+        assert r["kg_co2e_per_kwh"] == pytest.approx(one["kg_co2e_per_kwh"], rel=1e-9)
+        assert r["kg_co2e_per_cell"] == pytest.approx(one["kg_co2e_per_cell"], rel=1e-9)
+        for k, v in one["stages"].items():
+            assert r[f"stage:{k}"] == pytest.approx(v, rel=1e-9, abs=1e-9 * abs(one["kg_co2e_per_kwh"])), k
+        for k, v in one["gases"].items():
+            assert r[f"gas:{k}"] == pytest.approx(v, rel=1e-9, abs=1e-9 * abs(one["kg_co2e_per_kwh"])), k
+
+
+def test_frame_columns_and_pandas(engine):
+    grid = {"plant.country": ["CN", "SE"], "recycling.recycled_content.Co.post_consumer": [0.0, 0.5]}
+    frame = sweep_frame(EXAMPLE, grid, engine=engine)
+    df = frame.to_pandas()
+    assert len(df) == 4 and list(df["plant.country"]) == ["CN", "CN", "SE", "SE"]
+    assert np.allclose(df["kg_co2e_per_kg"], [r["kg_co2e_per_kg"] for r in frame.rows()], rtol=0)
+
+
+def _fake(cells_of):
+    """A build function over abstract axes: cells_of(ov) -> {(row, col): delta}."""
+    def build(ov):
+        return Build(cells_of(ov), {}, 0.3, 0.2, "ipcc2021", ())
+    return build
+
+
+def test_additivity_detector_finds_an_interaction():
+    # axes 0 and 1 multiply into one cell (not additive), axis 2 adds a cell of its own
+    def cells(ov):
+        return {(1, 2): ov["a"] * ov["b"] + ov["a"], (3, 4): 2.0 * ov["c"], (5, 6): ov["b"]}
+    gb = GridBuilder(_fake(cells), ["a", "b", "c"], [[0.0, 1.0, 2.0], [0.0, 3.0], [0.0, 1.0, 5.0]])
+    assert gb.interactions() == [[0, 1], [2]]
+    # purely additive axes stay apart, and the assembled grid equals every direct build
+    def additive(ov):
+        return {(1, 2): ov["a"] + ov["b"], (3, 4): ov["c"]}
+    gb = GridBuilder(_fake(additive), ["a", "b", "c"], [[0.0, 1.0], [0.0, 2.0, 4.0], [1.0, 7.0]])
+    blocks = gb.interactions()
+    assert blocks == [[0], [1], [2]]
+    asm = gb.assemble(blocks)
+    assert gb.verify(blocks, asm)
+    vals, _ = gb.assembled(blocks, asm, np.arange(12))
+    for flat in range(12):
+        i = np.unravel_index(flat, gb.shape)
+        ov = {k: gb.values[j][i[j]] for j, k in enumerate(gb.keys)}
+        want = additive(ov)
+        got = dict(zip(asm[0], vals[flat][:len(asm[0])]))
+        assert got == pytest.approx({k: want.get(k, 0.0) for k in got})
+
+
+def test_three_way_interaction_is_caught_by_the_sample():
+    # zero at the base of every axis: each pair adds up with the third axis at its first value,
+    # but the full combinations do not (a*b*c): the sample check must refuse the assembly
+    def cells(ov):
+        return {(1, 2): ov["a"] * ov["b"] * ov["c"]}
+    gb = GridBuilder(_fake(cells), ["a", "b", "c"], [[0.0, 1.0, 2.0]] * 3)
+    blocks = gb.interactions()
+    assert blocks == [[0], [1], [2]]
+    assert not gb.verify(blocks, gb.assemble(blocks))
+
+
+def test_falls_back_when_the_check_fails(engine, monkeypatch):
+    import lca_battery.sweep_engine as se
+    monkeypatch.setattr(se.GridBuilder, "verify", lambda self, blocks, asm: False)
+    grid = {"plant.country": ["CN", "SE"], "recycling.accounting": ["cut_off", "cff"]}
+    stats = {}
+    frame = sweep_frame(EXAMPLE, grid, engine=engine, stats=stats)
+    assert "differs from its direct build" in stats["fallback"]
+    ref = _direct(monkeypatch, grid, engine)
+    for a, b in zip(frame.rows(), ref):
+        _same(a, b)
+    with pytest.raises(Fallback):
+        se.grid_frame(EXAMPLE, grid, {}, engine)
+
+
+def test_bad_input_unchanged(engine):
+    with pytest.raises(StudyError, match="unknown key 'plant.contry'"):
+        sweep_frame(EXAMPLE, {"plant.contry": ["CN", "SE"]}, engine=engine)
+    with pytest.raises(StudyError, match="has no values"):
+        sweep_frame(EXAMPLE, {"plant.country": []}, engine=engine)
+    big = {f"recycling.recycled_content.{m}.post_consumer": [i / 100 for i in range(100)] for m in ("Co", "Ni", "Li")}
+    big["plant.country"] = ["CN", "SE", "PL"]
+    with pytest.raises(StudyError, match="3,000,000 scenarios is more than"):
+        sweep_frame(EXAMPLE, big, engine=engine)
+    with pytest.raises(StudyError, match="plant.country"):
+        sweep(EXAMPLE, {"plant.country": ["CN", "XX"]}, engine=engine)
