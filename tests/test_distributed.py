@@ -1,6 +1,7 @@
 """Dask: sweeps and Monte Carlo on a local cluster equal the serial run; an unreachable scheduler is
 one clear error within seconds; the CLI's --paired-with / --paired-set."""
 import csv
+import os
 import socket
 import time
 
@@ -99,8 +100,8 @@ def test_real_processes(engine, monkeypatch):
         assert len(c.scheduler_info()["workers"]) == 2
         _equal(serial, sweep(EXAMPLE, grid, engine=engine, client=c))
         assert uncertainty(EXAMPLE, engine=engine, samples=250, seed=3, client=c)["samples"] == u_serial["samples"]
-        pids = set(c.run(__import__("os").getpid).values())
-    assert len(pids) == 2 and __import__("os").getpid() not in pids
+        pids = set(c.run(os.getpid).values())
+    assert len(pids) == 2 and os.getpid() not in pids
 
 
 def test_unreachable_scheduler_is_one_clear_error(capsys):
