@@ -494,13 +494,18 @@ MAX_SCENARIOS = 2_000_000
 
 
 def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine: Engine | None = None,
-          progress=None, table: list[dict] | None = None, fast: bool = True) -> list[dict]:
+          progress=None, table: list[dict] | None = None, fast: bool = True, client=None,
+          parsed: dict | None = None) -> list[dict]:
     """Footprints over the Cartesian product of ``grid`` (study path -> values) and/or the rows of a
     scenario ``table`` (each a mapping of study paths to values), on the same matrices.
 
     With ``fast`` (default) the scenarios are solved by exact low-rank updates of one factorisation
     (:mod:`lca_battery.compiled`); each row equals ``footprint --set ...`` alone (tests: 1e-9).
     ``fast=False`` runs bw2calc per scenario (the reference).
+
+    ``client``: a ``distributed.Client`` (:func:`lca_battery.distributed.client`): chunks of scenarios
+    are solved on its workers by this same function, the rows concatenated in order (equal to the
+    serial run). ``parsed``: the study file already parsed (a worker gets it from the client).
 
     Examples
     --------
@@ -531,9 +536,14 @@ def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine:
             combos.append({**row, **dict(zip(keys, combo))})
     if not fast:
         return _sweep_bw2calc(study, combos, overrides, engine, progress, table is not None)
+    if client is not None:
+        from .distributed import sweep_combos
+        return sweep_combos(client, study, combos, overrides, engine=engine or get_engine(), progress=progress,
+                            n_grid=n_grid, rows_in=table, parsed=parsed)
     from .compiled import BatchSolver, CompiledModel, NotCompilable, Scenario
     engine = engine or get_engine()
-    parsed = _parsed(study)
+    if parsed is None:
+        parsed = _parsed(study)
     if table is None and grid:
         frame = _grid_frame(study, grid, overrides, engine, parsed, progress)
         if frame is not None:
@@ -673,7 +683,7 @@ def _sweep_bw2calc(study, combos, overrides, engine, progress, is_table) -> list
 
 
 def uncertainty(study, overrides=None, *, engine: Engine | None = None, samples: int = 200, seed: int = 42,
-                progress=None, fast: bool = True, paired_with=None, paired_overrides=None) -> dict:
+                progress=None, fast: bool = True, paired_with=None, paired_overrides=None, client=None) -> dict:
     """Monte Carlo of the footprint per kWh from the datasets' data quality (pedigree factors).
 
     Returns the deterministic value with mean, median, standard deviation, CV and the 2.5/5/95/97.5
@@ -684,7 +694,9 @@ def uncertainty(study, overrides=None, *, engine: Engine | None = None, samples:
     to 1e-9); ``fast=False`` runs bw2calc's own sampling (other random numbers, same meaning).
     ``paired_with`` (a study, with ``paired_overrides``) is sampled with the same draws on every
     exchange: the result then has ``paired`` with its summary and that of the difference
-    (this study minus the other) and the share of samples where this study is lower."""
+    (this study minus the other) and the share of samples where this study is lower.
+    ``client``: a ``distributed.Client``: the chunks of draws are solved on its workers
+    (:func:`lca_battery.distributed.monte_carlo`; same draws, same samples as the serial run)."""
     import numpy as np
     from .analysis.uncertainty import BASIC_UNCERTAINTY, PEF_TO_PEDIGREE, SOURCES, summary
     from .errors import StudyError
@@ -705,8 +717,13 @@ def uncertainty(study, overrides=None, *, engine: Engine | None = None, samples:
         from . import montecarlo
         from .compiled import NotCompilable
         lists = [mapping.entries] + ([other[1].entries] if other else [])
+        run = montecarlo.run
+        if client is not None:
+            from functools import partial
+            from .distributed import monte_carlo
+            run = partial(monte_carlo, client)
         try:
-            runs, zero = montecarlo.run(engine, lists, st.method, samples, seed, progress)
+            runs, zero = run(engine, lists, st.method, samples, seed, progress)
         except (montecarlo.NotSampleable, NotCompilable):
             runs = None
         if runs is not None:
@@ -734,7 +751,8 @@ def uncertainty(study, overrides=None, *, engine: Engine | None = None, samples:
         diff = values - values2
         out["paired"] = {"study": other[0].name, "kg_co2e_per_kwh": summary(values2, other[2]),
                          "difference": summary(diff, det - other[2]),
-                         "share_lower": float(np.mean(diff < 0)), "samples": values2.tolist()}
+                         "share_lower": float(np.mean(diff < 0)),
+                         "share_other_lower": float(np.mean(diff > 0)), "samples": values2.tolist()}
     return out
 
 

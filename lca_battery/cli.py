@@ -259,9 +259,10 @@ def cmd_sweep(args) -> int:
     if not grid and not args.table:
         raise LcaBatteryError("sweep needs --grid KEY=V1,V2,... or --table FILE (or both)")
     table = read_scenario_table(args.table) if args.table else None
-    engine = _engine()
-    with _progress_bar("scenarios") as progress:
-        rows = sweep(args.study, grid, args.set or [], engine=engine, progress=progress, table=table)
+    with _cluster(args) as client:         # an unreachable scheduler fails before the engine is set up
+        engine = _engine()
+        with _progress_bar("scenarios") as progress:
+            rows = sweep(args.study, grid, args.set or [], engine=engine, progress=progress, table=table, client=client)
     out = None
     if not args.no_write:
         out = Path(args.out) / (slug(Path(args.study).stem) + "-sweep")
@@ -289,10 +290,17 @@ def cmd_sweep(args) -> int:
 def cmd_uncertainty(args) -> int:
     from .api import uncertainty
     from .report.outputs import slug, to_json, write_uncertainty
-    engine = _engine()
-    with _progress_bar("Monte Carlo") as progress:
-        result = uncertainty(args.study, args.set or [], engine=engine, samples=args.samples, seed=args.seed,
-                             progress=progress)
+    paired_with, paired_set = args.paired_with, list(args.paired_set or [])
+    if paired_set and not paired_with:      # the same study, with the base's --set and then --paired-set
+        paired_with, paired_set = args.study, [*(args.set or []), *paired_set]
+    if paired_with and not Path(paired_with).is_file():
+        raise LcaBatteryError(f"study file not found: {paired_with}", field="--paired-with")
+    with _cluster(args) as client:
+        engine = _engine()
+        with _progress_bar("Monte Carlo") as progress:
+            result = uncertainty(args.study, args.set or [], engine=engine, samples=args.samples, seed=args.seed,
+                                 progress=progress, paired_with=paired_with, paired_overrides=paired_set or None,
+                                 client=client)
     out = None
     if not args.no_write:
         out = Path(args.out) / (slug(Path(args.study).stem) + "-uncertainty")
@@ -307,6 +315,17 @@ def cmd_uncertainty(args) -> int:
     print(f"  deterministic {s['deterministic']:.2f}   median {s['median']:.2f}   mean {s['mean']:.2f}   "
           f"sd {s['sd']:.2f} (CV {s['cv']:.1%})")
     print(f"  95 % interval {s['p2_5']:.2f} - {s['p97_5']:.2f}   90 % interval {s['p5']:.2f} - {s['p95']:.2f}")
+    p = result.get("paired")
+    if p:
+        b, d = p["kg_co2e_per_kwh"], p["difference"]
+        what = " ".join([str(paired_with) if paired_with != args.study else "the same study",
+                         *(f"--set {x}" for x in paired_set)])
+        print(f"  B = {p['study']} ({what}), same draws on every exchange (paired):")
+        print(f"  B: deterministic {b['deterministic']:.2f}   median {b['median']:.2f}   mean {b['mean']:.2f}   "
+              f"95 % interval {b['p2_5']:.2f} - {b['p97_5']:.2f}")
+        print(f"  A - B: deterministic {d['deterministic']:.3f}   mean {d['mean']:.3f}   median {d['median']:.3f}   "
+              f"95 % interval {d['p2_5']:.3f} - {d['p97_5']:.3f}")
+        print(f"  probability that B < A: {p['share_other_lower']:.1%}   (A < B: {p['share_lower']:.1%})")
     print(f"  distributions: {result['method']}")
     print(f"  {result['statement']}")
     if out:
@@ -408,6 +427,21 @@ def cmd_chemistries(args) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _cluster(args):
+    """The Dask client of ``--workers N`` / ``--scheduler ADDRESS`` (None: serial)."""
+    from .distributed import client
+    with client(getattr(args, "workers", None), getattr(args, "scheduler", None)) as c:
+        yield c
+
+
+def _dask_options(p) -> None:
+    p.add_argument("--workers", type=_count(1), metavar="N",
+                   help="solve chunks on a local Dask cluster of N worker processes (results equal the serial run)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="solve chunks on a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (see README, Dask)")
+
+
 def _grid(items) -> dict:
     """``--grid KEY=V1,V2,...`` options -> {key: [values]} (values parsed as study values)."""
     from .study import _parse_value
@@ -481,10 +515,18 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--table", metavar="FILE",
                     help="scenario table (CSV or XLSX): one row a scenario, one column a study field "
                          "(values as in --set, mappings included); combined with --grid as a product")
+    _dask_options(sw)
     un = _study_command(sub, "uncertainty", "Monte Carlo from the datasets' data quality (pedigree factors)",
                         cmd_uncertainty)
     un.add_argument("--samples", type=_count(2), default=500)
     un.add_argument("--seed", type=_count(0), default=42)
+    un.add_argument("--paired-with", metavar="OTHER_STUDY",
+                    help="paired Monte Carlo: study B sampled with the same draws on every exchange; prints and "
+                         "writes the distribution of A - B and the probability that B < A")
+    un.add_argument("--paired-set", action="append", metavar="KEY=VALUE",
+                    help="override a field of study B (repeatable); without --paired-with, B is this study "
+                         "with its --set and these")
+    _dask_options(un)
     rp = sub.add_parser("report", help="ISO 14067 study report (HTML, workbook, sensitivity) into a folder")
     rp.add_argument("study", help="study file (YAML), e.g. examples/nmc811-cn.yaml")
     rp.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a study field (repeatable)")

@@ -339,7 +339,13 @@ def write_uncertainty(result: dict, out_dir: Path, study_file: str | None = None
     def write(tmp: Path) -> None:
         from .charts import histogram
         (tmp / "uncertainty.json").write_text(to_json(result) + "\n", encoding="utf-8")
-        _csv(tmp / "samples.csv", [{"sample": i, "kg_co2e_per_kwh": v} for i, v in enumerate(result["samples"])])
+        paired = result.get("paired")
+        if paired:       # paired Monte Carlo: B and A - B beside A, sample by sample
+            _csv(tmp / "samples.csv", [{"sample": i, "kg_co2e_per_kwh": v, "paired_kg_co2e_per_kwh": w,
+                                        "difference": v - w}
+                                       for i, (v, w) in enumerate(zip(result["samples"], paired["samples"]))])
+        else:
+            _csv(tmp / "samples.csv", [{"sample": i, "kg_co2e_per_kwh": v} for i, v in enumerate(result["samples"])])
         histogram(result, tmp / "histogram")
         _write_manifest(tmp, study_file, inventory_content_hash=result["inventory"]["content_hash"])
     return write_atomic(out_dir, write, owner)

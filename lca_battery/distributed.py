@@ -1,0 +1,291 @@
+"""Sweeps and Monte Carlo on a Dask cluster (``--workers N`` or ``--scheduler tcp://host:port``).
+
+The distribution sits *above* the serial engine and does not change what it computes:
+
+* **Sweep**: the client builds the scenario list exactly as :func:`lca_battery.api.sweep` does,
+  splits it into consecutive chunks (multiples of :data:`SWEEP_CHUNK` scenarios, the serial fast
+  path's own batch, so every batch a worker solves is a batch the serial run solves), and each
+  worker runs the serial :func:`~lca_battery.api.sweep` on its chunk (as a scenario table). The
+  rows come back in order and are concatenated: the result is the serial result.
+* **Monte Carlo**: the client does the symbolic analysis once (:class:`lca_battery.montecarlo.Sampler`)
+  and runs the same ``numpy`` generator as the serial run, chunk by chunk in the same order and
+  chunk size (:meth:`~lca_battery.montecarlo.Sampler.draws`); each chunk's generator state is
+  shipped to a worker, which redraws that chunk and solves it with the serial
+  :func:`~lca_battery.montecarlo.solve_values`. The draws therefore never depend on the number of
+  workers, and the samples are those of the serial run, bit for bit.
+
+What a worker needs: the compiled model (:class:`lca_battery.compiled.CompiledModel`), the loaded
+inventory and the parsed study are sent to every worker once (``Client.scatter(broadcast=True)``);
+a worker builds its engine from them once and keeps it for the following chunks (one
+factorisation per worker). A worker therefore needs neither the user's Brightway project nor the
+study file nor the inventory folder: only ``lca_battery`` installed (same version as the client).
+Scenarios the compiled model cannot hold (a supplier inventory file, a background linked to a
+licensed database, a new biosphere flow) fall back to bw2calc, as in the serial sweep; on a worker
+that builds the Brightway project in the worker's own ``BRIGHTWAY2_DIR`` (set it in the worker's
+environment), and the supplier files or the licensed project must be reachable there at the
+same paths.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import math
+import re
+
+#: Scenarios per sweep batch in the serial fast path (:func:`lca_battery.api.sweep`): chunks are multiples of it.
+SWEEP_CHUNK = 4096
+#: Chunks per worker a sweep is split into (at least; load balancing).
+CHUNKS_PER_WORKER = 4
+#: Seconds to wait for a scheduler before giving up.
+CONNECT_TIMEOUT = 3
+#: Monte Carlo chunks in flight per worker (bounds the client's memory for the shipped draws).
+MC_IN_FLIGHT = 2
+
+_WORKER_ENGINES: dict = {}
+
+
+def _require():
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        from .errors import LcaBatteryError
+        raise LcaBatteryError("--workers/--scheduler need Dask's distributed scheduler: "
+                              "pip install 'dask[distributed]'") from None
+
+
+@contextlib.contextmanager
+def client(workers: int | None = None, scheduler: str | None = None, *, processes: bool = True,
+           timeout: float = CONNECT_TIMEOUT):
+    """A Dask client: a local cluster of ``workers`` processes (one thread each), or the running
+    scheduler at ``scheduler`` (``tcp://host:port``); None when neither is given (serial run).
+    A scheduler that cannot be reached within ``timeout`` seconds is one :class:`LcaBatteryError`."""
+    from .errors import LcaBatteryError
+    if workers and scheduler:
+        raise LcaBatteryError("give --workers (a local cluster) or --scheduler (a running one), not both",
+                              field="--scheduler")
+    if not workers and not scheduler:
+        yield None
+        return
+    _require()
+    import logging
+    from distributed import Client, LocalCluster
+    if scheduler:
+        if not re.fullmatch(r"[a-z]+://[^\s:/]+:\d+|[^\s:/]+:\d+", scheduler.strip()):
+            raise LcaBatteryError(f"'{scheduler}' is not a scheduler address", field="--scheduler",
+                                  allowed="tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786 (printed by `dask scheduler`)")
+        quiet = [logging.getLogger(n) for n in ("distributed", "distributed.client", "distributed.comm",
+                                                 "distributed.core", "tornado")]
+        levels = [lg.level for lg in quiet]
+        for lg in quiet:
+            lg.setLevel(logging.CRITICAL)
+        try:
+            c = Client(scheduler.strip(), timeout=timeout, set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise LcaBatteryError(f"cannot reach the Dask scheduler at {scheduler} within {timeout:g} s "
+                                  f"({type(exc).__name__}): start one with `dask scheduler` and workers with "
+                                  f"`dask worker {scheduler}`, or use --workers N for a local cluster",
+                                  field="--scheduler") from None
+        finally:
+            for lg, lv in zip(quiet, levels):
+                lg.setLevel(lv)
+        try:
+            yield c
+        finally:
+            c.close()
+        return
+    cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=processes,
+                           dashboard_address=":0", silence_logs=logging.ERROR)
+    c = Client(cluster, set_as_default=False)
+    try:
+        yield c
+    finally:
+        c.close()
+        cluster.close()
+
+
+def _n_workers(c) -> int:
+    return max(1, len(c.scheduler_info().get("workers", {})))
+
+
+# ------------------------------------------------------------------ worker side
+def _worker_engine(payload: dict):
+    """The engine of a worker: the shipped inventory and compiled model, built once per worker."""
+    key = (payload["model"].key, payload["inventory"].content_hash, tuple(payload["inventory"].extra_files))
+    eng = _WORKER_ENGINES.get(key)
+    if eng is None:
+        eng = _WorkerEngine(payload["inventory"], payload["model"])
+        _WORKER_ENGINES[key] = eng
+    return eng
+
+
+@functools.lru_cache(maxsize=None)
+def _engine_class():
+    from .calc import Engine
+
+    class WorkerEngine(Engine):
+        """An :class:`~lca_battery.calc.Engine` whose compiled model was shipped: the Brightway project
+        (``build``, ``ids``, ...) is built in this worker's ``BRIGHTWAY2_DIR`` only if a scenario falls
+        back to bw2calc."""
+
+        def __init__(self, inventory, model):     # noqa: super().__init__ builds the project: deferred
+            from .model.superstructure import all_processes
+            self.inventory = inventory
+            self.background = None
+            self.links = {}
+            self.processes = all_processes(inventory)
+            self._base, self._cf_cache = {}, {}
+            self._compiled = model
+            self._batch_solver = None
+
+        def __getattr__(self, name):
+            if name.startswith("_") or self.__dict__.get("_full_built"):
+                raise AttributeError(name)
+            self.__dict__["_full_built"] = True
+            full = Engine(self.inventory)
+            for k in ("build", "project", "databases", "ids", "codes"):
+                self.__dict__[k] = getattr(full, k)
+            return getattr(self, name)
+    return WorkerEngine
+
+
+def _WorkerEngine(inventory, model):
+    return _engine_class()(inventory, model)
+
+
+def _sweep_chunk(payload: dict, combos: list[dict], start: int):
+    """Worker: the serial sweep of ``combos`` (scenario indices ``start``...); ("ok", rows) or
+    ("error", index of the first failing scenario) - the client words the error as the serial run."""
+    from . import api
+    from .errors import LcaBatteryError
+    eng = _worker_engine(payload)
+    try:
+        return "ok", api.sweep(payload["study"], None, payload["overrides"], engine=eng, table=combos,
+                               fast=True, parsed=payload["parsed"])
+    except LcaBatteryError:
+        for i, ov in enumerate(combos):
+            try:
+                api.prepare_mapping(payload["study"], {**payload["overrides"], **ov}, eng, parsed=payload["parsed"])
+            except LcaBatteryError:
+                return "error", start + i
+        raise
+
+
+def _draw_states(seed: int, samples: int, n_uncertain: int):
+    """(generator state, shape) at the start of each chunk of :meth:`lca_battery.montecarlo.Sampler.draws`
+    (one ``default_rng(seed)``, chunks of ``montecarlo.CHUNK`` drawn in order): a worker redraws its chunk
+    from the state, so only the state travels (a chunk of draws is ~15 MB). The client still draws every
+    chunk once, to advance the generator (normals are drawn by rejection: the state cannot be jumped)."""
+    import copy
+    import numpy as np
+    from .montecarlo import CHUNK
+    rng = np.random.default_rng(seed)
+    for k in range(0, samples, CHUNK):
+        shape = (min(CHUNK, samples - k), n_uncertain)
+        yield copy.deepcopy(rng.bit_generator.state), shape
+        rng.standard_normal(shape)
+
+
+def _mc_chunk(sampler, state: dict, shape: tuple, n_studies: int):
+    """Worker: the scores of every study for one chunk of draws (the serial draw and solve)."""
+    import numpy as np
+    from .montecarlo import solve_values
+    rng = np.random.default_rng()
+    rng.bit_generator.state = state
+    Z = rng.standard_normal(shape)
+    tv, bv = sampler.values(Z)
+    return [solve_values(sampler, tv, bv, i) for i in range(n_studies)]
+
+
+# ------------------------------------------------------------------ client side
+def sweep_combos(c, study, combos: list[dict], overrides: dict, *, engine, progress=None,
+                 n_grid: int = 1, rows_in: list | None = None, parsed: dict | None = None) -> list[dict]:
+    """Rows of :func:`lca_battery.api.sweep` for ``combos`` (full override mappings, in order), solved
+    in chunks on the cluster of client ``c``. Equal to the serial rows (same batches, same code)."""
+    from distributed import as_completed
+    from .api import prepare_mapping
+    from .compiled import CompiledModel
+    from .errors import StudyError
+    from pathlib import Path
+    if parsed is None and isinstance(study, (str, Path)):
+        from .study import read_study_file
+        try:
+            parsed = read_study_file(study)
+        except StudyError:
+            parsed = None
+    model = CompiledModel.from_engine(engine)
+    payload = {"study": str(study) if isinstance(study, Path) else study, "parsed": parsed,
+               "overrides": dict(overrides), "inventory": engine.inventory, "model": model}
+    [shared] = c.scatter([payload], broadcast=True, hash=False)
+    n = len(combos)
+    per = math.ceil(n / (_n_workers(c) * CHUNKS_PER_WORKER)) if n else 1
+    size = max(SWEEP_CHUNK, math.ceil(per / SWEEP_CHUNK) * SWEEP_CHUNK)
+    starts = list(range(0, n, size))
+    futs = {c.submit(_sweep_chunk, shared, combos[s:s + size], s, pure=False): k for k, s in enumerate(starts)}
+    parts: list = [None] * len(starts)
+    done = 0
+    for fut in as_completed(futs, loop=c.loop):
+        k = futs[fut]
+        parts[k] = fut.result()
+        if parts[k][0] == "ok":
+            done += len(parts[k][1])
+            if progress:
+                progress(done, n)
+    bad = [p[1] for p in parts if p[0] == "error"]
+    if bad:
+        i = min(bad)      # the serial run stops at the first failing scenario: reproduce its message
+        try:
+            prepare_mapping(study, {**overrides, **combos[i]}, engine, parsed=parsed)
+        except StudyError as exc:
+            if rows_in is not None and len(rows_in) and rows_in != [{}]:
+                r = i // n_grid
+                col = f", column '{exc.field}'" if exc.field in rows_in[r] else ""
+                raise StudyError(f"scenario table row {r + 1}{col}: {exc.message}", file=exc.file,
+                                 field=exc.field, allowed=exc.allowed) from None
+            raise
+        raise RuntimeError(f"scenario {i} failed on a worker but not on the client")
+    return [row for p in parts for row in p[1]]
+
+
+def monte_carlo(c, engine, entry_lists: list, family: str, samples: int, seed: int, progress=None):
+    """:func:`lca_battery.montecarlo.run` with the chunks of draws solved on the cluster of client ``c``:
+    same draws (drawn here, in the serial order and chunk size), same solves, same samples."""
+    import numpy as np
+    from distributed import as_completed
+    from . import montecarlo
+    from .compiled import CompiledModel
+    from .model.superstructure import ROOT
+    model = CompiledModel.from_engine(engine)
+    ex = montecarlo.exchanges(engine, model)
+    deltas = [montecarlo.study_cells(model, entries) for entries in entry_lists]
+    sampler = montecarlo.Sampler(model, ex, deltas, model.cf[(family, "total")], model.cols[ROOT])
+    det = [float(sampler.scores(np.zeros((1, ex.n_uncertain)), i)[0]) for i in range(len(deltas))]
+    [shared] = c.scatter([sampler], broadcast=True, hash=False)
+    out = [np.empty(samples) for _ in deltas]
+    limit = MC_IN_FLIGHT * _n_workers(c)
+    draws = _draw_states(seed, samples, ex.n_uncertain)
+    ac = as_completed(loop=c.loop)
+    where: dict = {}
+    at = done = 0
+
+    def submit() -> bool:
+        nonlocal at
+        nxt = next(draws, None)
+        if nxt is None:
+            return False
+        f = c.submit(_mc_chunk, shared, nxt[0], nxt[1], len(deltas), pure=False)
+        where[f.key] = (at, nxt[1][0])
+        ac.add(f)
+        at += nxt[1][0]
+        return True
+    for _ in range(limit):
+        if not submit():
+            break
+    for f in ac:
+        a, k = where.pop(f.key)
+        for i, v in enumerate(f.result()):
+            out[i][a:a + k] = v
+        done += k
+        if progress:
+            progress(done, samples)
+        submit()         # keeps ``limit`` chunks in flight (bounded memory for the shipped draws)
+    return out, det

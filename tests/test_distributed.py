@@ -1,0 +1,154 @@
+"""Dask: sweeps and Monte Carlo on a local cluster equal the serial run; an unreachable scheduler is
+one clear error within seconds; the CLI's --paired-with / --paired-set."""
+import csv
+import os
+import socket
+import time
+
+import pytest
+
+from conftest import EXAMPLE
+from lca_battery.api import sweep, uncertainty
+from lca_battery.cli import main
+
+distributed = pytest.importorskip("distributed")
+
+SCENARIOS = [
+    {"plant.country": "CN"},
+    {"plant.country": "PL", "recycling.recycled_content.Co.post_consumer": 0.26},
+    {"recycling.recycled_content.Co.post_consumer": 0.5, "recycling.accounting": "cff"},
+    {"recycling.eol_collection_rate": 0.6, "recycling.accounting": "avoided_burden"},
+    {"cell.chemistry": "LFP", "cell.nominal_voltage_v": 3.2, "recycling.route": "hydro_lfp"},
+    {"cell.chemistry": "NMC622", "plant.country": "HU"},
+    {"method": "ef31", "plant.country": "FR"},
+]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """Two workers as threads of this process (quick to start; test_real_processes uses processes)."""
+    from lca_battery.distributed import client
+    with client(workers=2, processes=False) as c:
+        yield c
+
+
+def _equal(a: list[dict], b: list[dict]):
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        assert list(x) == list(y)
+        for k, v in x.items():
+            if isinstance(v, float):
+                assert y[k] == pytest.approx(v, rel=1e-12, abs=1e-12 * abs(x["kg_co2e_per_kwh"])), k
+            else:
+                assert y[k] == v, k
+
+
+def test_sweep_on_cluster_equals_serial(engine, cluster, monkeypatch):
+    import lca_battery.distributed as dist
+    grid = {"plant.country": ["CN", "SE"], "recycling.eol_collection_rate": [0.5, 0.7]}
+    serial = sweep(EXAMPLE, grid, engine=engine, table=SCENARIOS)
+    t0 = time.perf_counter()
+    same = sweep(EXAMPLE, grid, engine=engine, table=SCENARIOS, client=cluster)     # one chunk: bit-identical
+    assert same == serial
+    monkeypatch.setattr(dist, "SWEEP_CHUNK", 5)           # 6 chunks over 2 workers, in order
+    seen = []
+    split = sweep(EXAMPLE, grid, engine=engine, table=SCENARIOS, client=cluster,
+                  progress=lambda d, n: seen.append((d, n)))
+    _equal(serial, split)
+    assert seen[-1] == (len(serial), len(serial))
+    assert time.perf_counter() - t0 < 60
+
+
+def test_sweep_error_on_cluster_names_row_as_serial(engine, cluster, monkeypatch):
+    import lca_battery.distributed as dist
+    from lca_battery.errors import StudyError
+    monkeypatch.setattr(dist, "SWEEP_CHUNK", 2)
+    table = [{"plant.country": "CN"}, {"plant.country": "SE"}, {"plant.country": "SE"},
+             {"plant.country": "XX"}, {"plant.country": "CN"}]
+    with pytest.raises(StudyError) as serial:
+        sweep(EXAMPLE, {"recycling.recycled_content.Co.post_consumer": [0.0, 0.1]}, engine=engine, table=table)
+    with pytest.raises(StudyError) as dask:
+        sweep(EXAMPLE, {"recycling.recycled_content.Co.post_consumer": [0.0, 0.1]}, engine=engine, table=table,
+              client=cluster)
+    assert str(dask.value) == str(serial.value)
+    assert "row 4" in str(dask.value)
+
+
+def test_monte_carlo_on_cluster_is_the_serial_run(engine, cluster, monkeypatch):
+    import lca_battery.montecarlo as mc
+    monkeypatch.setattr(mc, "CHUNK", 64)                  # 5 chunks (the client's chunking = the serial one)
+    kw = dict(engine=engine, samples=300, seed=11, paired_with=EXAMPLE, paired_overrides={"plant.country": "SE"})
+    serial = uncertainty(EXAMPLE, **kw)
+    dask = uncertainty(EXAMPLE, **kw, client=cluster)
+    assert dask["samples"] == serial["samples"]             # same draws, same solves: bit for bit
+    assert dask["paired"]["samples"] == serial["paired"]["samples"]
+    assert dask["paired"]["difference"] == serial["paired"]["difference"]
+
+
+def test_real_processes(engine, monkeypatch):
+    """Two worker processes: the worker builds its engine from the shipped model (no Brightway project
+    of the user, no study file read on the worker), results equal to the serial run."""
+    import lca_battery.distributed as dist
+    import lca_battery.montecarlo as mc
+    from lca_battery.distributed import client
+    grid = {"plant.country": ["CN", "SE", "PL"], "recycling.recycled_content.Co.post_consumer": [0.0, 0.16]}
+    serial = sweep(EXAMPLE, grid, engine=engine)
+    monkeypatch.setattr(mc, "CHUNK", 100)
+    u_serial = uncertainty(EXAMPLE, engine=engine, samples=250, seed=3)
+    monkeypatch.setattr(dist, "SWEEP_CHUNK", 2)
+    with client(workers=2) as c:
+        assert len(c.scheduler_info()["workers"]) == 2
+        _equal(serial, sweep(EXAMPLE, grid, engine=engine, client=c))
+        assert uncertainty(EXAMPLE, engine=engine, samples=250, seed=3, client=c)["samples"] == u_serial["samples"]
+        pids = set(c.run(os.getpid).values())
+    assert len(pids) == 2 and os.getpid() not in pids
+
+
+def test_unreachable_scheduler_is_one_clear_error(capsys):
+    with socket.socket() as s:                              # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    t0 = time.perf_counter()
+    code = main(["sweep", str(EXAMPLE), "--grid", "plant.country=CN,SE", "--scheduler", f"tcp://127.0.0.1:{port}",
+                 "--no-write"])
+    took = time.perf_counter() - t0
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert took < 15
+
+
+def test_bad_scheduler_options(capsys):
+    assert main(["sweep", str(EXAMPLE), "--grid", "plant.country=CN", "--scheduler", "nowhere", "--no-write"]) == 2
+    assert "is not a scheduler address" in capsys.readouterr().err
+    assert main(["uncertainty", str(EXAMPLE), "--workers", "2", "--scheduler", "tcp://127.0.0.1:1", "--no-write"]) == 2
+    assert "not both" in capsys.readouterr().err
+
+
+def test_cli_paired_monte_carlo(tmp_path, capsys):
+    code = main(["uncertainty", str(EXAMPLE), "--samples", "200", "--paired-set", "plant.country=SE",
+                 "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "A - B" in out and "probability that B < A" in out
+    with open(tmp_path / "nmc811-cn-uncertainty" / "samples.csv", encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 200 and set(rows[0]) == {"sample", "kg_co2e_per_kwh", "paired_kg_co2e_per_kwh", "difference"}
+    r = rows[0]
+    assert float(r["difference"]) == pytest.approx(float(r["kg_co2e_per_kwh"]) - float(r["paired_kg_co2e_per_kwh"]))
+    import json
+    res = json.loads((tmp_path / "nmc811-cn-uncertainty" / "uncertainty.json").read_text())
+    assert res["paired"]["share_other_lower"] + res["paired"]["share_lower"] <= 1.0
+    assert res["paired"]["share_other_lower"] > 0.9        # a Swedish plant is lower in (nearly) every sample
+
+
+def test_cli_paired_bad_input(capsys):
+    assert main(["uncertainty", str(EXAMPLE), "--samples", "20", "--paired-with", "no/such/study.yaml",
+                 "--no-write"]) == 2
+    err = capsys.readouterr().err
+    assert "study file not found: no/such/study.yaml" in err and "Traceback" not in err
+    assert main(["uncertainty", str(EXAMPLE), "--samples", "20", "--paired-set", "plant.nope=SE", "--no-write"]) == 2
+    err = capsys.readouterr().err
+    assert "plant.nope" in err and "Traceback" not in err
+    assert len([x for x in err.splitlines() if "error" in x]) == 1
