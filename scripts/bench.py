@@ -1,0 +1,204 @@
+#!/usr/bin/env python
+"""The issue-11 benchmark in one process on the default NMC811 model: naive bw2calc per scenario,
+the grid sweep engine, bw2calc's Monte Carlo against the engine's, the warm CLI (subprocesses),
+the ecoinvent-size synthetic background and the Dask overhead on a local cluster.
+
+Prints one table (scenarios or iterations per second, ratios, peak memory) with the machine, and
+writes it to results/bench/bench.json and results/bench/bench.md. No timing is asserted anywhere;
+speeds are compared as ratios against a baseline measured in the same process. BLAS is pinned to
+one thread (small dense kernels are erratic otherwise). The heavier parts can be skipped:
+
+    python scripts/bench.py [--quick] [--skip background,dask,cli]
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import importlib.util  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import resource  # noqa: E402
+import shutil  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+STUDY = ROOT / "examples" / "nmc811-cn.yaml"
+PARTS = ("sweep", "montecarlo", "cli", "background", "dask")
+
+
+def _script(name: str):
+    """A sibling benchmark script as a module (its grids and helpers are reused, not copied)."""
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def bench_sweep(engine, quick: bool) -> list[dict]:
+    from lca_battery.api import sweep, sweep_frame
+    grid = _script("bench_fast_sweep").big_grid(1)
+    if quick:
+        grid["plant.country"] = grid["plant.country"][:3]
+    sample = {"plant.country": ["CN", "SE", "PL"], "recycling.accounting": ["cut_off", "cff"],
+              "cell.chemistry": ["NMC811", "NMC622"]}
+    sweep(STUDY, {"plant.country": ["CN", "SE"]}, engine=engine)           # warm: compiled model, factorisation
+    sweep(STUDY, {"plant.country": ["CN"]}, engine=engine, fast=False)
+    t = time.perf_counter()
+    naive = sweep(STUDY, sample, engine=engine, fast=False)
+    t_naive = (time.perf_counter() - t) / len(naive)
+    stats: dict = {}
+    t = time.perf_counter()
+    frame = sweep_frame(STUDY, grid, engine=engine, stats=stats)
+    t_grid = time.perf_counter() - t
+    n = frame.n
+    fast = sweep(STUDY, sample, engine=engine)
+    diff = max(abs(a["kg_co2e_per_kwh"] - b["kg_co2e_per_kwh"]) / b["kg_co2e_per_kwh"] for a, b in zip(fast, naive))
+    return [{"path": "naive: a fresh bw2calc LCA per scenario", "n": len(naive), "per_s": 1 / t_naive,
+             "ratio": 1.0, "note": "baseline"},
+            {"path": "sweep engine, grid with stage and gas split (end to end)", "n": n, "per_s": n / t_grid,
+             "ratio": t_naive * n / t_grid,
+             "note": f"{stats.get('builds', '?')} study builds; max rel. difference to bw2calc {diff:.1e}"}]
+
+
+def bench_montecarlo(engine, quick: bool) -> list[dict]:
+    from lca_battery import montecarlo as mc
+    from lca_battery.api import prepare_mapping
+    st, mapping, eng = prepare_mapping(STUDY, {}, engine)
+    n_bw, n_fast = (60, 2000) if quick else (300, 10_000)
+    eng.monte_carlo(mapping.entries, st.method, 5, 1)                       # warm both
+    mc.run(eng, [mapping.entries], st.method, 5, 1)
+    t = time.perf_counter()
+    eng.monte_carlo(mapping.entries, st.method, n_bw, 1)
+    t_bw = (time.perf_counter() - t) / n_bw
+    t = time.perf_counter()
+    mc.run(eng, [mapping.entries], st.method, n_fast, 1)
+    t_fast = time.perf_counter() - t
+    return [{"path": "Monte Carlo: bw2calc next()", "n": n_bw, "per_s": 1 / t_bw, "ratio": 1.0,
+             "note": "baseline"},
+            {"path": "Monte Carlo: engine (vectorised sampling, exact solves)", "n": n_fast,
+             "per_s": n_fast / t_fast, "ratio": t_bw * n_fast / t_fast, "note": f"{n_fast:,} iterations in {t_fast:.2f} s"}]
+
+
+def bench_cli(bw_dir: str, quick: bool) -> list[dict]:
+    env = {**os.environ, "BRIGHTWAY2_DIR": bw_dir, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "lca_battery", "footprint", str(STUDY), "--no-write"]
+
+    def run(extra_env=None) -> tuple[float, float]:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t = time.perf_counter()
+        subprocess.run(cmd, env={**env, **(extra_env or {})}, check=True, capture_output=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return time.perf_counter() - t, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+    run()                                                                   # builds the project and the cache
+    reps = 1 if quick else 3
+    bw = [run({"LCA_BATTERY_NO_WARM": "1"}) for _ in range(reps)]
+    warm = [run() for _ in range(reps)]
+    w_bw, c_bw = statistics.median(x[0] for x in bw), statistics.median(x[1] for x in bw)
+    w_w, c_w = statistics.median(x[0] for x in warm), statistics.median(x[1] for x in warm)
+    return [{"path": "CLI footprint, bw2calc on the Brightway project", "n": reps, "per_s": 1 / w_bw, "ratio": 1.0,
+             "note": f"{w_bw:.2f} s wall, {c_bw:.2f} s CPU"},
+            {"path": "CLI footprint, warm (cached compiled model)", "n": reps, "per_s": 1 / w_w, "ratio": w_bw / w_w,
+             "note": f"{w_w:.2f} s wall, {c_w:.2f} s CPU"}]
+
+
+def bench_background(quick: bool) -> list[dict]:
+    path = Path(__file__).with_name("bench_background.py")
+    if not path.exists():
+        return [{"path": "ecoinvent-size background", "n": 0, "per_s": None, "ratio": None,
+                 "note": "scripts/bench_background.py not present"}]
+    mod = _script("bench_background")
+    return mod.measure(quick=quick)
+
+
+def bench_dask(engine, quick: bool) -> list[dict]:
+    try:
+        from lca_battery.distributed import client
+    except ImportError as exc:                                              # pragma: no cover
+        return [{"path": "Dask", "n": 0, "per_s": None, "ratio": None, "note": f"not available: {exc}"}]
+    from lca_battery.api import sweep
+    n_rows = 200 if quick else 2000
+    table = [{"recycling.recycled_content.Co.post_consumer": i / n_rows, "plant.country": c}
+             for i in range(n_rows // 2) for c in ("CN", "SE")]
+    sweep(STUDY, table=table[:4], engine=engine)
+    t = time.perf_counter()
+    serial = sweep(STUDY, table=table, engine=engine)
+    t_serial = time.perf_counter() - t
+    t = time.perf_counter()
+    with client(workers=2) as c:
+        t_start = time.perf_counter() - t
+        sweep(STUDY, table=table[:4], engine=engine, client=c)             # workers build their engine
+        t = time.perf_counter()
+        rows = sweep(STUDY, table=table, engine=engine, client=c)
+        t_dask = time.perf_counter() - t
+    same = all(a["kg_co2e_per_kwh"] == b["kg_co2e_per_kwh"] for a, b in zip(serial, rows))
+    n = len(table)
+    return [{"path": "scenario table, serial", "n": n, "per_s": n / t_serial, "ratio": 1.0, "note": "baseline"},
+            {"path": "scenario table, Dask local cluster (2 worker processes)", "n": n, "per_s": n / t_dask,
+             "ratio": t_serial / t_dask, "note": f"cluster start {t_start:.1f} s; rows identical to serial: {same}"}]
+
+
+def table_md(rows: list[dict], machine: str) -> str:
+    out = [f"Machine: {machine}", "", "| path | n | per second | ratio to baseline | note |", "|---|---|---|---|---|"]
+    for r in rows:
+        ps = "" if r["per_s"] is None else f"{r['per_s']:,.1f}"
+        ratio = "" if r["ratio"] is None else f"{r['ratio']:,.1f}x"
+        out.append(f"| {r['path']} | {r['n']:,} | {ps} | {ratio} | {r['note']} |")
+    return "\n".join(out) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
+    ap.add_argument("--skip", default="", help=f"comma-separated parts to skip: {', '.join(PARTS)}")
+    args = ap.parse_args()
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    unknown = skip - set(PARTS)
+    if unknown:
+        ap.error(f"--skip: unknown part(s) {', '.join(sorted(unknown))}; allowed: {', '.join(PARTS)}")
+    tmp = tempfile.mkdtemp(prefix="lcab-bench-")
+    os.environ["BRIGHTWAY2_DIR"] = tmp
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}"
+    rows: list[dict] = []
+    try:
+        from lca_battery.api import get_engine
+        engine = get_engine()
+        steps = [("sweep", lambda: bench_sweep(engine, args.quick)),
+                 ("montecarlo", lambda: bench_montecarlo(engine, args.quick)),
+                 ("cli", lambda: bench_cli(tmp, args.quick)),
+                 ("background", lambda: bench_background(args.quick)),
+                 ("dask", lambda: bench_dask(engine, args.quick))]
+        for name, fn in steps:
+            if name in skip:
+                continue
+            print(f"bench: {name} ...", file=sys.stderr, flush=True)
+            part = fn()
+            for r in part:
+                r["part"] = name
+            rows.extend(part)
+        md = table_md(rows, machine) + f"\nPeak RSS of the benchmark process: {peak_mb():,.0f} MB\n"
+        print(md)
+        dest = ROOT / "results" / "bench"
+        dest.mkdir(parents=True, exist_ok=True)
+        (dest / "bench.json").write_text(json.dumps({"machine": machine, "peak_rss_mb": peak_mb(), "rows": rows},
+                                                    indent=2) + "\n")
+        (dest / "bench.md").write_text(md)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
