@@ -430,11 +430,21 @@ def _background_info(engine: Engine) -> dict:
 def _versions() -> dict:
     from importlib.metadata import PackageNotFoundError, version
     out = {}
-    for pkg in ("bw2data", "bw2calc", "bw2io", "bw_processing", "numpy", "scipy"):
+    for pkg in ("bw2data", "bw2calc", "bw2io", "bw_processing", "numpy", "scipy", "kvxopt", "pypardiso"):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:
             pass
+    import sys
+    from importlib.util import find_spec
+    from .linalg import SOLVER
+    out["sparse_lu"] = SOLVER                  # the engine's own factorisations (sweeps, linked background)
+    bc = sys.modules.get("bw2calc")            # not imported on the warm path: bw2calc's own test, by spec
+    pardiso = getattr(bc, "PYPARDISO", False) if bc else find_spec("pypardiso") is not None
+    umfpack = getattr(bc, "UMFPACK", False) if bc else find_spec("scikits") is not None and \
+        find_spec("scikits.umfpack") is not None
+    out["bw2calc_solver"] = ("pardiso (pypardiso)" if pardiso else
+                             "umfpack (scikit-umfpack)" if umfpack else "superlu (scipy)")
     return out
 
 
@@ -559,9 +569,9 @@ def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine:
                 raise StudyError(f"scenario table row {i + 1}{col}: {exc.message}", file=exc.file,
                                  field=exc.field, allowed=exc.allowed) from None
             raise
-        if eng is not engine:          # a supplier inventory: its own project, solved by bw2calc
-            prepared.append((ov, st, mapping, eng, None))
-            continue
+        if eng is not engine and eng.inventory.extra_files:   # a supplier inventory: its own project,
+            prepared.append((ov, st, mapping, eng, None))       # solved by bw2calc
+            continue                   # (a linked background's engine is compiled like the open one)
         model = CompiledModel.from_engine(eng)
         try:
             sc = Scenario(model.delta(mapping.entries), st.method, dict(st.stage_overrides))
@@ -572,9 +582,11 @@ def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine:
             progress(n + 1, 2 * len(combos))
     fast_idx = [i for i, p in enumerate(prepared) if p[4] is not None]
     solved = {}
-    if fast_idx:
-        solver = _solver(engine)
-        step = 4096
+    step, by_engine = 4096, {}
+    for i in fast_idx:                 # one solver per engine (open background, or a linked one)
+        by_engine.setdefault(id(prepared[i][3]), []).append(i)
+    for fast_idx in by_engine.values():
+        solver = _solver(prepared[fast_idx[0]][3])
         for k in range(0, len(fast_idx), step):
             part = fast_idx[k:k + step]
             for i, r in zip(part, solver.solve([prepared[i][4] for i in part])):

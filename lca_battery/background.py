@@ -206,7 +206,9 @@ def link_inventories(bg: Background, bio_codes: dict[str, int] | set) -> dict[st
         ids = {pid: b.get_node(database=l.key[0], code=l.key[1]) for pid, l in bg.links.items()}
         first = next(iter(ids.values()))
         lca = bc.LCA({first.id: 1.0}, data_objs=_datapackages(b, bg.database))
-        lca.lci(factorize=True)
+        lca.load_lci_data()                       # the matrices; solved below with one factorisation
+        from .linalg import factorise
+        lu = factorise(lca.technosphere_matrix)   # of an ecoinvent-size matrix: KLU when kvxopt imports
         import bw2data.backends as backends
         A = backends.ActivityDataset
         rev = {}
@@ -224,14 +226,19 @@ def link_inventories(bg: Background, bio_codes: dict[str, int] | set) -> dict[st
                 f"linked to the ecoinvent 3.9 biosphere (ecoinvent 3.9.x, or premise on 3.9)", field="background")
         codes = [rev[i][0] for i in bio_ids]
         out = {}
-        for pid, node in ids.items():
-            production = sum(float(x["amount"]) for x in node.production()) or 1.0
-            demand = np.zeros(len(lca.dicts.product))
-            demand[lca.dicts.product[node.id]] = production
-            supply = lca.solve_linear_system(demand)
+        pids = list(ids)
+        demand = np.zeros((len(lca.dicts.product), len(pids)))
+        production = {}
+        for k, pid in enumerate(pids):
+            node = ids[pid]
+            production[pid] = sum(float(x["amount"]) for x in node.production()) or 1.0
+            demand[lca.dicts.product[node.id], k] = production[pid]
+        supply = lu.solve(demand) if pids else demand          # every linked activity in one solve
+        for k, pid in enumerate(pids):
             # one run of the activity; per unit of its reference flow (a waste treatment's is negative in
             # ecoinvent: one unit treated), then per unit of the open node
-            inv = np.asarray(lca.biosphere_matrix @ supply).ravel() / abs(production) * bg.links[pid].factor
+            inv = (np.asarray(lca.biosphere_matrix @ supply[:, k]).ravel() / abs(production[pid])
+                   * bg.links[pid].factor)
             out[pid] = [(codes[r], float(inv[r])) for r in np.flatnonzero(inv)]
         return out
     finally:

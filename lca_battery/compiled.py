@@ -248,7 +248,8 @@ class BatchSolver:
         from .model.superstructure import ROOT
         self.model = model
         self.n = model.A.shape[0]
-        self.lu = spla.splu(model.A.tocsc())
+        from .linalg import factorise
+        self.lu = factorise(model.A)              # KLU when kvxopt imports, else SuperLU
         self.root = model.cols[ROOT]
         self.eol = np.array([c for p, c in model.cols.items() if p.startswith("eol_treatment__")], dtype=np.int64)
         F = np.zeros((self.n, 1 + len(self.eol)))

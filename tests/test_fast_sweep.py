@@ -2,6 +2,7 @@
 import json
 
 import numpy as np
+from pathlib import Path
 import pytest
 
 from conftest import EXAMPLE
@@ -77,8 +78,10 @@ def test_fast_equals_bw2calc_sweep_on_grid(engine):
 
 def test_compiled_model_cached_on_disk(engine, bw_dir):
     from lca_battery.compiled import CompiledModel
+    import bw2data as bd
     model = CompiledModel.from_engine(engine)
-    files = list(bw_dir.rglob("lca_battery_compiled-*.npz"))
+    engine.activate()              # this engine's project (a linked background's has a file of its own)
+    files = list(Path(bd.projects.dir).glob("lca_battery_compiled-*.npz"))
     assert files and model.key in files[0].name
     again = CompiledModel.load(files[0])
     assert (again.A != model.A).nnz == 0 and (again.B != model.B).nnz == 0
