@@ -26,9 +26,14 @@ def test_inside_published_range(engine, by_chem):
         class1 = footprint(EXAMPLE, {"cell.chemistry": c, "cell.nominal_voltage_v": None,
                                      "supply.nickel": "class1"}, engine=engine, details=False)
         assert 41 <= class1["kg_co2e_per_kwh"] <= 89, c
-        # the default nickel (China's 2025 NiSO4 feed, Mysteel) lifts nickel cells above that 2020 range,
-        # by their nickel-origin difference only (LFP is unchanged)
-        assert class1["kg_co2e_per_kwh"] * (1 - 1e-12) <= by_chem[c]["kg_co2e_per_kwh"] <= 89 * 1.15, c
+        # the default nickel (China's 2025 NiSO4 feed, Mysteel) lifts nickel cells above that 2020 range, by their
+        # nickel-origin difference only (LFP is unchanged). No published figure for cells with Indonesian/Chinese
+        # nickel was found, so the upper bound is the cell made with the most carbon-intensive cited origin route
+        # (all NPI/matte), not a number (an uncited 89 x 1.15 guard stood here before)
+        all_npi = footprint(EXAMPLE, {"cell.chemistry": c, "cell.nominal_voltage_v": None,
+                                      "supply.nickel": "npi_matte_id"}, engine=engine, details=False)
+        assert class1["kg_co2e_per_kwh"] * (1 - 1e-12) <= by_chem[c]["kg_co2e_per_kwh"], c
+        assert by_chem[c]["kg_co2e_per_kwh"] <= all_npi["kg_co2e_per_kwh"] * (1 + 1e-12), c
     # sodium-ion: about 60 to just over 100 kg CO2e/kWh (Wickerts et al. 2024, J. Ind. Ecol. 28:116)
     assert 60 <= by_chem["NMMT"]["kg_co2e_per_kwh"] <= 105
 

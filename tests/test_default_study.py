@@ -6,14 +6,19 @@ from lca_battery.api import footprint
 
 
 def test_inside_published_cell_range(engine, default_result):
-    # Xu et al. 2022 (RCR 187:106606): cells of 8 chemistries in CN/US/EU, 41-89 kg CO2e/kWh, with the
-    # 2020 (ecoinvent market, class-1-like) NiSO4. On that nickel origin ours lies inside the range.
+    """Xu et al. 2022 (RCR 187:106606): cells of 8 chemistries in CN/US/EU, 41-89 kg CO2e/kWh, with the 2020
+    (ecoinvent market, class-1-like) NiSO4. On that nickel origin ours lies inside the range.
+
+    The default nickel is China's 2025 NiSO4 feed (Mysteel: 43 % Indonesian NPI/matte, 57 % HPAL MHP). No
+    published cradle-to-gate figure for cells made with Indonesian/Chinese NPI and HPAL nickel was found, so
+    the upper bound is not a published number (it used to be an uncited guard, 89 x 1.15): the default is
+    bounded by the engine's own origin routes, each of them cited: above the class-1 cell and below the
+    cell made with its most carbon-intensive route (all NPI/matte, Wei et al. 2020 at the gate). The
+    validation table reports the default against Xu's range with the reason."""
     class1 = footprint(EXAMPLE, {"supply.nickel": "class1"}, engine=engine)
     assert 41.0 <= class1["kg_co2e_per_kwh"] <= 89.0
-    # The default nickel is China's 2025 NiSO4 feed (Mysteel: 43 % Indonesian NPI/matte, 57 % HPAL MHP);
-    # it may lie above the 2020 range, by no more than its nickel-origin difference (the validation
-    # table reports the ratio and the reason).
-    assert class1["kg_co2e_per_kwh"] < default_result["kg_co2e_per_kwh"] <= 89.0 * 1.15
+    all_npi = footprint(EXAMPLE, {"supply.nickel": "npi_matte_id"}, engine=engine)
+    assert class1["kg_co2e_per_kwh"] < default_result["kg_co2e_per_kwh"] < all_npi["kg_co2e_per_kwh"]
 
 
 def test_stages_sum_to_total(default_result):
