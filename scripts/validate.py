@@ -36,8 +36,19 @@ CITE = {
                  "and results (current LIB cells 20.3 (high-nickel) to 37.5 (LFP) kWh per kWh of cell)",
     "degen_schutte2022": "Degen, F., Schuette, M. (2022), Life cycle assessment of the energy consumption and GHG "
                          "emissions of state-of-the-art automotive battery cell production, J. Clean. Prod. "
-                         "330:129798, abstract (measured large-scale plant: 41.48 kWh per kWh of cell, 21.38 of it "
+                         "330:129798, abstract (large-scale plant: 41.48 kWh per kWh of cell, 21.38 of it "
                          "natural gas for drying and drying rooms)",
+    "degen_schutte2022_steps": "Degen, F., Schuette, M. (2022), J. Clean. Prod. 330:129798, energy per process step "
+                               "(kWh per kWh of cell) as tabulated by Baars, J. (2022), Modelling lithium-ion battery "
+                               "cost, emissions, material criticality and performance, model documentation v2.0, "
+                               "Table 2.1, column 'Degen & Schutte (2022)' (github.com/jbaars/Batt_Sust_Model); shares "
+                               "of the table's total 41.49",
+    "jinasena2021": "Jinasena, A., Burheim, O.S., Stroemman, A.H. (2021), A flexible model for benchmarking the "
+                    "energy usage of automotive lithium-ion battery cell manufacturing, Batteries 7(1):14, abstract: "
+                    "2 GWh plant making prismatic NMC333 cells, 44.6 Wh in production per Wh of cell capacity "
+                    "(theoretical and optimal basis), dominated by electrode drying and the dry room; 47.23 +/- 13.03 "
+                    "Wh/Wh over cell types at a similar plant capacity (here as the range mean +/- one standard "
+                    "deviation)",
     "istrate2024": "Istrate, R. et al. (2024), Decarbonizing lithium-ion battery primary raw materials supply chain, "
                    "Joule 8; file data/results/fig2_total_ghgs_30-07-2024.csv of github.com/robyistrate/"
                    "decarbonization_LIB_raw_materials (MIT), kg CO2e per kg, ecoinvent 3.10 background",
@@ -118,12 +129,17 @@ REASONS = {
               "inventories of this engine, and its default NiSO4 is China's December 2025 feed (Mysteel: "
               "43 % Indonesian NPI/matte at about 75 kg CO2e per kg Ni, 57 % HPAL MHP), which lifts the "
               "nickel-rich cells by about 16 kg CO2e/kWh over the class-1 route",
-    "degen2023": "our default plant is Degen & Schuette 2022's measured whole plant (41.5 kWh per kWh of cell, 52 % "
+    "degen2023": "our default plant is Degen & Schuette 2022's plant by step (41.5 kWh per kWh of cell, 52 % "
                  "of it natural gas for drying and dry rooms, counted here as useful heat at 87 % boiler efficiency), "
                  "the same for every chemistry; Degen et al. 2023 model today's large plants by process step, lower "
                  "for high-nickel cells (more kWh per m2 of electrode) and higher for LFP",
-    "degen_schutte2022": "Degen & Schuette measured one German large-scale NMC plant; for other chemistries it is "
+    "degen_schutte2022": "Degen & Schuette computed one German large-scale plant from its factory plans and the "
+                         "machine makers' power data (Baars 2022, section 2.1); for other chemistries it is "
                          "used per kWh of cell as a proxy (their per-chemistry dependence is not in the abstract read)",
+    "degen_schutte2022_steps": "our steps are this table's steps (the check is that the engine carries them through "
+                               "unchanged); the gas share puts the abstract's 21.38 kWh/kWh on the drying steps",
+    "jinasena2021": "Jinasena et al. model a 2 GWh plant from its machines and building services (a smaller plant "
+                    "than Degen & Schuette's); ours is Degen & Schuette's plant for every chemistry",
     "istrate2024": "their factor was computed on ecoinvent 3.10 grids and reagents; see the 'their grid' row",
     "batpac_5_2": "BatPaC is per kWh of pack; ours is per kWh of cell from the cell design model with BatPaC 5.0's "
                   "cathode capacities, recipes and voltages",
@@ -262,9 +278,71 @@ def rows_degen_schutte2022(engine):
                         f"/ 3.6 / {GAS_BOILER_EFFICIENCY} (gas boiler) per kWh of cell")
         except LcaBatteryError:
             ours, settings = None, f"cell.chemistry={chem}"
-        out.append(_row(f"cell plant energy, {chem}, gas and electricity (measured plant)", "degen_schutte2022",
+        out.append(_row(f"cell plant energy, {chem}, gas and electricity (Degen & Schuette's plant)", "degen_schutte2022",
                         41.48, ours, settings, "kWh per kWh cell",
-                        note="" if chem == "NMC811" else "proxy: the measured plant's energy per kWh of cell"))
+                        note="" if chem == "NMC811" else "proxy: the plant's energy per kWh of cell"))
+    return out
+
+
+#: Degen & Schuette 2022 per step (kWh per kWh of cell; Baars 2022, Table 2.1), grouped as issue 7 names them
+DS_STEP_GROUPS = [("mixing, coating and drying with NMP recovery, vacuum drying",
+                   {"1_mixing": 0.13, "2_coating_and_drying": 11.02, "4_vacuum_drying": 1.61}),
+                  ("dry rooms", {"8_dry_rooms": 10.68}),
+                  ("formation and ageing", {"7_formation_and_ageing": 13.54}),
+                  ("the rest (calendering, stacking, filling, other)",
+                   {"3_calendering": 0.53, "5_stacking": 0.41, "6_filling": 1.59, "9_other": 1.98})]
+DS_GAS_SHARE = 0.52        # abstract: 52 % of the plant's energy is natural gas for drying and the drying rooms
+
+
+def _plant_steps(engine, chem, country="CN"):
+    """The plant's steps of the default study on the source's basis: kWh of electricity + kWh of gas burnt for
+    the step's useful heat (heat / 3.6 / boiler efficiency), per kWh of cell."""
+    r = _footprint(engine, chem, country)
+    if r is None:
+        return None, None
+    e = r["plant"]["energy"]
+    steps = {s["step"]: (s["electricity_kwh_per_kwh"], s["heat_mj_per_kwh"] / 3.6 / GAS_BOILER_EFFICIENCY)
+             for s in e["steps"]}
+    return e["profile"], steps
+
+
+def rows_degen_schutte2022_steps(engine):
+    profile, steps = _plant_steps(engine, "NMC811")
+    total_theirs = sum(v for _, grp in DS_STEP_GROUPS for v in grp.values())
+    out = []
+    if steps is None:
+        return [_row("cell plant energy by step, NMC811", "degen_schutte2022_steps", 1.0, None, "", "share")]
+    total = sum(el + gas for el, gas in steps.values())
+    settings = (f"cell.chemistry=NMC811, plant.energy_data={profile}; ours = the step's electricity + its heat / 3.6 "
+                f"/ {GAS_BOILER_EFFICIENCY} (gas boiler), over the plant total {total:.2f} kWh per kWh of cell")
+    for name, grp in DS_STEP_GROUPS:
+        mine = [k for k in grp if k in steps]
+        ours = sum(sum(steps[k]) for k in mine) / total if len(mine) == len(grp) else None
+        out.append(_row(f"cell plant energy share, NMC811: {name}", "degen_schutte2022_steps",
+                        sum(grp.values()) / total_theirs, ours, settings, "share of plant energy",
+                        note="" if ours is not None else f"not modelled (profile {profile} has no such steps)"))
+    gas = sum(g for _, g in steps.values()) / total
+    out.append(_row("cell plant energy share, NMC811: natural gas (drying and dry rooms)", "degen_schutte2022",
+                    DS_GAS_SHARE, gas, settings, "share of plant energy"))
+    return out
+
+
+def rows_jinasena2021(engine):
+    out = []
+    for chem, theirs, what, note in (
+            ("NMC111", 44.6, "their 2 GWh plant, prismatic NMC333 cells", ""),
+            ("NMC811", "34.2-60.26", "their cell types at a similar plant capacity, mean +/- sd", "ratio to the "
+             "nearest end of the range (1 = inside)")):
+        profile, steps = _plant_steps(engine, chem)
+        ours = None if steps is None else sum(el + gas for el, gas in steps.values())
+        ratio = None
+        if ours is not None and isinstance(theirs, str):
+            lo, hi = (float(x) for x in theirs.split("-"))
+            ratio = ours / lo if ours < lo else ours / hi if ours > hi else 1.0
+        out.append(_row(f"cell plant energy, {chem} ({what})", "jinasena2021", theirs, ours,
+                        f"cell.chemistry={chem}, plant.energy_data={profile}; ours = plant electricity + heat / 3.6 / "
+                        f"{GAS_BOILER_EFFICIENCY} (gas boiler) per kWh of cell", "kWh per kWh cell", ratio=ratio,
+                        note=note))
     return out
 
 
@@ -392,6 +470,7 @@ def rows_nickel_id_ieefa(engine):
 
 
 BUILDERS = {"xu2022": rows_xu2022, "degen2023": rows_degen2023, "degen_schutte2022": rows_degen_schutte2022,
+            "degen_schutte2022_steps": rows_degen_schutte2022_steps, "jinasena2021": rows_jinasena2021,
             "istrate2024": rows_istrate2024, "batpac_5_2": rows_batpac, "hao2017": rows_lfp_ratio,
             "chordia2021": rows_chordia, "hpmsm_published": rows_hpmsm, "northey2013": rows_northey,
             "nickel_id_gates": rows_nickel_id, "ieefa2024": rows_nickel_id_ieefa}

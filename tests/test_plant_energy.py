@@ -22,17 +22,70 @@ def base(engine):
     return run(engine)
 
 
+#: Degen & Schuette 2022 per step (kWh per kWh of cell; Baars 2022, Table 2.1; sources.yaml degen_schutte_2022_steps)
+DS_STEPS = {"1_mixing": 0.13, "2_coating_and_drying": 11.02, "3_calendering": 0.53, "4_vacuum_drying": 1.61,
+            "5_stacking": 0.41, "6_filling": 1.59, "7_formation_and_ageing": 13.54, "8_dry_rooms": 10.68,
+            "9_other": 1.98}
+DS_GAS = 21.38                       # abstract: natural gas for drying and the drying rooms, kWh per kWh of cell
+DS_TOTAL = 41.48                     # abstract: the whole plant, kWh per kWh of cell
+DRYING = {"2_coating_and_drying", "4_vacuum_drying", "8_dry_rooms"}
+
+
+def _fuel_kwh(step):
+    """A step's energy on the source's basis: electricity + the gas burnt for its useful heat."""
+    return step["electricity_kwh_per_kwh"] + step["heat_mj_per_kwh"] / 3.6 / GAS_BOILER_EFFICIENCY
+
+
 def test_steps_add_up_to_the_plant_total_and_the_source(base):
     e = base["plant"]["energy"]
-    assert e["profile"] == "degen_schutte_2022"
-    assert len(e["steps"]) >= 2
+    assert e["profile"] == "degen_schutte_2022_by_step"
     assert sum(s["electricity_kwh_per_kwh"] for s in e["steps"]) == pytest.approx(e["electricity_kwh_per_kwh"], rel=1e-12)
     assert sum(s["heat_mj_per_kwh"] for s in e["steps"]) == pytest.approx(e["heat_mj_per_kwh"], rel=1e-12)
-    # Degen & Schuette 2022: 41.48 kWh/kWh, of which 21.38 natural gas (fuel) for drying and dry rooms
-    assert e["electricity_kwh_per_kwh"] == pytest.approx(41.48 - 21.38, rel=1e-9)
-    assert e["heat_mj_per_kwh"] == pytest.approx(21.38 * 3.6 * GAS_BOILER_EFFICIENCY, rel=1e-5)
+    # every step is the source's figure (electricity + gas), and they add up to the source's total
+    assert {s["step"]: _fuel_kwh(s) for s in e["steps"]} == pytest.approx(DS_STEPS, rel=1e-5)
+    assert sum(_fuel_kwh(s) for s in e["steps"]) == pytest.approx(DS_TOTAL, abs=0.011)   # 41.49: rounded steps
+    # the gas is the abstract's 21.38 kWh/kWh, all of it in the drying steps; the rest is electricity
+    assert e["heat_mj_per_kwh"] == pytest.approx(DS_GAS * 3.6 * GAS_BOILER_EFFICIENCY, rel=1e-6)
+    assert all(s["heat_mj_per_kwh"] == 0 for s in e["steps"] if s["step"] not in DRYING)
+    assert e["electricity_kwh_per_kwh"] == pytest.approx(sum(DS_STEPS.values()) - DS_GAS, rel=1e-6)
     # the matrix draws exactly the plant's electricity (no electrode keeps its own)
     assert base["plant"]["electricity_kwh_per_kwh"] == pytest.approx(e["electricity_kwh_per_kwh"], rel=1e-9)
+
+
+def test_per_step_table_agrees_with_the_abstract(base):
+    """The per-step figures (read through Baars 2022) against what the paper's abstract says: 41.48 kWh/kWh in
+    all, and every step other than drying, the drying rooms (and formation) below 2 kWh/kWh."""
+    steps = {s["step"]: _fuel_kwh(s) for s in base["plant"]["energy"]["steps"]}
+    big = {"2_coating_and_drying", "7_formation_and_ageing", "8_dry_rooms"}
+    assert all(v < 2.0 for k, v in steps.items() if k not in big)
+    assert all(steps[k] > 2.0 for k in big)
+    assert sum(steps.values()) == pytest.approx(DS_TOTAL, abs=0.011)
+
+
+def test_two_step_profile_is_the_abstract_and_differs_only_by_rounding(engine, base):
+    two = run(engine, **{"plant.energy_data": "degen_schutte_2022"})
+    e2, e9 = two["plant"]["energy"], base["plant"]["energy"]
+    assert e2["profile"] == "degen_schutte_2022" and len(e2["steps"]) == 2
+    assert e2["electricity_kwh_per_kwh"] == pytest.approx(DS_TOTAL - DS_GAS, rel=1e-9)
+    assert e2["heat_mj_per_kwh"] == pytest.approx(e9["heat_mj_per_kwh"], rel=1e-6)
+    # same gas (to the 4e-5 MJ of the rounded amounts), 0.01 kWh/kWh more electricity in the per-step table
+    # (41.49 against 41.48): the footprints differ by that electricity on the plant's grid
+    d_kwh = e9["electricity_kwh_per_kwh"] - e2["electricity_kwh_per_kwh"]
+    assert d_kwh == pytest.approx(0.01, abs=1e-6)
+    assert abs(e9["heat_mj_per_kwh"] - e2["heat_mj_per_kwh"]) < 1e-4
+    assert base["kg_co2e_per_kwh"] - two["kg_co2e_per_kwh"] == pytest.approx(d_kwh * grid_factor(engine, "cn"),
+                                                                             abs=1e-5)
+
+
+def test_unknown_plant_energy_data_is_one_clear_error(engine):
+    with pytest.raises(StudyError) as exc:
+        run(engine, **{"plant.energy_data": "jinasena_2021"})
+    err = exc.value
+    assert err.field == "plant.energy_data" and err.file and "nmc811-cn.yaml" in str(err.file)
+    msg = str(err)
+    assert "jinasena_2021" in msg and "plant.energy_data" in msg
+    for allowed in ("default", "inventory", "degen_schutte_2022", "degen_schutte_2022_by_step"):
+        assert allowed in msg
 
 
 def test_electricity_share_is_the_measured_one(base):
@@ -43,12 +96,14 @@ def test_electricity_share_is_the_measured_one(base):
     assert 0.4 < share < 0.6                                         # "about half" electricity
 
 
+@pytest.mark.parametrize("profile, kwh", [("default", 41.49 - 21.38), ("degen_schutte_2022", 41.48 - 21.38)])
 @pytest.mark.parametrize("chem", ["NMC811", "LFP"])
-def test_moving_the_plant_changes_the_cell_by_plant_electricity_times_grid_difference(engine, chem):
-    cn = run(engine, **{"cell.chemistry": chem, "cell.nominal_voltage_v": None})
-    se = run(engine, **{"cell.chemistry": chem, "cell.nominal_voltage_v": None, "plant.country": "SE"})
+def test_moving_the_plant_changes_the_cell_by_plant_electricity_times_grid_difference(engine, chem, profile, kwh):
+    sets = {"cell.chemistry": chem, "cell.nominal_voltage_v": None, "plant.energy_data": profile}
+    cn = run(engine, **sets)
+    se = run(engine, **sets, **{"plant.country": "SE"})
+    assert cn["plant"]["electricity_kwh_per_kwh"] == pytest.approx(kwh, rel=1e-6)
     kwh = cn["plant"]["electricity_kwh_per_kwh"]
-    assert kwh == pytest.approx(20.10, rel=1e-9)
     assert cn["kg_co2e_per_kwh"] - se["kg_co2e_per_kwh"] == pytest.approx(
         kwh * (grid_factor(engine, "cn") - grid_factor(engine, "se")), rel=1e-9)
 
@@ -288,7 +343,7 @@ def _step_supply(engine, **sets):
 
 def test_each_step_is_a_unit_process_feeding_the_cell(engine, base):
     steps, own, via_steps, plant = _step_supply(engine)
-    prof = "plant_step__degen_schutte_2022__"
+    prof = "plant_step__degen_schutte_2022_by_step__"
     assert {pid for pid, v in steps.items() if v} == {pid for pid in steps if pid.startswith(prof)}
     for pid, v in steps.items():
         if pid.startswith(prof):

@@ -55,3 +55,18 @@ def test_material_footprint_moves_with_the_grid(engine):
     moved = material_footprint("cam_nmc811", engine=engine, locations=cn_sites)
     assert moved["kg_co2e"] < base["kg_co2e"]
     assert moved["kwh_grid"].get("SE", 0) == pytest.approx(base["kwh_grid"]["CN"], rel=1e-6)
+
+
+def test_plant_step_rows_follow_the_source(validate, engine):
+    """Per-step shares of the default plant against Degen & Schuette's per-step table; Jinasena's total beside it."""
+    rows = validate.build_rows(engine, only={"degen_schutte2022_steps", "jinasena2021"})
+    shares = [r for r in rows if r["study"] == "degen_schutte2022_steps"]
+    assert len(shares) == len(validate.DS_STEP_GROUPS)
+    for r in shares:
+        assert r["ours"] == pytest.approx(r["theirs"], abs=1e-3)      # the table's steps, carried unchanged
+    assert sum(r["ours"] for r in shares) == pytest.approx(1.0, rel=1e-9)
+    gas = next(r for r in rows if "natural gas" in r["quantity"])
+    assert gas["ours"] == pytest.approx(21.38 / 41.49, rel=1e-5) and gas["theirs"] == 0.52
+    jin = [r for r in rows if r["study"] == "jinasena2021"]
+    assert {r["theirs"] for r in jin} == {44.6, "34.2-60.26"}
+    assert all(r["ours"] == pytest.approx(41.49, rel=1e-5) for r in jin)

@@ -6,7 +6,9 @@ data set (profile), with ``electricity_cell_plant`` (kWh) and ``heat_cell_plant`
 per kWh of cell. For a study the engine
 
 * takes the steps of the study's profile (``plant.energy_data``; by default :data:`DEFAULT_PROFILE`
-  for the chemistry); each step is its own unit process on the product system's path: the cell draws
+  for the chemistry, else :data:`LI_ION_DEFAULT`, Degen & Schuette 2022 in nine steps: mixing, coating and
+  drying with NMP recovery, calendering, vacuum drying, stacking, filling, formation and ageing, dry rooms,
+  the rest; ``degen_schutte_2022`` is the same plant in two steps); each step is its own unit process on the product system's path: the cell draws
   it per kg of cell at the energy density (kWh of cell per kg), so one kWh of cell passes through every
   step and the step's electricity and heat are its own exchanges (per-process contributions show them),
 * sets the plant energy of the cell and of its electrodes to zero, so the steps are the whole plant.
@@ -42,9 +44,12 @@ from .superstructure import CO2_FOSSIL, PLANT_ELECTRICITY, PLANT_HEAT, Entry, bi
 STEP_PREFIX = "plant_step__"
 INVENTORY = "inventory"
 #: The profile a chemistry uses unless the study names one. Degen & Schuette 2022 is a large-scale
-#: Li-ion plant; the sodium-ion cell keeps its source's own all-electric plant.
+#: Li-ion plant, by default by process step (inventories/cells/plant_energy.yaml says why); the sodium-ion
+#: cell keeps its source's own all-electric plant.
 DEFAULT_PROFILE = {"NMMT": INVENTORY}
-LI_ION_DEFAULT = "degen_schutte_2022"
+LI_ION_DEFAULT = "degen_schutte_2022_by_step"
+#: Profiles of the Degen & Schuette plant (an NMC811-era Li-ion plant): other chemistries use them as a proxy.
+DEGEN_SCHUTTE = ("degen_schutte_2022", "degen_schutte_2022_by_step")
 HEAT_PUMP = "heat_pump"
 HEAT_PUMP_PROCESS = "heat_heat_pump_plant"
 BIOMASS = "biomass"
@@ -187,7 +192,7 @@ def plant_energy(study, cell, procs: dict, bom: dict[str, float], ed: float, che
                   "electricity_kwh_per_kwh": _energy(p, PLANT_ELECTRICITY),
                   "heat_mj_per_kwh": _energy(p, PLANT_HEAT)} for p in sorted(avail[profile], key=lambda q: q.id)]
         source = ", ".join(sorted({p.source for p in avail[profile]}))
-        if chem in DEFAULT_PROFILE or (chem != "NMC811" and profile == LI_ION_DEFAULT):
+        if chem in DEFAULT_PROFILE or (chem != "NMC811" and profile in DEGEN_SCHUTTE):
             notes.append(f"plant energy of {profile} (per kWh of cell) used as a proxy for the {chem} cell")
     elec = sum(s["electricity_kwh_per_kwh"] for s in steps)
     heat = sum(s["heat_mj_per_kwh"] for s in steps)
