@@ -150,7 +150,7 @@ REASONS = {
                    "electricity (drying and dry-room heat stay natural gas) and our materials stay where they are "
                    "made; the second row also electrifies the plant's heat (plant.heat=electric_boiler)",
     "hpmsm_published": "ours is the Chinese EMM route (EMM re-dissolved in sulfuric acid) with the EMM plant's "
-                       "comprehensive energy (6900 kWh/t Mn, cp_audit_emm_2018) on Ember's CN grid, the carbonate CO2 "
+                       "energy (over 6000 kWh/t Mn, Chongqing 2013, wensheng2016_emm) on Ember's CN grid, the carbonate CO2 "
                        "and the stoichiometric acid; ore mining and haulage (about 10 kg ore/kg Mn), make-up reagents "
                        "(acid, ammonia, SeO2, lime), residue handling and crystallisation heat are still excluded "
                        "(about 35 % by own estimate, see the dataset), so it lies below the Chinese figure; the "

@@ -1,5 +1,6 @@
 """Bad input: one clear message naming file and field, exit code 2, no traceback, nothing written."""
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -168,6 +169,49 @@ def test_unsettled_source_is_refused(tmp_path, capsys, fields, field, words):
     assert f"field '{field}'" in lines[0]
     for w in words:
         assert w in lines[0], err
+
+
+@pytest.mark.parametrize("fields, field, words", [
+    ({"author": "not shown on the indexed abstract page"}, "author", ["'not shown'"]),
+    ({"author": "authors as listed in the DOI record 10.1/x"}, "author", ["'authors as listed'"]),
+    ({"author": "Unknown"}, "author", ["'Unknown'"]),
+    ({"author": "anonymous reviewer"}, "author", ["'anonym'"]),
+    ({"author": "teardown of a prismatic cell, as summarised by an article"}, "author", ["describes the source"]),
+    ({"year": "n.d. (publication year not shown)"}, "year", ["year of publication"]),
+    ({"year": 20}, "year", ["year of publication"]),
+    ({"year": "2019"}, "year", ["year of publication"]),
+])
+def test_source_without_author_or_year_is_refused(tmp_path, capsys, fields, field, words):
+    """Issue 7: every source names its author(s) and year; a placeholder or a description is refused."""
+    root = _tiny_with_source(tmp_path, **fields)
+    code = main(["check-inventories", "--inventories", str(root)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    lines = [ln for ln in err.splitlines() if "source 'handmade'" in ln]
+    assert len(lines) == 1, err
+    assert f"field '{field}'" in lines[0]
+    for w in words:
+        assert w in lines[0], err
+
+
+@pytest.mark.parametrize("author", ["Ember", "lca_battery developers", "lithium-chemical.com (industry article)",
+                                    "Wensheng, L., Zuohua, L. and Miller, J. D.", "IPCC (Gómez, D.R. et al.)"])
+def test_named_authors_pass(tmp_path, capsys, author):
+    root = _tiny_with_source(tmp_path, author=author, year=2016)
+    assert main(["check-inventories", "--inventories", str(root)]) == 0, capsys.readouterr().err
+
+
+def test_shipped_sources_name_author_and_year():
+    """Every entry of the shipped sources.yaml (and of the test supplier file) names its author(s) and year."""
+    import yaml
+    from lca_battery.inventory.loader import _anonymous, default_root
+    data = yaml.safe_load((default_root() / "sources.yaml").read_text())
+    supplier = yaml.safe_load((Path(__file__).parent / "data" / "supplier" / "cam_supplier_x.yaml").read_text())
+    data.update(supplier["sources"])
+    problems = [p for key, entry in data.items() for p in _anonymous(entry, key)]
+    assert not problems, "\n".join(problems)
+    for gone in ("pvdf_lca_abstract", "cp_audit_emm_2018", "tesla_m3_lfp_teardown"):
+        assert gone not in data
 
 
 def test_settled_source_passes(tmp_path, capsys):

@@ -56,6 +56,13 @@ LOCATOR_RE = re.compile(
     r"\b(?:tables?|tab\.|figures?|figs?\.|sheets?|worksheets?|pages?|pp?\.|sections?|sec\.|chapters?|ch\.|"
     r"abstract|annex(?:es)?|appendix|appendices|supplementary|files?|datasets?|equations?|eq\.)(?!\w)|§",
     re.IGNORECASE)
+#: An ``author:`` that names nobody: a placeholder, "not shown", "unknown", "as listed in ...", "n.d.".
+ANONYMOUS_AUTHOR_RE = re.compile(
+    r"\bnot (?:shown|given|stated|known|named|listed|available|retrievable|found)\b|\bunknown\b|\banonym|"
+    r"\bunattributed\b|\bno author|\bauthors? (?:as listed|not|unknown)|\bas listed in\b|\bsee (?:the )?(?:doi|url)\b|"
+    r"(?<![\w.])n\.\s?d\.|\bn/a\b|^\W*(?:various|tbd|none|null|-+)\W*$", re.IGNORECASE)
+#: First and last year a source may carry (ISO 14067 studies cite published, dated sources).
+SOURCE_YEARS = (1800, 2100)
 #: Locations that are not ISO 3166 alpha-2 codes.
 #: Processes the engine generates (model/superstructure.py) that inventories may consume.
 GENERATED_UNITS = {"electricity_cell_plant": "kWh", "heat_cell_plant": "MJ"}
@@ -218,9 +225,32 @@ def _sources_from_mapping(data: dict, problems: list[str], where: str) -> dict[s
             problems.append(f"{where}: source '{key}': unknown field(s) {sorted(unknown)} "
                             f"(allowed: {sorted(SOURCE_KEYS)})")
         problems.extend(_unsettled(entry, f"{where}: source '{key}'"))
+        problems.extend(_anonymous(entry, f"{where}: source '{key}'"))
         out[key] = Source(key=str(key), author=str(entry["author"]), year=entry["year"],
                           title=str(entry["title"]), table=str(entry["table"]),
                           licence=str(entry["licence"]), url=entry.get("url"))
+    return out
+
+
+def _anonymous(entry: dict, where: str) -> list[str]:
+    """Problems of a source entry that names no author or no year of publication: an ``author:`` that is a
+    placeholder ("not shown", "unknown", "authors as listed in the DOI record", "n.d.") or a description of
+    the source rather than who made it (it must begin with a name: a capital letter, a web domain for a
+    site publishing under its own name, or a software project's name such as ``lca_battery``), and a ``year:`` that is not a four-digit year."""
+    out = []
+    author = str(entry.get("author") or "").strip()
+    m = ANONYMOUS_AUTHOR_RE.search(author)
+    first = author.split()[0] if author else ""
+    if m:
+        out.append(f"{where}: field 'author' says '{m.group(0)}': name the author(s) (persons or the publishing "
+                   f"organisation); a source that cannot be attributed cannot carry a number")
+    elif first and not (first[0].isupper() or "." in first or "_" in first):
+        out.append(f"{where}: field 'author' ('{author[:40]}...') describes the source instead of naming its "
+                   f"author(s): begin with the author's name")
+    year = entry.get("year")
+    if not (isinstance(year, int) and not isinstance(year, bool) and SOURCE_YEARS[0] <= year <= SOURCE_YEARS[1]):
+        out.append(f"{where}: field 'year' must be the year of publication, a number such as 2024 "
+                   f"(got {year!r})")
     return out
 
 
