@@ -79,10 +79,12 @@ def test_component_shares_within_cited_ranges(designs):
         # sum of the components is the cell (no filler): tabs and casing are kept per kg cell
         assert sum(b["kg_per_kg_cell"] for b in r["bom"]) == pytest.approx(1.0, rel=1e-9), c
     lfp = designs["LFP"]
-    # LFP cell shares, lithium-chemical.com 2024 (lfp_cell_composition_industry): electrolyte 10-12 %,
-    # separator 2-3 % -- the design is at or just below these (thinner 15 um separator of BatPaC 5.0)
-    assert 0.10 <= shares(lfp, "electrolyte") <= 0.13
-    assert 0.015 <= shares(lfp, "separator") <= 0.03
+    # LFP cell shares. Separator: lithium-chemical.com 2024 (lfp_cell_composition_industry) 2-3 %; the design's
+    # 13 um separator of the CATL teardown (stock2023_catl_lfp_teardown) gives just below that.
+    # Electrolyte: the industry estimate is 10-12 %, the premise cell (Majeau-Bettez 2011 via Crenna 2021) 21 %;
+    # the design fills the measured 32 % electrode porosities of the CATL teardown (about 17 %), inside that span
+    assert 0.10 <= shares(lfp, "electrolyte") <= 0.21
+    assert 0.014 <= shares(lfp, "separator") <= 0.03
     # current LFP cathode coating: 2 % PVDF (BatPaC 5.0 LFP-G), not 8 % (Majeau-Bettez 2011)
     cath = next(b for b in lfp["bom"] if b["input"] == "cathode_lfp")
     assert lfp["cell_design"]["design"]["cathode_active_fraction"] == pytest.approx(0.96)
@@ -239,16 +241,31 @@ def test_teardown_id3_pouch_mass(engine):
 
 
 # CATL 161.5 Ah LFP prismatic cell (stock2023_catl_lfp_teardown): 163 Wh/kg at 3.2 V -> 19.63 g per Ah.
+# Its own parameters (table of electrode parameters): loading, porosities, N/P, foils, separator (the default LFP design
+# takes the same numbers since it was rebased on this teardown; repeated here so that the test states the cell).
 CATL = {("cathode", "loading_mg_per_cm2"): 22.6, ("cathode", "porosity"): 0.32, ("anode", "porosity"): 0.32,
         ("anode", "np_ratio"): 3.66 / 3.44, ("positive_foil", "thickness_um"): 12,
         ("negative_foil", "thickness_um"): 5, ("separator", "thickness_um"): 13}
+# Utilisation, from the same table: the cell holds two jelly rolls, each with a cathode of 22.0 m x 67 mm coated on both
+# sides at 3.44 mAh/cm2 (half cell), i.e. 2 x 2 x 2200 cm x 6.7 cm x 3.44 mAh/cm2 = 202.8 Ah of cathode half-cell capacity
+# for a rated 161.5 Ah: 0.796. (The lengths are per jelly roll: one 22 m set of cathode, anode and separator sheets is
+# 575 cm3 and about 1.12 kg of coatings and foils, 40 % of the 280 x 63 x 82 mm can and a third of the 3.1-3.2 kg cell;
+# two sets fill 80 % of the can, as wound prismatic cells do.)
+CATL_UTILISATION = 161.5 / (2 * 2 * 2200.0 * 6.7 * 3.44e-3)
 
 
-@pytest.mark.xfail(strict=True, reason="the designed CATL LFP cell is about 23 % lighter than measured (15.1 vs 19.6 g per Ah): the "
-                   "prismatic casing (0.061 kg/kg, Blade side walls only, no lids/terminals/insulation) is a "
-                   "lower bound and the cell's formation loss (utilisation) is not published in the cited table")
 def test_teardown_catl_lfp_prismatic_mass(engine):
     measured = 1000.0 * 3.2 / 163.0
-    g, r = _design_measured(engine, "cell_lfp", CATL, 0.061, 161.5)
+    assert CATL_UTILISATION == pytest.approx(0.796, abs=0.001)
+    g, r = _design_measured(engine, "cell_lfp", {**CATL, (None, "cathode_utilisation"): CATL_UTILISATION}, 0.061, 161.5)
     assert r["areal_capacity_mah_per_cm2"] == pytest.approx(3.44, rel=0.03)   # loading x 96 % x 156.7 mAh/g
+    # the designed cell is 3 % lighter than measured (18.98 vs 19.63 g/Ah): the prismatic casing (0.061 kg/kg, Blade side
+    # walls only) leaves out lids, terminals, vent and insulation film, for which no public mass was found
     assert g == pytest.approx(measured, rel=0.10), (g, measured)
+    assert g < measured
+    # the cathode coating per rated Ah matches the measured electrode: 2 x 2 x 1.474 m2 x 22.6 mg/cm2 / 161.5 Ah
+    geometric = 2 * 2 * 2200.0 * 6.7 * 22.6e-3 / 161.5
+    assert r["g_per_ah"]["cathode_lfp"] == pytest.approx(geometric, rel=0.02)
+    # without the measured utilisation (BatPaC's capacity basis, the default design) the same cell is 20 % lighter
+    g1, _ = _design_measured(engine, "cell_lfp", CATL, 0.061, 161.5)
+    assert g1 == pytest.approx(g * CATL_UTILISATION, rel=0.01)
