@@ -110,13 +110,22 @@ def test_design_reproduces_batpac_metal_intensity(designs, chem):
 # Hasselwander et al. 2023 via premise energy_density.yaml, 2020 (min, max) kWh/kg cell
 ED_RANGE = {"NMC811": (0.24, 0.34), "NCA": (0.24, 0.34), "NMC622": (0.20, 0.28), "NMC111": (0.15, 0.19),
             "LFP": (0.14, 0.19)}
-KNOWN_HIGH = {"NMC622", "NMC111", "LFP"}
+_NMC_OLD = ("the design carries the 2020 VW ID.3 areal capacity (5.02 mAh/cm2, gunter2022_id3_teardown) with BatPaC 5.0 "
+            "capacities, foils and separator; the 2020 fleet of this chemistry had thinner electrodes and older hardware "
+            "(open point: no open teardown with loadings of an NMC111 or NMC622 cell was found)")
+KNOWN_HIGH = {
+    "NMC622": "pouch design 0.300 kWh/kg above 0.28: " + _NMC_OLD,
+    "NMC111": "pouch design 0.284 kWh/kg above 0.19: " + _NMC_OLD,
+    "LFP": "pouch design 0.232 kWh/kg above 0.19: the electrode stack is the CATL 161.5 Ah teardown's, on BatPaC's "
+           "capacity basis (utilisation 1); that cell rates only 0.796 of its electrodes' half-cell capacity "
+           "(test_teardown_catl_lfp_prismatic_mass), with which the design gives 0.184. Open point: which capacity "
+           "basis, as the measured one raises Li per kWh 26 % above BatPaC 5.2 and the Blade teardown's calculated "
+           "areal capacity (2.39 mAh/cm2 at 70 um) gives about 1 at the CATL porosity",
+}
 
 
-@pytest.mark.parametrize("chem", [pytest.param(c, marks=pytest.mark.xfail(
-    strict=True, reason="BatPaC 5.0 energy-couple defaults give a lighter cell than the 2020 fleet range "
-                        "(open point: a cited current design for these chemistries)")) if c in KNOWN_HIGH else c
-    for c in sorted(ED_RANGE)])
+@pytest.mark.parametrize("chem", [pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=KNOWN_HIGH[c]))
+                                  if c in KNOWN_HIGH else c for c in sorted(ED_RANGE)])
 def test_energy_density_within_published_range(designs, chem):
     lo, hi = ED_RANGE[chem]
     assert lo <= designs[chem]["cell"]["energy_density_kwh_per_kg"] <= hi
@@ -250,7 +259,8 @@ CATL = {("cathode", "loading_mg_per_cm2"): 22.6, ("cathode", "porosity"): 0.32, 
 # sides at 3.44 mAh/cm2 (half cell), i.e. 2 x 2 x 2200 cm x 6.7 cm x 3.44 mAh/cm2 = 202.8 Ah of cathode half-cell capacity
 # for a rated 161.5 Ah: 0.796. (The lengths are per jelly roll: one 22 m set of cathode, anode and separator sheets is
 # 575 cm3 and about 1.12 kg of coatings and foils, 40 % of the 280 x 63 x 82 mm can and a third of the 3.1-3.2 kg cell;
-# two sets fill 80 % of the can, as wound prismatic cells do.)
+# two sets fill 80 % of the can, in line with the 6.4 % void volume of the paper's abstract.) The 161.5 Ah is the
+# capacity measured at C/20 on the cell before teardown, so 0.796 is a measured ratio, not a rating margin.
 CATL_UTILISATION = 161.5 / (2 * 2 * 2200.0 * 6.7 * 3.44e-3)
 
 
