@@ -279,3 +279,27 @@ def test_teardown_catl_lfp_prismatic_mass(engine):
     # without the measured utilisation (BatPaC's capacity basis, the default design) the same cell is 20 % lighter
     g1, _ = _design_measured(engine, "cell_lfp", CATL, 0.061, 161.5)
     assert g1 == pytest.approx(g * CATL_UTILISATION, rel=0.01)
+
+
+# BYD Blade 135 Ah LFP prismatic cell (crps2025_4680_blade_teardown): 160 Wh/kg at 3.2 V, 2.7 +/- 0.3 kg -> 20.0 (17.8 to
+# 22.2) g per Ah. Its own parameters: cathode areal capacity 2.393 mAh/cm2 "calculated" (rated capacity over the coated
+# cathode area, so utilisation 1 on that basis), Al foil 20 um, Cu foil 10 um, separator 12 um; the casing share 0.061 is
+# this cell's side walls. Not given: porosities, loadings, N/P (the CATL teardown's kept).
+BLADE = {("cathode", "areal_capacity_mah_per_cm2"): 2.393, ("positive_foil", "thickness_um"): 20,
+         ("negative_foil", "thickness_um"): 10, ("separator", "thickness_um"): 12}
+
+
+def test_teardown_byd_blade_cathode_thickness(engine):
+    """At the CATL porosity the rated areal capacity needs the measured 70 um coating: on this cell, BatPaC's capacity
+    basis (utilisation 1) holds, unlike on the CATL cell (0.796)."""
+    _, r = _design_measured(engine, "cell_lfp", BLADE, 0.061, 135)
+    assert r["cathode_thickness_um"] == pytest.approx(70.0, rel=0.05)
+
+
+@pytest.mark.xfail(strict=True, reason="the designed Blade cell is 13 % lighter than measured (17.4 vs 20.0 g per Ah), "
+                   "below the published +/- 0.3 kg: the designed anode coating is 52 um against 65 um measured (its "
+                   "porosity and N/P are not published) and the casing share (side walls only) leaves out lids, "
+                   "terminals and insulation, for which no public mass was found")
+def test_teardown_byd_blade_mass(engine):
+    g, _ = _design_measured(engine, "cell_lfp", BLADE, 0.061, 135)
+    assert 1000.0 * 2.4 / 135 <= g <= 1000.0 * 3.0 / 135, g
