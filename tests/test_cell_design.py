@@ -79,10 +79,12 @@ def test_component_shares_within_cited_ranges(designs):
         # sum of the components is the cell (no filler): tabs and casing are kept per kg cell
         assert sum(b["kg_per_kg_cell"] for b in r["bom"]) == pytest.approx(1.0, rel=1e-9), c
     lfp = designs["LFP"]
-    # LFP cell shares, lithium-chemical.com 2024 (lfp_cell_composition_industry): electrolyte 10-12 %,
-    # separator 2-3 % -- the design is at or just below these (thinner 15 um separator of BatPaC 5.0)
-    assert 0.10 <= shares(lfp, "electrolyte") <= 0.13
-    assert 0.015 <= shares(lfp, "separator") <= 0.03
+    # LFP cell shares. Separator: lithium-chemical.com 2024 (lfp_cell_composition_industry) 2-3 %; the design's
+    # 13 um separator of the CATL teardown (stock2023_catl_lfp_teardown) gives just below that.
+    # Electrolyte: the industry estimate is 10-12 %, the premise cell (Majeau-Bettez 2011 via Crenna 2021) 21 %;
+    # the design fills the measured 32 % electrode porosities of the CATL teardown (about 17 %), inside that span
+    assert 0.10 <= shares(lfp, "electrolyte") <= 0.21
+    assert 0.014 <= shares(lfp, "separator") <= 0.03
     # current LFP cathode coating: 2 % PVDF (BatPaC 5.0 LFP-G), not 8 % (Majeau-Bettez 2011)
     cath = next(b for b in lfp["bom"] if b["input"] == "cathode_lfp")
     assert lfp["cell_design"]["design"]["cathode_active_fraction"] == pytest.approx(0.96)
@@ -108,13 +110,22 @@ def test_design_reproduces_batpac_metal_intensity(designs, chem):
 # Hasselwander et al. 2023 via premise energy_density.yaml, 2020 (min, max) kWh/kg cell
 ED_RANGE = {"NMC811": (0.24, 0.34), "NCA": (0.24, 0.34), "NMC622": (0.20, 0.28), "NMC111": (0.15, 0.19),
             "LFP": (0.14, 0.19)}
-KNOWN_HIGH = {"NMC622", "NMC111", "LFP"}
+_NMC_OLD = ("the design carries the 2020 VW ID.3 areal capacity (5.02 mAh/cm2, gunter2022_id3_teardown) with BatPaC 5.0 "
+            "capacities, foils and separator; the 2020 fleet of this chemistry had thinner electrodes and older hardware "
+            "(open point: no open teardown with loadings of an NMC111 or NMC622 cell was found)")
+KNOWN_HIGH = {
+    "NMC622": "pouch design 0.300 kWh/kg above 0.28: " + _NMC_OLD,
+    "NMC111": "pouch design 0.284 kWh/kg above 0.19: " + _NMC_OLD,
+    "LFP": "pouch design 0.232 kWh/kg above 0.19: the electrode stack is the CATL 161.5 Ah teardown's, on BatPaC's "
+           "capacity basis (utilisation 1); that cell rates only 0.796 of its electrodes' half-cell capacity "
+           "(test_teardown_catl_lfp_prismatic_mass), with which the design gives 0.184. Open point: which capacity "
+           "basis, as the measured one raises Li per kWh 26 % above BatPaC 5.2 and the Blade teardown's calculated "
+           "areal capacity (2.39 mAh/cm2 at 70 um) gives about 1 at the CATL porosity",
+}
 
 
-@pytest.mark.parametrize("chem", [pytest.param(c, marks=pytest.mark.xfail(
-    strict=True, reason="BatPaC 5.0 energy-couple defaults give a lighter cell than the 2020 fleet range "
-                        "(open point: a cited current design for these chemistries)")) if c in KNOWN_HIGH else c
-    for c in sorted(ED_RANGE)])
+@pytest.mark.parametrize("chem", [pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=KNOWN_HIGH[c]))
+                                  if c in KNOWN_HIGH else c for c in sorted(ED_RANGE)])
 def test_energy_density_within_published_range(designs, chem):
     lo, hi = ED_RANGE[chem]
     assert lo <= designs[chem]["cell"]["energy_density_kwh_per_kg"] <= hi
@@ -239,16 +250,56 @@ def test_teardown_id3_pouch_mass(engine):
 
 
 # CATL 161.5 Ah LFP prismatic cell (stock2023_catl_lfp_teardown): 163 Wh/kg at 3.2 V -> 19.63 g per Ah.
+# Its own parameters (table of electrode parameters): loading, porosities, N/P, foils, separator (the default LFP design
+# takes the same numbers since it was rebased on this teardown; repeated here so that the test states the cell).
 CATL = {("cathode", "loading_mg_per_cm2"): 22.6, ("cathode", "porosity"): 0.32, ("anode", "porosity"): 0.32,
         ("anode", "np_ratio"): 3.66 / 3.44, ("positive_foil", "thickness_um"): 12,
         ("negative_foil", "thickness_um"): 5, ("separator", "thickness_um"): 13}
+# Utilisation, from the same table: the cell holds two jelly rolls, each with a cathode of 22.0 m x 67 mm coated on both
+# sides at 3.44 mAh/cm2 (half cell), i.e. 2 x 2 x 2200 cm x 6.7 cm x 3.44 mAh/cm2 = 202.8 Ah of cathode half-cell capacity
+# for a rated 161.5 Ah: 0.796. (The lengths are per jelly roll: one 22 m set of cathode, anode and separator sheets is
+# 575 cm3 and about 1.12 kg of coatings and foils, 40 % of the 280 x 63 x 82 mm can and a third of the 3.1-3.2 kg cell;
+# two sets fill 80 % of the can, in line with the 6.4 % void volume of the paper's abstract.) The 161.5 Ah is the
+# capacity measured at C/20 on the cell before teardown, so 0.796 is a measured ratio, not a rating margin.
+CATL_UTILISATION = 161.5 / (2 * 2 * 2200.0 * 6.7 * 3.44e-3)
 
 
-@pytest.mark.xfail(strict=True, reason="the designed CATL LFP cell is about 23 % lighter than measured (15.1 vs 19.6 g per Ah): the "
-                   "prismatic casing (0.061 kg/kg, Blade side walls only, no lids/terminals/insulation) is a "
-                   "lower bound and the cell's formation loss (utilisation) is not published in the cited table")
 def test_teardown_catl_lfp_prismatic_mass(engine):
     measured = 1000.0 * 3.2 / 163.0
-    g, r = _design_measured(engine, "cell_lfp", CATL, 0.061, 161.5)
+    assert CATL_UTILISATION == pytest.approx(0.796, abs=0.001)
+    g, r = _design_measured(engine, "cell_lfp", {**CATL, (None, "cathode_utilisation"): CATL_UTILISATION}, 0.061, 161.5)
     assert r["areal_capacity_mah_per_cm2"] == pytest.approx(3.44, rel=0.03)   # loading x 96 % x 156.7 mAh/g
+    # the designed cell is 3 % lighter than measured (18.98 vs 19.63 g/Ah): the prismatic casing (0.061 kg/kg, Blade side
+    # walls only) leaves out lids, terminals, vent and insulation film, for which no public mass was found
     assert g == pytest.approx(measured, rel=0.10), (g, measured)
+    assert g < measured
+    # the cathode coating per rated Ah matches the measured electrode: 2 x 2 x 1.474 m2 x 22.6 mg/cm2 / 161.5 Ah
+    geometric = 2 * 2 * 2200.0 * 6.7 * 22.6e-3 / 161.5
+    assert r["g_per_ah"]["cathode_lfp"] == pytest.approx(geometric, rel=0.02)
+    # without the measured utilisation (BatPaC's capacity basis, the default design) the same cell is 20 % lighter
+    g1, _ = _design_measured(engine, "cell_lfp", CATL, 0.061, 161.5)
+    assert g1 == pytest.approx(g * CATL_UTILISATION, rel=0.01)
+
+
+# BYD Blade 135 Ah LFP prismatic cell (crps2025_4680_blade_teardown): 160 Wh/kg at 3.2 V, 2.7 +/- 0.3 kg -> 20.0 (17.8 to
+# 22.2) g per Ah. Its own parameters: cathode areal capacity 2.393 mAh/cm2 "calculated" (rated capacity over the coated
+# cathode area, so utilisation 1 on that basis), Al foil 20 um, Cu foil 10 um, separator 12 um; the casing share 0.061 is
+# this cell's side walls. Not given: porosities, loadings, N/P (the CATL teardown's kept).
+BLADE = {("cathode", "areal_capacity_mah_per_cm2"): 2.393, ("positive_foil", "thickness_um"): 20,
+         ("negative_foil", "thickness_um"): 10, ("separator", "thickness_um"): 12}
+
+
+def test_teardown_byd_blade_cathode_thickness(engine):
+    """At the CATL porosity the rated areal capacity needs the measured 70 um coating: on this cell, BatPaC's capacity
+    basis (utilisation 1) holds, unlike on the CATL cell (0.796)."""
+    _, r = _design_measured(engine, "cell_lfp", BLADE, 0.061, 135)
+    assert r["cathode_thickness_um"] == pytest.approx(70.0, rel=0.05)
+
+
+@pytest.mark.xfail(strict=True, reason="the designed Blade cell is 13 % lighter than measured (17.4 vs 20.0 g per Ah), "
+                   "below the published +/- 0.3 kg: the designed anode coating is 52 um against 65 um measured (its "
+                   "porosity and N/P are not published) and the casing share (side walls only) leaves out lids, "
+                   "terminals and insulation, for which no public mass was found")
+def test_teardown_byd_blade_mass(engine):
+    g, _ = _design_measured(engine, "cell_lfp", BLADE, 0.061, 135)
+    assert 1000.0 * 2.4 / 135 <= g <= 1000.0 * 3.0 / 135, g
