@@ -19,8 +19,17 @@ that code reads. Tests check the warm results against the bw2calc path to 1e-9 o
 The key covers the inventory bytes, :data:`lca_battery.bw.project.BUILD_VERSION` (model, writer,
 loader code), this module, :mod:`lca_battery.compiled`, :mod:`lca_battery.calc`, the unit
 conversions, the package version, the project name and the inventory folder: a change to any of
-them is a cold run. A study the compiled model cannot hold (a new biosphere flow), a supplier
-inventory file or a licensed background is solved by bw2calc on the project, as before.
+them is a cold run. A study the compiled model cannot hold (a new biosphere flow) or a supplier
+inventory file is solved by bw2calc on the project, as before.
+
+A licensed background (``--set background.database=... --set background.project=...``) has a cache
+of its own: the model linked to it keeps each linked activity's cumulative inventory, so it has the
+open model's size and is cached and solved the same way. Its key adds the database, the project and
+the mapping file (path and a hash of its bytes); the cache also holds the user's project folder and the
+database's modification state as bw2data records it (``databases.json``: ``modified``, set on every
+write and every saved activity or exchange, and ``number``), read again on each warm run without
+bw2data: an edited database is linked again, cold. The project must be named for the warm path (which
+project holds a database is bw2data's to say).
 """
 from __future__ import annotations
 
