@@ -187,3 +187,16 @@ def test_warm_linked_cli_does_not_import_brightway(linked, bw_dir):
     assert ref["software"]["solver"].startswith("bw2calc")
     assert out["kg_co2e_per_kwh"] == pytest.approx(ref["kg_co2e_per_kwh"], rel=1e-9)
     assert out["stages"] == pytest.approx(ref["stages"], rel=1e-9, abs=1e-12)
+
+
+def test_linked_cache_key_covers_the_mapping_bytes_and_needs_a_named_project(tmp_path):
+    from lca_battery.study import LicensedBackground
+    mapping = tmp_path / "m.json"
+    mapping.write_bytes(fx.MAPPING.read_bytes())
+    a = warm.background_id(fx.DATABASE, PROJECT, mapping)
+    assert a == warm.background_id(fx.DATABASE, PROJECT, mapping)
+    mapping.write_bytes(fx.MAPPING.read_bytes() + b"\n")
+    assert warm.background_id(fx.DATABASE, PROJECT, mapping) != a                 # edited mapping: another key
+    assert warm.cache_path(background=a) != warm.cache_path() != warm.cache_path(
+        background=warm.background_id(fx.DATABASE, PROJECT + "x", mapping))
+    assert warm.load(background=LicensedBackground(database=fx.DATABASE)) is None  # project not named: cold
