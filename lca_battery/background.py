@@ -58,6 +58,10 @@ class Background:
     links: dict[str, Link] = field(default_factory=dict)
     unmapped: list[str] = field(default_factory=list)     # open background nodes that stay open
     fingerprint: str = ""
+    #: the user's project folder and the database's modification state as bw2data records it there
+    #: (``databases.json``: modified, number), read when resolved; the warm cache checks them
+    project_dir: str = ""
+    state: dict = field(default_factory=dict)
 
     def describe(self) -> dict:
         return {"type": "licensed database", "project": self.project, "database": self.database,
@@ -164,6 +168,7 @@ def resolve(spec, inventory, processes) -> Background:
             product = row.product or row.data.get("reference product")
             index[(row.name, product, row.location)] = (row.code, row.data.get("unit", ""))
         meta = dict(b.databases[spec.database])
+        project_dir = str(Path(b.projects.dir).resolve())
     finally:
         _switch_project(before)
     links, missing = {}, []
@@ -190,7 +195,25 @@ def resolve(spec, inventory, processes) -> Background:
     h = hashlib.sha256(json.dumps([project, spec.database, str(meta.get("modified")), meta.get("number"),
                                    path.read_bytes().decode(), sorted((k, v.key) for k, v in links.items())],
                                   default=str).encode())
-    return Background(project, spec.database, str(path), links, sorted(set(bg_ids) - set(links)), h.hexdigest())
+    return Background(project, spec.database, str(path), links, sorted(set(bg_ids) - set(links)), h.hexdigest(),
+                      project_dir, database_state(meta))
+
+
+def database_state(meta: dict) -> dict:
+    """What of a database's bw2data metadata says it changed: its modification time (bw2data sets it on
+    every write and every saved activity or exchange) and its number of activities. The same fields the
+    linked project's fingerprint holds, so the warm cache is stale exactly when the link is rebuilt."""
+    return {"modified": str(meta.get("modified")), "number": meta.get("number")}
+
+
+def read_database_state(project_dir: str, database: str) -> dict | None:
+    """:func:`database_state` read from the project folder's ``databases.json`` without bw2data (the warm
+    path); None when the folder, the file or the database is gone."""
+    try:
+        meta = json.loads((Path(project_dir) / "databases.json").read_text())[database]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return database_state(meta)
 
 
 def link_inventories(bg: Background, bio_codes: dict[str, int] | set) -> dict[str, list[tuple[str, float]]]:

@@ -85,14 +85,18 @@ class Engine:
             self._bio = {bio_key(flow): nid for flow, (_, _, nid) in biosphere_index(True).items()}
         return self._bio[key]
 
-    def override_package(self, entries: list[Entry]):
-        """A datapackage replacing the amounts the study sets (technosphere inputs are flipped)."""
-        import bw_processing as bwp
+    def check_linked(self, entries: list[Entry]) -> None:
+        """A linked node holds its licensed activity's inventory: a study cannot edit its inputs."""
         linked = sorted({e.output for e in entries if e.output in self.links})
-        if linked:     # a linked node holds its licensed activity's inventory: a study cannot edit its inputs
+        if linked:
             from .errors import StudyError
             raise StudyError(f"the study changes inputs of background processes linked to "
                              f"'{self.background.database}': {', '.join(linked)}", field="background")
+
+    def override_package(self, entries: list[Entry]):
+        """A datapackage replacing the amounts the study sets (technosphere inputs are flipped)."""
+        import bw_processing as bwp
+        self.check_linked(entries)
         dp = bwp.create_datapackage(sequential=True, sum_inter_duplicates=False)
         for matrix, flip in (("technosphere", True), ("biosphere", False)):
             sel = [e for e in entries if e.matrix == matrix]

@@ -166,18 +166,19 @@ def _owner(command: str, args, **extra) -> dict:
     return {"command": command, "study": study, "overrides": list(args.set or []), **extra}
 
 
-def _footprint_engine():
+def _footprint_engine(study=None, overrides=None):
     """The warm engine (cached compiled model, no Brightway import) when its cache is valid, else the
-    cold one, which builds the project as :func:`_engine` and writes the cache (:mod:`lca_battery.warm`)."""
+    cold one, which builds the project as :func:`_engine` and writes the cache (:mod:`lca_battery.warm`);
+    on the study's licensed background when it names one (its own cache)."""
     from .warm import footprint_engine
     with contextlib.redirect_stdout(sys.stderr), _doing(f"set up the Brightway project in {_bw_dir()}"):
-        return footprint_engine(progress=_progress)
+        return footprint_engine(progress=_progress, study=study, overrides=overrides)
 
 
 def cmd_footprint(args) -> int:
     from .api import footprint
     from .report.outputs import to_json, write_footprint
-    engine = _footprint_engine()
+    engine = _footprint_engine(args.study, args.set or [])
     result = footprint(args.study, args.set or [], engine=engine)
     if not args.no_write:
         out = Path(args.out) / run_name(args.study, args.set)

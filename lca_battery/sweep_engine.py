@@ -21,8 +21,11 @@ from far fewer study builds than scenarios:
 3. *Columnar result.* :func:`grid_frame` returns numpy columns (a :class:`SweepFrame`), not one dict
    per scenario; :func:`lca_battery.api.sweep` turns it into the usual rows.
 
-Scenarios the vectorised solver cannot hold (a changed cell inside the background block, a changed
-biosphere cell, a supplier inventory in its own project) raise :class:`Fallback` and the caller uses
+A grid on a licensed background (``background.database=...`` in the overrides or the study) is solved
+on the linked model, which has the open model's size (each linked activity is one column holding its
+cumulative inventory), exactly as on the open background. Scenarios the vectorised solver cannot hold
+(a changed biosphere cell, a supplier inventory in its own project, scenarios on different
+backgrounds) raise :class:`Fallback` and the caller uses
 the per-scenario path (:class:`lca_battery.compiled.BatchSolver`), which is exact too.
 """
 from __future__ import annotations
@@ -511,14 +514,23 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
     study builds, the blocks of interacting axes and the cell layout size."""
     from .api import prepare_mapping
     from .compiled import CompiledModel
-    model = CompiledModel.from_engine(engine)
     keys = list(grid)
     values = [list(grid[k]) for k in keys]
+    # the engine of the grid's first scenario: a study on a licensed background is solved on the linked
+    # model (its own project, the open model's size: the linked activities hold cumulative inventories)
+    _, _, first = prepare_mapping(study, {**overrides, **{k: v[0] for k, v in zip(keys, values)}}, engine,
+                                  parsed=parsed)
+    if first is not engine:
+        if first.inventory.extra_files:
+            raise Fallback("a supplier inventory (its own project)")
+        engine = first
+    model = CompiledModel.from_engine(engine)
 
     def build_fn(ov: dict) -> Build:
         st, mapping, eng = prepare_mapping(study, {**overrides, **ov}, engine, parsed=parsed)
         if eng is not engine:
-            raise Fallback("a supplier inventory (its own project)")
+            raise Fallback("a supplier inventory (its own project)" if eng.inventory.extra_files
+                           else "scenarios on different backgrounds")
         try:
             tr, tc, tv, br, bc_, bv = model.delta(mapping.entries)
         except NotCompilable as exc:
@@ -583,6 +595,7 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
             if progress:
                 progress(done, total)
     if stats is not None:
+        stats.update(background=None if engine.background is None else engine.background.database)
         stats.update(builds=builder.builds, blocks=[[keys[i] for i in b] for b in blocks], cells=len(tech),
                      build_s=t1 - t0, solve_s=time.perf_counter() - t1)
     idx = np.unravel_index(np.arange(total), builder.shape)

@@ -19,8 +19,17 @@ that code reads. Tests check the warm results against the bw2calc path to 1e-9 o
 The key covers the inventory bytes, :data:`lca_battery.bw.project.BUILD_VERSION` (model, writer,
 loader code), this module, :mod:`lca_battery.compiled`, :mod:`lca_battery.calc`, the unit
 conversions, the package version, the project name and the inventory folder: a change to any of
-them is a cold run. A study the compiled model cannot hold (a new biosphere flow), a supplier
-inventory file or a licensed background is solved by bw2calc on the project, as before.
+them is a cold run. A study the compiled model cannot hold (a new biosphere flow) or a supplier
+inventory file is solved by bw2calc on the project, as before.
+
+A licensed background (``--set background.database=... --set background.project=...``) has a cache
+of its own: the model linked to it keeps each linked activity's cumulative inventory, so it has the
+open model's size and is cached and solved the same way. Its key adds the database, the project and
+the mapping file (path and a hash of its bytes); the cache also holds the user's project folder and the
+database's modification state as bw2data records it (``databases.json``: ``modified``, set on every
+write and every saved activity or exchange, and ``number``), read again on each warm run without
+bw2data: an edited database is linked again, cold. The project must be named for the warm path (which
+project holds a database is bw2data's to say).
 """
 from __future__ import annotations
 
@@ -71,17 +80,35 @@ def warm_key(root: Path, content_hash: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
 
 
-def cache_path(root: Path | None = None, content_hash: str | None = None) -> Path:
+def background_id(database: str, project: str, mapping_file) -> list:
+    """The identity of a linked background in the cache key: database, project, the mapping file (path
+    and a hash of its bytes). The database's modification state is checked when the cache is read
+    (:func:`load`): it is in the user's project folder, which the cache names."""
+    path = Path(mapping_file).resolve()
+    return [database, project, str(path), hashlib.sha256(path.read_bytes()).hexdigest()]
+
+
+def cache_path(root: Path | None = None, content_hash: str | None = None, background: list | None = None) -> Path:
     from .inventory.loader import content_hash as _hash, default_root
     root = Path(root) if root else default_root()
-    return cache_dir() / f"{warm_key(root, content_hash or _hash(root))}.pkl"
+    key = warm_key(root, content_hash or _hash(root))
+    if background:
+        key = hashlib.sha256("\0".join([key, "background", *background]).encode()).hexdigest()[:24]
+    return cache_dir() / f"{key}.pkl"
 
 
 # ---------------------------------------------------------------------------------------- writing
 def save(engine: Engine) -> Path | None:
-    """Write the warm cache of a (cold) engine on the open background; returns its path (None: not cacheable)."""
-    if engine.background is not None or engine.inventory.extra_files:
+    """Write the warm cache of a (cold) engine, on the open background or a licensed one; returns its path
+    (None: not cacheable)."""
+    if engine.inventory.extra_files:
         return None
+    bg = engine.background
+    bg_id = None
+    if bg is not None:
+        if not bg.project_dir or not bg.state:
+            return None
+        bg_id = background_id(bg.database, bg.project, bg.mapping_file)
     import bw2calc as bc
     from .bw.project import MARKER, bd
     from .compiled import CompiledModel
@@ -101,21 +128,25 @@ def save(engine: Engine) -> Path | None:
         return None
     model._layouts.clear()
     root = Path(engine.inventory.root)
+    expected = engine.inventory.content_hash + ("" if bg is None else "+" + bg.fingerprint)
+    if build.get("inventory_hash") != expected:
+        return None                       # the project is not the one this engine was built on
     data = {"format": FORMAT, "inventory": engine.inventory, "model": model, "ids": dict(engine.ids),
             "activity": activity, "product": product, "biosphere": biosphere, "build": build,
-            "marker": str(marker)}
-    path = cache_path(root, engine.inventory.content_hash)
+            "marker": str(marker), "background": bg, "background_id": bg_id, "expected_hash": expected}
+    path = cache_path(root, engine.inventory.content_hash, bg_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
     with open(tmp, "wb") as fh:
         pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(tmp, path)                 # atomic: a reader never sees half a file
     for old in path.parent.glob("*.pkl"):  # caches of other inventories or code versions of this folder
-        if old != path:
+        if old != path:                    # (and the same background: the open one, or this linked one)
             try:
                 with open(old, "rb") as fh:
-                    other_root = pickle.load(fh)["inventory"].root
-                if Path(other_root).resolve() == root.resolve():
+                    other = pickle.load(fh)
+                same_bg = (other.get("background_id") or [None])[:3] == (bg_id or [None])[:3]
+                if Path(other["inventory"].root).resolve() == root.resolve() and same_bg:
                     old.unlink()
             except Exception:
                 pass
@@ -123,11 +154,25 @@ def save(engine: Engine) -> Path | None:
 
 
 # ---------------------------------------------------------------------------------------- reading
-def load(root: Path | None = None) -> "WarmEngine | None":
+def load(root: Path | None = None, background=None, content_hash: str | None = None) -> "WarmEngine | None":
     """The warm engine of the inventories at ``root`` (default: the shipped ones), or None when there is
-    no valid cache (then the caller takes the cold path)."""
+    no valid cache (then the caller takes the cold path).
+
+    ``background``: a study's :class:`~lca_battery.study.LicensedBackground` (``project`` named; the
+    mapping file as given, default the inventories' own): the cache of the model linked to it, valid only
+    while the database's modification state (bw2data's ``databases.json`` in the user's project folder)
+    is the one it was linked at."""
     try:
-        path = cache_path(root)
+        bg_id = None
+        if background is not None:
+            if not background.project:
+                return None                # which project holds it: bw2data must look (cold path)
+            from .background import DEFAULT_MAPPING
+            from .inventory.loader import default_root
+            mapping = (Path(background.mapping) if background.mapping
+                       else Path(root or default_root()) / DEFAULT_MAPPING)
+            bg_id = background_id(background.database, background.project, mapping)
+        path = cache_path(root, content_hash, bg_id)
     except Exception:
         return None
     if not path.is_file():
@@ -143,8 +188,15 @@ def load(root: Path | None = None) -> "WarmEngine | None":
     build = data["build"]
     if (marker.get("complete") is not True or marker.get("inventory_hash") != build.get("inventory_hash")
             or marker.get("build_version") != build.get("build_version")
-            or marker.get("inventory_hash") != data["inventory"].content_hash):
+            or marker.get("inventory_hash") != data.get("expected_hash", data["inventory"].content_hash)
+            or not str(marker.get("inventory_hash")).startswith(data["inventory"].content_hash)
+            or data.get("background_id") != bg_id):
         return None
+    bg = data.get("background")
+    if bg is not None:
+        from .background import read_database_state
+        if read_database_state(bg.project_dir, bg.database) != bg.state:
+            return None                    # the user's database was edited (or is gone): link again
     return WarmEngine(data, path.stem)
 
 
@@ -216,8 +268,8 @@ class WarmEngine(Engine):
     def __init__(self, data: dict, key: str):        # noqa: D107  (no Engine.__init__: no bw2data)
         from .model.superstructure import all_processes
         self.inventory = data["inventory"]
-        self.background = None
-        self.links = {}
+        self.background = data.get("background")
+        self.links = dict(self.background.links) if self.background is not None else {}
         self.build = data["build"]
         self.project = self.build["project"]
         self.databases = list(self.build["databases"])
@@ -240,6 +292,7 @@ class WarmEngine(Engine):
         from .bw.project import GAS_PARTS
         from .compiled import NotCompilable
         model = self._compiled
+        self.check_linked(entries)
         try:
             tr, tc, tv, br, bc_, bv = model.cells(entries)
         except NotCompilable:                 # a biosphere flow the base matrices lack: bw2calc
@@ -263,20 +316,42 @@ class WarmEngine(Engine):
                       solver=f"{SOLVER_WARM}; cache {self.warm_key}")
 
 
-def footprint_engine(progress=None):
+def footprint_engine(progress=None, study=None, overrides=None):
     """The engine of ``lca-battery footprint`` on the shipped (or ``$LCA_BATTERY_INVENTORIES``) inventories:
     the warm one when its cache is valid, else the cold one (building the Brightway project if needed),
-    after which the cache is written for the next run."""
+    after which the cache is written for the next run.
+
+    With ``study`` (and its ``--set`` overrides): when the study asks for a licensed background with its
+    project named, the engine of the model linked to it, warm from its own cache (no bw2data) while the
+    inventories, the mapping file and the user's database are unchanged; else linked cold and cached."""
+    from .api import get_engine
     if os.environ.get("LCA_BATTERY_NO_WARM"):
-        from .api import get_engine
         return get_engine(progress=progress)
     eng = load()
-    if eng is not None:
+    if eng is None:
+        eng = get_engine(progress=progress)
+        _save_quietly(eng)
+    if study is None:
         return eng
-    from .api import get_engine
-    eng = get_engine(progress=progress)
+    try:
+        from .model.superstructure import switch_parameters
+        from .study import load_study
+        st = load_study(study, overrides or [], switch_parameters(eng.inventory))
+    except Exception:                      # reported by footprint itself, as without the cache
+        return eng
+    bg = st.background
+    if bg == "open" or any(s.inventory for s in st.suppliers.values()):
+        return eng                         # a supplier inventory: its own project, bw2calc (footprint)
+    linked = load(eng.inventory.root, bg, eng.inventory.content_hash)
+    if linked is not None:
+        return linked
+    linked = get_engine(eng.inventory.root, progress=progress, background=bg)
+    _save_quietly(linked)
+    return linked
+
+
+def _save_quietly(eng) -> None:
     try:
         save(eng)
     except (OSError, pickle.PicklingError):
         pass                               # a read-only data folder: every run is cold, still correct
-    return eng

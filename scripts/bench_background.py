@@ -7,8 +7,10 @@ and refactorise (symbolic analysis reused) (a) the default model's technosphere 
 background's, with every candidate that imports: SciPy SuperLU (splu of A and of A^T, COLAMD and
 MMD_AT_PLUS_A), KLU and UMFPACK (kvxopt), PARDISO (pypardiso); residual max|Ax - b|; ratios against
 SuperLU (A^T, COLAMD) in the same process. Then: linking the model under the background (cold: the
-cumulative LCI of every mapped activity), a warm CLI ``footprint`` (separate process, compiled model
-and linked project cached on disk), and sweep scenarios/s on the linked model; peak RSS.
+cumulative LCI of every mapped activity); warm CLI ``footprint`` runs (separate processes, the warm
+caches of the linked and of the open model) on the linked and the open background, interleaved; grid
+sweeps (``api.sweep_frame``) on the linked and the open background, same grid, same process, end to
+end and solve only, and the per-scenario path for reference; peak RSS.
 No timing is asserted anywhere. Usage: python scripts/bench_background.py [--processes N] [--skip-slow]
 """
 from __future__ import annotations
@@ -133,20 +135,23 @@ def main() -> None:
     ap.add_argument("--skip-slow", action="store_true", help="leave out SuperLU of A (not transposed)")
     ap.add_argument("--no-superlu-background", action="store_true",
                     help="leave SuperLU out of the background's table (it can take many minutes)")
+    ap.add_argument("--grid-scale", type=int, default=1, help="scale of the sweep grid (1: 103,680 scenarios)")
+    ap.add_argument("--sweep-repeat", type=int, default=3, help="rounds of the grid sweeps (best kept)")
+    ap.add_argument("--no-lu", action="store_true", help="leave out the sparse LU candidate tables")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="lcab-bench-bg-")
     os.environ["BRIGHTWAY2_DIR"] = tmp
     project = "synthetic-ecoinvent"
     try:
         from lca_battery import linalg
-        from lca_battery.api import _solver, footprint, get_engine, prepare_mapping, sweep
-        from lca_battery.compiled import CompiledModel, Scenario
+        from lca_battery.api import footprint, get_engine
+        from lca_battery.compiled import CompiledModel
         out = {"machine": f"{platform.machine()}, {os.cpu_count()} cores (shared), {platform.platform()}",
                "python": platform.python_version(), "sparse_lu": linalg.SOLVER}
         engine = get_engine()
         default_A = CompiledModel.from_engine(engine).A
         out["default_model"] = {"processes": default_A.shape[0], "nnz": int(default_A.nnz),
-                                "lu": lu_table(default_A, False, 200)}
+                                "lu": [] if args.no_lu else lu_table(default_A, False, 200)}
         t, model = _t(lambda: synth.generate(args.processes))
         A = model["A"]
         out["background"] = {"processes": A.shape[0], "nnz": int(A.nnz), "generate_s": t,
@@ -155,48 +160,18 @@ def main() -> None:
                                               synth.biosphere_codes()))
         engine.activate()
         print("background written", file=sys.stderr, flush=True)
-        out["background"]["lu"] = lu_table(A, args.skip_slow, 5, not args.no_superlu_background)
+        if not args.no_lu:
+            out["background"]["lu"] = lu_table(A, args.skip_slow, 5, not args.no_superlu_background)
         bg = [f"background.database={synth.DATABASE}", f"background.project={project}"]
         t, res = _t(lambda: footprint(STUDY, bg))
         out["link_cold_s"] = t              # the linked project: 20k matrices read, factorised, LCIs written
         out["footprint_on_background"] = res["kg_co2e_per_kwh"]
         out["footprint_open_background"] = footprint(STUDY)["kg_co2e_per_kwh"]
-        cli = [sys.executable, "-m", "lca_battery", "footprint", str(STUDY), "--no-write", "--json",
-               "--set", bg[0], "--set", bg[1]]
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        subprocess.run(cli, env=env, capture_output=True, check=True, cwd=ROOT)      # compiled model cached
-        warm, cpu = [], []
-        for _ in range(3):
-            c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            t = time.perf_counter()
-            p = subprocess.run(cli, env=env, capture_output=True, check=True, text=True, cwd=ROOT)
-            warm.append(time.perf_counter() - t)
-            c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu.append(c1.ru_utime - c0.ru_utime + c1.ru_stime - c0.ru_stime)
-        out["cli_footprint_warm_s"] = min(warm)           # wall clock (the machine is shared)
-        out["cli_footprint_warm_cpu_s"] = min(cpu)        # user + system CPU of the process
-        out["cli_footprint_warm_value"] = json.loads(p.stdout)["kg_co2e_per_kwh"]
-        grid = {"plant.country": ["CN", "SE", "PL", "HU", "KR", "JP", "US", "DE"],
-                "recycling.recycled_content.Co.post_consumer": [0.0, 0.16, 0.26, 0.5, 1.0],
-                "recycling.accounting": ["cut_off", "avoided_burden", "cff"]}
-        sweep(STUDY, {"plant.country": ["CN"]}, bg)
-        t, rows = _t(lambda: sweep(STUDY, grid, bg))
-        ref = sweep(STUDY, {k: v[:2] for k, v in grid.items()}, bg, fast=False)
-        fast = [r for r in rows if all(r[k] in grid[k][:2] for k in grid)]
-        out["sweep_max_relative_difference_vs_bw2calc"] = max(
-            abs(a["kg_co2e_per_kwh"] - b["kg_co2e_per_kwh"]) / abs(b["kg_co2e_per_kwh"]) for a, b in zip(fast, ref))
-        out["sweep_end_to_end_scenarios_per_s"] = len(rows) / t
-        eng = get_engine(background=_bg_spec(project))
-        model_c = CompiledModel.from_engine(eng)
-        scs = []
-        for r in rows:
-            st, m, _ = prepare_mapping(STUDY, {**{k: r[k] for k in grid}, **dict(x.split("=", 1) for x in bg)},
-                                       eng)
-            scs.append(Scenario(model_c.delta(m.entries), st.method, dict(st.stage_overrides)))
-        batch = scs * 100
-        solver = _solver(eng)
-        t = _t(lambda: solver.solve(batch))[0]
-        out["sweep_solve_only_scenarios_per_s"] = len(batch) / t
+        out["cli_footprint_warm"] = warm_cli(bg)
+        for name, ref in (("linked", out["footprint_on_background"]), ("open", out["footprint_open_background"])):
+            w = out["cli_footprint_warm"][name]
+            w["relative_difference_vs_bw2calc"] = abs(w["value"] - ref) / abs(ref)
+        out["sweep"] = sweeps(bg, project, args.grid_scale, args.sweep_repeat)
         out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
         dest = ROOT / "results" / "bench"
         dest.mkdir(parents=True, exist_ok=True)
@@ -204,6 +179,104 @@ def main() -> None:
         print(json.dumps(out, indent=2))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def warm_cli(bg: list) -> dict:
+    """Warm CLI ``footprint`` (separate processes), on the linked background and on the open one, runs
+    interleaved; the first run of each writes the caches (warm model of the linked and of the open model)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    base = [sys.executable, "-m", "lca_battery", "footprint", str(STUDY), "--no-write", "--json"]
+    cmds = {"linked": base + ["--set", bg[0], "--set", bg[1]], "open": base}
+    for cli in cmds.values():
+        subprocess.run(cli, env=env, capture_output=True, check=True, cwd=ROOT)      # caches written
+    res = {k: {"wall_s": [], "cpu_s": []} for k in cmds}
+    for _ in range(3):
+        for name, cli in cmds.items():
+            c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t = time.perf_counter()
+            p = subprocess.run(cli, env=env, capture_output=True, check=True, text=True, cwd=ROOT)
+            res[name]["wall_s"].append(time.perf_counter() - t)
+            c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            res[name]["cpu_s"].append(c1.ru_utime - c0.ru_utime + c1.ru_stime - c0.ru_stime)
+            got = json.loads(p.stdout)
+            res[name]["value"] = got["kg_co2e_per_kwh"]
+            res[name]["solver"] = got["software"]["solver"]
+    for r in res.values():
+        r["best_wall_s"], r["best_cpu_s"] = min(r["wall_s"]), min(r["cpu_s"])
+    print(f"warm CLI: {json.dumps({k: v['best_wall_s'] for k, v in res.items()})}", file=sys.stderr, flush=True)
+    return res
+
+
+def sweeps(bg: list, project: str, scale: int, repeat: int = 3) -> dict:
+    """Grid sweeps (``api.sweep_frame``, the grid engine) on the linked and on the open background, same
+    grid, same process, interleaved: end to end and solve only (``stats['solve_s']``, after the model is
+    compiled and factorised by a warm-up sweep); the per-scenario path on a small grid for reference; a
+    sample of rows against bw2calc (``sweep(fast=False)``) and ``footprint``."""
+    from lca_battery import api
+    from lca_battery.api import footprint, sweep, sweep_frame
+    big = _script("bench_fast_sweep").big_grid(scale)
+    small = {"plant.country": ["CN", "SE", "PL", "HU", "KR", "JP", "US", "DE"],
+             "recycling.recycled_content.Co.post_consumer": [0.0, 0.16, 0.26, 0.5, 1.0],
+             "recycling.accounting": ["cut_off", "avoided_burden", "cff"]}
+    sets = {"linked": bg, "open": []}
+    out: dict = {"grid": {k: len(v) for k, v in big.items()}}
+    for name, ov in sets.items():                                       # compiled model, factorisation
+        sweep_frame(STUDY, {"plant.country": ["CN", "SE"], "recycling.accounting": ["cut_off", "cff"]}, ov)
+    for name in sets:
+        out[name] = {"end_to_end_per_s": [], "solve_only_per_s": [], "builds": None}
+    for rep in range(repeat):
+        for name, ov in sets.items():
+            stats: dict = {}
+            t = time.perf_counter()
+            frame = sweep_frame(STUDY, big, ov, stats=stats)
+            dt = time.perf_counter() - t
+            if "fallback" in stats:
+                raise SystemExit(f"grid engine fell back on the {name} background: {stats['fallback']}")
+            o = out[name]
+            o["n"], o["builds"], o["background"] = frame.n, stats["builds"], stats.get("background")
+            o["end_to_end_per_s"].append(frame.n / dt)
+            o["solve_only_per_s"].append(frame.n / stats["solve_s"])
+            o["build_s"], o["solve_s"], o["end_to_end_s"] = stats["build_s"], stats["solve_s"], dt
+            print(f"sweep {name}: {frame.n} scenarios {dt:.2f} s (solve {stats['solve_s']:.2f} s)",
+                  file=sys.stderr, flush=True)
+            if rep:
+                continue
+            rng = np.random.default_rng(1)
+            rows = frame.rows()
+            worst = 0.0
+            for i in rng.choice(frame.n, size=3, replace=False):
+                r = rows[i]
+                one = footprint(STUDY, [*ov, *(f"{k}={r[k]}" for k in big)], details=False)
+                worst = max(worst, abs(r["kg_co2e_per_kwh"] - one["kg_co2e_per_kwh"]) / abs(one["kg_co2e_per_kwh"]))
+            o["sample_max_relative_difference_vs_footprint"] = worst
+    for name in sets:
+        o = out[name]
+        o["best_end_to_end_per_s"], o["best_solve_only_per_s"] = max(o["end_to_end_per_s"]), max(o["solve_only_per_s"])
+        o["median_end_to_end_per_s"] = float(np.median(o["end_to_end_per_s"]))
+        o["median_solve_only_per_s"] = float(np.median(o["solve_only_per_s"]))
+    # the per-scenario path (grid engine off: a study build and a Woodbury solve per scenario), small grid
+    orig = api._grid_frame
+    api._grid_frame = lambda *a, **k: None
+    try:
+        for name, ov in sets.items():
+            t = time.perf_counter()
+            rows = sweep(STUDY, small, ov)
+            out[name]["per_scenario_path_per_s"] = len(rows) / (time.perf_counter() - t)
+    finally:
+        api._grid_frame = orig
+    for name, ov in sets.items():
+        sub = {k: v[:2] for k, v in small.items()}
+        fast, ref = sweep(STUDY, sub, ov), sweep(STUDY, sub, ov, fast=False)
+        out[name]["max_relative_difference_vs_bw2calc"] = max(
+            abs(a["kg_co2e_per_kwh"] - b["kg_co2e_per_kwh"]) / abs(b["kg_co2e_per_kwh"]) for a, b in zip(fast, ref))
+    return out
+
+
+def _script(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def _bg_spec(project):

@@ -61,6 +61,7 @@ def _model_process(pid, name, product, unit, location, stage=None, exchanges=(),
 
 
 _CHEM_CACHE: dict[tuple[int, str], dict[str, Process]] = {}
+_CACHE_SIZE = 4
 
 
 def chemistries(inventory: Inventory) -> dict[str, Process]:
@@ -236,6 +237,7 @@ def generated_processes(inventory: Inventory) -> list[Process]:
 
 
 _CACHE: dict[tuple[int, str], dict[str, Process]] = {}
+_CACHE_SIZE = 4
 
 
 def all_processes(inventory: Inventory) -> dict[str, Process]:
@@ -265,7 +267,8 @@ def all_processes(inventory: Inventory) -> dict[str, Process]:
                for pid in procs if pid.startswith("eol_treatment__")]
         root = procs[ROOT]
         procs[ROOT] = Process(**{**root.__dict__, "exchanges": root.exchanges + tuple(eol)})
-        _CACHE.clear()
+        while len(_CACHE) >= _CACHE_SIZE:      # a few inventory objects: the open engine's and a linked
+            _CACHE.pop(next(iter(_CACHE)))       # background's alternate in a sweep (no thrashing)
         _CACHE[key] = procs
     return _CACHE[key]
 
@@ -278,6 +281,7 @@ def switch_parameters(inventory: Inventory) -> set[str]:
     hit = _SWITCH_CACHE.get(id(inventory))
     if hit is None or hit[0] is not procs:         # keyed on the cached process dict itself
         hit = (procs, frozenset(p.switch for p in procs.values() if p.is_switch))
-        _SWITCH_CACHE.clear()
+        while len(_SWITCH_CACHE) >= _CACHE_SIZE:
+            _SWITCH_CACHE.pop(next(iter(_SWITCH_CACHE)))
         _SWITCH_CACHE[id(inventory)] = hit
     return set(hit[1])
