@@ -186,9 +186,7 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
         else:
             entries.append(Entry(bio_key(CO2_FOSSIL), pid, sup.pcf_kg_co2e_per_kg, param, "biosphere"))
     # last entry wins for the same matrix cell (a supplier figure overrides the design model)
-    unique: dict[tuple, Entry] = {}
-    for e in entries:
-        unique[(e.matrix, e.input, e.output)] = e
+    unique = {(e.matrix, e.input, e.output): e for e in entries}
     return Mapping(list(unique.values()), cell.id, kg_per_kwh, bom, info, plant, suppliers, rec_report, energy)
 
 
