@@ -520,7 +520,7 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
         if eng is not engine:
             raise Fallback("a supplier inventory (its own project)")
         try:
-            tr, tc, tv, br, bc_, bv = model.delta(mapping.entries)
+            tr, tc, tv, br, bc_, bv = model.delta(mapping.entries, mapping.cells)
         except NotCompilable as exc:
             raise Fallback(str(exc)) from None
         return Build(dict(zip(zip(tr.tolist(), tc.tolist()), tv.tolist())),

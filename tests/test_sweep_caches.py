@@ -3,6 +3,7 @@ must never outlive or differ from its inputs. Each test gives two inputs that di
 in one process, and checks that each gets its own value (no timing asserted)."""
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from conftest import EXAMPLE
@@ -74,3 +75,23 @@ def test_two_studies_differing_in_cached_fields(engine):
         assert a.recycling == b.recycling and a.bom_info == b.bom_info
     t = [footprint(EXAMPLE, s, engine=engine, details=False)["kg_co2e_per_kwh"] for s in sets]
     assert len(set(t)) == len(t)
+
+
+def test_mapping_cells_follow_entries_and_default_switch_entries_shared(engine):
+    """Mapping.cells (the layout key of compiled.delta) is the entries' cells, each once; switch entries at
+    their defaults are shared between mappings, and a later entry of the same cell still wins."""
+    a = prepare_mapping(EXAMPLE, {"plant.country": "SE"}, engine)[1]
+    b = prepare_mapping(EXAMPLE, {"plant.country": "PL", "recycling.recycled_content.Co.post_consumer": 0.5},
+                        engine)[1]
+    for m in (a, b):
+        assert m.cells == tuple((e.matrix, e.input, e.output) for e in m.entries)
+        assert len(set(m.cells)) == len(m.cells)
+    amounts = [{c: e.amount for c, e in zip(m.cells, m.entries)} for m in (a, b)]
+    changed = {c for c in amounts[0] if amounts[0][c] != amounts[1].get(c)}
+    assert any(c[2].startswith("supply_") for c in changed)      # recycling overrides the supply switch defaults
+    from lca_battery.compiled import CompiledModel
+    model = CompiledModel.from_engine(engine)
+    for m in (a, b):
+        fast, slow = model.delta(m.entries, m.cells), model.delta(m.entries)
+        for x, y in zip(fast, slow):
+            assert np.array_equal(x, y)
