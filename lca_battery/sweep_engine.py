@@ -48,6 +48,76 @@ CHUNK = 8_192
 THREADS = int(os.environ.get("LCA_BATTERY_SWEEP_THREADS", 0)) or min(2, os.cpu_count() or 1)
 #: Relative tolerance of the additivity check (sums of the same float deltas in another order).
 ADD_RTOL = 1e-12
+#: Processes building studies at once (this one and forked helpers; POSIX only, 1: none forked);
+#: LCA_BATTERY_SWEEP_PROCS overrides.
+PROCS = int(os.environ.get("LCA_BATTERY_SWEEP_PROCS", 0)) or min(2, os.cpu_count() or 1)
+#: A grid with fewer scenarios than this builds its studies in this process only.
+PAR_MIN_SCENARIOS = 20_000
+#: Fewer missing builds than this in one step: built here, not handed to the helpers.
+PAR_MIN_BUILDS = 16
+
+
+_WORKER_BUILD = None          # the forked helpers' build function (inherited at fork, never pickled)
+
+
+def _worker_builds(ovs: list) -> list:
+    """In a forked helper: the builds of ``ovs``; None for one that raised (this process builds it again
+    and raises the same error where the sequential order would)."""
+    out = []
+    for ov in ovs:
+        try:
+            out.append(_WORKER_BUILD(ov))
+        except Exception:                   # noqa: BLE001 - re-raised by the parent's own build
+            out.append(None)
+    return out
+
+
+class BuildPool:
+    """Forked helper processes building studies while this process builds its share (the study build is
+    pure Python: threads would share one interpreter lock). Every build is the same function as in this
+    process, so results are identical; a helper's failure is left to this process to raise."""
+
+    def __init__(self, build_fn, procs: int):
+        import multiprocessing as mp
+        global _WORKER_BUILD
+        _WORKER_BUILD = build_fn
+        self.pool = mp.get_context("fork").Pool(procs - 1)
+        self.helpers = procs - 1
+
+    def map(self, ovs: list, local) -> list:
+        """Builds of ``ovs``: the first share here (``local(ov)``), the rest in the helpers."""
+        k = len(ovs) // (self.helpers + 1)
+        rest = ovs[k:]
+        step = -(-len(rest) // self.helpers)
+        pending = [self.pool.apply_async(_worker_builds, (rest[i:i + step],)) for i in range(0, len(rest), step)]
+        mine = []
+        for ov in ovs[:k]:
+            try:
+                mine.append(local(ov))
+            except Exception:              # noqa: BLE001 - raised again by the caller's own build
+                mine.append(None)
+        for p in pending:
+            mine += p.get()
+        return mine
+
+    def close(self):
+        global _WORKER_BUILD
+        self.pool.terminate()
+        self.pool.join()
+        _WORKER_BUILD = None
+
+
+def build_pool(build_fn, total: int, keys: list):
+    """A :class:`BuildPool` for a large grid on a POSIX machine with more than one core, else None. Not for
+    grids changing supplier inventories or the background (a build may then set up another project)."""
+    import multiprocessing as mp
+    if PROCS < 2 or total < PAR_MIN_SCENARIOS or "fork" not in mp.get_all_start_methods() \
+            or any(k.startswith(("suppliers", "background")) for k in keys):
+        return None
+    try:
+        return BuildPool(build_fn, PROCS)
+    except OSError:
+        return None
 
 
 class Fallback(Exception):
@@ -145,14 +215,30 @@ class GridBuilder:
         self._cache: dict[tuple, Build] = {}
         self.seed = seed
         self.builds = 0
+        self.pool: BuildPool | None = None      # helpers building prefetched combinations
+
+    def _ov(self, idx: tuple) -> dict:
+        return {k: self.values[i][j] for i, (k, j) in enumerate(zip(self.keys, idx))}
 
     def build(self, idx: tuple) -> Build:
         b = self._cache.get(idx)
         if b is None:
-            b = self.build_fn({k: self.values[i][j] for i, (k, j) in enumerate(zip(self.keys, idx))})
+            b = self.build_fn(self._ov(idx))
             self.builds += 1
             self._cache[idx] = b
         return b
+
+    def prefetch(self, idxs) -> None:
+        """Build these combinations now, shared with the helper processes (when there are some). Only
+        combinations the sequential order builds anyway are prefetched; one whose build fails is left
+        for :meth:`build` to raise."""
+        todo = [i for i in dict.fromkeys(idxs) if i not in self._cache]
+        if self.pool is None or len(todo) < PAR_MIN_BUILDS:
+            return
+        for idx, b in zip(todo, self.pool.map([self._ov(i) for i in todo], self.build_fn)):
+            if b is not None:
+                self._cache[idx] = b
+                self.builds += 1
 
     def at(self, changes: dict) -> tuple:
         idx = [0] * len(self.keys)
@@ -177,6 +263,8 @@ class GridBuilder:
                 i = parent[i]
             return i
         varying = [i for i in range(k) if self.shape[i] > 1]
+        self.prefetch(self.at({a: i, b: j}) for a, b in itertools.combinations(varying, 2)
+                      for i in range(self.shape[a]) for j in range(self.shape[b]))
         for a, b in itertools.combinations(varying, 2):
             if find(a) != find(b) and not self._additive(base, [a], [b]):
                 parent[find(a)] = find(b)
@@ -211,6 +299,7 @@ class GridBuilder:
         pairs = list(itertools.product(list(self._combos(a)), list(self._combos(b))))
         if rng is not None and len(pairs) > PAIR_SAMPLE:
             pairs = [pairs[i] for i in rng.choice(len(pairs), size=PAIR_SAMPLE, replace=False)]
+            self.prefetch(self.at(c) for ca, cb in pairs for c in (ca, cb, {**ca, **cb}))
         for ca, cb in pairs:
             pred = _predict(base, self.build(self.at(ca)), self.build(self.at(cb)))
             if not same(pred, self.build(self.at({**ca, **cb})), self.base_of):
@@ -229,6 +318,9 @@ class GridBuilder:
             n = int(np.prod([self.shape[i] for i in blk]))
             if n > MAX_BLOCK:
                 raise Fallback(f"{n} combinations in one block of interacting axes")
+        self.prefetch(self.at(dict(zip(blk, c))) for blk in blocks
+                      for c in itertools.product(*(range(self.shape[i]) for i in blk)))
+        for blk in blocks:
             combos.append([self.build(self.at(dict(zip(blk, c))))
                            for c in itertools.product(*(range(self.shape[i]) for i in blk))])
         tech = list(dict.fromkeys(k for bl in combos for b in bl for k in b.tech))
@@ -279,6 +371,7 @@ class GridBuilder:
         picks = rng.choice(total, size=min(VERIFY_SAMPLE, total), replace=False)
         tech, bio, catlist = asm[0], asm[1], asm[5]
         vals, code = self.assembled(blocks, asm, picks)
+        self.prefetch(tuple(int(x) for x in np.unravel_index(int(f), self.shape)) for f in picks)
         for flat, vec, cd in zip(picks, vals, code):
             idx = tuple(int(x) for x in np.unravel_index(int(flat), self.shape))
             got = Build(dict(zip(tech, vec[:len(tech)])), dict(zip(bio, vec[len(tech):len(tech) + len(bio)])),
@@ -539,10 +632,17 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
             v = base_vals[(matrix, cell)] = float(M[cell[0], cell[1]])
         return v
     builder = GridBuilder(build_fn, keys, values, seed, base_of)
-    blocks = builder.interactions()
-    asm = builder.assemble(blocks)
-    if not builder.verify(blocks, asm):
-        raise Fallback("an assembled scenario differs from its direct build")
+    builder.build(builder.at({}))              # the base first: a grid the engine cannot hold stops here
+    builder.pool = build_pool(build_fn, int(np.prod(builder.shape)), keys)
+    try:
+        blocks = builder.interactions()
+        asm = builder.assemble(blocks)
+        if not builder.verify(blocks, asm):
+            raise Fallback("an assembled scenario differs from its direct build")
+    finally:
+        if builder.pool is not None:
+            builder.pool.close()
+            builder.pool = None
     tech, bio, catlist = asm[0], asm[1], asm[5]
     if bio:
         raise Fallback("a changed biosphere cell")

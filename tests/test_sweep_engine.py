@@ -133,3 +133,41 @@ def test_bad_input_unchanged(engine):
         sweep_frame(EXAMPLE, big, engine=engine)
     with pytest.raises(StudyError, match="plant.country"):
         sweep(EXAMPLE, {"plant.country": ["CN", "XX"]}, engine=engine)
+
+
+def test_builds_shared_with_forked_helpers_equal_sequential(engine, monkeypatch):
+    """Studies built by forked helper processes (sweep_engine.BuildPool) give the same frame, bit for bit,
+    as the same grid built in this process only; a study error in a helper is raised as without helpers."""
+    import multiprocessing as mp
+    from lca_battery import sweep_engine
+    if "fork" not in mp.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    monkeypatch.setattr(sweep_engine, "PROCS", 1)
+    one, st1 = sweep_frame(EXAMPLE, GRID, engine=engine, stats=(s1 := {})), s1
+    monkeypatch.setattr(sweep_engine, "PROCS", 2)
+    monkeypatch.setattr(sweep_engine, "PAR_MIN_SCENARIOS", 0)
+    monkeypatch.setattr(sweep_engine, "PAR_MIN_BUILDS", 2)
+    made = []
+    real = sweep_engine.BuildPool.__init__
+
+    def spy(self, *a):
+        made.append(1)
+        real(self, *a)
+    monkeypatch.setattr(sweep_engine.BuildPool, "__init__", spy)
+    two = sweep_frame(EXAMPLE, GRID, engine=engine, stats=(s2 := {}))
+    assert made and "fallback" not in s2
+    assert s2["blocks"] == st1["blocks"] and s2["builds"] >= st1["builds"]
+    assert list(one.columns) == list(two.columns)
+    for k, v in one.columns.items():
+        if isinstance(v, np.ndarray) and v.dtype.kind == "f":
+            assert np.array_equal(v, two.columns[k]), k
+        else:
+            assert list(v) == list(two.columns[k]), k
+    bad = {"plant.country": ["CN", "SE", "XX"], "recycling.accounting": ["cut_off", "cff"]}
+    with pytest.raises(StudyError) as err:
+        sweep_frame(EXAMPLE, bad, engine=engine)
+    with monkeypatch.context() as mp_:
+        mp_.setattr(sweep_engine, "PROCS", 1)
+        with pytest.raises(StudyError) as ref:
+            sweep_frame(EXAMPLE, bad, engine=engine)
+    assert str(err.value) == str(ref.value)
