@@ -7,9 +7,15 @@ from far fewer study builds than scenarios:
    (``sum n_i`` builds). Every pair of axes is then built on all its combinations and compared,
    cell by cell, with the additive prediction ``d(a_i, b_j) = d(a_i, b_0) + d(a_0, b_j) - d(a_0, b_0)``
    (technosphere and biosphere cells, energy density, kWh per cell, method and stage overrides).
-   Axes that do not add up are merged into one *block* whose combinations are all built explicitly.
+   Axes that do not add up are merged into one *block* whose combinations are all built explicitly,
+   unless some of its axes add up with each other in every combination of the others (the block's
+   *contexts*, e.g. recycled contents and collection rate per accounting rule and chemistry): then
+   each pair of those axes is built on all its combinations in every context and compared cell by
+   cell as above, and the block is assembled per context (:meth:`GridBuilder._conditional`).
    A seeded random sample of full combinations is then built directly and compared with the
    assembled scenario; any difference and the sweep falls back to building every scenario.
+   On a POSIX machine with two cores or more, a large grid's builds are shared with a forked
+   helper process (:class:`BuildPool`; the study build is pure Python, so threads would not help).
 2. *Vectorised solve* (:class:`GridSolver`). All scenarios of a method family share one cell
    layout; the changed matrix cells are an ``(m x cells)`` array. The exact Sherman-Morrison-Woodbury
    update, in its column or row form whichever is smaller (the default grids change about 10
@@ -216,6 +222,7 @@ class GridBuilder:
         self.seed = seed
         self.builds = 0
         self.pool: BuildPool | None = None      # helpers building prefetched combinations
+        self.conditional: list = []             # (context axes, additive axes) of blocks assembled per context
 
     def _ov(self, idx: tuple) -> dict:
         return {k: self.values[i][j] for i, (k, j) in enumerate(zip(self.keys, idx))}
@@ -318,10 +325,16 @@ class GridBuilder:
             n = int(np.prod([self.shape[i] for i in blk]))
             if n > MAX_BLOCK:
                 raise Fallback(f"{n} combinations in one block of interacting axes")
-        self.prefetch(self.at(dict(zip(blk, c))) for blk in blocks
+        cond = {}
+        for bi, blk in enumerate(blocks):
+            got = self._conditional(blk)
+            if got is not None:
+                cond[bi] = got
+        self.prefetch(self.at(dict(zip(blk, c))) for bi, blk in enumerate(blocks) if bi not in cond
                       for c in itertools.product(*(range(self.shape[i]) for i in blk)))
-        for blk in blocks:
-            combos.append([self.build(self.at(dict(zip(blk, c))))
+        for bi, blk in enumerate(blocks):
+            combos.append(cond[bi] if bi in cond else
+                          [self.build(self.at(dict(zip(blk, c))))
                            for c in itertools.product(*(range(self.shape[i]) for i in blk))])
         tech = list(dict.fromkeys(k for bl in combos for b in bl for k in b.tech))
         bio = list(dict.fromkeys(k for bl in combos for b in bl for k in b.bio))
@@ -349,6 +362,95 @@ class GridBuilder:
                 cc.append(catlist.index(cat))
             codes.append(np.array(cc, dtype=np.int64))
         return tech, bio, v0, contrib, codes, catlist
+
+    def _conditional(self, blk: list[int]):
+        """The combinations of a block of interacting axes, assembled per *context*, or None (build them all).
+
+        In a block some axes may add up with each other and interact only through the others (e.g.
+        recycled contents, chemistry and collection rate interact with the accounting rule, not with each
+        other). For a set ``F`` of block axes that add up pairwise in the base context, the other axes
+        of the block are the context: for every context combination ``k``, each pair of axes of ``F``
+        is built on all its combinations and compared, cell by cell, with the additive prediction in
+        that context (as :meth:`interactions` does in the base context); then every combination is
+        ``d(k) + sum_f (d(k, f_i) - d(k))``. A pair that does not add up in some context is taken
+        out and ``F`` chosen again; a single build of another method or stage overrides than its
+        context's, or no choice needing fewer builds than the block, and the block is built in full.
+        The seeded full-combination sample of :meth:`verify` checks the result as any other. ``F`` is
+        the choice needing the fewest builds."""
+        if len(blk) < 3:
+            return None
+        base = self.build(self.at({}))
+        add = {(a, b): self._additive(base, [a], [b]) for a, b in itertools.combinations(blk, 2)}
+        full = int(np.prod([self.shape[i] for i in blk]))
+        while True:
+            best = None
+            for r in range(2, len(blk) + 1):
+                for F in itertools.combinations(blk, r):
+                    if not all(add[p] for p in itertools.combinations(F, 2)):
+                        continue
+                    ctx = [i for i in blk if i not in F]
+                    m = [self.shape[i] - 1 for i in F]
+                    cost = int(np.prod([self.shape[i] for i in ctx])) * (
+                        1 + sum(m) + sum(x * y for x, y in itertools.combinations(m, 2)))
+                    if best is None or cost < best[0]:
+                        best = (cost, F, ctx)
+            if best is None or best[0] >= full:
+                return None
+            _, F, ctx = best
+            got = self._per_context(F, ctx)
+            if got is None:
+                return None
+            if len(got) == 2 and isinstance(got[0], int):
+                add[got] = False              # this pair does not add up in some context: choose again
+                continue
+            ctxs, singles = got
+            break
+        self.conditional.append(([self.keys[i] for i in ctx], [self.keys[i] for i in F]))
+        out = []
+        cpos = {ax: p for p, ax in enumerate(ctx)}
+        for c in itertools.product(*(range(self.shape[i]) for i in blk)):
+            cc = dict(zip(blk, c))
+            n = int(np.ravel_multi_index(tuple(cc[i] for i in ctx), tuple(self.shape[i] for i in ctx))) \
+                if ctx else 0
+            assert all(ctxs[n][ax] == cc[ax] for ax in cpos)
+            b0 = self.build(self.at(ctxs[n]))
+            parts = [singles[(n, f, cc[f])] for f in F if cc[f]]
+            if not parts:
+                out.append(b0)
+                continue
+            tech, bio = dict(b0.tech), dict(b0.bio)
+            ed, ekwh = b0.ed, b0.ekwh
+            for b in parts:
+                for d, src, base_d in ((tech, b.tech, b0.tech), (bio, b.bio, b0.bio)):
+                    for key in set(src) | set(base_d):
+                        d[key] = d.get(key, 0.0) + src.get(key, 0.0) - base_d.get(key, 0.0)
+                ed += b.ed - b0.ed
+                ekwh += b.ekwh - b0.ekwh
+            out.append(Build(tech, bio, ed, ekwh, b0.method, b0.overrides))
+        return out
+
+    def _per_context(self, F, ctx):
+        """The builds of :meth:`_conditional`'s scheme for additive axes ``F`` in contexts ``ctx``: (contexts,
+        single-axis builds); or a pair of ``F`` that does not add up in some context; or None when a
+        build has another method or stage overrides than its context's."""
+        ctxs = [dict(zip(ctx, c)) for c in itertools.product(*(range(self.shape[i]) for i in ctx))]
+        pairs = [(f, g, i, j) for f, g in itertools.combinations(F, 2)
+                 for i in range(1, self.shape[f]) for j in range(1, self.shape[g])]
+        singles = {}
+        for n, k in enumerate(ctxs):          # context by context: a pair failing stops the builds early
+            self.prefetch(self.at({**k, **ch}) for ch in [{}] + [{f: i} for f in F for i in range(1, self.shape[f])]
+                          + [{f: i, g: j} for f, g, i, j in pairs])
+            b0 = self.build(self.at(k))
+            for f in F:
+                for i in range(1, self.shape[f]):
+                    b = singles[(n, f, i)] = self.build(self.at({**k, f: i}))
+                    if (b.method, b.overrides) != (b0.method, b0.overrides):
+                        return None
+            for f, g, i, j in pairs:
+                pred = _predict(b0, singles[(n, f, i)], singles[(n, g, j)])
+                if not same(pred, self.build(self.at({**k, f: i, g: j})), self.base_of):
+                    return (f, g)
+        return ctxs, singles
 
     def assembled(self, blocks, asm, flat: np.ndarray):
         """The assembled scenarios ``flat`` (indices into the grid): (m x vector, m category codes).
@@ -684,6 +786,7 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
                 progress(done, total)
     if stats is not None:
         stats.update(builds=builder.builds, blocks=[[keys[i] for i in b] for b in blocks], cells=len(tech),
+                     per_context=builder.conditional,
                      build_s=t1 - t0, solve_s=time.perf_counter() - t1)
     idx = np.unravel_index(np.arange(total), builder.shape)
     out = {}

@@ -171,3 +171,90 @@ def test_builds_shared_with_forked_helpers_equal_sequential(engine, monkeypatch)
         with pytest.raises(StudyError) as ref:
             sweep_frame(EXAMPLE, bad, engine=engine)
     assert str(err.value) == str(ref.value)
+
+
+def _every_combination_equals_direct(gb, cells_of):
+    blocks = gb.interactions()
+    asm = gb.assemble(blocks)
+    total = int(np.prod(gb.shape))
+    vals, _ = gb.assembled(blocks, asm, np.arange(total))
+    for flat in range(total):
+        i = np.unravel_index(flat, gb.shape)
+        want = cells_of({k: gb.values[j][i[j]] for j, k in enumerate(gb.keys)})
+        got = dict(zip(asm[0], vals[flat][:len(asm[0])]))
+        assert got == pytest.approx({k: want.get(k, 0.0) for k in got}, rel=1e-12, abs=1e-12), i
+    return blocks, asm
+
+
+AXES = ["a", "b", "c", "z"]
+VALUES = [[0.0, 1.0, 2.0, 3.0], [0.0, 1.0, 2.5], [0.0, 1.0, 4.0], [0.0, 1.0, 2.0]]
+
+
+def test_block_assembled_per_context_equals_every_direct_build():
+    # a, b, c each interact with z (one block) but add up with each other in every context of z:
+    # the block is assembled per value of z from fewer builds than its combinations, exactly
+    def cells(ov):
+        return {(1, 2): ov["a"] * (1 + ov["z"]), (3, 4): ov["b"] * (2 + ov["z"]) ** 2, (5, 6): ov["c"] * ov["z"],
+                (1, 4): ov["a"] + ov["b"] + ov["c"] + 5.0 + ov["z"] ** 2, (11, 12): 1.0 + ov["z"]}
+    gb = GridBuilder(_fake(cells), AXES, VALUES)
+    blocks, asm = _every_combination_equals_direct(gb, cells)
+    assert blocks == [[0, 1, 2, 3]]
+    assert gb.conditional == [(["z"], ["a", "b", "c"])]
+    assert gb.builds < 4 * 3 * 3 * 3
+    assert gb.verify(blocks, asm)
+
+
+def test_block_with_a_pair_interacting_outside_the_base_context_is_not_assembled_per_context():
+    # a x b adds up when z is at its first value, not otherwise (a three-way interaction): the
+    # per-context check must find it; then no cheaper choice is left and the block is built in full
+    def cells(ov):
+        return {(1, 2): ov["a"] * (1 + ov["z"]), (3, 4): ov["b"] * (2 + ov["z"]), (5, 6): ov["c"] * ov["z"],
+                (7, 8): ov["a"] * ov["b"] * ov["z"]}
+    gb = GridBuilder(_fake(cells), AXES, VALUES)
+    blocks, asm = _every_combination_equals_direct(gb, cells)
+    assert blocks == [[0, 1, 2, 3]]
+    assert gb.conditional == []
+    assert gb.verify(blocks, asm)
+
+
+def test_pair_failing_in_one_context_is_dropped_and_the_rest_assembled_per_context():
+    # a, b, c, d interact with z; a x c also with z (a x c x z): {a, b, c, d} fails in the context z = 1,
+    # then {b, c, d} per (a, z) or {a, b, d} per (c, z) is checked and used
+    def cells(ov):
+        return {(1, 2): ov["a"] * (1 + ov["z"]), (3, 4): ov["b"] * (2 + ov["z"]), (5, 6): ov["c"] * ov["z"],
+                (9, 10): ov["d"] * (3 - ov["z"]), (7, 8): ov["a"] * ov["c"] * ov["z"]}
+    gb = GridBuilder(_fake(cells), ["a", "b", "c", "d", "z"], [[0.0, 1.0, 2.0], [0.0, 1.0, 2.5], [0.0, 1.0, 4.0],
+                                                              [0.0, 2.0, 3.0], [0.0, 1.0]])
+    blocks, asm = _every_combination_equals_direct(gb, cells)
+    assert blocks == [[0, 1, 2, 3, 4]]
+    assert len(gb.conditional) == 1
+    ctx, free = gb.conditional[0]
+    assert "z" in ctx and {"b", "d"} <= set(free) and not {"a", "c"} <= set(free)
+    assert gb.verify(blocks, asm)
+
+
+def test_portfolio_block_assembled_per_context_equals_footprint(engine, monkeypatch):
+    """The model's recycling block (recycled contents and collection rate interact with the accounting
+    rule and, for the collection rate, with the chemistry under CFF) assembled per context equals every
+    scenario built on its own."""
+    grid = {"recycling.recycled_content.Co.post_consumer": [0.0, 0.26, 0.5, 1.0],
+            "recycling.recycled_content.Ni.post_consumer": [0.0, 0.3, 0.5],
+            "recycling.accounting": ["cut_off", "cff"],
+            "cell.chemistry": ["NMC811", "NMC622"],
+            "recycling.eol_collection_rate": [0.5, 0.9]}
+    stats = {}
+    frame = sweep_frame(EXAMPLE, grid, engine=engine, stats=stats)
+    assert "fallback" not in stats
+    assert stats["per_context"], stats
+    assert stats["builds"] < frame.n
+    rows = frame.rows()
+    ref = _direct(monkeypatch, grid, engine)
+    assert len(rows) == len(ref) == 96
+    for a, b in zip(rows, ref):
+        _same(a, b)
+    for i in (5, 37, 90):
+        r = rows[i]
+        one = footprint(EXAMPLE, {k: r[k] for k in grid}, engine=engine, details=False)
+        assert r["kg_co2e_per_kwh"] == pytest.approx(one["kg_co2e_per_kwh"], rel=1e-9)
+        for k, v in one["stages"].items():
+            assert r[f"stage:{k}"] == pytest.approx(v, rel=1e-9, abs=1e-9 * abs(one["kg_co2e_per_kwh"])), k
