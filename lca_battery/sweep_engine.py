@@ -14,7 +14,7 @@ from far fewer study builds than scenarios:
    cell as above, and the block is assembled per context (:meth:`GridBuilder._conditional`).
    A seeded random sample of full combinations is then built directly and compared with the
    assembled scenario; any difference and the sweep falls back to building every scenario.
-   On a POSIX machine with two cores or more, a large grid's builds are shared with a forked
+   On Linux with two cores or more, a large grid's builds are shared with a forked
    helper process (:class:`BuildPool`; the study build is pure Python, so threads would not help).
 2. *Vectorised solve* (:class:`GridSolver`). All scenarios of a method family share one cell
    layout; the changed matrix cells are an ``(m x cells)`` array. The exact Sherman-Morrison-Woodbury
@@ -54,7 +54,7 @@ CHUNK = 8_192
 THREADS = int(os.environ.get("LCA_BATTERY_SWEEP_THREADS", 0)) or min(2, os.cpu_count() or 1)
 #: Relative tolerance of the additivity check (sums of the same float deltas in another order).
 ADD_RTOL = 1e-12
-#: Processes building studies at once (this one and forked helpers; POSIX only, 1: none forked);
+#: Processes building studies at once (this one and forked helpers; Linux only, 1: none forked);
 #: LCA_BATTERY_SWEEP_PROCS overrides.
 PROCS = int(os.environ.get("LCA_BATTERY_SWEEP_PROCS", 0)) or min(2, os.cpu_count() or 1)
 #: A grid with fewer scenarios than this builds its studies in this process only.
@@ -113,11 +113,20 @@ class BuildPool:
         _WORKER_BUILD = None
 
 
+def _other_threads() -> bool:
+    import threading
+    return threading.active_count() > 1
+
+
 def build_pool(build_fn, total: int, keys: list):
-    """A :class:`BuildPool` for a large grid on a POSIX machine with more than one core, else None. Not for
+    """A :class:`BuildPool` for a large grid on Linux with more than one core (fork is unsafe with macOS
+    system libraries, absent on Windows) when no other thread runs (a fork copies no thread, so a lock
+    another thread holds would stay held in the helper), else None. Not for
     grids changing supplier inventories or the background (a build may then set up another project)."""
     import multiprocessing as mp
-    if PROCS < 2 or total < PAR_MIN_SCENARIOS or "fork" not in mp.get_all_start_methods() \
+    import sys
+    if PROCS < 2 or total < PAR_MIN_SCENARIOS or not sys.platform.startswith("linux") \
+            or "fork" not in mp.get_all_start_methods() or _other_threads() \
             or any(k.startswith(("suppliers", "background")) for k in keys):
         return None
     try:

@@ -140,13 +140,15 @@ def test_builds_shared_with_forked_helpers_equal_sequential(engine, monkeypatch)
     as the same grid built in this process only; a study error in a helper is raised as without helpers."""
     import multiprocessing as mp
     from lca_battery import sweep_engine
-    if "fork" not in mp.get_all_start_methods():
-        pytest.skip("no fork on this platform")
+    import sys
+    if "fork" not in mp.get_all_start_methods() or not sys.platform.startswith("linux"):
+        pytest.skip("helpers are forked on Linux only")
     monkeypatch.setattr(sweep_engine, "PROCS", 1)
     one, st1 = sweep_frame(EXAMPLE, GRID, engine=engine, stats=(s1 := {})), s1
     monkeypatch.setattr(sweep_engine, "PROCS", 2)
     monkeypatch.setattr(sweep_engine, "PAR_MIN_SCENARIOS", 0)
     monkeypatch.setattr(sweep_engine, "PAR_MIN_BUILDS", 2)
+    monkeypatch.setattr(sweep_engine, "_other_threads", lambda: False)     # idle threads of earlier tests
     made = []
     real = sweep_engine.BuildPool.__init__
 
