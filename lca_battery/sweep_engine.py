@@ -279,8 +279,10 @@ class GridBuilder:
                 i = parent[i]
             return i
         varying = [i for i in range(k) if self.shape[i] > 1]
-        self.prefetch(self.at({a: i, b: j}) for a, b in itertools.combinations(varying, 2)
-                      for i in range(self.shape[a]) for j in range(self.shape[b]))
+        # every pair's combinations, and the full combinations verify() will build (one batch for the helpers)
+        self.prefetch([self.at({a: i, b: j}) for a, b in itertools.combinations(varying, 2)
+                       for i in range(self.shape[a]) for j in range(self.shape[b])]
+                      + [tuple(int(x) for x in np.unravel_index(int(f), self.shape)) for f in self._verify_picks()])
         for a, b in itertools.combinations(varying, 2):
             if find(a) != find(b) and not self._additive(base, [a], [b]):
                 parent[find(a)] = find(b)
@@ -445,10 +447,12 @@ class GridBuilder:
         ctxs = [dict(zip(ctx, c)) for c in itertools.product(*(range(self.shape[i]) for i in ctx))]
         pairs = [(f, g, i, j) for f, g in itertools.combinations(F, 2)
                  for i in range(1, self.shape[f]) for j in range(1, self.shape[g])]
+        changes = [{}] + [{f: i} for f in F for i in range(1, self.shape[f])] + [{f: i, g: j} for f, g, i, j in pairs]
         singles = {}
-        for n, k in enumerate(ctxs):          # context by context: a pair failing stops the builds early
-            self.prefetch(self.at({**k, **ch}) for ch in [{}] + [{f: i} for f in F for i in range(1, self.shape[f])]
-                          + [{f: i, g: j} for f, g, i, j in pairs])
+        for n, k in enumerate(ctxs):
+            # the first two contexts one by one (a pair failing stops the builds early), then the rest at once
+            if n <= 2:
+                self.prefetch(self.at({**kk, **ch}) for kk in (ctxs[n:] if n == 2 else [k]) for ch in changes)
             b0 = self.build(self.at(k))
             for f in F:
                 for i in range(1, self.shape[f]):
@@ -475,11 +479,14 @@ class GridBuilder:
             code = np.maximum(code, cc[bi])
         return vals, code
 
+    def _verify_picks(self) -> np.ndarray:
+        """The full combinations :meth:`verify` builds (seeded: known before anything is built)."""
+        total = int(np.prod(self.shape))
+        return np.random.default_rng(self.seed).choice(total, size=min(VERIFY_SAMPLE, total), replace=False)
+
     def verify(self, blocks, asm) -> bool:
         """A seeded random sample of full combinations built directly equals the assembled ones."""
-        total = int(np.prod(self.shape))
-        rng = np.random.default_rng(self.seed)
-        picks = rng.choice(total, size=min(VERIFY_SAMPLE, total), replace=False)
+        picks = self._verify_picks()
         tech, bio, catlist = asm[0], asm[1], asm[5]
         vals, code = self.assembled(blocks, asm, picks)
         self.prefetch(tuple(int(x) for x in np.unravel_index(int(f), self.shape)) for f in picks)
@@ -745,6 +752,7 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
     builder = GridBuilder(build_fn, keys, values, seed, base_of)
     builder.build(builder.at({}))              # the base first: a grid the engine cannot hold stops here
     builder.pool = build_pool(build_fn, int(np.prod(builder.shape)), keys)
+    procs = 1 + (builder.pool.helpers if builder.pool is not None else 0)
     try:
         blocks = builder.interactions()
         asm = builder.assemble(blocks)
@@ -795,7 +803,7 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
                 progress(done, total)
     if stats is not None:
         stats.update(builds=builder.builds, blocks=[[keys[i] for i in b] for b in blocks], cells=len(tech),
-                     per_context=builder.conditional,
+                     per_context=builder.conditional, build_processes=procs,
                      build_s=t1 - t0, solve_s=time.perf_counter() - t1)
     idx = np.unravel_index(np.arange(total), builder.shape)
     out = {}
