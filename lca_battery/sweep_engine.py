@@ -114,14 +114,18 @@ class BuildPool:
 
 
 def _other_threads() -> bool:
+    """Called outside the main thread, or another non-daemon thread alive (a thread pool, a threaded
+    scheduler's workers)? Daemon helpers that only wait (tqdm's monitor) do not count."""
     import threading
-    return threading.active_count() > 1
+    main = threading.main_thread()
+    return threading.current_thread() is not main or any(
+        t is not main and not t.daemon and t.is_alive() for t in threading.enumerate())
 
 
 def build_pool(build_fn, total: int, keys: list):
     """A :class:`BuildPool` for a large grid on Linux with more than one core (fork is unsafe with macOS
-    system libraries, absent on Windows) when no other thread runs (a fork copies no thread, so a lock
-    another thread holds would stay held in the helper), else None. Not for
+    system libraries, absent on Windows) when no other thread works (a fork copies no thread, so a lock
+    another thread holds would stay held in the helper; :func:`_other_threads`), else None. Not for
     grids changing supplier inventories or the background (a build may then set up another project)."""
     import multiprocessing as mp
     import sys
