@@ -61,6 +61,8 @@ PROCS = int(os.environ.get("LCA_BATTERY_SWEEP_PROCS", 0)) or min(2, os.cpu_count
 PAR_MIN_SCENARIOS = 20_000
 #: Fewer missing builds than this in one step: built here, not handed to the helpers.
 PAR_MIN_BUILDS = 16
+#: Seconds (plus 0.1 per build) to wait for a helper's batch; then its builds are made here.
+HELPER_TIMEOUT = 120.0
 
 
 _WORKER_BUILD = None          # the forked helpers' build function (inherited at fork, never pickled)
@@ -92,24 +94,34 @@ class BuildPool:
 
     def map(self, ovs: list, local) -> list:
         """Builds of ``ovs``: the first share here (``local(ov)``), the rest in the helpers."""
+        if self.pool is None:                 # a helper was lost: the caller builds everything itself
+            return [None] * len(ovs)
+        import multiprocessing as mp
         k = len(ovs) // (self.helpers + 1)
         rest = ovs[k:]
         step = -(-len(rest) // self.helpers)
-        pending = [self.pool.apply_async(_worker_builds, (rest[i:i + step],)) for i in range(0, len(rest), step)]
+        pending = [(self.pool.apply_async(_worker_builds, (rest[i:i + step],)), len(rest[i:i + step]))
+                   for i in range(0, len(rest), step)]
         mine = []
         for ov in ovs[:k]:
             try:
                 mine.append(local(ov))
             except Exception:              # noqa: BLE001 - raised again by the caller's own build
                 mine.append(None)
-        for p in pending:
-            mine += p.get()
+        for p, n in pending:
+            try:                           # a helper killed meanwhile would never answer
+                mine += p.get(timeout=HELPER_TIMEOUT + 0.1 * n) if self.pool is not None else [None] * n
+            except mp.TimeoutError:
+                mine += [None] * n
+                self.close()
         return mine
 
     def close(self):
         global _WORKER_BUILD
-        self.pool.terminate()
-        self.pool.join()
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
         _WORKER_BUILD = None
 
 

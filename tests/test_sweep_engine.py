@@ -260,3 +260,34 @@ def test_portfolio_block_assembled_per_context_equals_footprint(engine, monkeypa
         assert r["kg_co2e_per_kwh"] == pytest.approx(one["kg_co2e_per_kwh"], rel=1e-9)
         for k, v in one["stages"].items():
             assert r[f"stage:{k}"] == pytest.approx(v, rel=1e-9, abs=1e-9 * abs(one["kg_co2e_per_kwh"])), k
+
+
+def _silent_helper(ovs):
+    """A helper that never answers in time (stands for one killed meanwhile)."""
+    import time
+    time.sleep(30)
+    return [None] * len(ovs)
+
+
+def test_a_helper_that_does_not_answer_leaves_the_builds_to_this_process(engine, monkeypatch):
+    import multiprocessing as mp
+    import sys
+    from lca_battery import sweep_engine
+    if "fork" not in mp.get_all_start_methods() or not sys.platform.startswith("linux"):
+        pytest.skip("helpers are forked on Linux only")
+    grid = {"plant.country": ["CN", "SE", "PL"], "recycling.accounting": ["cut_off", "cff"],
+            "recycling.recycled_content.Co.post_consumer": [0.0, 0.5]}
+    monkeypatch.setattr(sweep_engine, "PROCS", 1)
+    one = sweep_frame(EXAMPLE, grid, engine=engine)
+    monkeypatch.setattr(sweep_engine, "PROCS", 2)
+    monkeypatch.setattr(sweep_engine, "PAR_MIN_SCENARIOS", 0)
+    monkeypatch.setattr(sweep_engine, "PAR_MIN_BUILDS", 2)
+    monkeypatch.setattr(sweep_engine, "HELPER_TIMEOUT", 0.5)
+    monkeypatch.setattr(sweep_engine, "_other_threads", lambda: False)
+    monkeypatch.setattr(sweep_engine, "_worker_builds", _silent_helper)
+    stats = {}
+    two = sweep_frame(EXAMPLE, grid, engine=engine, stats=stats)
+    assert stats["build_processes"] == 2 and "fallback" not in stats
+    for k, v in one.columns.items():
+        if isinstance(v, np.ndarray) and v.dtype.kind == "f":
+            assert np.array_equal(v, two.columns[k]), k
