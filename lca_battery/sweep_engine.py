@@ -262,8 +262,9 @@ class GridBuilder:
 
     def prefetch(self, idxs) -> None:
         """Build these combinations now, shared with the helper processes (when there are some). Only
-        combinations the sequential order builds anyway are prefetched; one whose build fails is left
-        for :meth:`build` to raise."""
+        combinations the sequential order builds anyway are prefetched (but for a few when a check
+        fails early: the rest of its sample, the verification sample of a grid that falls back); one
+        whose build fails is left for :meth:`build` to raise in the sequential order."""
         todo = [i for i in dict.fromkeys(idxs) if i not in self._cache]
         if self.pool is None or len(todo) < PAR_MIN_BUILDS:
             return
@@ -404,7 +405,7 @@ class GridBuilder:
         context's, or no choice needing fewer builds than the block, and the block is built in full.
         The seeded full-combination sample of :meth:`verify` checks the result as any other. ``F`` is
         the choice needing the fewest builds."""
-        if len(blk) < 3:
+        if not 3 <= len(blk) <= 12:          # the choice below tries every subset of the block's axes
             return None
         base = self.build(self.at({}))
         add = {(a, b): self._additive(base, [a], [b]) for a, b in itertools.combinations(blk, 2)}
