@@ -574,7 +574,7 @@ def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine:
             continue                   # (a linked background's engine is compiled like the open one)
         model = CompiledModel.from_engine(eng)
         try:
-            sc = Scenario(model.delta(mapping.entries), st.method, dict(st.stage_overrides))
+            sc = Scenario(model.delta(mapping.entries, mapping.cells), st.method, dict(st.stage_overrides))
         except NotCompilable:
             sc = None
         prepared.append((ov, st, mapping, eng, sc))

@@ -149,23 +149,27 @@ class CompiledModel:
         ti, tr, tc, _, bi, br, bc_, _ = lay
         return tr.copy(), tc.copy(), -amounts[ti], br.copy(), bc_.copy(), amounts[bi]
 
-    def delta(self, entries) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The cells a study changes against the base matrices: (tech rows, cols, deltas, bio rows, cols, deltas)."""
-        lay, amounts = self._layout(entries)
+    def delta(self, entries, keys: tuple | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                                                 np.ndarray, np.ndarray]:
+        """The cells a study changes against the base matrices: (tech rows, cols, deltas, bio rows, cols, deltas).
+
+        ``keys``: the entries' (matrix, input, output), when known (:attr:`lca_battery.model.entries.Mapping.cells`)."""
+        lay, amounts = self._layout(entries, keys)
         ti, tr, tc, t0, bi, br, bc_, b0 = lay
         tv = -amounts[ti] - t0
         bv = amounts[bi] - b0
         t, b = tv != 0, bv != 0
         return tr[t], tc[t], tv[t], br[b], bc_[b], bv[b]
 
-    def _layout(self, entries) -> tuple[tuple, np.ndarray]:
+    def _layout(self, entries, keys: tuple | None = None) -> tuple[tuple, np.ndarray]:
         """Where a list of entries goes in the matrices, cached per sequence of (matrix, input, output)
         (scenarios of one study family share it), and the entries' amounts.
 
         Layout: (entry index, row, col, base value) of the technosphere cells, then of the biosphere
         cells, each cell once in the order it is first set, the index of the last entry setting it."""
         entries = list(entries)
-        keys = tuple([(e.matrix, e.input, e.output) for e in entries])
+        if keys is None or len(keys) != len(entries):
+            keys = tuple([(e.matrix, e.input, e.output) for e in entries])
         lay = self._layouts.get(keys)
         if lay is None:
             t, b = {}, {}

@@ -531,9 +531,19 @@ def _parse_value(text: str, key: str | None = None):
         return text
 
 
+_FIELDS_BY_KEY: dict[type, tuple[dict, dict[str, str]]] = {}
+
+
 def _fields_by_key(model: type[BaseModel]) -> dict[str, str]:
-    """Study-file key -> field name (a field with an alias, e.g. plant.yield, is written by its alias)."""
-    return {(f.alias or name): name for name, f in model.model_fields.items()}
+    """Study-file key -> field name (a field with an alias, e.g. plant.yield, is written by its alias).
+
+    Cached per model class while its ``model_fields`` is the same dict (a sweep applies overrides to
+    hundreds of studies); callers only read the result."""
+    fields = model.model_fields
+    hit = _FIELDS_BY_KEY.get(model)
+    if hit is None or hit[0] is not fields:
+        hit = _FIELDS_BY_KEY[model] = (fields, {(f.alias or name): name for name, f in fields.items()})
+    return hit[1]
 
 
 def _allowed_keys(model: type[BaseModel]) -> list[str]:

@@ -7,9 +7,15 @@ from far fewer study builds than scenarios:
    (``sum n_i`` builds). Every pair of axes is then built on all its combinations and compared,
    cell by cell, with the additive prediction ``d(a_i, b_j) = d(a_i, b_0) + d(a_0, b_j) - d(a_0, b_0)``
    (technosphere and biosphere cells, energy density, kWh per cell, method and stage overrides).
-   Axes that do not add up are merged into one *block* whose combinations are all built explicitly.
+   Axes that do not add up are merged into one *block* whose combinations are all built explicitly,
+   unless some of its axes add up with each other in every combination of the others (the block's
+   *contexts*, e.g. recycled contents and collection rate per accounting rule and chemistry): then
+   each pair of those axes is built on all its combinations in every context and compared cell by
+   cell as above, and the block is assembled per context (:meth:`GridBuilder._conditional`).
    A seeded random sample of full combinations is then built directly and compared with the
    assembled scenario; any difference and the sweep falls back to building every scenario.
+   On Linux with two cores or more, a large grid's builds are shared with a forked
+   helper process (:class:`BuildPool`; the study build is pure Python, so threads would not help).
 2. *Vectorised solve* (:class:`GridSolver`). All scenarios of a method family share one cell
    layout; the changed matrix cells are an ``(m x cells)`` array. The exact Sherman-Morrison-Woodbury
    update, in its column or row form whichever is smaller (the default grids change about 10
@@ -51,6 +57,101 @@ CHUNK = 8_192
 THREADS = int(os.environ.get("LCA_BATTERY_SWEEP_THREADS", 0)) or min(2, os.cpu_count() or 1)
 #: Relative tolerance of the additivity check (sums of the same float deltas in another order).
 ADD_RTOL = 1e-12
+#: Processes building studies at once (this one and forked helpers; Linux only, 1: none forked);
+#: LCA_BATTERY_SWEEP_PROCS overrides.
+PROCS = int(os.environ.get("LCA_BATTERY_SWEEP_PROCS", 0)) or min(2, os.cpu_count() or 1)
+#: A grid with fewer scenarios than this builds its studies in this process only.
+PAR_MIN_SCENARIOS = 20_000
+#: Fewer missing builds than this in one step: built here, not handed to the helpers.
+PAR_MIN_BUILDS = 16
+#: Seconds (plus 0.1 per build) to wait for a helper's batch; then its builds are made here.
+HELPER_TIMEOUT = 120.0
+
+
+_WORKER_BUILD = None          # the forked helpers' build function (inherited at fork, never pickled)
+
+
+def _worker_builds(ovs: list) -> list:
+    """In a forked helper: the builds of ``ovs``; None for one that raised (this process builds it again
+    and raises the same error where the sequential order would)."""
+    out = []
+    for ov in ovs:
+        try:
+            out.append(_WORKER_BUILD(ov))
+        except Exception:                   # noqa: BLE001 - re-raised by the parent's own build
+            out.append(None)
+    return out
+
+
+class BuildPool:
+    """Forked helper processes building studies while this process builds its share (the study build is
+    pure Python: threads would share one interpreter lock). Every build is the same function as in this
+    process, so results are identical; a helper's failure is left to this process to raise."""
+
+    def __init__(self, build_fn, procs: int):
+        import multiprocessing as mp
+        global _WORKER_BUILD
+        _WORKER_BUILD = build_fn
+        self.pool = mp.get_context("fork").Pool(procs - 1)
+        self.helpers = procs - 1
+
+    def map(self, ovs: list, local) -> list:
+        """Builds of ``ovs``: the first share here (``local(ov)``), the rest in the helpers."""
+        if self.pool is None:                 # a helper was lost: the caller builds everything itself
+            return [None] * len(ovs)
+        import multiprocessing as mp
+        k = len(ovs) // (self.helpers + 1)
+        rest = ovs[k:]
+        step = -(-len(rest) // self.helpers)
+        pending = [(self.pool.apply_async(_worker_builds, (rest[i:i + step],)), len(rest[i:i + step]))
+                   for i in range(0, len(rest), step)]
+        mine = []
+        for ov in ovs[:k]:
+            try:
+                mine.append(local(ov))
+            except Exception:              # noqa: BLE001 - raised again by the caller's own build
+                mine.append(None)
+        for p, n in pending:
+            try:                           # a helper killed meanwhile would never answer
+                mine += p.get(timeout=HELPER_TIMEOUT + 0.1 * n) if self.pool is not None else [None] * n
+            except mp.TimeoutError:
+                mine += [None] * n
+                self.close()
+        return mine
+
+    def close(self):
+        global _WORKER_BUILD
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+        _WORKER_BUILD = None
+
+
+def _other_threads() -> bool:
+    """Called outside the main thread, or another non-daemon thread alive (a thread pool, a threaded
+    scheduler's workers)? Daemon helpers that only wait (tqdm's monitor) do not count."""
+    import threading
+    main = threading.main_thread()
+    return threading.current_thread() is not main or any(
+        t is not main and not t.daemon and t.is_alive() for t in threading.enumerate())
+
+
+def build_pool(build_fn, total: int, keys: list):
+    """A :class:`BuildPool` for a large grid on Linux with more than one core (fork is unsafe with macOS
+    system libraries, absent on Windows) when no other thread works (a fork copies no thread, so a lock
+    another thread holds would stay held in the helper; :func:`_other_threads`), else None. Not for
+    grids changing supplier inventories or the background (a build may then set up another project)."""
+    import multiprocessing as mp
+    import sys
+    if PROCS < 2 or total < PAR_MIN_SCENARIOS or not sys.platform.startswith("linux") \
+            or "fork" not in mp.get_all_start_methods() or _other_threads() \
+            or any(k.startswith(("suppliers", "background")) for k in keys):
+        return None
+    try:
+        return BuildPool(build_fn, PROCS)
+    except OSError:
+        return None
 
 
 class Fallback(Exception):
@@ -148,14 +249,32 @@ class GridBuilder:
         self._cache: dict[tuple, Build] = {}
         self.seed = seed
         self.builds = 0
+        self.pool: BuildPool | None = None      # helpers building prefetched combinations
+        self.conditional: list = []             # (context axes, additive axes) of blocks assembled per context
+
+    def _ov(self, idx: tuple) -> dict:
+        return {k: self.values[i][j] for i, (k, j) in enumerate(zip(self.keys, idx))}
 
     def build(self, idx: tuple) -> Build:
         b = self._cache.get(idx)
         if b is None:
-            b = self.build_fn({k: self.values[i][j] for i, (k, j) in enumerate(zip(self.keys, idx))})
+            b = self.build_fn(self._ov(idx))
             self.builds += 1
             self._cache[idx] = b
         return b
+
+    def prefetch(self, idxs) -> None:
+        """Build these combinations now, shared with the helper processes (when there are some). Only
+        combinations the sequential order builds anyway are prefetched (but for a few when a check
+        fails early: the rest of its sample, the verification sample of a grid that falls back); one
+        whose build fails is left for :meth:`build` to raise in the sequential order."""
+        todo = [i for i in dict.fromkeys(idxs) if i not in self._cache]
+        if self.pool is None or len(todo) < PAR_MIN_BUILDS:
+            return
+        for idx, b in zip(todo, self.pool.map([self._ov(i) for i in todo], self.build_fn)):
+            if b is not None:
+                self._cache[idx] = b
+                self.builds += 1
 
     def at(self, changes: dict) -> tuple:
         idx = [0] * len(self.keys)
@@ -180,6 +299,10 @@ class GridBuilder:
                 i = parent[i]
             return i
         varying = [i for i in range(k) if self.shape[i] > 1]
+        # every pair's combinations, and the full combinations verify() will build (one batch for the helpers)
+        self.prefetch([self.at({a: i, b: j}) for a, b in itertools.combinations(varying, 2)
+                       for i in range(self.shape[a]) for j in range(self.shape[b])]
+                      + [tuple(int(x) for x in np.unravel_index(int(f), self.shape)) for f in self._verify_picks()])
         for a, b in itertools.combinations(varying, 2):
             if find(a) != find(b) and not self._additive(base, [a], [b]):
                 parent[find(a)] = find(b)
@@ -214,6 +337,7 @@ class GridBuilder:
         pairs = list(itertools.product(list(self._combos(a)), list(self._combos(b))))
         if rng is not None and len(pairs) > PAIR_SAMPLE:
             pairs = [pairs[i] for i in rng.choice(len(pairs), size=PAIR_SAMPLE, replace=False)]
+            self.prefetch(self.at(c) for ca, cb in pairs for c in (ca, cb, {**ca, **cb}))
         for ca, cb in pairs:
             pred = _predict(base, self.build(self.at(ca)), self.build(self.at(cb)))
             if not same(pred, self.build(self.at({**ca, **cb})), self.base_of):
@@ -232,7 +356,16 @@ class GridBuilder:
             n = int(np.prod([self.shape[i] for i in blk]))
             if n > MAX_BLOCK:
                 raise Fallback(f"{n} combinations in one block of interacting axes")
-            combos.append([self.build(self.at(dict(zip(blk, c))))
+        cond = {}
+        for bi, blk in enumerate(blocks):
+            got = self._conditional(blk)
+            if got is not None:
+                cond[bi] = got
+        self.prefetch(self.at(dict(zip(blk, c))) for bi, blk in enumerate(blocks) if bi not in cond
+                      for c in itertools.product(*(range(self.shape[i]) for i in blk)))
+        for bi, blk in enumerate(blocks):
+            combos.append(cond[bi] if bi in cond else
+                          [self.build(self.at(dict(zip(blk, c))))
                            for c in itertools.product(*(range(self.shape[i]) for i in blk))])
         tech = list(dict.fromkeys(k for bl in combos for b in bl for k in b.tech))
         bio = list(dict.fromkeys(k for bl in combos for b in bl for k in b.bio))
@@ -261,6 +394,97 @@ class GridBuilder:
             codes.append(np.array(cc, dtype=np.int64))
         return tech, bio, v0, contrib, codes, catlist
 
+    def _conditional(self, blk: list[int]):
+        """The combinations of a block of interacting axes, assembled per *context*, or None (build them all).
+
+        In a block some axes may add up with each other and interact only through the others (e.g.
+        recycled contents, chemistry and collection rate interact with the accounting rule, not with each
+        other). For a set ``F`` of block axes that add up pairwise in the base context, the other axes
+        of the block are the context: for every context combination ``k``, each pair of axes of ``F``
+        is built on all its combinations and compared, cell by cell, with the additive prediction in
+        that context (as :meth:`interactions` does in the base context); then every combination is
+        ``d(k) + sum_f (d(k, f_i) - d(k))``. A pair that does not add up in some context is taken
+        out and ``F`` chosen again; a single build of another method or stage overrides than its
+        context's, or no choice needing fewer builds than the block, and the block is built in full.
+        The seeded full-combination sample of :meth:`verify` checks the result as any other. ``F`` is
+        the choice needing the fewest builds."""
+        if not 3 <= len(blk) <= 12:          # the choice below tries every subset of the block's axes
+            return None
+        base = self.build(self.at({}))
+        add = {(a, b): self._additive(base, [a], [b]) for a, b in itertools.combinations(blk, 2)}
+        full = int(np.prod([self.shape[i] for i in blk]))
+        while True:
+            best = None
+            for r in range(2, len(blk) + 1):
+                for F in itertools.combinations(blk, r):
+                    if not all(add[p] for p in itertools.combinations(F, 2)):
+                        continue
+                    ctx = [i for i in blk if i not in F]
+                    m = [self.shape[i] - 1 for i in F]
+                    cost = int(np.prod([self.shape[i] for i in ctx])) * (
+                        1 + sum(m) + sum(x * y for x, y in itertools.combinations(m, 2)))
+                    if best is None or cost < best[0]:
+                        best = (cost, F, ctx)
+            if best is None or best[0] >= full:
+                return None
+            _, F, ctx = best
+            got = self._per_context(F, ctx)
+            if got is None:
+                return None
+            if len(got) == 2 and isinstance(got[0], int):
+                add[got] = False              # this pair does not add up in some context: choose again
+                continue
+            ctxs, singles = got
+            break
+        self.conditional.append(([self.keys[i] for i in ctx], [self.keys[i] for i in F]))
+        out = []
+        cpos = {ax: p for p, ax in enumerate(ctx)}
+        for c in itertools.product(*(range(self.shape[i]) for i in blk)):
+            cc = dict(zip(blk, c))
+            n = int(np.ravel_multi_index(tuple(cc[i] for i in ctx), tuple(self.shape[i] for i in ctx))) \
+                if ctx else 0
+            assert all(ctxs[n][ax] == cc[ax] for ax in cpos)
+            b0 = self.build(self.at(ctxs[n]))
+            parts = [singles[(n, f, cc[f])] for f in F if cc[f]]
+            if not parts:
+                out.append(b0)
+                continue
+            tech, bio = dict(b0.tech), dict(b0.bio)
+            ed, ekwh = b0.ed, b0.ekwh
+            for b in parts:
+                for d, src, base_d in ((tech, b.tech, b0.tech), (bio, b.bio, b0.bio)):
+                    for key in set(src) | set(base_d):
+                        d[key] = d.get(key, 0.0) + src.get(key, 0.0) - base_d.get(key, 0.0)
+                ed += b.ed - b0.ed
+                ekwh += b.ekwh - b0.ekwh
+            out.append(Build(tech, bio, ed, ekwh, b0.method, b0.overrides))
+        return out
+
+    def _per_context(self, F, ctx):
+        """The builds of :meth:`_conditional`'s scheme for additive axes ``F`` in contexts ``ctx``: (contexts,
+        single-axis builds); or a pair of ``F`` that does not add up in some context; or None when a
+        build has another method or stage overrides than its context's."""
+        ctxs = [dict(zip(ctx, c)) for c in itertools.product(*(range(self.shape[i]) for i in ctx))]
+        pairs = [(f, g, i, j) for f, g in itertools.combinations(F, 2)
+                 for i in range(1, self.shape[f]) for j in range(1, self.shape[g])]
+        changes = [{}] + [{f: i} for f in F for i in range(1, self.shape[f])] + [{f: i, g: j} for f, g, i, j in pairs]
+        singles = {}
+        for n, k in enumerate(ctxs):
+            # the first two contexts one by one (a pair failing stops the builds early), then the rest at once
+            if n <= 2:
+                self.prefetch(self.at({**kk, **ch}) for kk in (ctxs[n:] if n == 2 else [k]) for ch in changes)
+            b0 = self.build(self.at(k))
+            for f in F:
+                for i in range(1, self.shape[f]):
+                    b = singles[(n, f, i)] = self.build(self.at({**k, f: i}))
+                    if (b.method, b.overrides) != (b0.method, b0.overrides):
+                        return None
+            for f, g, i, j in pairs:
+                pred = _predict(b0, singles[(n, f, i)], singles[(n, g, j)])
+                if not same(pred, self.build(self.at({**k, f: i, g: j})), self.base_of):
+                    return (f, g)
+        return ctxs, singles
+
     def assembled(self, blocks, asm, flat: np.ndarray):
         """The assembled scenarios ``flat`` (indices into the grid): (m x vector, m category codes).
 
@@ -275,13 +499,17 @@ class GridBuilder:
             code = np.maximum(code, cc[bi])
         return vals, code
 
+    def _verify_picks(self) -> np.ndarray:
+        """The full combinations :meth:`verify` builds (seeded: known before anything is built)."""
+        total = int(np.prod(self.shape))
+        return np.random.default_rng(self.seed).choice(total, size=min(VERIFY_SAMPLE, total), replace=False)
+
     def verify(self, blocks, asm) -> bool:
         """A seeded random sample of full combinations built directly equals the assembled ones."""
-        total = int(np.prod(self.shape))
-        rng = np.random.default_rng(self.seed)
-        picks = rng.choice(total, size=min(VERIFY_SAMPLE, total), replace=False)
+        picks = self._verify_picks()
         tech, bio, catlist = asm[0], asm[1], asm[5]
         vals, code = self.assembled(blocks, asm, picks)
+        self.prefetch(tuple(int(x) for x in np.unravel_index(int(f), self.shape)) for f in picks)
         for flat, vec, cd in zip(picks, vals, code):
             idx = tuple(int(x) for x in np.unravel_index(int(flat), self.shape))
             got = Build(dict(zip(tech, vec[:len(tech)])), dict(zip(bio, vec[len(tech):len(tech) + len(bio)])),
@@ -532,7 +760,7 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
             raise Fallback("a supplier inventory (its own project)" if eng.inventory.extra_files
                            else "scenarios on different backgrounds")
         try:
-            tr, tc, tv, br, bc_, bv = model.delta(mapping.entries)
+            tr, tc, tv, br, bc_, bv = model.delta(mapping.entries, mapping.cells)
         except NotCompilable as exc:
             raise Fallback(str(exc)) from None
         return Build(dict(zip(zip(tr.tolist(), tc.tolist()), tv.tolist())),
@@ -551,10 +779,18 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
             v = base_vals[(matrix, cell)] = float(M[cell[0], cell[1]])
         return v
     builder = GridBuilder(build_fn, keys, values, seed, base_of)
-    blocks = builder.interactions()
-    asm = builder.assemble(blocks)
-    if not builder.verify(blocks, asm):
-        raise Fallback("an assembled scenario differs from its direct build")
+    builder.build(builder.at({}))              # the base first: a grid the engine cannot hold stops here
+    builder.pool = build_pool(build_fn, int(np.prod(builder.shape)), keys)
+    procs = 1 + (builder.pool.helpers if builder.pool is not None else 0)
+    try:
+        blocks = builder.interactions()
+        asm = builder.assemble(blocks)
+        if not builder.verify(blocks, asm):
+            raise Fallback("an assembled scenario differs from its direct build")
+    finally:
+        if builder.pool is not None:
+            builder.pool.close()
+            builder.pool = None
     tech, bio, catlist = asm[0], asm[1], asm[5]
     if bio:
         raise Fallback("a changed biosphere cell")
@@ -597,6 +833,7 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
     if stats is not None:
         stats.update(background=None if engine.background is None else engine.background.database)
         stats.update(builds=builder.builds, blocks=[[keys[i] for i in b] for b in blocks], cells=len(tech),
+                     per_context=builder.conditional, build_processes=procs,
                      build_s=t1 - t0, solve_s=time.perf_counter() - t1)
     idx = np.unravel_index(np.arange(total), builder.shape)
     out = {}

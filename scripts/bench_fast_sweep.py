@@ -148,6 +148,7 @@ def big(args) -> None:
            "python": platform.python_version(), "blas_threads": args.threads, "scenarios": n,
            "grid": {k: len(v) for k, v in grid.items()}, "blocks_of_interacting_axes": stats["blocks"],
            "study_builds": stats["builds"], "changed_cells": stats["cells"],
+           "blocks_assembled_per_context": stats.get("per_context"), "build_processes": stats.get("build_processes"),
            "seconds_end_to_end": t_big, "scenarios_per_s_end_to_end": n / t_big,
            "seconds_building_and_checking": stats["build_s"], "seconds_solving": stats["solve_s"],
            "scenarios_per_s_solve": n / stats["solve_s"],

@@ -133,3 +133,161 @@ def test_bad_input_unchanged(engine):
         sweep_frame(EXAMPLE, big, engine=engine)
     with pytest.raises(StudyError, match="plant.country"):
         sweep(EXAMPLE, {"plant.country": ["CN", "XX"]}, engine=engine)
+
+
+def test_builds_shared_with_forked_helpers_equal_sequential(engine, monkeypatch):
+    """Studies built by forked helper processes (sweep_engine.BuildPool) give the same frame, bit for bit,
+    as the same grid built in this process only; a study error in a helper is raised as without helpers."""
+    import multiprocessing as mp
+    from lca_battery import sweep_engine
+    import sys
+    if "fork" not in mp.get_all_start_methods() or not sys.platform.startswith("linux"):
+        pytest.skip("helpers are forked on Linux only")
+    monkeypatch.setattr(sweep_engine, "PROCS", 1)
+    one, st1 = sweep_frame(EXAMPLE, GRID, engine=engine, stats=(s1 := {})), s1
+    monkeypatch.setattr(sweep_engine, "PROCS", 2)
+    monkeypatch.setattr(sweep_engine, "PAR_MIN_SCENARIOS", 0)
+    monkeypatch.setattr(sweep_engine, "PAR_MIN_BUILDS", 2)
+    monkeypatch.setattr(sweep_engine, "_other_threads", lambda: False)     # idle threads of earlier tests
+    made = []
+    real = sweep_engine.BuildPool.__init__
+
+    def spy(self, *a):
+        made.append(1)
+        real(self, *a)
+    monkeypatch.setattr(sweep_engine.BuildPool, "__init__", spy)
+    two = sweep_frame(EXAMPLE, GRID, engine=engine, stats=(s2 := {}))
+    assert made and "fallback" not in s2
+    assert s2["blocks"] == st1["blocks"] and s2["builds"] >= st1["builds"]
+    assert list(one.columns) == list(two.columns)
+    for k, v in one.columns.items():
+        if isinstance(v, np.ndarray) and v.dtype.kind == "f":
+            assert np.array_equal(v, two.columns[k]), k
+        else:
+            assert list(v) == list(two.columns[k]), k
+    bad = {"plant.country": ["CN", "SE", "XX"], "recycling.accounting": ["cut_off", "cff"]}
+    with pytest.raises(StudyError) as err:
+        sweep_frame(EXAMPLE, bad, engine=engine)
+    with monkeypatch.context() as mp_:
+        mp_.setattr(sweep_engine, "PROCS", 1)
+        with pytest.raises(StudyError) as ref:
+            sweep_frame(EXAMPLE, bad, engine=engine)
+    assert str(err.value) == str(ref.value)
+
+
+def _every_combination_equals_direct(gb, cells_of):
+    blocks = gb.interactions()
+    asm = gb.assemble(blocks)
+    total = int(np.prod(gb.shape))
+    vals, _ = gb.assembled(blocks, asm, np.arange(total))
+    for flat in range(total):
+        i = np.unravel_index(flat, gb.shape)
+        want = cells_of({k: gb.values[j][i[j]] for j, k in enumerate(gb.keys)})
+        got = dict(zip(asm[0], vals[flat][:len(asm[0])]))
+        assert got == pytest.approx({k: want.get(k, 0.0) for k in got}, rel=1e-12, abs=1e-12), i
+    return blocks, asm
+
+
+AXES = ["a", "b", "c", "z"]
+VALUES = [[0.0, 1.0, 2.0, 3.0], [0.0, 1.0, 2.5], [0.0, 1.0, 4.0], [0.0, 1.0, 2.0]]
+
+
+def test_block_assembled_per_context_equals_every_direct_build():
+    # a, b, c each interact with z (one block) but add up with each other in every context of z:
+    # the block is assembled per value of z from fewer builds than its combinations, exactly
+    def cells(ov):
+        return {(1, 2): ov["a"] * (1 + ov["z"]), (3, 4): ov["b"] * (2 + ov["z"]) ** 2, (5, 6): ov["c"] * ov["z"],
+                (1, 4): ov["a"] + ov["b"] + ov["c"] + 5.0 + ov["z"] ** 2, (11, 12): 1.0 + ov["z"]}
+    gb = GridBuilder(_fake(cells), AXES, VALUES)
+    blocks, asm = _every_combination_equals_direct(gb, cells)
+    assert blocks == [[0, 1, 2, 3]]
+    assert gb.conditional == [(["z"], ["a", "b", "c"])]
+    assert gb.builds < 4 * 3 * 3 * 3
+    assert gb.verify(blocks, asm)
+
+
+def test_block_with_a_pair_interacting_outside_the_base_context_is_not_assembled_per_context():
+    # a x b adds up when z is at its first value, not otherwise (a three-way interaction): the
+    # per-context check must find it; then no cheaper choice is left and the block is built in full
+    def cells(ov):
+        return {(1, 2): ov["a"] * (1 + ov["z"]), (3, 4): ov["b"] * (2 + ov["z"]), (5, 6): ov["c"] * ov["z"],
+                (7, 8): ov["a"] * ov["b"] * ov["z"]}
+    gb = GridBuilder(_fake(cells), AXES, VALUES)
+    blocks, asm = _every_combination_equals_direct(gb, cells)
+    assert blocks == [[0, 1, 2, 3]]
+    assert gb.conditional == []
+    assert gb.verify(blocks, asm)
+
+
+def test_pair_failing_in_one_context_is_dropped_and_the_rest_assembled_per_context():
+    # a, b, c, d interact with z; a x c also with z (a x c x z): {a, b, c, d} fails in the context z = 1,
+    # then {b, c, d} per (a, z) or {a, b, d} per (c, z) is checked and used
+    def cells(ov):
+        return {(1, 2): ov["a"] * (1 + ov["z"]), (3, 4): ov["b"] * (2 + ov["z"]), (5, 6): ov["c"] * ov["z"],
+                (9, 10): ov["d"] * (3 - ov["z"]), (7, 8): ov["a"] * ov["c"] * ov["z"]}
+    gb = GridBuilder(_fake(cells), ["a", "b", "c", "d", "z"], [[0.0, 1.0, 2.0], [0.0, 1.0, 2.5], [0.0, 1.0, 4.0],
+                                                              [0.0, 2.0, 3.0], [0.0, 1.0]])
+    blocks, asm = _every_combination_equals_direct(gb, cells)
+    assert blocks == [[0, 1, 2, 3, 4]]
+    assert len(gb.conditional) == 1
+    ctx, free = gb.conditional[0]
+    assert "z" in ctx and {"b", "d"} <= set(free) and not {"a", "c"} <= set(free)
+    assert gb.verify(blocks, asm)
+
+
+def test_portfolio_block_assembled_per_context_equals_footprint(engine, monkeypatch):
+    """The model's recycling block (recycled contents and collection rate interact with the accounting
+    rule and, for the collection rate, with the chemistry under CFF) assembled per context equals every
+    scenario built on its own."""
+    grid = {"recycling.recycled_content.Co.post_consumer": [0.0, 0.26, 0.5, 1.0],
+            "recycling.recycled_content.Ni.post_consumer": [0.0, 0.3, 0.5],
+            "recycling.accounting": ["cut_off", "cff"],
+            "cell.chemistry": ["NMC811", "NMC622"],
+            "recycling.eol_collection_rate": [0.5, 0.9]}
+    stats = {}
+    frame = sweep_frame(EXAMPLE, grid, engine=engine, stats=stats)
+    assert "fallback" not in stats
+    assert stats["per_context"], stats
+    assert stats["builds"] < frame.n
+    rows = frame.rows()
+    ref = _direct(monkeypatch, grid, engine)
+    assert len(rows) == len(ref) == 96
+    for a, b in zip(rows, ref):
+        _same(a, b)
+    for i in (5, 37, 90):
+        r = rows[i]
+        one = footprint(EXAMPLE, {k: r[k] for k in grid}, engine=engine, details=False)
+        assert r["kg_co2e_per_kwh"] == pytest.approx(one["kg_co2e_per_kwh"], rel=1e-9)
+        for k, v in one["stages"].items():
+            assert r[f"stage:{k}"] == pytest.approx(v, rel=1e-9, abs=1e-9 * abs(one["kg_co2e_per_kwh"])), k
+
+
+def _silent_helper(ovs):
+    """A helper that never answers in time (stands for one killed meanwhile)."""
+    import time
+    time.sleep(30)
+    return [None] * len(ovs)
+
+
+def test_a_helper_that_does_not_answer_leaves_the_builds_to_this_process(engine, monkeypatch):
+    import multiprocessing as mp
+    import sys
+    from lca_battery import sweep_engine
+    if "fork" not in mp.get_all_start_methods() or not sys.platform.startswith("linux"):
+        pytest.skip("helpers are forked on Linux only")
+    grid = {"plant.country": ["CN", "SE", "PL"], "recycling.accounting": ["cut_off", "cff"],
+            "recycling.recycled_content.Co.post_consumer": [0.0, 0.5]}
+    monkeypatch.setattr(sweep_engine, "PROCS", 1)
+    one = sweep_frame(EXAMPLE, grid, engine=engine)
+    monkeypatch.setattr(sweep_engine, "PROCS", 2)
+    monkeypatch.setattr(sweep_engine, "PAR_MIN_SCENARIOS", 0)
+    monkeypatch.setattr(sweep_engine, "PAR_MIN_BUILDS", 2)
+    monkeypatch.setattr(sweep_engine, "HELPER_TIMEOUT", 0.5)
+    monkeypatch.setattr(sweep_engine, "_other_threads", lambda: False)
+    monkeypatch.setattr(sweep_engine, "_worker_builds", _silent_helper)
+    stats = {}
+    two = sweep_frame(EXAMPLE, grid, engine=engine, stats=stats)
+    assert stats["build_processes"] == 2 and "fallback" not in stats
+    for k, v in one.columns.items():
+        if isinstance(v, np.ndarray) and v.dtype.kind == "f":
+            assert np.array_equal(v, two.columns[k]), k

@@ -29,6 +29,8 @@ class Mapping:
     suppliers: list[dict] = field(default_factory=list)
     recycling: dict = field(default_factory=dict)
     plant_energy: PlantEnergy | None = None
+    #: (matrix, input, output) of each entry, in order (:meth:`lca_battery.compiled.CompiledModel.delta`)
+    cells: tuple = ()
 
 
 def _shares(value, alternatives: dict[str, str], param: str, file: str) -> dict[str, float]:
@@ -42,7 +44,7 @@ def _shares(value, alternatives: dict[str, str], param: str, file: str) -> dict[
 
 
 _SWITCHES: dict[int, tuple[dict, list[Process]]] = {}
-_DEFAULTS: dict[int, tuple[Process, list[Entry]]] = {}
+_DEFAULTS: dict[int, tuple[Process, list[tuple[tuple, Entry]]]] = {}
 
 
 def _switch_processes(procs: dict[str, Process]) -> list[Process]:
@@ -55,12 +57,14 @@ def _switch_processes(procs: dict[str, Process]) -> list[Process]:
     return hit[1]
 
 
-def _default_entries(p: Process, file: str) -> list[Entry]:
-    """The entries of a switch at its default shares (Entry is frozen: shared between mappings)."""
+def _default_entries(p: Process, file: str) -> list[tuple[tuple, Entry]]:
+    """The entries of a switch at its default shares, as (cell, entry) pairs (Entry is frozen: shared
+    between mappings); cached per process object (held, so an id is never reused while cached)."""
     hit = _DEFAULTS.get(id(p))
     if hit is None or hit[0] is not p:
-        hit = (p, [Entry(p.alternatives[name], p.id, share, p.switch)
-                   for name, share in _shares(p.default, p.alternatives, p.switch, file).items()])
+        hit = (p, [((e.matrix, e.input, e.output), e) for e in (
+            Entry(p.alternatives[name], p.id, share, p.switch)
+            for name, share in _shares(p.default, p.alternatives, p.switch, file).items())])
         if len(_DEFAULTS) > 4096:
             _DEFAULTS.clear()
         _DEFAULTS[id(p)] = hit
@@ -86,6 +90,14 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
                          allowed=", ".join(sorted(cells)))
     cell = procs[cells[chem].id]
     entries: list[Entry] = []
+    # last entry wins for the same matrix cell (a supplier figure overrides the design model): ``unique``
+    # holds the entries in order, ``entries`` those not yet in it
+    unique: dict[tuple, Entry] = {}
+
+    def flush():
+        for e in entries:
+            unique[(e.matrix, e.input, e.output)] = e
+        entries.clear()
     plant = plant_shares(study, procs[PLANT_ELECTRICITY].alternatives, rule, file)
     site_countries = {pid: s.location for pid, s in study.suppliers.items() if s.location}
     in_use = routes_in_use(study)
@@ -119,7 +131,8 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
                     and p.extra.get("route", "")[len("recycling_"):] not in in_use:
                 value = p.default      # a basis this route lacks matters only if the study uses the route
         if value is p.default:          # most switches keep their default: the same (frozen) entries
-            entries += _default_entries(p, file)
+            flush()
+            unique.update(_default_entries(p, file))
             continue
         for name, share in _shares(value, p.alternatives, p.switch, file).items():
             entries.append(Entry(p.alternatives[name], p.id, share, p.switch))
@@ -185,11 +198,9 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
             entries.append(Entry(sup.process, pid, 1.0, param))
         else:
             entries.append(Entry(bio_key(CO2_FOSSIL), pid, sup.pcf_kg_co2e_per_kg, param, "biosphere"))
-    # last entry wins for the same matrix cell (a supplier figure overrides the design model)
-    unique: dict[tuple, Entry] = {}
-    for e in entries:
-        unique[(e.matrix, e.input, e.output)] = e
-    return Mapping(list(unique.values()), cell.id, kg_per_kwh, bom, info, plant, suppliers, rec_report, energy)
+    flush()
+    return Mapping(list(unique.values()), cell.id, kg_per_kwh, bom, info, plant, suppliers, rec_report, energy,
+                   tuple(unique))
 
 
 def apply_entries(procs: dict, entries: list[Entry]) -> dict:

@@ -113,8 +113,20 @@ class PlantEnergy:
                 "energy_divided_by_yield": self.energy_per_cell_built}
 
 
+_PROFILES: dict = {}
+
+
 def profiles(procs: dict) -> dict[str, list]:
-    """Profile name -> its step processes."""
+    """Profile name -> its step processes (cached per processes dict: do not change the result)."""
+    hit = _PROFILES.get(id(procs))
+    if hit is None or hit[0] is not procs:
+        if len(_PROFILES) > 16:
+            _PROFILES.clear()
+        hit = _PROFILES[id(procs)] = (procs, _profiles(procs))
+    return hit[1]
+
+
+def _profiles(procs: dict) -> dict[str, list]:
     out: dict[str, list] = {}
     for pid, p in procs.items():
         if pid.startswith(STEP_PREFIX):

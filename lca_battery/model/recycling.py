@@ -208,6 +208,31 @@ def _chain_demand(pid: str, metal: str, procs: dict, depth: int = 0) -> float:
     return total
 
 
+_PER_PROCS: dict = {}
+
+
+def _per_procs(procs: dict, name: str, make):
+    """``make()`` cached per processes dict (:func:`all_processes` caches its dict per inventory; a sweep
+    builds hundreds of studies on it): the dict is held, so a cached value never outlives its dict."""
+    hit = _PER_PROCS.get((id(procs), name))
+    if hit is None or hit[0] is not procs:
+        if len(_PER_PROCS) > 64:
+            _PER_PROCS.clear()
+        hit = _PER_PROCS[(id(procs), name)] = (procs, make())
+    return hit[1]
+
+
+def _eol_treatments(procs: dict) -> tuple:
+    """The end-of-life treatment processes, in the order of ``procs``."""
+    return _per_procs(procs, "eol", lambda: tuple(p for p in procs if p.startswith("eol_treatment__")))
+
+
+def _drawn(cathode, procs: dict) -> dict:
+    """kg of each metal the cathode draws from the supply switches (a copy: callers may change it)."""
+    return dict(_per_procs(procs, ("drawn", cathode), lambda: {
+        m: (_chain_demand(cathode, m, procs) if cathode else 0.0) for m in METAL_SALTS}))
+
+
 def recycling_entries(study, procs: dict, cell, kg_cell_per_kwh: float, file: str):
     """Entries of the supply switches, the scrap loop and the end of life; and a report."""
     from ..errors import StudyError
@@ -215,9 +240,9 @@ def recycling_entries(study, procs: dict, cell, kg_cell_per_kwh: float, file: st
     from .superstructure import ROOT, Entry, bio_key
     rc = study.recycling
     chem = cell.id[len("cell_"):]
-    rts = {r for r in (p.split("__")[1] for p in procs if p.startswith("eol_treatment__"))}
-    applicable = sorted({p.split("__")[1] for p in procs
-                         if p.startswith("eol_treatment__") and p.endswith("__" + chem)})
+    eol_ids = _eol_treatments(procs)
+    rts = {p.split("__")[1] for p in eol_ids}
+    applicable = sorted({p.split("__")[1] for p in eol_ids if p.endswith("__" + chem)})
     for fld, route in (("route", rc.route), ("scrap_route", rc.scrap_route)):
         if (rts or rc.recycled_content or rc.eol_collection_rate or rc.scrap_rate) and route not in rts:
             raise StudyError(f"unknown recycling route '{route}'", file=file, field=f"recycling.{fld}",
@@ -234,7 +259,7 @@ def recycling_entries(study, procs: dict, cell, kg_cell_per_kwh: float, file: st
     acc = rc.accounting
     entries, report = [], {"accounting": acc, "route": rc.route, "chain_of_custody": rc.chain_of_custody,
                            "metals": {}, "routes_for_cell": applicable, "recyclable_metals": []}
-    drawn = {m: (_chain_demand(cathode, m, procs) if cathode else 0.0) for m in METAL_SALTS}
+    drawn = _drawn(cathode, procs)
     for metal, content in rc.recycled_content.items():
         if content.r1 and drawn.get(metal, 0.0) <= 0:
             raise StudyError(f"this {chem.upper()} cell's cathode draws no {metal} from the metal supply, so recycled "
@@ -296,9 +321,8 @@ def recycling_entries(study, procs: dict, cell, kg_cell_per_kwh: float, file: st
         if scrap_route_obj:
             report["metals"][metal]["scrap_process"] = scrap_route_obj
     # end of life of the cell (R2): only inside the system under avoided burden and CFF
-    for pid in procs:
-        if pid.startswith("eol_treatment__"):
-            entries.append(Entry(pid, ROOT, 0.0, "recycling.eol_collection_rate"))
+    for pid in eol_ids:
+        entries.append(Entry(pid, ROOT, 0.0, "recycling.eol_collection_rate"))
     report["eol"] = {"collection_rate": rc.eol_collection_rate, "route": route}
     if route and rc.eol_collection_rate:
         eol = procs[f"eol_treatment__{route}__{chem}"]
