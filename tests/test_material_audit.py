@@ -128,3 +128,16 @@ def test_moving_each_switchable_material_moves_the_cell_by_the_grid_difference(e
         assert delta == pytest.approx(r["site_kwh"] * grid_diff, rel=1e-6), (chem, pid)
         checked += 1
     assert checked >= 50
+
+
+def test_an_aggregated_material_is_caught(engine):
+    # below the threshold, the audit sees the aggregated factors as they are: green petroleum coke (one DESNZ
+    # factor) is not a unit process, synthetic graphite (on top of it) is, through its own electricity
+    from lca_battery.analysis.material_audit import material_audit
+    from lca_battery.api import prepare
+    _, entries, eng = prepare(DEFAULT_STUDY, engine=engine)
+    rows = {r["id"]: r for r in material_audit(eng, eng.solve(entries), threshold=0.0)}
+    assert rows["petroleum_coke"]["aggregated"] and not rows["petroleum_coke"]["unit_process"]
+    assert "petroleum_coke" not in EXCEPTIONS
+    g = rows["graphite_synthetic"]
+    assert g["unit_process"] and "graphite_synthetic" in g["electricity_at"] and "petroleum_coke" in g["aggregated_inputs"]
