@@ -7,7 +7,8 @@ this script recomputes each one on the embedded default inventories and rewrites
 * ``relocation``: the same cell with the plant moved from China to Sweden, and the identity behind it;
 * ``chemistries``: the default cells of every chemistry made in China;
 * ``uncertainty``: the Monte Carlo summary of the default study (500 samples, seed 42);
-* ``validation``: the validation table of ``scripts/validate.py`` (ours beside published studies).
+* ``validation``: the validation table of ``scripts/validate.py`` (ours beside published studies);
+* ``materials-audit``: the materials above 2 % of each default cell (``scripts/audit_materials.py``).
 
 Usage::
 
@@ -102,8 +103,16 @@ def validation(engine) -> str:
     return mod.markdown(mod.build_rows(engine), compact=True)
 
 
+def materials_audit(engine) -> str:
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("audit_materials", ROOT / "scripts" / "audit_materials.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.markdown(mod.build_rows(engine), compact=True)
+
+
 GENERATORS = {"worked-example": worked_example, "relocation": relocation, "chemistries": chemistries,
-              "uncertainty": uncertainty, "validation": validation}
+              "uncertainty": uncertainty, "validation": validation, "materials-audit": materials_audit}
 
 
 def render(text: str, engine) -> str:
