@@ -73,3 +73,22 @@ def assert_user_error(tmp_path, capsys, overrides: dict, field: str, words, stud
     for w in words:
         assert w in err, err
     assert not (tmp_path / "r").exists()
+
+
+def ef(engine, pid):
+    """The one biosphere amount of an aggregated-factor process ``pid`` (kg CO2e per unit)."""
+    (x,) = [x for x in engine.inventory[pid].exchanges if x.kind == "biosphere"]
+    return x.amount
+
+
+def grid_kwh(engine, pid, grid="electricity_grid_cn"):
+    """kWh of ``grid`` per unit of ``pid``, read from the inventory (not hard-coded)."""
+    return sum(x.amount for x in engine.inventory[pid].exchanges if x.kind != "biosphere" and x.target == grid)
+
+
+@pytest.fixture(scope="module")
+def solved(engine):
+    """The default study (examples/nmc811-cn.yaml) solved: (engine, Solved)."""
+    from lca_battery.api import prepare
+    _, entries, eng = prepare(EXAMPLE, engine=engine)
+    return eng, eng.solve(entries)

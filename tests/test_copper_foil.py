@@ -2,23 +2,8 @@
 grids, so moving the foil site (``suppliers.copper_foil.location``) changes the cell by exactly kWh x grid difference."""
 import pytest
 
-from conftest import EXAMPLE
-from lca_battery.api import footprint, prepare
-
-
-def ef(engine, pid):
-    (x,) = [x for x in engine.inventory[pid].exchanges if x.kind == "biosphere"]
-    return x.amount
-
-
-def grid_kwh(engine, pid, grid="electricity_grid_cn"):
-    return sum(x.amount for x in engine.inventory[pid].exchanges if x.kind != "biosphere" and x.target == grid)
-
-
-@pytest.fixture(scope="module")
-def solved(engine):
-    _, entries, eng = prepare(EXAMPLE, engine=engine)
-    return eng, eng.solve(entries)
+from conftest import EXAMPLE, ef, grid_kwh
+from lca_battery.api import footprint
 
 
 def test_foil_electricity_is_the_cited_per_gwh_figure_over_the_most_foil_per_kwh(engine):

@@ -2,28 +2,12 @@
 engine's own grid processes, so a study can move their site, and the LiF step carries its carbonate CO2."""
 import pytest
 
-from conftest import EXAMPLE
-from lca_battery.api import footprint, prepare
+from conftest import EXAMPLE, ef, grid_kwh
+from lca_battery.api import footprint
 
 #: the PVDF chain (R-142b route): each step has grid electricity, hence a site switch of its own
 PVDF_CHAIN = ("binder_pvdf", "bg_cellmat_hcfc_142b", "bg_cellmat_vinylidene_chloride", "bg_cellmat_vinyl_chloride")
 MOVABLE = ("lipf6", "lithium_fluoride") + PVDF_CHAIN + ("ethylene_carbonate", "dimethyl_carbonate")
-
-
-def ef(engine, pid):
-    (x,) = [x for x in engine.inventory[pid].exchanges if x.kind == "biosphere"]
-    return x.amount
-
-
-def grid_kwh(engine, pid, grid="electricity_grid_cn"):
-    """kWh of ``grid`` per unit of ``pid``, read from the inventory (not hard-coded)."""
-    return sum(x.amount for x in engine.inventory[pid].exchanges if x.kind != "biosphere" and x.target == grid)
-
-
-@pytest.fixture(scope="module")
-def solved(engine):
-    _, entries, eng = prepare(EXAMPLE, engine=engine)
-    return eng, eng.solve(entries)
 
 
 @pytest.mark.parametrize("pid", MOVABLE)

@@ -3,14 +3,9 @@ import json
 
 import pytest
 
-from conftest import EXAMPLE, assert_user_error
+from conftest import EXAMPLE, assert_user_error, ef
 from lca_battery.api import footprint, prepare
 from lca_battery.cli import main
-
-
-def ef(engine, pid):
-    (x,) = [x for x in engine.inventory[pid].exchanges if x.kind == "biosphere"]
-    return x.amount
 
 
 def test_onsite_pv_lowers_by_plant_kwh_times_factor_difference(engine, default_result):

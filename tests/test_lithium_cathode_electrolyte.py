@@ -1,20 +1,10 @@
 """Lithium salts, cathode materials and their energy as unit processes (issue 7, lithium part)."""
 import pytest
 
-from conftest import EXAMPLE
+from conftest import EXAMPLE, ef, grid_kwh
 from lca_battery.api import footprint, prepare, prepare_mapping
 
 SPODUMENE_SALTS = ("lithium_hydroxide_spodumene", "lithium_carbonate_spodumene")
-
-
-def ef(engine, pid):
-    (x,) = [x for x in engine.inventory[pid].exchanges if x.kind == "biosphere"]
-    return x.amount
-
-
-def grid_kwh(engine, pid, grid="electricity_grid_cn"):
-    """kWh of ``grid`` per unit of ``pid``, read from the inventory (not hard-coded)."""
-    return sum(x.amount for x in engine.inventory[pid].exchanges if x.kind != "biosphere" and x.target == grid)
 
 
 @pytest.mark.parametrize("pid", SPODUMENE_SALTS)

@@ -2,19 +2,8 @@
 electricity sits on the engine's Chinese grid, so that moving the EMM plant moves the cell exactly."""
 import pytest
 
-from conftest import EXAMPLE
-from lca_battery.api import footprint, prepare
-
-
-def ef(engine, pid):
-    (x,) = [x for x in engine.inventory[pid].exchanges if x.kind == "biosphere"]
-    return x.amount
-
-
-@pytest.fixture(scope="module")
-def solved(engine):
-    _, entries, eng = prepare(EXAMPLE, engine=engine)
-    return eng, eng.solve(entries)
+from conftest import EXAMPLE, ef
+from lca_battery.api import footprint
 
 
 def test_manganese_sulfate_is_not_aggregated(engine):

@@ -2,24 +2,13 @@
 electricity sits on the engine's own grid processes, so that their footprint follows the grid."""
 import pytest
 
-from conftest import EXAMPLE
-from lca_battery.api import footprint, prepare
-
-
-def ef(engine, pid):
-    (x,) = [x for x in engine.inventory[pid].exchanges if x.kind == "biosphere"]
-    return x.amount
+from conftest import EXAMPLE, ef
+from lca_battery.api import footprint
 
 
 def grid_kwh(engine, pid, cc="cn"):
     return sum(x.amount for x in engine.inventory[pid].exchanges
                if x.kind == "technosphere" and x.target == f"electricity_grid_{cc}")
-
-
-@pytest.fixture(scope="module")
-def solved(engine):
-    _, entries, eng = prepare(EXAMPLE, engine=engine)
-    return eng, eng.solve(entries)
 
 
 @pytest.mark.parametrize("pid", ["graphite_synthetic", "aluminium_primary", "alumina_metallurgical"])

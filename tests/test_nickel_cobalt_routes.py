@@ -1,7 +1,7 @@
 """Nickel origin routes (supply.nickel), refining sites and the cobalt sulfate basis (issue 7, nickel part)."""
 import pytest
 
-from conftest import EXAMPLE
+from conftest import EXAMPLE, ef
 from lca_battery.api import footprint, prepare, prepare_mapping
 
 NI_PER_KG_NISO4 = 0.2233
@@ -11,11 +11,6 @@ ROUTES = {"class1": "nickel_sulfate_class1_glo", "npi_matte_id": "nickel_sulfate
           "hpal_mhp": "nickel_sulfate_from_mhp_cn"}
 #: Mysteel, China NiSO4 output by feed, December 2025 (mysteel_2026_niso4_feed), in %
 MYSTEEL_FEED = {"MHP": 53.16, "high-grade matte": 38.92, "secondary": 9.10, "NPI": 1.79, "class-1": 0.0}
-
-
-def ef(engine, pid):
-    (x,) = [x for x in engine.inventory[pid].exchanges if x.kind == "biosphere"]
-    return x.amount
 
 
 def solved_default(engine, overrides=None):
