@@ -52,13 +52,9 @@ def bench_sweep(engine, quick: bool) -> list[dict]:
     grid = _script("bench_fast_sweep").big_grid(1)
     if quick:
         grid["plant.country"] = grid["plant.country"][:3]
-    sample = {"plant.country": ["CN", "SE", "PL"], "recycling.accounting": ["cut_off", "cff"],
-              "cell.chemistry": ["NMC811", "NMC622"]}
-    sweep(STUDY, {"plant.country": ["CN", "SE"]}, engine=engine)           # warm: compiled model, factorisation
-    sweep(STUDY, {"plant.country": ["CN"]}, engine=engine, fast=False)
-    t = time.perf_counter()
-    naive = sweep(STUDY, sample, engine=engine, fast=False)
-    t_naive = (time.perf_counter() - t) / len(naive)
+    bfs = _script("bench_fast_sweep")
+    sample = bfs.NAIVE_SAMPLE
+    t_naive, naive = bfs.naive(engine)
     stats: dict = {}
     t = time.perf_counter()
     frame = sweep_frame(STUDY, grid, engine=engine, stats=stats)

@@ -101,6 +101,22 @@ def main() -> None:
 COUNTRIES = ["CN", "SE", "PL", "HU", "KR", "JP", "US", "DE", "NO", "FR", "FI", "ES"]
 
 
+#: The naive path's sample: 12 scenarios of every kind (grid, accounting rule, chemistry).
+NAIVE_SAMPLE = {"plant.country": ["CN", "SE", "PL"], "recycling.accounting": ["cut_off", "cff"],
+                "cell.chemistry": ["NMC811", "NMC622"]}
+
+
+def naive(engine):
+    """Seconds per scenario of the naive path (a fresh bw2calc LCA per scenario: ``sweep(fast=False)``) on
+    :data:`NAIVE_SAMPLE`, after warming the compiled model and bw2calc; and its rows (the reference)."""
+    from lca_battery.api import sweep
+    sweep(STUDY, {"plant.country": ["CN", "SE"]}, engine=engine)              # warm: compiled model, factorisation
+    sweep(STUDY, {"plant.country": ["CN"]}, engine=engine, fast=False)
+    t = time.perf_counter()
+    ref = sweep(STUDY, NAIVE_SAMPLE, engine=engine, fast=False)
+    return (time.perf_counter() - t) / len(ref), ref
+
+
 def big_grid(scale: int = 1) -> dict:
     pv = [0, 0.1, 0.2, 0.3, 0.5] if scale < 2 else [round(0.05 * i, 2) for i in range(5 * scale)]
     co = [0, 0.1, 0.2, 0.3, 0.5, 1.0] if scale < 2 else [round(i / (6 * scale - 1), 4) for i in range(6 * scale)]
@@ -119,14 +135,7 @@ def big(args) -> None:
     from lca_battery.api import footprint, get_engine, sweep, sweep_frame
     engine = get_engine()
     grid = big_grid(args.big_scale)
-    sweep(STUDY, {"plant.country": ["CN", "SE"]}, engine=engine)              # warm: compiled model, factorisation
-    # the naive path: a fresh bw2calc LCA per scenario (sweep fast=False), on a small sample of the grid
-    sample = {"plant.country": ["CN", "SE", "PL"], "recycling.accounting": ["cut_off", "cff"],
-              "cell.chemistry": ["NMC811", "NMC622"]}
-    sweep(STUDY, {"plant.country": ["CN"]}, engine=engine, fast=False)
-    t = time.perf_counter()
-    ref = sweep(STUDY, sample, engine=engine, fast=False)
-    t_naive = (time.perf_counter() - t) / len(ref)
+    t_naive, ref = naive(engine)
     stats: dict = {}
     t = time.perf_counter()
     frame = sweep_frame(STUDY, grid, engine=engine, stats=stats)
