@@ -82,3 +82,19 @@ def test_every_pcam_has_process_heat(engine, pid):
     heat = sum(x.amount for x in engine.inventory[pid].exchanges
                if x.kind != "biosphere" and x.target.startswith("heat_"))
     assert heat > 0
+
+
+@pytest.mark.parametrize("pid", ["pcam_nmc811", "pcam_nmc622", "pcam_nmc532", "pcam_nmc111", "pcam_nca"])
+def test_pcam_has_no_grid_input_and_its_site_is_refused_not_ignored(engine, pid):
+    # premise (after Dai et al. 2019) gives co-precipitation natural-gas heat only, and no cited electricity figure
+    # for the step was read: the precursor has no grid input, so moving its site must be an error, not a silent no-op.
+    # Once a cited kWh is added (on electricity_grid_cn), this fails: then test that moving the site CN -> SE moves
+    # the cell by exactly kWh x grid difference, as for cam_* (tests/test_material_audit.py).
+    from lca_battery.errors import StudyError
+    proc = engine.inventory[pid]
+    assert not any(x.kind != "biosphere" and x.target.startswith("electricity_") for x in proc.exchanges)
+    assert "no electricity exchange" in " ".join(proc.comment.split())
+    chem = pid.split("_", 1)[1].upper()
+    with pytest.raises(StudyError, match="has no grid electricity input"):
+        footprint(EXAMPLE, {"cell.chemistry": chem, "cell.nominal_voltage_v": None,
+                            f"suppliers.{pid}.location": "SE"}, engine=engine, details=False)
