@@ -548,7 +548,7 @@ def _lowrank(DV: np.ndarray, ri: np.ndarray, ci: np.ndarray, r: int, c: int, G: 
             return W, True
         Sc = np.zeros((L, c))
         Sc[np.arange(L), ci] = 1.0
-        hD = (DV * left[ri][None, :]) @ Sc                        # m x c: h^T P D
+        hD = DV @ (left[ri][:, None] * Sc)                        # m x c: h^T P D
         w = np.linalg.solve(K.transpose(0, 2, 1), hD[:, :, None])[:, :, 0]
         return W, True, w
     Mk = np.zeros((L, r * r))
@@ -608,7 +608,10 @@ class GridSolver:
         Bm = model.B
         p0 = np.asarray(model.cf[(family, "total")] @ Bm).ravel()
         pg = [np.asarray(model.cf[(family, g)] @ Bm).ravel() for g in GAS_PARTS]
-        cells = b.cells                                           # the chemistries' cells (the root draws one)
+        # the chemistries' cells the root may draw here (base or changed amount; it draws one a scenario)
+        root0 = np.asarray(model.A[b.cells, b.root].todense()).ravel()
+        changed = {int(r) for r, c in zip(tr, tc) if c == b.root}
+        cells = np.array([c for c, a in zip(b.cells, root0) if a != 0 or int(c) in changed], dtype=np.int64)
         Ecell = np.zeros((len(cells), n))
         Ecell[np.arange(len(cells)), cells] = 1.0
         fun = np.array([p0, *pg, *Ecell, np.where(inN, p0, 0.0)])  # total, gases, cell supplies, background part
@@ -683,12 +686,15 @@ class GridSolver:
         EI[I, np.arange(len(I))] = 1.0
         HCI = b._solve(EI)[C] if len(I) and len(C) else np.zeros((len(C), len(I)))        # c x |I|
         root_cells = np.array([l for l in range(len(tr)) if tc[l] == b.root and int(tr[l]) in cpos], dtype=np.int64)
+        root_sel = np.zeros((len(root_cells), len(cells)))          # changed root cells -> cells drawn
+        root_sel[np.arange(len(root_cells)), [cpos[int(tr[l])] for l in root_cells]] = -1.0
         in_cells = np.array([l for l in range(len(tr)) if int(tc[l]) in cpos and int(tr[l]) in ipos], dtype=np.int64)
+        in_sel = np.zeros((len(in_cells), len(I)))                  # changed cells of a cell column -> inputs
+        in_sel[np.arange(len(in_cells)), [ipos[int(tr[l])] for l in in_cells]] = 1.0
         return dict(I=I, ids=[model.pids[i] for i in I], base=base, u0=u0[I], HCI=HCI, hP=P.T @ p0,
                     root0=-np.asarray(model.A[cells, b.root].todense()).ravel(),
-                    root_cells=root_cells, root_idx=np.array([cpos[int(tr[l])] for l in root_cells], dtype=np.int64),
-                    in_cells=in_cells, in_cell=np.array([cpos[int(tc[l])] for l in in_cells], dtype=np.int64),
-                    in_input=np.array([ipos[int(tr[l])] for l in in_cells], dtype=np.int64),
+                    root_cells=root_cells, root_sel=root_sel, in_cells=in_cells, in_sel=in_sel,
+                    in_cell=np.array([cpos[int(tc[l])] for l in in_cells], dtype=np.int64),
                     diag=np.array([[int(i) == int(c) for c in cells] for i in I], dtype=bool).reshape(len(I), len(cells)))
 
     @staticmethod
@@ -696,21 +702,24 @@ class GridSolver:
         """Footprint of each input ``i`` of the scenario's cell ``c`` (m x |I|; NaN: not an input of it):
         ``-A'[i, c] x_c u_i`` with ``u_I = u0_I - w_s (A^-1 E_I)_C`` (``w``: :func:`_lowrank`'s left update)."""
         m = DV.shape[0]
-        draw = np.broadcast_to(mq["root0"], (m, len(mq["root0"]))).copy()      # kg of each cell per kWh
-        if len(mq["root_cells"]):
-            np.add.at(draw, (slice(None), mq["root_idx"]), -DV[:, mq["root_cells"]])
+        if not len(mq["root0"]) or not len(mq["I"]):
+            return np.full((m, len(mq["I"])), np.nan)
+        draw = mq["root0"][None, :] + DV[:, mq["root_cells"]] @ mq["root_sel"]  # kg of each cell per kWh
         drawn = draw != 0
         one = drawn.sum(axis=1) == 1
         cs = np.argmax(drawn, axis=1)                                          # the scenario's cell
-        amt = mq["base"][:, cs].T.copy()                                       # m x |I|: A[i, c_s]
+        amt = mq["base"][:, cs].T                                              # m x |I|: A[i, c_s]
         if len(mq["in_cells"]):
             hit = mq["in_cell"][None, :] == cs[:, None]                        # m x L': cells of c_s's column
-            vals = np.where(hit, DV[:, mq["in_cells"]], 0.0)
-            np.add.at(amt.T, mq["in_input"], vals.T)
-        u = np.broadcast_to(mq["u0"], amt.shape) if w is None else mq["u0"][None, :] - w @ mq["HCI"]
+            amt = amt + np.where(hit, DV[:, mq["in_cells"]], 0.0) @ mq["in_sel"]
+        u = mq["u0"][None, :] if w is None else mq["u0"][None, :] - w @ mq["HCI"]
         xc = xcell[np.arange(m), cs]
-        out = -amt * xc[:, None] * u
-        bad = (amt == 0) | mq["diag"][:, cs].T | ~one[:, None]
+        out = (-xc)[:, None] * amt * u
+        bad = amt == 0
+        if mq["diag"].any():
+            bad |= mq["diag"][:, cs].T
+        if not one.all():
+            bad |= ~one[:, None]
         out[bad] = np.nan
         return out
 

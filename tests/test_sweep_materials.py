@@ -123,3 +123,26 @@ def test_cli_files_have_material_columns(engine, study, tmp_path, capsys):
     assert cols["material:cathode_nmc111"][0] is None
     assert cols["material:cathode_nmc811"][0] == rows[0]["material:cathode_nmc811"]
     assert not any(isinstance(v, float) and math.isnan(v) for r in rows for v in r.values())
+
+
+def test_materials_false_leaves_the_columns_out(engine, study, monkeypatch, tmp_path, capsys):
+    grid = {"cell.chemistry": ["NMC811", "NMC111"], "plant.country": ["CN", "SE"]}
+    with_ = sweep(study, grid, engine=engine)
+    plain = [sweep(study, grid, engine=engine, materials=False),
+             sweep(study, grid, engine=engine, materials=False, fast=False)]
+    with monkeypatch.context() as mp:
+        mp.setattr(api, "_grid_frame", lambda *a, **k: None)
+        plain.append(sweep(study, grid, engine=engine, materials=False))
+    frame = sweep_frame(study, grid, engine=engine, materials=False)
+    assert not any(c.startswith(PREFIX) for c in frame.columns)
+    plain.append(frame.rows())
+    for rows in plain:
+        for r, w in zip(rows, with_):
+            assert not _materials(r)
+            want = {k: v for k, v in w.items() if not k.startswith(PREFIX)}
+            assert list(r) == list(want)
+            for k, v in want.items():
+                assert r[k] == (pytest.approx(v, rel=1e-9, abs=1e-12) if isinstance(v, float) else v), k
+    code = main(["sweep", str(study), "--grid", "plant.country=CN", "--no-materials", "--json", "--no-write"])
+    out = capsys.readouterr().out
+    assert code == 0 and "material:" not in out and "kg_co2e_per_kwh" in out
