@@ -15,7 +15,8 @@ bw2calc stays the reference solver (``footprint``). This module is the fast path
   ``A'^-1 F = Y - P (I + Δ G)^-1 Δ Y_C`` with ``Y = A^-1 F``, ``P = A^-1 E_R``, ``G = P_C``.
   Scenarios that change more than :data:`MAX_RANK` rows are refactorised (SciPy SuperLU).
   The stage split of :mod:`lca_battery.analysis.contribution` (background attributed by
-  ``A_NN^-1 d_X``, the cell's end-of-life branch apart) is done the same way on ``A_NN^T``.
+  ``A_NN^-1 d_X``, the cell's end-of-life branch apart) is done the same way on ``A_NN^T``, and the
+  footprint of each direct input of the cell (``footprint``'s ``materials``) from ``A'^-T p`` on ``A^T``.
 
 Every result equals ``footprint --set ...`` alone to solver precision; tests check 1e-9.
 """

@@ -21,7 +21,11 @@ from far fewer study builds than scenarios:
    update, in its column or row form whichever is smaller (the default grids change about 10
    columns), is applied to all scenarios at once; totals, gases, the end-of-life branch and the
    stage split are linear functionals, folded into small matrices of the precomputed solves
-   ``A^-1 F`` and ``A^-1 E_R``, so no supply vector is formed per scenario. Chunks run on
+   ``A^-1 F`` and ``A^-1 E_R``, so no supply vector is formed per scenario. The per-material columns
+   (``material:<id>``, the cell's direct inputs ``-A'[i, c] x_c u_i``) need the cumulative footprints
+   ``u_I`` of the cell's inputs: the row form of the same update, ``h^T A'^-1 = h^T A^-1 - w_s E_C^T A^-1``
+   with ``w_s`` from the transposed small matrices ``K`` (:func:`_lowrank`'s ``left``) and the precomputed
+   ``(A^-1 E_I)_C``. Chunks run on
    :data:`THREADS` threads. Nothing is approximated: each row equals ``footprint --set ...`` alone
    (tests: 1e-9 relative).
 3. *Columnar result.* :func:`grid_frame` returns numpy columns (a :class:`SweepFrame`), not one dict
