@@ -146,3 +146,29 @@ def test_materials_false_leaves_the_columns_out(engine, study, monkeypatch, tmp_
     code = main(["sweep", str(study), "--grid", "plant.country=CN", "--no-materials", "--json", "--no-write"])
     out = capsys.readouterr().out
     assert code == 0 and "material:" not in out and "kg_co2e_per_kwh" in out
+
+
+@pytest.mark.parametrize("rows,cols", [([1, 4, 4, 7], [2, 3, 5, 9]), ([3, 3, 3, 8, 8], [1, 2, 6, 6, 0]),
+                                       ([0, 1, 2, 5], [4, 4, 4, 4])])
+def test_lowrank_left_update_is_exact_in_both_forms(rows, cols):
+    """``h^T (M + E_R D E_C^T)^-1 = h^T M^-1 - w E_C^T M^-1`` in the row form (r < c) and the column form (c <= r)."""
+    from lca_battery.sweep_engine import _lowrank
+    rng = np.random.default_rng(1)
+    n, m = 10, 5
+    M = np.eye(n) * 4 + rng.standard_normal((n, n)) * 0.3
+    h = rng.standard_normal(n)
+    tr, tc = np.array(rows), np.array(cols)
+    R, ri = np.unique(tr, return_inverse=True)
+    C, ci = np.unique(tc, return_inverse=True)
+    Sr = np.zeros((len(tr), len(R)))
+    Sr[np.arange(len(tr)), ri] = 1.0
+    Minv = np.linalg.inv(M)
+    P = Minv[:, R]
+    DV = rng.standard_normal((m, len(tr))) * 0.5
+    F = rng.standard_normal((n, 2))
+    *_, w = _lowrank(DV, ri, ci, len(R), len(C), P[C], (Minv @ F)[C], Sr, P.T @ h)
+    for s in range(m):
+        Ms = M.copy()
+        np.add.at(Ms, (tr, tc), DV[s])
+        want = h @ np.linalg.inv(Ms)
+        assert np.allclose(h @ Minv - w[s] @ Minv[C], want, rtol=1e-12, atol=1e-12)
