@@ -265,6 +265,7 @@ class BatchSolver:
         # the chemistries' cell processes: the root draws one of them (the study's cell)
         rc = model.A[:, self.root].tocoo()
         self.cells = np.array(sorted(int(r) for r in rc.row if model.pids[r].startswith("cell_")), dtype=np.int64)
+        self._cell_cols: dict[int, np.ndarray] = {}           # base column of each cell (dense)
 
     def _solve(self, F, trans="N"):
         return self.lu.solve(np.asarray(F, dtype=float), trans=trans)
@@ -409,7 +410,9 @@ class BatchSolver:
                 out.append({})
                 continue
             c = int(drawn[0])
-            col = np.asarray(model.A[:, c].todense()).ravel()
+            if c not in self._cell_cols:
+                self._cell_cols[c] = np.asarray(model.A[:, c].todense()).ravel()
+            col = self._cell_cols[c].copy()
             tr, tc, tv = d[:3]
             sel = tc == c
             np.add.at(col, tr[sel], tv[sel])
