@@ -499,19 +499,32 @@ def compare(study, overrides=None, *, engine: Engine | None = None, steps: int =
     }
 
 
+#: Sweep columns of the cell's direct inputs: ``material:<process id>`` (``footprint``'s ``materials``).
+MATERIAL_PREFIX = "material:"
+
 #: A sweep holds its rows in memory (about 1 kB each): larger grids are refused up front.
 MAX_SCENARIOS = 2_000_000
 
 
 def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine: Engine | None = None,
           progress=None, table: list[dict] | None = None, fast: bool = True, client=None,
-          parsed: dict | None = None) -> list[dict]:
+          parsed: dict | None = None, materials: bool = True) -> list[dict]:
     """Footprints over the Cartesian product of ``grid`` (study path -> values) and/or the rows of a
     scenario ``table`` (each a mapping of study paths to values), on the same matrices.
 
     With ``fast`` (default) the scenarios are solved by exact low-rank updates of one factorisation
     (:mod:`lca_battery.compiled`); each row equals ``footprint --set ...`` alone (tests: 1e-9).
     ``fast=False`` runs bw2calc per scenario (the reference).
+
+    Each row has the scenario's values, ``kg_co2e_per_kwh``, ``kg_co2e_per_kg``, ``kg_co2e_per_cell``,
+    ``stage:<stage>``, ``gas:<part>`` and, with ``materials`` (default), ``material:<process id>``: the
+    cradle-to-gate footprint per kWh of each direct input of the scenario's cell, as ``footprint``'s
+    ``materials`` (electrode coatings, electrolyte, foils, separator, casing, plant steps...); a row has only
+    its own cell's inputs (another chemistry's are absent; NaN in :func:`sweep_frame`). They add up to the
+    total minus what lies outside the cell's inputs: the cell's own direct emissions, distribution and the
+    end-of-life branch. They cost one more small solve per scenario (on the 103,680-scenario grid of
+    ``scripts/bench_fast_sweep.py --big``: +37-58 % of the grid engine's solve, 0-24 % end to end, where the
+    study builds dominate); they are on by default, ``materials=False`` leaves them out.
 
     ``client``: a ``distributed.Client`` (:func:`lca_battery.distributed.client`): chunks of scenarios
     are solved on its workers by this same function, the rows concatenated in order (equal to the
@@ -545,17 +558,17 @@ def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine:
         for combo in itertools.product(*(grid[k] for k in keys)):
             combos.append({**row, **dict(zip(keys, combo))})
     if not fast:
-        return _sweep_bw2calc(study, combos, overrides, engine, progress, table is not None)
+        return _sweep_bw2calc(study, combos, overrides, engine, progress, table is not None, materials)
     if client is not None:
         from .distributed import sweep_combos
         return sweep_combos(client, study, combos, overrides, engine=engine or get_engine(), progress=progress,
-                            n_grid=n_grid, rows_in=table, parsed=parsed)
+                            n_grid=n_grid, rows_in=table, parsed=parsed, materials=materials)
     from .compiled import BatchSolver, CompiledModel, NotCompilable, Scenario
     engine = engine or get_engine()
     if parsed is None:
         parsed = _parsed(study)
     if table is None and grid:
-        frame = _grid_frame(study, grid, overrides, engine, parsed, progress)
+        frame = _grid_frame(study, grid, overrides, engine, parsed, progress, materials=materials)
         if frame is not None:
             return frame.rows()
     prepared = []
@@ -589,14 +602,14 @@ def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine:
         solver = _solver(prepared[fast_idx[0]][3])
         for k in range(0, len(fast_idx), step):
             part = fast_idx[k:k + step]
-            for i, r in zip(part, solver.solve([prepared[i][4] for i in part])):
+            for i, r in zip(part, solver.solve([prepared[i][4] for i in part], materials)):
                 solved[i] = r
             if progress:
                 progress(len(combos) + min(k + step, len(fast_idx)), 2 * len(combos))
     rows = []
     for i, (ov, st, mapping, eng, sc) in enumerate(prepared):
         r = solved.get(i)
-        rows.append(_sweep_row(ov, st, mapping, r if r is not None else _solve_bw2calc(eng, st, mapping)))
+        rows.append(_sweep_row(ov, st, mapping, r if r is not None else _solve_bw2calc(eng, st, mapping, materials)))
     if progress:
         progress(2 * len(combos), 2 * len(combos))
     return rows
@@ -614,12 +627,12 @@ def _parsed(study):
     return None
 
 
-def _grid_frame(study, grid, overrides, engine, parsed, progress, stats=None):
+def _grid_frame(study, grid, overrides, engine, parsed, progress, stats=None, materials: bool = True):
     """The grid by separable building and one vectorised solve (:mod:`lca_battery.sweep_engine`), or None
     when that path does not apply (the caller builds every scenario)."""
     from .sweep_engine import Fallback, grid_frame
     try:
-        return grid_frame(study, grid, overrides, engine, parsed, progress, stats=stats)
+        return grid_frame(study, grid, overrides, engine, parsed, progress, stats=stats, materials=materials)
     except Fallback as exc:
         if stats is not None:
             stats["fallback"] = str(exc)
@@ -627,9 +640,10 @@ def _grid_frame(study, grid, overrides, engine, parsed, progress, stats=None):
 
 
 def sweep_frame(study, grid: dict[str, list], overrides=None, *, engine: Engine | None = None, progress=None,
-                stats: dict | None = None):
+                stats: dict | None = None, materials: bool = True):
     """A grid sweep as columns (:class:`lca_battery.sweep_engine.SweepFrame`: numpy arrays, grid order, the
-    last key fastest), for grids of 1e5-1e6 scenarios; ``frame.rows()`` equals :func:`sweep`'s rows.
+    last key fastest), for grids of 1e5-1e6 scenarios; ``frame.rows()`` equals :func:`sweep`'s rows
+    (``materials``: the ``material:<id>`` columns, see :func:`sweep`).
     ``stats`` receives the number of study builds, the blocks of interacting axes, or why the grid was
     built scenario by scenario."""
     from .sweep_engine import SweepFrame
@@ -643,10 +657,10 @@ def sweep_frame(study, grid: dict[str, list], overrides=None, *, engine: Engine 
             n *= len(v)
         if n <= MAX_SCENARIOS:
             frame = _grid_frame(study, rows_grid, as_overrides(overrides, str(study)), engine, _parsed(study),
-                                progress, stats)
+                                progress, stats, materials)
     if frame is not None:
         return frame
-    rows = sweep(study, grid, overrides, engine=engine, progress=progress)     # checks and reports bad input
+    rows = sweep(study, grid, overrides, engine=engine, progress=progress, materials=materials)   # checks bad input
     keys = list(dict.fromkeys(k for r in rows for k in r))
     cols = {}
     import numpy as np
@@ -667,28 +681,33 @@ def _solver(engine: Engine):
 
 
 def _sweep_row(ov: dict, st, mapping, r: dict) -> dict:
-    """One row of a sweep: the scenario's values, the totals per kWh, kg and cell, stages and gases."""
+    """One row of a sweep: the scenario's values, the totals per kWh, kg and cell, stages, gases and, when
+    ``r`` has them, the cell's direct inputs (``material:<process id>``, by id; only the inputs the cell has)."""
     tot = r["kg_co2e_per_kwh"]
     return {**ov, "kg_co2e_per_kwh": tot, "kg_co2e_per_kg": tot * mapping.bom_info["energy_density_kwh_per_kg"],
             "kg_co2e_per_cell": tot * st.cell.energy_kwh,
-            **{f"stage:{k}": v for k, v in r["stages"].items()}, **{f"gas:{k}": v for k, v in r["gases"].items()}}
+            **{f"stage:{k}": v for k, v in r["stages"].items()}, **{f"gas:{k}": v for k, v in r["gases"].items()},
+            **{f"{MATERIAL_PREFIX}{k}": v for k, v in sorted(r.get("materials", {}).items())}}
 
 
-def _solve_bw2calc(eng: Engine, st, mapping) -> dict:
+def _solve_bw2calc(eng: Engine, st, mapping, materials: bool = True) -> dict:
     from .analysis import contribution as contrib
     solved = eng.solve(mapping.entries, st.method)
     solved.stage_overrides = dict(st.stage_overrides)
     stages, _ = contrib.stage_split(eng, solved, mapping.entries)
-    return {"kg_co2e_per_kwh": solved.total, "stages": stages, "gases": contrib.gas_scores(solved)}
+    out = {"kg_co2e_per_kwh": solved.total, "stages": stages, "gases": contrib.gas_scores(solved)}
+    if materials:
+        out["materials"] = {m["id"]: m["kg_co2e"] for m in contrib.input_contributions(eng, solved, mapping.cell_id)}
+    return out
 
 
-def _sweep_bw2calc(study, combos, overrides, engine, progress, is_table) -> list[dict]:
+def _sweep_bw2calc(study, combos, overrides, engine, progress, is_table, materials: bool = True) -> list[dict]:
     """The reference path: bw2calc per scenario (a new LCA and override package each time)."""
     rows = []
     for n, ov in enumerate(combos):
         st, mapping, eng = prepare_mapping(study, {**overrides, **ov}, engine)
         engine = eng
-        rows.append(_sweep_row(ov, st, mapping, _solve_bw2calc(eng, st, mapping)))
+        rows.append(_sweep_row(ov, st, mapping, _solve_bw2calc(eng, st, mapping, materials)))
         if progress:
             progress(n + 1, len(combos))
     return rows

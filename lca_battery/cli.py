@@ -263,7 +263,8 @@ def cmd_sweep(args) -> int:
     with _cluster(args) as client:         # an unreachable scheduler fails before the engine is set up
         engine = _engine()
         with _progress_bar("scenarios") as progress:
-            rows = sweep(args.study, grid, args.set or [], engine=engine, progress=progress, table=table, client=client)
+            rows = sweep(args.study, grid, args.set or [], engine=engine, progress=progress, table=table, client=client,
+                         materials=not args.no_materials)
     out = None
     if not args.no_write:
         out = Path(args.out) / (slug(Path(args.study).stem) + "-sweep")
@@ -516,6 +517,8 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--table", metavar="FILE",
                     help="scenario table (CSV or XLSX): one row a scenario, one column a study field "
                          "(values as in --set, mappings included); combined with --grid as a product")
+    sw.add_argument("--no-materials", action="store_true",
+                    help="leave out the material:<id> columns (the cell's direct inputs); a large grid solves faster")
     _dask_options(sw)
     un = _study_command(sub, "uncertainty", "Monte Carlo from the datasets' data quality (pedigree factors)",
                         cmd_uncertainty)

@@ -15,7 +15,8 @@ bw2calc stays the reference solver (``footprint``). This module is the fast path
   ``A'^-1 F = Y - P (I + Δ G)^-1 Δ Y_C`` with ``Y = A^-1 F``, ``P = A^-1 E_R``, ``G = P_C``.
   Scenarios that change more than :data:`MAX_RANK` rows are refactorised (SciPy SuperLU).
   The stage split of :mod:`lca_battery.analysis.contribution` (background attributed by
-  ``A_NN^-1 d_X``, the cell's end-of-life branch apart) is done the same way on ``A_NN^T``.
+  ``A_NN^-1 d_X``, the cell's end-of-life branch apart) is done the same way on ``A_NN^T``, and the
+  footprint of each direct input of the cell (``footprint``'s ``materials``) from ``A'^-T p`` on ``A^T``.
 
 Every result equals ``footprint --set ...`` alone to solver precision; tests check 1e-9.
 """
@@ -261,6 +262,10 @@ class BatchSolver:
         F[self.eol, np.arange(1, 1 + len(self.eol))] = 1.0
         self.F = F
         self._nn: dict[tuple, tuple] = {}
+        # the chemistries' cell processes: the root draws one of them (the study's cell)
+        rc = model.A[:, self.root].tocoo()
+        self.cells = np.array(sorted(int(r) for r in rc.row if model.pids[r].startswith("cell_")), dtype=np.int64)
+        self._cell_cols: dict[int, np.ndarray] = {}           # base column of each cell (dense)
 
     def _solve(self, F, trans="N"):
         return self.lu.solve(np.asarray(F, dtype=float), trans=trans)
@@ -274,8 +279,10 @@ class BatchSolver:
             self._nn[stages] = (N, spla.splu(A_NN), {c: i for i, c in enumerate(N)})
         return self._nn[stages]
 
-    def solve(self, scenarios: list[Scenario]) -> list[dict]:
-        """Totals, per-gas scores and stage split (as ``footprint``) per scenario, in order."""
+    def solve(self, scenarios: list[Scenario], materials: bool = True) -> list[dict]:
+        """Totals, per-gas scores and stage split (as ``footprint``) per scenario, in order; with
+        ``materials``, also ``materials``: the footprint of each direct input of the cell (as
+        ``footprint``'s ``materials``, by process id)."""
         out: list[dict | None] = [None] * len(scenarios)
         groups: dict[tuple, list[int]] = {}
         for i, s in enumerate(scenarios):
@@ -285,28 +292,30 @@ class BatchSolver:
                 part = idx[k:k + CHUNK]
                 low = [i for i in part if len(np.unique(scenarios[i].delta[0])) <= MAX_RANK]
                 high = [i for i in part if i not in set(low)]
-                for i, r in zip(low, self._group([scenarios[i] for i in low], family, dict(ov))):
+                for i, r in zip(low, self._group([scenarios[i] for i in low], family, dict(ov), materials)):
                     out[i] = r
                 for i in high:
-                    out[i] = self._refactorised(scenarios[i], family, dict(ov))
+                    out[i] = self._refactorised(scenarios[i], family, dict(ov), materials)
         return out
 
     # -- low-rank path
-    def _group(self, scs: list[Scenario], family: str, overrides: dict) -> list[dict]:
+    def _group(self, scs: list[Scenario], family: str, overrides: dict, materials: bool = True) -> list[dict]:
         if not scs:
             return []
         model, n = self.model, self.n
         deltas = [s.delta for s in scs]
         X = _woodbury(self._solve, n, self.F, deltas, lambda d: d[0], lambda d: d[1], lambda d: d[2])
-        return self._results(X, deltas, family, overrides)
+        return self._results(X, deltas, family, overrides, materials)
 
-    def _refactorised(self, sc: Scenario, family: str, overrides: dict) -> dict:
+    def _refactorised(self, sc: Scenario, family: str, overrides: dict, materials: bool = True) -> dict:
         tr, tc, tv = sc.delta[:3]
         A = (self.model.A + sp.csc_matrix((tv, (tr, tc)), shape=self.model.A.shape)).tocsc()
-        X = spla.splu(A).solve(self.F)
-        return self._results(X[None], [sc.delta], family, overrides)[0]
+        lu = spla.splu(A)
+        X = lu.solve(self.F)
+        return self._results(X[None], [sc.delta], family, overrides, materials, lu)[0]
 
-    def _results(self, X: np.ndarray, deltas: list, family: str, overrides: dict) -> list[dict]:
+    def _results(self, X: np.ndarray, deltas: list, family: str, overrides: dict,
+                 materials: bool = True, lu=None) -> list[dict]:
         from .bw.project import GAS_PARTS
         model = self.model
         m = len(deltas)
@@ -373,4 +382,41 @@ class BatchSolver:
                 res[UNASSIGNED] = float(residual[s])
             results.append({"kg_co2e_per_kwh": float(total[s]), "stages": res,
                             "gases": {p: float(gases[p][s]) for p in GAS_PARTS}})
+        if materials:
+            for r, mat in zip(results, self._materials(x, root_col, per["total"], deltas, lu)):
+                r["materials"] = mat
         return results
+
+    def _materials(self, x: np.ndarray, root_col: np.ndarray, per: np.ndarray, deltas: list, lu=None) -> list[dict]:
+        """Cradle-to-gate footprint of each direct input of the study's cell, as
+        :func:`lca_battery.analysis.contribution.input_contributions` (``footprint``'s ``materials``):
+        ``-A'[i, c] x_c u_i`` with ``u = A'^-T p`` the scenarios' cumulative footprints per unit (Woodbury
+        on ``A^T``; ``lu``: the factorisation of ``A'`` itself, one scenario). The cell ``c`` is the one the
+        root draws; inputs whose amount is 0 are left out."""
+        model, n = self.model, self.n
+        if lu is not None:
+            u = lu.solve(np.ascontiguousarray(per.T), trans="T").T
+        else:
+            if per.shape[0] > 1 and not np.any(per[1:] != per[0]):
+                F = per[0][:, None]                         # no biosphere change: one shared right-hand side
+            else:
+                F = per[:, :, None]
+            u = _woodbury(lambda F, t: self.lu.solve(F, trans=t), n, F, deltas,
+                          lambda d: d[1], lambda d: d[0], lambda d: d[2], "T")[:, :, 0]       # m x n
+        out = []
+        for s, d in enumerate(deltas):
+            drawn = self.cells[root_col[s, self.cells] != 0]
+            if len(drawn) != 1:
+                out.append({})
+                continue
+            c = int(drawn[0])
+            if c not in self._cell_cols:
+                self._cell_cols[c] = np.asarray(model.A[:, c].todense()).ravel()
+            col = self._cell_cols[c].copy()
+            tr, tc, tv = d[:3]
+            sel = tc == c
+            np.add.at(col, tr[sel], tv[sel])
+            rows = np.flatnonzero(col)
+            rows = rows[rows != c]
+            out.append({model.pids[i]: float(-col[i] * x[s, c] * u[s, i]) for i in rows})
+        return out

@@ -160,7 +160,7 @@ def _sweep_chunk(payload: dict, combos: list[dict], start: int):
     eng = _worker_engine(payload)
     try:
         return "ok", api.sweep(payload["study"], None, payload["overrides"], engine=eng, table=combos,
-                               fast=True, parsed=payload["parsed"])
+                               fast=True, parsed=payload["parsed"], materials=payload.get("materials", True))
     except LcaBatteryError:
         for i, ov in enumerate(combos):
             try:
@@ -198,7 +198,8 @@ def _mc_chunk(sampler, state: dict, shape: tuple, n_studies: int):
 
 # ------------------------------------------------------------------ client side
 def sweep_combos(c, study, combos: list[dict], overrides: dict, *, engine, progress=None,
-                 n_grid: int = 1, rows_in: list | None = None, parsed: dict | None = None) -> list[dict]:
+                 n_grid: int = 1, rows_in: list | None = None, parsed: dict | None = None,
+                 materials: bool = True) -> list[dict]:
     """Rows of :func:`lca_battery.api.sweep` for ``combos`` (full override mappings, in order), solved
     in chunks on the cluster of client ``c``. Equal to the serial rows (same batches, same code)."""
     from distributed import as_completed
@@ -214,7 +215,7 @@ def sweep_combos(c, study, combos: list[dict], overrides: dict, *, engine, progr
             parsed = None
     model = CompiledModel.from_engine(engine)
     payload = {"study": str(study) if isinstance(study, Path) else study, "parsed": parsed,
-               "overrides": dict(overrides), "inventory": engine.inventory, "model": model}
+               "overrides": dict(overrides), "inventory": engine.inventory, "model": model, "materials": materials}
     [shared] = c.scatter([payload], broadcast=True, hash=False)
     n = len(combos)
     per = math.ceil(n / (_n_workers(c) * CHUNKS_PER_WORKER)) if n else 1

@@ -21,7 +21,11 @@ from far fewer study builds than scenarios:
    update, in its column or row form whichever is smaller (the default grids change about 10
    columns), is applied to all scenarios at once; totals, gases, the end-of-life branch and the
    stage split are linear functionals, folded into small matrices of the precomputed solves
-   ``A^-1 F`` and ``A^-1 E_R``, so no supply vector is formed per scenario. Chunks run on
+   ``A^-1 F`` and ``A^-1 E_R``, so no supply vector is formed per scenario. The per-material columns
+   (``material:<id>``, the cell's direct inputs ``-A'[i, c] x_c u_i``) need the cumulative footprints
+   ``u_I`` of the cell's inputs: the row form of the same update, ``h^T A'^-1 = h^T A^-1 - w_s E_C^T A^-1``
+   with ``w_s`` from the transposed small matrices ``K`` (:func:`_lowrank`'s ``left``) and the precomputed
+   ``(A^-1 E_I)_C``. Chunks run on
    :data:`THREADS` threads. Nothing is approximated: each row equals ``footprint --set ...`` alone
    (tests: 1e-9 relative).
 3. *Columnar result.* :func:`grid_frame` returns numpy columns (a :class:`SweepFrame`), not one dict
@@ -216,7 +220,7 @@ class SweepFrame:
     def rows(self) -> list[dict]:
         """The rows as :func:`lca_battery.api.sweep` returns them (a column absent in a row is NaN here)."""
         cols = [(k, v.tolist() if isinstance(v, np.ndarray) else list(v)) for k, v in self.columns.items()]
-        opt = {UNASSIGNED_COL}
+        opt = {UNASSIGNED_COL} | {k for k in self.columns if k.startswith(MATERIAL_PREFIX)}
         out = []
         for i in range(self.n):
             r = {}
@@ -234,6 +238,8 @@ class SweepFrame:
 
 
 UNASSIGNED_COL = f"stage:{UNASSIGNED}"
+#: Columns of the cell's direct inputs (``footprint``'s ``materials``); NaN where the scenario's cell has no such input.
+MATERIAL_PREFIX = "material:"
 
 
 # ---------------------------------------------------------------------------- building
@@ -521,11 +527,15 @@ class GridBuilder:
 
 # ---------------------------------------------------------------------------- vectorised solve
 def _lowrank(DV: np.ndarray, ri: np.ndarray, ci: np.ndarray, r: int, c: int, G: np.ndarray, HC: np.ndarray,
-             Sr: np.ndarray) -> tuple[np.ndarray, bool]:
+             Sr: np.ndarray, left: np.ndarray | None = None):
     """``T`` (transposed: m x q x r; or by cell, m x q x L, with ``T = W Sr``: see :func:`_project`) of the exact Woodbury update ``(M + E_R D_s E_C^T)^-1 F = M^-1 F - P T_s`` for every
     scenario s, with ``P = M^-1 E_R``, ``G = P_C`` (c x r), ``HC = (M^-1 F)_C`` (c x q, or m x c x q) and
     ``D_s`` the cells ``(ri, ci)`` with values ``DV[s]``. The smaller of the column form
-    (``T = D (I_c + G D)^-1 HC``) and the row form (``T = (I_r + D G)^-1 D HC``) is solved."""
+    (``T = D (I_c + G D)^-1 HC``) and the row form (``T = (I_r + D G)^-1 D HC``) is solved.
+
+    ``left`` (``P^T h``, r): also the row vector ``w_s`` (m x c) of the update of ``h^T M^-1``:
+    ``h^T (M + E_R D_s E_C^T)^-1 = h^T M^-1 - w_s E_C^T M^-1`` (``w_s = h^T P (I_r + D G)^-1 D``, from the same
+    matrices ``K`` transposed); then returns (T, by cell, w)."""
     m, L = DV.shape
     if HC.ndim == 2:
         HC = np.broadcast_to(HC, (m, *HC.shape))
@@ -538,14 +548,26 @@ def _lowrank(DV: np.ndarray, ri: np.ndarray, ci: np.ndarray, r: int, c: int, G: 
         K[:, np.arange(c), np.arange(c)] += 1.0
         Z = np.linalg.solve(K, HC).transpose(0, 2, 1)              # m x q x c
         W = DV[:, None, :] * np.take(Z, ci, axis=2)                # m x q x L: T = W Sr (summed by row)
-        return W, True
+        if left is None:
+            return W, True
+        Sc = np.zeros((L, c))
+        Sc[np.arange(L), ci] = 1.0
+        hD = DV @ (left[ri][:, None] * Sc)                        # m x c: h^T P D
+        w = np.linalg.solve(K.transpose(0, 2, 1), hD[:, :, None])[:, :, 0]
+        return W, True, w
     Mk = np.zeros((L, r * r))
     for l in range(L):
         Mk[l, ri[l] * r + np.arange(r)] = G[ci[l], :]
     K = (DV @ Mk).reshape(m, r, r)
     K[:, np.arange(r), np.arange(r)] += 1.0
     DH = ((DV[:, :, None] * HC[:, ci, :]).transpose(0, 2, 1).reshape(m * q, L) @ Sr).reshape(m, q, r)
-    return np.linalg.solve(K, DH.transpose(0, 2, 1)).transpose(0, 2, 1), False        # m x q x r
+    T = np.linalg.solve(K, DH.transpose(0, 2, 1)).transpose(0, 2, 1)        # m x q x r
+    if left is None:
+        return T, False
+    y = np.linalg.solve(K.transpose(0, 2, 1), np.broadcast_to(left, (m, r))[:, :, None])[:, :, 0]   # m x r
+    Sc = np.zeros((L, c))
+    Sc[np.arange(L), ci] = 1.0
+    return T, False, (y[:, ri] * DV) @ Sc
 
 
 def _project(T, by_cell: bool, X: np.ndarray, SrX: np.ndarray) -> np.ndarray:
@@ -590,7 +612,13 @@ class GridSolver:
         Bm = model.B
         p0 = np.asarray(model.cf[(family, "total")] @ Bm).ravel()
         pg = [np.asarray(model.cf[(family, g)] @ Bm).ravel() for g in GAS_PARTS]
-        fun = np.array([p0, *pg, np.where(inN, p0, 0.0)])         # total, gases, background part
+        # the chemistries' cells the root may draw here (base or changed amount; it draws one a scenario)
+        root0 = np.asarray(model.A[b.cells, b.root].todense()).ravel()
+        changed = {int(r) for r, c in zip(tr, tc) if c == b.root}
+        cells = np.array([c for c, a in zip(b.cells, root0) if a != 0 or int(c) in changed], dtype=np.int64)
+        Ecell = np.zeros((len(cells), n))
+        Ecell[np.arange(len(cells)), cells] = 1.0
+        fun = np.array([p0, *pg, *Ecell, np.where(inN, p0, 0.0)])  # total, gases, cell supplies, background part
         g = lu_nn.solve(p0[N], trans="T")                         # background footprints per unit
         A_N = model.A[N].tocsc()
         k0 = -(A_N.T @ g)
@@ -640,13 +668,68 @@ class GridSolver:
                    n_coef=np.array([-g[pos[tr[l]]] for l in n_cells]), n_ind=ind[n_col] if len(n_cells) else
                    np.zeros((0, len(names))), names=names, ng=len(pg), nn=nn, nnq=nnq)
         got["SrFPvP"] = Sr @ got["FPvP"]
+        got["mat"] = self._prepare_materials(tr, tc, p0, P, C, cells)
         if len(self._prep) > 32:
             self._prep.clear()
         self._prep[key] = got
         return got
 
-    def solve(self, tr, tc, DV: np.ndarray, family: str, overrides: tuple) -> dict:
-        """Totals, gases, end-of-life and stages of ``m`` scenarios: DV (m x cells) the deltas of cells (tr, tc)."""
+    def _prepare_materials(self, tr, tc, p0, P, C, cells) -> dict:
+        """What the cell's direct inputs need (see :meth:`_materials`): the inputs ``I`` of every chemistry's
+        cell (base matrix or changed cells), their base amounts, ``u0_I`` (``A^-T p``) and ``(A^-1 E_I)_C``."""
+        b, model = self.b, self.b.model
+        n = b.n
+        cpos = {int(c): j for j, c in enumerate(cells)}
+        Acell = model.A[:, cells].tocoo()
+        I = np.unique(np.concatenate([Acell.row.astype(np.int64),
+                                      np.array([r for r, c in zip(tr, tc) if int(c) in cpos], dtype=np.int64)]))
+        ipos = {int(i): j for j, i in enumerate(I)}
+        base = np.asarray(model.A[I][:, cells].todense()) if len(I) else np.zeros((0, len(cells)))   # |I| x cells
+        u0 = b._solve(p0, "T")
+        EI = np.zeros((n, len(I)))
+        EI[I, np.arange(len(I))] = 1.0
+        HCI = b._solve(EI)[C] if len(I) and len(C) else np.zeros((len(C), len(I)))        # c x |I|
+        root_cells = np.array([l for l in range(len(tr)) if tc[l] == b.root and int(tr[l]) in cpos], dtype=np.int64)
+        root_sel = np.zeros((len(root_cells), len(cells)))          # changed root cells -> cells drawn
+        root_sel[np.arange(len(root_cells)), [cpos[int(tr[l])] for l in root_cells]] = -1.0
+        in_cells = np.array([l for l in range(len(tr)) if int(tc[l]) in cpos and int(tr[l]) in ipos], dtype=np.int64)
+        in_sel = np.zeros((len(in_cells), len(I)))                  # changed cells of a cell column -> inputs
+        in_sel[np.arange(len(in_cells)), [ipos[int(tr[l])] for l in in_cells]] = 1.0
+        return dict(I=I, ids=[model.pids[i] for i in I], base=base, u0=u0[I], HCI=HCI, hP=P.T @ p0,
+                    root0=-np.asarray(model.A[cells, b.root].todense()).ravel(),
+                    root_cells=root_cells, root_sel=root_sel, in_cells=in_cells, in_sel=in_sel,
+                    in_cell=np.array([cpos[int(tc[l])] for l in in_cells], dtype=np.int64),
+                    diag=np.array([[int(i) == int(c) for c in cells] for i in I], dtype=bool).reshape(len(I), len(cells)))
+
+    @staticmethod
+    def _materials(mq: dict, DV: np.ndarray, xcell: np.ndarray, w) -> np.ndarray:
+        """Footprint of each input ``i`` of the scenario's cell ``c`` (m x |I|; NaN: not an input of it):
+        ``-A'[i, c] x_c u_i`` with ``u_I = u0_I - w_s (A^-1 E_I)_C`` (``w``: :func:`_lowrank`'s left update)."""
+        m = DV.shape[0]
+        if not len(mq["root0"]) or not len(mq["I"]):
+            return np.full((m, len(mq["I"])), np.nan)
+        draw = mq["root0"][None, :] + DV[:, mq["root_cells"]] @ mq["root_sel"]  # kg of each cell per kWh
+        drawn = draw != 0
+        one = drawn.sum(axis=1) == 1
+        cs = np.argmax(drawn, axis=1)                                          # the scenario's cell
+        amt = mq["base"][:, cs].T                                              # m x |I|: A[i, c_s]
+        if len(mq["in_cells"]):
+            hit = mq["in_cell"][None, :] == cs[:, None]                        # m x L': cells of c_s's column
+            amt = amt + np.where(hit, DV[:, mq["in_cells"]], 0.0) @ mq["in_sel"]
+        u = mq["u0"][None, :] if w is None else mq["u0"][None, :] - w @ mq["HCI"]
+        xc = xcell[np.arange(m), cs]
+        out = (-xc)[:, None] * amt * u
+        bad = amt == 0
+        if mq["diag"].any():
+            bad |= mq["diag"][:, cs].T
+        if not one.all():
+            bad |= ~one[:, None]
+        out[bad] = np.nan
+        return out
+
+    def solve(self, tr, tc, DV: np.ndarray, family: str, overrides: tuple, materials: bool = True) -> dict:
+        """Totals, gases, end-of-life and stages of ``m`` scenarios: DV (m x cells) the deltas of cells (tr, tc);
+        with ``materials``, also ``materials`` (m x inputs, :meth:`_materials`) and ``material_ids``."""
         q = self._prepare(tr, tc, family, overrides)
         m = DV.shape[0]
         a = np.broadcast_to(q["a0"], (m, len(q["a0"]))).copy()   # eol treatments drawn by the root
@@ -656,8 +739,12 @@ class GridSolver:
         HC = np.stack([np.broadcast_to(YC[:, 0], (m, YC.shape[0])), a @ YC[:, 1:].T], axis=2)   # m x c x 2
         FY = q["FY"]
         nf = FY.shape[0]
+        mq, w = q["mat"], None
         if q["L"]:
-            T, by_cell = _lowrank(DV, q["ri"], q["ci"], q["r"], q["c"], q["G"], HC, q["Sr"])
+            if materials:
+                T, by_cell, w = _lowrank(DV, q["ri"], q["ci"], q["r"], q["c"], q["G"], HC, q["Sr"], mq["hP"])
+            else:
+                T, by_cell = _lowrank(DV, q["ri"], q["ci"], q["r"], q["c"], q["G"], HC, q["Sr"])
             TP = _project(T, by_cell, q["FPvP"], q["SrFPvP"])         # m x 2 x (nf + |Phi|)
         else:
             TP = np.zeros((m, 2, nf + q["vP"].shape[1]))
@@ -687,8 +774,12 @@ class GridSolver:
             by_stage += corr @ q["n_ind"]
             att += corr.sum(axis=1)
         residual = (fx[:, -1] - fe[:, -1]) - att
-        return {"total": total, "gases": fx[:, 1:1 + ng], "eol": fe[:, 0], "by_stage": by_stage,
-                "names": q["names"], "residual": residual}
+        out = {"total": total, "gases": fx[:, 1:1 + ng], "eol": fe[:, 0], "by_stage": by_stage,
+               "names": q["names"], "residual": residual}
+        if materials:
+            out["materials"] = self._materials(mq, DV, fx[:, 1 + ng:1 + ng + len(mq["root0"])], w)
+            out["material_ids"] = mq["ids"]
+        return out
 
 
 def stage_columns(names: list) -> list:
@@ -696,14 +787,14 @@ def stage_columns(names: list) -> list:
     return list(dict.fromkeys([*STAGES, *names, "end_of_life"]))
 
 
-def solve_frame(solver: GridSolver, tr, tc, DV, family, overrides, ed, ekwh) -> dict:
+def solve_frame(solver: GridSolver, tr, tc, DV, family, overrides, ed, ekwh, materials: bool = True) -> dict:
     """Result columns of one family group (see :func:`grid_frame`)."""
     from .bw.project import GAS_PARTS
     parts = []
     for k in range(0, DV.shape[0], CHUNK):
-        parts.append(solver.solve(tr, tc, DV[k:k + CHUNK], family, overrides))
+        parts.append(solver.solve(tr, tc, DV[k:k + CHUNK], family, overrides, materials))
     if not parts:
-        parts = [solver.solve(tr, tc, DV, family, overrides)]
+        parts = [solver.solve(tr, tc, DV, family, overrides, materials)]
     cat = {k: np.concatenate([p[k] for p in parts]) for k in ("total", "gases", "eol", "by_stage", "residual")}
     names = parts[0]["names"]
     tot = cat["total"]
@@ -720,6 +811,11 @@ def solve_frame(solver: GridSolver, tr, tc, DV, family, overrides, ed, ekwh) -> 
     cols[UNASSIGNED_COL] = np.where(np.abs(res) > 1e-9 * np.maximum(1.0, np.abs(tot)), res, np.nan)
     for j, g in enumerate(GAS_PARTS):
         cols[f"gas:{g}"] = cat["gases"][:, j]
+    if materials:
+        mats = np.concatenate([p["materials"] for p in parts])
+        ids = parts[0]["material_ids"]
+        for j in sorted(range(len(ids)), key=lambda j: ids[j]):
+            cols[f"{MATERIAL_PREFIX}{ids[j]}"] = mats[:, j]
     return cols
 
 
@@ -734,7 +830,7 @@ def _solver(engine) -> GridSolver:
 
 
 def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress=None, seed: int = 0,
-               stats: dict | None = None, threads: int | None = None) -> SweepFrame:
+               stats: dict | None = None, threads: int | None = None, materials: bool = True) -> SweepFrame:
     """Footprints of every combination of ``grid`` as columns (grid order: the last key varies fastest).
 
     Raises :class:`Fallback` when the grid cannot be assembled or solved vectorised (then use the
@@ -810,7 +906,7 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
             sel = np.flatnonzero(code == cd)
             method, ov = catlist[cd]
             out.append((flat[sel], solve_frame(solver, tr, tc, vals[sel, :L], method, ov, vals[sel, -2],
-                                               vals[sel, -1])))
+                                               vals[sel, -1], materials)))
         return out
     for cd in range(len(catlist)):              # layouts prepared once, before the threads share them
         solver._prepare(tr, tc, *catlist[cd])
@@ -843,6 +939,7 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
             vs[j] = v
         out[key] = vs[idx[i]]
     out.update(cols)
-    if np.all(np.isnan(out[UNASSIGNED_COL])):
-        del out[UNASSIGNED_COL]
+    for c in [c for c in out if c == UNASSIGNED_COL or c.startswith(MATERIAL_PREFIX)]:
+        if np.all(np.isnan(out[c])):        # no scenario has it (another chemistry's input)
+            del out[c]
     return SweepFrame(out, total, keys)
