@@ -92,3 +92,15 @@ def solved(engine):
     from lca_battery.api import prepare
     _, entries, eng = prepare(EXAMPLE, engine=engine)
     return eng, eng.solve(entries)
+
+
+def assert_row_equals_footprint(row, one, rel=1e-9):
+    """A sweep row equals ``footprint --set ...`` alone (``one``): totals per kWh, cell and kg, every stage and
+    gas, to ``rel`` (stages and gases also to ``rel`` x the total, absolute, for the zero ones)."""
+    tot = one["kg_co2e_per_kwh"]
+    for key in ("kg_co2e_per_kwh", "kg_co2e_per_cell", "kg_co2e_per_kg"):
+        if key in row:
+            assert row[key] == pytest.approx(one[key], rel=rel), key
+    for part, key in (("stage", "stages"), ("gas", "gases")):
+        for k, v in one[key].items():
+            assert row[f"{part}:{k}"] == pytest.approx(v, rel=rel, abs=rel * abs(tot)), k

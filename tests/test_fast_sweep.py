@@ -5,7 +5,7 @@ import numpy as np
 from pathlib import Path
 import pytest
 
-from conftest import EXAMPLE
+from conftest import EXAMPLE, assert_row_equals_footprint
 from lca_battery.api import footprint, sweep
 from lca_battery.cli import main
 
@@ -24,13 +24,7 @@ SCENARIOS = [
 
 
 def _check(row, one):
-    tot = one["kg_co2e_per_kwh"]
-    assert row["kg_co2e_per_kwh"] == pytest.approx(tot, rel=1e-9)
-    assert row["kg_co2e_per_cell"] == pytest.approx(one["kg_co2e_per_cell"], rel=1e-9)
-    for k, v in one["stages"].items():
-        assert row[f"stage:{k}"] == pytest.approx(v, rel=1e-9, abs=1e-9 * abs(tot)), k
-    for k, v in one["gases"].items():
-        assert row[f"gas:{k}"] == pytest.approx(v, rel=1e-9, abs=1e-9 * abs(tot)), k
+    assert_row_equals_footprint(row, one)
     assert not {k for k in row if k.startswith("stage:")} ^ {f"stage:{k}" for k in one["stages"]}
 
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from conftest import EXAMPLE
+from conftest import EXAMPLE, assert_row_equals_footprint
 from lca_battery import api
 from lca_battery.api import footprint, sweep, sweep_frame
 from lca_battery.errors import StudyError
@@ -51,12 +51,7 @@ def test_interacting_grid_equals_direct_builds_and_footprint(engine, monkeypatch
     for i in rng.choice(len(rows), size=4, replace=False):
         r = rows[i]
         one = footprint(EXAMPLE, {k: r[k] for k in GRID}, engine=engine, details=False)
-        assert r["kg_co2e_per_kwh"] == pytest.approx(one["kg_co2e_per_kwh"], rel=1e-9)
-        assert r["kg_co2e_per_cell"] == pytest.approx(one["kg_co2e_per_cell"], rel=1e-9)
-        for k, v in one["stages"].items():
-            assert r[f"stage:{k}"] == pytest.approx(v, rel=1e-9, abs=1e-9 * abs(one["kg_co2e_per_kwh"])), k
-        for k, v in one["gases"].items():
-            assert r[f"gas:{k}"] == pytest.approx(v, rel=1e-9, abs=1e-9 * abs(one["kg_co2e_per_kwh"])), k
+        assert_row_equals_footprint(r, one)
 
 
 def test_frame_columns_and_pandas(engine):
@@ -257,9 +252,7 @@ def test_portfolio_block_assembled_per_context_equals_footprint(engine, monkeypa
     for i in (5, 37, 90):
         r = rows[i]
         one = footprint(EXAMPLE, {k: r[k] for k in grid}, engine=engine, details=False)
-        assert r["kg_co2e_per_kwh"] == pytest.approx(one["kg_co2e_per_kwh"], rel=1e-9)
-        for k, v in one["stages"].items():
-            assert r[f"stage:{k}"] == pytest.approx(v, rel=1e-9, abs=1e-9 * abs(one["kg_co2e_per_kwh"])), k
+        assert_row_equals_footprint(r, one)
 
 
 def _silent_helper(ovs):
