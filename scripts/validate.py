@@ -71,6 +71,11 @@ CITE = {
                        "(2020), Energies 13(21):5664, abstract (nickel pig iron 69 t CO2e per t contained Ni, "
                        "wei2020_nickel); independent GHG analysis of the Ramu HPAL operation, 15.6 t CO2e per t Ni "
                        "in MHP (Mining Magazine 2022, nickel28_2022_ramu_ghg)",
+    "everbatt2019": "Dai, Q., Spangenberger, J., Ahmed, S., Gaines, L., Kelly, J.C., Wang, M. (2019), EverBatt: a "
+                    "closed-loop battery recycling cost and environmental impacts model, Argonne National Laboratory "
+                    "ANL-19/16, Table 18 (p. 46): electricity and natural gas per kg of cathode powder from metal "
+                    "sulfates (co-precipitation, filtration, washing, drying, lithiation and calcination together), "
+                    "industry data after Dai et al. 2018 (everbatt2019_doc)",
     "ieefa2024": "Peh, G. (IEEFA, 2024), Indonesia's nickel companies: the need for renewable energy amid increasing "
                  "production, report summary page (2023 GHG per t Ni as reported by the companies: Aneka Tambang "
                  "69.9, Harita 68.4, Merdeka Battery Materials 56.9, Vale Indonesia 28.7; ieefa2024_indonesia_nickel)",
@@ -118,6 +123,11 @@ NICKEL_ID_GATES = [
 #: IEEFA 2024: company GHG per t Ni (2023) of the Indonesian producers running mainly on coal power
 IEEFA_COAL = [("PT Aneka Tambang (mainly coal power)", 69.9), ("Merdeka Battery Materials (mainly coal power)", 56.9)]
 
+#: EverBatt 2019 Table 18, per kg of cathode powder, whole route from the metal sulfates: (CAM id, pCAM id or None,
+#: electricity MJ, natural gas MJ)
+EVERBATT_CAM = {"NMC111": ("cam_nmc111", "pcam_nmc111", 25.20, 42.62), "NMC622": ("cam_nmc622", "pcam_nmc622", 25.20, 42.63),
+                "NMC811": ("cam_nmc811", "pcam_nmc811", 28.80, 42.62), "NCA": ("cam_nca", "pcam_nca", 28.80, 42.66)}
+
 #: published HPMSM figures per kg (kg CO2e/kg): (label, value, what the engine is set to for the comparison)
 HPMSM = [("Chinese producers (derived from element25_2023_lca, '67 % lower')", 1.7 / (1 - 0.67)),
          ("Chvaletice, renewable power (euro_manganese_2022)", 2.3),
@@ -163,6 +173,10 @@ REASONS = {
     "ieefa2024": "IEEFA compiles company totals per t Ni (own mines, smelters and captive coal power, product mix of "
                  "each company, ferronickel or NPI rather than NiSO4); ours is Wei et al.'s NPI case plus matte "
                  "and Chinese refining to NiSO4.6H2O, so it lies above the NPI-only producer",
+    "everbatt2019": "EverBatt gives the natural gas burnt; ours is premise's useful heat from natural gas (the fuel "
+                    "is about 1/0.9 of it, in the heat process's own inputs), carried on the precursor step; the "
+                    "electricity of the whole route sits on the calcination step (premise/GREET 2022), none on the "
+                    "precursor",
     "northey2013": "Northey's figure is the average of company reports (scope 1+2 of mines, smelters and refineries "
                    "on their own, often captive fossil, power, concentrate and cathode producers mixed); ours is "
                    "Marsden 2008's per-stage energy on Ember grids (CL mine, CN smelter and refinery), with no "
@@ -469,9 +483,41 @@ def rows_nickel_id_ieefa(engine):
             for label, theirs in IEEFA_COAL]
 
 
+def _direct_energy(engine, pid):
+    """kWh of grid electricity and MJ of heat entered directly in process ``pid`` (per unit of its product)."""
+    kwh = mj = 0.0
+    for e in engine.inventory[pid].exchanges:
+        if e.kind != "technosphere":
+            continue
+        if e.target.startswith("electricity_grid") and e.unit == "kWh":
+            kwh += e.amount
+        elif e.target.startswith("heat_") and e.unit == "MJ":
+            mj += e.amount
+    return kwh, mj
+
+
+def rows_everbatt(engine):
+    """Energy of the cathode route per kg of CAM (precursor and calcination steps together) against EverBatt."""
+    out = []
+    for chem, (cam, pcam, el_mj, gas_mj) in EVERBATT_CAM.items():
+        if cam not in engine.inventory or (pcam and pcam not in engine.inventory):
+            out += [_row(f"CAM route {q} per kg, {chem}", "everbatt2019", t, None, "", u)
+                    for q, t, u in (("electricity", el_mj / 3.6, "kWh/kg CAM"), ("natural gas", gas_mj, "MJ/kg CAM"))]
+            continue
+        kwh, mj = _direct_energy(engine, cam)
+        amount = next((e.amount for e in engine.inventory[cam].exchanges if e.target == pcam), 0.0) if pcam else 0.0
+        p_kwh, p_mj = _direct_energy(engine, pcam) if pcam else (0.0, 0.0)
+        where = f"{cam} direct inputs + {amount:.4f} kg {pcam} per kg CAM x its direct inputs"
+        out.append(_row(f"CAM route electricity per kg, {chem}", "everbatt2019", el_mj / 3.6, kwh + amount * p_kwh,
+                        where + f" (calcination {kwh:.2f} kWh, precursor {amount * p_kwh:.2f} kWh)", "kWh/kg CAM"))
+        out.append(_row(f"CAM route natural gas per kg, {chem}", "everbatt2019", gas_mj, mj + amount * p_mj,
+                        where + " (ours: useful heat from natural gas, MJ)", "MJ/kg CAM"))
+    return out
+
+
 BUILDERS = {"xu2022": rows_xu2022, "degen2023": rows_degen2023, "degen_schutte2022": rows_degen_schutte2022,
             "degen_schutte2022_steps": rows_degen_schutte2022_steps, "jinasena2021": rows_jinasena2021,
-            "istrate2024": rows_istrate2024, "batpac_5_2": rows_batpac, "hao2017": rows_lfp_ratio,
+            "istrate2024": rows_istrate2024, "batpac_5_2": rows_batpac, "everbatt2019": rows_everbatt, "hao2017": rows_lfp_ratio,
             "chordia2021": rows_chordia, "hpmsm_published": rows_hpmsm, "northey2013": rows_northey,
             "nickel_id_gates": rows_nickel_id, "ieefa2024": rows_nickel_id_ieefa}
 

@@ -70,3 +70,17 @@ def test_plant_step_rows_follow_the_source(validate, engine):
     jin = [r for r in rows if r["study"] == "jinasena2021"]
     assert {r["theirs"] for r in jin} == {44.6, "34.2-60.26"}
     assert all(r["ours"] == pytest.approx(41.49, rel=1e-5) for r in jin)
+
+
+def test_cathode_route_energy_is_counted_once(validate, engine):
+    """The cathode route's electricity sits once, on the calcination step (EverBatt gives one figure for the
+    whole route): no precursor has grid electricity of its own, and the route lies within 15 % of EverBatt."""
+    rows = validate.build_rows(engine, only={"everbatt2019"})
+    assert len(rows) == 2 * len(validate.EVERBATT_CAM)
+    for chem, (cam, pcam, el_mj, gas_mj) in validate.EVERBATT_CAM.items():
+        assert validate._direct_energy(engine, pcam)[0] == 0.0, pcam
+        el = next(r for r in rows if r["quantity"] == f"CAM route electricity per kg, {chem}")
+        assert el["theirs"] == pytest.approx(el_mj / 3.6)
+        assert el["ours"] == pytest.approx(validate._direct_energy(engine, cam)[0])
+        for r in (el, next(r for r in rows if r["quantity"] == f"CAM route natural gas per kg, {chem}")):
+            assert abs(r["ratio"] - 1) <= validate.TOLERANCE, r
