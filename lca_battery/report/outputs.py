@@ -259,11 +259,13 @@ def _footprint_files(result: dict, tmp: Path) -> None:
 
 def _in_child(fn, *args):
     """Run ``fn(*args)`` in a forked child process; return a function that waits for it and raises
-    its error, if any, in this process. Where fork is not available (Windows, macOS' default), ``fn``
-    runs here at once. The child draws on a copy of this process's memory, so its output is the same
-    bytes as an inline call's."""
+    its error, if any, in this process. Where fork is not available (Windows, macOS' default), or
+    this process runs other threads, ``fn`` runs here at once. The child draws on a copy of this
+    process's memory, so its output is the same bytes as an inline call's."""
     import multiprocessing as mp
-    if "fork" not in mp.get_all_start_methods():
+    import threading
+    # forking a process that runs other threads (a notebook's, Dask's) can copy a held lock: draw inline then
+    if "fork" not in mp.get_all_start_methods() or threading.active_count() > 1:
         fn(*args)
         return lambda: None
     ctx = mp.get_context("fork")

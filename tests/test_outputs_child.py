@@ -1,0 +1,48 @@
+"""The footprint chart is drawn in a forked child while the rest of the results folder is written."""
+import threading
+
+import pytest
+
+from lca_battery.report import outputs
+
+
+def _write(path, text):
+    path.write_text(text)
+
+
+def _fail(path):
+    raise ValueError(f"cannot draw into {path.name}")
+
+
+def test_child_writes_and_wait_returns(tmp_path):
+    wait = outputs._in_child(_write, tmp_path / "a.txt", "drawn")
+    wait()
+    assert (tmp_path / "a.txt").read_text() == "drawn"
+
+
+def test_child_error_is_raised_in_the_parent(tmp_path):
+    wait = outputs._in_child(_fail, tmp_path / "b.png")
+    with pytest.raises(RuntimeError, match=r"_fail failed in its worker process: ValueError: cannot draw into b.png"):
+        wait()
+
+
+def test_chart_from_child_is_the_inline_chart(default_result, tmp_path, monkeypatch):
+    from lca_battery.report.charts import footprint_chart
+    outputs._in_child(footprint_chart, default_result, tmp_path / "forked")()
+    monkeypatch.setattr(threading, "active_count", lambda: 2)        # another thread runs: drawn inline
+    outputs._in_child(footprint_chart, default_result, tmp_path / "inline")()
+    for ext in ("png", "svg"):
+        assert (tmp_path / f"forked.{ext}").read_bytes() == (tmp_path / f"inline.{ext}").read_bytes()
+
+
+def test_workbook_sheets_and_header(default_result, tmp_path):
+    import openpyxl
+    outputs.write_workbook(default_result, tmp_path / "f.xlsx")
+    wb = openpyxl.load_workbook(tmp_path / "f.xlsx")
+    assert wb.sheetnames[:3] == ["summary", "stages", "gases"]
+    ws = wb["stages"]
+    assert [c.value for c in ws[1]] == ["stage", "kg_co2e_per_kwh"] and ws[1][0].font.bold
+    assert ws.freeze_panes == "A2"
+    rows = {r[0]: r[1] for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert rows == pytest.approx(default_result["stages"])
+    assert wb["processes"].max_row == len(default_result["processes"]) + 1
