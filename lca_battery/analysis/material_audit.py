@@ -36,11 +36,11 @@ EXCEPTIONS = {
                                     "electric-furnace kWh per t Ni) could not be read"),
     "nickel_mhp_hpal_id": ("proxy", "was not built because no per-t figure was readable"),
     "nickel_matte_from_npi_id": ("proxy", "so this step has no electricity input yet"),
-    "calcined_petroleum_coke": ("comment", "electricity comes from its own waste-heat boiler"),
     "waste_incineration_hazardous": ("proxy", "combustion CO2"),
-    # 2.1 % of the sodium-ion cell only: kiln-fuel CO2 from IPCC AR4's split, no kiln energy figure read
-    "quicklime": ("proxy", "no lime-kiln energy and fuel-mix figure was read among the sources"),
 }
+# Not listed any more: quicklime (a unit process with its kiln's coal, gas and electricity, USLCI) and with it
+# calcined_petroleum_coke, whose chain now draws explicit energy through its lime; the calciner itself burns
+# its own volatiles and makes its power from waste heat, so it has no grid input and no site switch.
 #: Found by the audit with an aggregated factor and no reason in the dataset (``proxy: null``):
 #: material -> the comment of its aggregated exchange.
 UNDOCUMENTED: dict = {}
