@@ -14,19 +14,28 @@ def _fail(path):
     raise ValueError(f"cannot draw into {path.name}")
 
 
-def test_child_writes_and_wait_returns(tmp_path):
+@pytest.fixture
+def fork(monkeypatch):
+    """The forked path even when earlier tests left threads behind (Dask, progress bars): those threads
+    only idle, and the functions forked here import nothing."""
+    import lca_battery.report.charts as charts
+    charts._pyplot()                                                  # imported before the fork
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+
+
+def test_child_writes_and_wait_returns(tmp_path, fork):
     wait = outputs._in_child(_write, tmp_path / "a.txt", "drawn")
     wait()
     assert (tmp_path / "a.txt").read_text() == "drawn"
 
 
-def test_child_error_is_raised_in_the_parent(tmp_path):
+def test_child_error_is_raised_in_the_parent(tmp_path, fork):
     wait = outputs._in_child(_fail, tmp_path / "b.png")
     with pytest.raises(RuntimeError, match=r"_fail failed in its worker process: ValueError: cannot draw into b.png"):
         wait()
 
 
-def test_chart_from_child_is_the_inline_chart(default_result, tmp_path, monkeypatch):
+def test_chart_from_child_is_the_inline_chart(default_result, tmp_path, fork, monkeypatch):
     from lca_battery.report.charts import footprint_chart
     outputs._in_child(footprint_chart, default_result, tmp_path / "forked")()
     monkeypatch.setattr(threading, "active_count", lambda: 2)        # another thread runs: drawn inline
