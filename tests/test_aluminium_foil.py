@@ -24,9 +24,12 @@ def test_mill_electricity_and_gas_are_the_cited_uslci_figures(engine):
     # ... and 0.19488 m3 "Natural gas, combusted in industrial boiler" per kg rolled, burned at the mill
     gas = _one(proc, "natural_gas")
     assert gas.source == SOURCE and gas.amount == pytest.approx(0.19488, rel=1e-12) and gas.unit == "m3"
-    bio = {x.target: x.amount for x in proc.exchanges if x.kind == "biosphere"}
+    bio = {(x.target, x.source): x.amount for x in proc.exchanges if x.kind == "biosphere"}
     for flow, per_mj in IPCC_GAS.items():
-        assert bio[flow] == pytest.approx(0.19488 * NCV_GAS * per_mj, rel=1e-6), flow
+        assert bio[flow, "ipcc2006_v2_energy"] == pytest.approx(0.19488 * NCV_GAS * per_mj, rel=1e-6), flow
+    # and the dataset's own process CO2 (not fuel combustion), 0.0283 kg per kg rolled
+    assert bio["Carbon dioxide, fossil", SOURCE] == pytest.approx(0.0283, rel=1e-12)
+    assert len(bio) == 4
     assert not any(getattr(x, "aggregated", False) for x in proc.exchanges)
     assert SOURCE in engine.inventory.sources
     assert grid_kwh(engine, "aluminium_foil") == pytest.approx(2.19, rel=1e-12)
@@ -47,7 +50,7 @@ def test_foil_draws_the_mill_kwh_on_top_of_the_smelter_and_costs_more_than_metal
     base = material_footprint("aluminium_foil", engine=engine)
     ng = engine.inventory["natural_gas"]
     (ng_co2,) = [x.amount for x in ng.exchanges if x.kind == "biosphere"]
-    mill = 2.19 * ef(engine, "electricity_grid_cn") + 0.19488 * ng_co2
+    mill = 2.19 * ef(engine, "electricity_grid_cn") + 0.19488 * ng_co2 + 0.0283
     prim = material_footprint("aluminium_primary", engine=engine)["kg_co2e"]
     # the rest (chemicals, freight, combustion) is positive, so the foil is above metal + mill energy
     assert base["kg_co2e"] > prim + mill
