@@ -6,7 +6,7 @@ this script recomputes each one on the embedded default inventories and rewrites
 * ``worked-example``: the output of ``lca-battery footprint examples/nmc811-cn.yaml``;
 * ``relocation``: the same cell with the plant moved from China to Sweden, and the identity behind it;
 * ``chemistries``: the default cells of every chemistry made in China;
-* ``uncertainty``: the Monte Carlo summary of the default study (500 samples, seed 42);
+* ``uncertainty``: the Monte Carlo summary of the default study (10,000 samples, seed 42);
 * ``validation``: the validation table of ``scripts/validate.py`` (ours beside published studies);
 * ``materials-audit``: the materials above 2 % of each default cell (``scripts/audit_materials.py``).
 
@@ -90,8 +90,8 @@ def chemistries(engine) -> str:
 
 def uncertainty(engine) -> str:
     from lca_battery.api import uncertainty as monte_carlo
-    s = monte_carlo(EXAMPLE, engine=engine, samples=500, seed=42)["kg_co2e_per_kwh"]
-    return (f"  Default NMC811, 500 samples, seed 42: {s['deterministic']:.1f} deterministic, median "
+    s = monte_carlo(EXAMPLE, engine=engine, samples=10_000, seed=42)["kg_co2e_per_kwh"]
+    return (f"  Default NMC811, 10,000 samples, seed 42: {s['deterministic']:.1f} deterministic, median "
             f"{s['median']:.1f}, 95 % interval {s['p2_5']:.1f}–{s['p97_5']:.1f}.\n")
 
 
