@@ -54,8 +54,11 @@ def test_foil_draws_the_mill_kwh_on_top_of_the_smelter_and_costs_more_than_metal
     prim = material_footprint("aluminium_primary", engine=engine)["kg_co2e"]
     # the rest (chemicals, freight, combustion) is positive, so the foil is above metal + mill energy
     assert base["kg_co2e"] > prim + mill
+    # grid kWh of the chain: smelter + mill + the chlor-alkali electricity of the cleaning NaOH
+    (naoh,) = [x.amount for x in engine.inventory["aluminium_foil"].exchanges if x.target == "sodium_hydroxide"]
     assert base["kwh_grid"]["CN"] == pytest.approx(
-        material_footprint("aluminium_primary", engine=engine)["kwh_grid"]["CN"] + 2.19, rel=1e-9)
+        material_footprint("aluminium_primary", engine=engine)["kwh_grid"]["CN"] + 2.19
+        + naoh * material_footprint("sodium_hydroxide", engine=engine)["kwh_grid"]["CN"], rel=1e-9)
 
 
 @pytest.mark.parametrize("site, grid", [("SE", "electricity_grid_se"), ("PL", "electricity_grid_pl"),
@@ -76,5 +79,8 @@ def test_moving_the_foil_site_changes_the_cell_by_its_kwh_times_grid_difference(
 def test_moving_the_foil_site_moves_only_the_mill_not_the_smelter(engine):
     kr = material_footprint("aluminium_foil", locations={"aluminium_foil": "KR"}, engine=engine)
     assert kr["kwh_grid"]["KR"] == pytest.approx(2.19, rel=1e-9)
+    # the smelter and the cleaning NaOH's chlor-alkali plant stay on their own (CN) sites
+    (naoh,) = [x.amount for x in engine.inventory["aluminium_foil"].exchanges if x.target == "sodium_hydroxide"]
     assert kr["kwh_grid"]["CN"] == pytest.approx(
-        material_footprint("aluminium_primary", engine=engine)["kwh_grid"]["CN"], rel=1e-9)
+        material_footprint("aluminium_primary", engine=engine)["kwh_grid"]["CN"]
+        + naoh * material_footprint("sodium_hydroxide", engine=engine)["kwh_grid"]["CN"], rel=1e-9)
