@@ -77,7 +77,8 @@ def test_fast_monte_carlo_matches_bw2calc_statistically(engine):
     assert f["deterministic"] == s["deterministic"]
     assert abs(f["median"] - s["median"]) < 0.25 * s["sd"]
     assert abs(f["mean"] - s["mean"]) < 0.25 * s["sd"]
-    assert 0.8 < f["sd"] / s["sd"] < 1.25
+    # the spread as the 5-95 % range: the SD of 400 right-skewed samples moves by 25 % between seeds
+    assert 0.8 < (f["p95"] - f["p5"]) / (s["p95"] - s["p5"]) < 1.25
     assert abs(f["p97_5"] - s["p97_5"]) < 0.6 * s["sd"] and abs(f["p2_5"] - s["p2_5"]) < 0.6 * s["sd"]
     # same seed, same numbers; a prefix of a longer run is the shorter run
     assert uncertainty(EXAMPLE, engine=engine, samples=50, seed=11)["samples"] == fast["samples"][:50]
