@@ -89,7 +89,7 @@ def print_footprint(r: dict, out=sys.stdout) -> None:
     if r.get("electricity_sites"):
         w(f"\n  {'Electricity by site':<40}{'stage':<26}{'kWh/kWh':>9}{'kg CO2e/kWh el.':>17}\n")
         for e in r["electricity_sites"][:8]:
-            w(f"  {e['site'][:38]:<40}{(e['stage'] or '')[:24]:<26}{e['kwh']:>9.3f}{e['factor_kg_co2e_per_kwh']:>17.3f}\n")
+            w(f"  {e['site'][:38]:<40}{(e['stage'] or '')[:24]:<26}{e['kwh']:>9.3f}{e['factor_kg_co2e_per_kwh']:>17.4f}\n")
     if len(r["plant"]["result_by_rule"]) > 1:
         w("\n  Electricity accounting rules (plant):\n")
         for k, v in r["plant"]["result_by_rule"].items():
