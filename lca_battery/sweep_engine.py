@@ -526,12 +526,37 @@ class GridBuilder:
 
 
 # ---------------------------------------------------------------------------- vectorised solve
+#: A chunk is solved once per distinct small matrix ``K`` (:func:`_kgroups`) when it has at most this
+#: fraction of its scenarios' count of them (the portfolio grid: 20 per 8,192 scenarios).
+GROUP_MAX = 0.25
+
+
+def _kgroups(X: np.ndarray):
+    """Scenarios with equal rows of ``X`` (the cells that enter ``K``): (index of each distinct row's first
+    scenario, each scenario's group), or None when more than :data:`GROUP_MAX` of them are distinct. Rows
+    are grouped by a hash (a fixed random projection) and every scenario's row is then checked equal,
+    element by element, to its group's first; a collision (or a NaN) returns None."""
+    m, k = X.shape
+    if k == 0:
+        return np.zeros(1, dtype=np.int64), np.zeros(m, dtype=np.int64)
+    h = X @ (np.random.default_rng(0).random(k) + 1.0)
+    _, first, inv = np.unique(h, return_index=True, return_inverse=True)
+    if len(first) > GROUP_MAX * m or not np.array_equal(X[first][inv], X):
+        return None
+    return first, inv.reshape(m)
+
+
 def _lowrank(DV: np.ndarray, ri: np.ndarray, ci: np.ndarray, r: int, c: int, G: np.ndarray, HC: np.ndarray,
              Sr: np.ndarray, left: np.ndarray | None = None):
     """``T`` (transposed: m x q x r; or by cell, m x q x L, with ``T = W Sr``: see :func:`_project`) of the exact Woodbury update ``(M + E_R D_s E_C^T)^-1 F = M^-1 F - P T_s`` for every
     scenario s, with ``P = M^-1 E_R``, ``G = P_C`` (c x r), ``HC = (M^-1 F)_C`` (c x q, or m x c x q) and
     ``D_s`` the cells ``(ri, ci)`` with values ``DV[s]``. The smaller of the column form
     (``T = D (I_c + G D)^-1 HC``) and the row form (``T = (I_r + D G)^-1 D HC``) is solved.
+
+    ``K`` (``I_c + G D`` or ``I_r + D G``) depends only on the cells whose ``G`` entries are not all zero;
+    scenarios equal on those cells share it (:func:`_kgroups`): then ``K`` is factorised once per group
+    (its inverse, by LU with partial pivoting) and applied to every scenario's right-hand side, else each
+    scenario's ``K`` is solved (batched LAPACK).
 
     ``left`` (``P^T h``, r): also the row vector ``w_s`` (m x c) of the update of ``h^T M^-1``:
     ``h^T (M + E_R D_s E_C^T)^-1 = h^T M^-1 - w_s E_C^T M^-1`` (``w_s = h^T P (I_r + D G)^-1 D``, from the same
@@ -540,31 +565,45 @@ def _lowrank(DV: np.ndarray, ri: np.ndarray, ci: np.ndarray, r: int, c: int, G: 
     if HC.ndim == 2:
         HC = np.broadcast_to(HC, (m, *HC.shape))
     q = HC.shape[2]
-    if c <= r:
-        Mk = np.zeros((L, c * c))
-        for l in range(L):
+    col = c <= r
+    k = c if col else r
+    Mk = np.zeros((L, k * k))
+    for l in range(L):
+        if col:
             Mk[l, np.arange(c) * c + ci[l]] = G[:, ri[l]]
-        K = (DV @ Mk).reshape(m, c, c)
-        K[:, np.arange(c), np.arange(c)] += 1.0
-        Z = np.linalg.solve(K, HC).transpose(0, 2, 1)              # m x q x c
+        else:
+            Mk[l, ri[l] * r + np.arange(r)] = G[ci[l], :]
+    act = np.flatnonzero(np.any(Mk != 0, axis=1))          # the cells K depends on
+    grp = _kgroups(DV[:, act]) if m > 1 else None
+    Kinv = None
+    if grp is not None:
+        first, inv = grp
+        Ku = (DV[first][:, act] @ Mk[act]).reshape(len(first), k, k)
+        Ku[:, np.arange(k), np.arange(k)] += 1.0
+        Kinv = np.linalg.inv(Ku)[inv]                           # m x k x k: one factorisation a group
+    else:
+        K = (DV @ Mk).reshape(m, k, k)
+        K[:, np.arange(k), np.arange(k)] += 1.0
+    if col:
+        Z = (Kinv @ HC if Kinv is not None else np.linalg.solve(K, HC)).transpose(0, 2, 1)    # m x q x c
         W = DV[:, None, :] * np.take(Z, ci, axis=2)                # m x q x L: T = W Sr (summed by row)
         if left is None:
             return W, True
         Sc = np.zeros((L, c))
         Sc[np.arange(L), ci] = 1.0
         hD = DV @ (left[ri][:, None] * Sc)                        # m x c: h^T P D
-        w = np.linalg.solve(K.transpose(0, 2, 1), hD[:, :, None])[:, :, 0]
+        w = (hD[:, None, :] @ Kinv)[:, 0, :] if Kinv is not None else \
+            np.linalg.solve(K.transpose(0, 2, 1), hD[:, :, None])[:, :, 0]
         return W, True, w
-    Mk = np.zeros((L, r * r))
-    for l in range(L):
-        Mk[l, ri[l] * r + np.arange(r)] = G[ci[l], :]
-    K = (DV @ Mk).reshape(m, r, r)
-    K[:, np.arange(r), np.arange(r)] += 1.0
     DH = ((DV[:, :, None] * HC[:, ci, :]).transpose(0, 2, 1).reshape(m * q, L) @ Sr).reshape(m, q, r)
-    T = np.linalg.solve(K, DH.transpose(0, 2, 1)).transpose(0, 2, 1)        # m x q x r
+    T = (Kinv @ DH.transpose(0, 2, 1) if Kinv is not None else
+         np.linalg.solve(K, DH.transpose(0, 2, 1))).transpose(0, 2, 1)          # m x q x r
     if left is None:
         return T, False
-    y = np.linalg.solve(K.transpose(0, 2, 1), np.broadcast_to(left, (m, r))[:, :, None])[:, :, 0]   # m x r
+    if Kinv is not None:
+        y = (left[None, None, :] @ Kinv)[:, 0, :]                 # m x r: K^-T left
+    else:
+        y = np.linalg.solve(K.transpose(0, 2, 1), np.broadcast_to(left, (m, r))[:, :, None])[:, :, 0]
     Sc = np.zeros((L, c))
     Sc[np.arange(L), ci] = 1.0
     return T, False, (y[:, ri] * DV) @ Sc
