@@ -57,6 +57,9 @@ PAIR_SAMPLE = 24
 MAX_BLOCK = 20_000
 #: Scenarios solved together by :class:`GridSolver` (memory ~ CHUNK x (cells + staged processes) floats).
 CHUNK = 8_192
+#: Scenarios of a chunk identical to another (same changed cells, energy density, kWh per cell, method and
+#: stage overrides: e.g. a collection rate under the cut-off rule) solved once (:func:`_distinct_rows`).
+DEDUPE = True
 #: Threads solving chunks at once (numpy's kernels run outside the GIL); LCA_BATTERY_SWEEP_THREADS overrides.
 THREADS = int(os.environ.get("LCA_BATTERY_SWEEP_THREADS", 0)) or min(2, os.cpu_count() or 1)
 #: Relative tolerance of the additivity check (sums of the same float deltas in another order).
@@ -531,19 +534,33 @@ class GridBuilder:
 GROUP_MAX = 0.25
 
 
-def _kgroups(X: np.ndarray):
-    """Scenarios with equal rows of ``X`` (the cells that enter ``K``): (index of each distinct row's first
-    scenario, each scenario's group), or None when more than :data:`GROUP_MAX` of them are distinct. Rows
-    are grouped by a hash (a fixed random projection) and every scenario's row is then checked equal,
-    element by element, to its group's first; a collision (or a NaN) returns None."""
+def _distinct_rows(X: np.ndarray):
+    """The distinct rows of ``X``: (index of each one's first occurrence, each row's distinct row). Rows are
+    grouped by a hash (a fixed random projection), then every row is checked equal, element by element, to
+    its group's first; on a collision the rows are sorted (``np.unique``), and rows that still do not
+    compare equal (NaN) are left each on its own."""
     m, k = X.shape
     if k == 0:
-        return np.zeros(1, dtype=np.int64), np.zeros(m, dtype=np.int64)
+        return np.zeros(min(m, 1), dtype=np.int64), np.zeros(m, dtype=np.int64)
     h = X @ (np.random.default_rng(0).random(k) + 1.0)
     _, first, inv = np.unique(h, return_index=True, return_inverse=True)
-    if len(first) > GROUP_MAX * m or not np.array_equal(X[first][inv], X):
+    inv = inv.reshape(m)
+    if not np.array_equal(X[first][inv], X):
+        _, first, inv = np.unique(X, axis=0, return_index=True, return_inverse=True)
+        inv = inv.reshape(m)
+        if not np.array_equal(X[first][inv], X):
+            return np.arange(m), np.arange(m)
+    return first, inv
+
+
+def _kgroups(X: np.ndarray):
+    """Scenarios with equal rows of ``X`` (the cells that enter ``K``): (index of each distinct row's first
+    scenario, each scenario's group; :func:`_distinct_rows`), or None when more than :data:`GROUP_MAX` of
+    them are distinct."""
+    first, inv = _distinct_rows(X)
+    if len(first) > GROUP_MAX * X.shape[0]:
         return None
-    return first, inv.reshape(m)
+    return first, inv
 
 
 def _lowrank(DV: np.ndarray, ri: np.ndarray, ci: np.ndarray, r: int, c: int, G: np.ndarray, HC: np.ndarray,
@@ -944,8 +961,15 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
         for cd in np.unique(code):
             sel = np.flatnonzero(code == cd)
             method, ov = catlist[cd]
-            out.append((flat[sel], solve_frame(solver, tr, tc, vals[sel, :L], method, ov, vals[sel, -2],
-                                               vals[sel, -1], materials)))
+            v = vals[sel]
+            first, inv = _distinct_rows(v) if DEDUPE else (np.arange(len(sel)), None)
+            if len(first) == len(sel):
+                inv = None
+            v = v[first] if inv is not None else v
+            part = solve_frame(solver, tr, tc, v[:, :L], method, ov, v[:, -2], v[:, -1], materials)
+            if inv is not None:                   # identical scenarios: solved once, the rows copied
+                part = {c: x[inv] for c, x in part.items()}
+            out.append((flat[sel], part))
         return out
     for cd in range(len(catlist)):              # layouts prepared once, before the threads share them
         solver._prepare(tr, tc, *catlist[cd])

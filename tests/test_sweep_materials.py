@@ -222,18 +222,21 @@ def test_lowrank_grouped_by_k_equals_direct_inverse(rows, cols, form, monkeypatc
             assert np.allclose(h @ Minv - ww[s] @ Minv[C], h @ Msinv, rtol=1e-12, atol=1e-12)
 
 
-def test_kgroups_refuses_a_hash_collision_and_too_many_groups():
+def test_distinct_rows_survive_a_hash_collision_and_nan():
     """Rows grouped by a hash are checked element by element: two distinct rows with the same hash (built from
-    the fixed weights) are not merged; a chunk with more distinct rows than GROUP_MAX of its scenarios is not
-    grouped."""
-    from lca_battery.sweep_engine import GROUP_MAX, _kgroups
+    the fixed weights) are kept apart; rows with NaN are each their own; a chunk with more distinct rows than
+    GROUP_MAX of its scenarios is not grouped for ``K``."""
+    from lca_battery.sweep_engine import GROUP_MAX, _distinct_rows, _kgroups
     wts = np.random.default_rng(0).random(2) + 1.0
     a, b = [wts[1], 0.0], [0.0, wts[0]]
     assert np.array(a) @ wts == np.array(b) @ wts                  # the same hash, different rows
-    assert _kgroups(np.array([a, b] * 8)) is None
-    first, inv = _kgroups(np.array([a, a, [1.0, 2.0]] * 8))
-    assert len(first) == 2 and np.array_equal(np.array([a, a, [1.0, 2.0]] * 8)[first][inv],
-                                               np.array([a, a, [1.0, 2.0]] * 8))
+    X = np.array([a, b, a, [1.0, 2.0]] * 8)
+    first, inv = _distinct_rows(X)
+    assert len(first) == 3 and np.array_equal(X[first][inv], X)
+    assert _kgroups(X) is not None and len(_kgroups(X)[0]) == 3
+    Y = np.array([[np.nan, 1.0], [np.nan, 1.0], [2.0, 3.0]])
+    first, inv = _distinct_rows(Y)
+    assert len(first) == 3 and list(inv) == [0, 1, 2]
     many = np.arange(40.0).reshape(20, 2)
     assert int(GROUP_MAX * 20) < 20 and _kgroups(many) is None
 
@@ -262,3 +265,32 @@ def test_grid_grouped_by_k_equals_per_scenario_solves_and_footprint(engine, stud
         ov = {k: rows[i][k] for k in GRID}
         assert_row_equals_footprint(rows[i], footprint(study, ov, engine=engine, details=False))
         _check(rows[i], engine, GRID, study)
+
+
+def test_identical_scenarios_solved_once_equal_every_row_solved(engine, study, monkeypatch):
+    """Scenarios identical to another (here the collection rate under the cut-off rule) are solved once and
+    copied: the frame equals the one solving every row, and footprint --set alone on such rows."""
+    from conftest import assert_row_equals_footprint
+    from lca_battery import sweep_engine
+    grid = {"recycling.accounting": ["cut_off", "cff"], "recycling.eol_collection_rate": [0.5, 0.9],
+            "plant.country": ["CN", "SE"]}
+    solved = []
+    real = sweep_engine.solve_frame
+    monkeypatch.setattr(sweep_engine, "solve_frame", lambda *a, **k: solved.append(len(a[3])) or real(*a, **k))
+    once = sweep_frame(study, grid, engine=engine)
+    assert 0 < sum(solved) < 8                           # duplicates found and solved once
+    monkeypatch.setattr(sweep_engine, "DEDUPE", False)
+    solved.clear()
+    every = sweep_frame(study, grid, engine=engine)
+    assert sum(solved) == 8
+    assert list(once.columns) == list(every.columns)
+    for k, v in once.columns.items():
+        if isinstance(v, np.ndarray) and v.dtype.kind == "f":
+            assert np.array_equal(v, every.columns[k], equal_nan=True), k
+        else:
+            assert list(v) == list(every.columns[k]), k
+    rows = once.rows()
+    for r in rows[:4]:                                  # cut_off: both collection rates
+        ov = {k: r[k] for k in grid}
+        assert_row_equals_footprint(r, footprint(study, ov, engine=engine, details=False))
+        _check(r, engine, grid, study)
