@@ -82,63 +82,79 @@ HELPER_TIMEOUT = 120.0
 
 
 _WORKER_BUILD = None          # the forked helpers' build function (inherited at fork, never pickled)
+_WORKER_NEXT = None           # the next unclaimed build of a batch: a counter shared with the helpers
+
+
+def _claim(n: int) -> int | None:
+    """The index of the next build of the batch nobody has claimed yet (this process or a helper), or None."""
+    with _WORKER_NEXT.get_lock():
+        i = _WORKER_NEXT.value
+        if i >= n:
+            return None
+        _WORKER_NEXT.value = i + 1
+        return i
 
 
 def _worker_builds(ovs: list) -> list:
-    """In a forked helper: the builds of ``ovs``; None for one that raised (this process builds it again
-    and raises the same error where the sequential order would)."""
+    """In a forked helper: builds of ``ovs`` claimed one at a time from the shared counter (this process
+    claims from the same counter, so neither waits for the other), as (index, build); None for one that
+    raised (this process builds it again and raises the same error where the sequential order would)."""
     out = []
-    for ov in ovs:
+    while (i := _claim(len(ovs))) is not None:
         try:
-            out.append(_WORKER_BUILD(ov))
+            out.append((i, _WORKER_BUILD(ovs[i])))
         except Exception:                   # noqa: BLE001 - re-raised by the parent's own build
-            out.append(None)
+            out.append((i, None))
     return out
 
 
 class BuildPool:
-    """Forked helper processes building studies while this process builds its share (the study build is
-    pure Python: threads would share one interpreter lock). Every build is the same function as in this
-    process, so results are identical; a helper's failure is left to this process to raise."""
+    """Forked helper processes building studies while this process builds too (the study build is pure
+    Python: threads would share one interpreter lock). Each build is claimed from a shared counter, so a
+    process slowed down by other jobs on the machine takes fewer. Every build is the same function as in
+    this process, so results are identical; a helper's failure is left to this process to raise."""
 
     def __init__(self, build_fn, procs: int):
         import multiprocessing as mp
-        global _WORKER_BUILD
+        global _WORKER_BUILD, _WORKER_NEXT
+        ctx = mp.get_context("fork")
         _WORKER_BUILD = build_fn
-        self.pool = mp.get_context("fork").Pool(procs - 1)
+        _WORKER_NEXT = ctx.Value("q", 0)          # before the fork: the helpers inherit it
+        self.pool = ctx.Pool(procs - 1)
         self.helpers = procs - 1
 
     def map(self, ovs: list, local) -> list:
-        """Builds of ``ovs``: the first share here (``local(ov)``), the rest in the helpers."""
+        """Builds of ``ovs`` (None: not made, or raised), shared between this process (``local(ov)``) and the
+        helpers."""
         if self.pool is None:                 # a helper was lost: the caller builds everything itself
             return [None] * len(ovs)
         import multiprocessing as mp
-        k = len(ovs) // (self.helpers + 1)
-        rest = ovs[k:]
-        step = -(-len(rest) // self.helpers)
-        pending = [(self.pool.apply_async(_worker_builds, (rest[i:i + step],)), len(rest[i:i + step]))
-                   for i in range(0, len(rest), step)]
-        mine = []
-        for ov in ovs[:k]:
+        with _WORKER_NEXT.get_lock():
+            _WORKER_NEXT.value = 0
+        pending = [self.pool.apply_async(_worker_builds, (ovs,)) for _ in range(self.helpers)]
+        out = [None] * len(ovs)
+        while (i := _claim(len(ovs))) is not None:
             try:
-                mine.append(local(ov))
+                out[i] = local(ovs[i])
             except Exception:              # noqa: BLE001 - raised again by the caller's own build
-                mine.append(None)
-        for p, n in pending:
+                out[i] = None
+        for p in pending:
             try:                           # a helper killed meanwhile would never answer
-                mine += p.get(timeout=HELPER_TIMEOUT + 0.1 * n) if self.pool is not None else [None] * n
+                got = p.get(timeout=HELPER_TIMEOUT + 0.1 * len(ovs)) if self.pool is not None else []
             except mp.TimeoutError:
-                mine += [None] * n
                 self.close()
-        return mine
+                break
+            for i, b in got or ():
+                out[i] = b
+        return out
 
     def close(self):
-        global _WORKER_BUILD
+        global _WORKER_BUILD, _WORKER_NEXT
         if self.pool is not None:
             self.pool.terminate()
             self.pool.join()
             self.pool = None
-        _WORKER_BUILD = None
+        _WORKER_BUILD = _WORKER_NEXT = None
 
 
 def _other_threads() -> bool:
