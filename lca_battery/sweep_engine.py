@@ -25,7 +25,13 @@ from far fewer study builds than scenarios:
    (``material:<id>``, the cell's direct inputs ``-A'[i, c] x_c u_i``) need the cumulative footprints
    ``u_I`` of the cell's inputs: the row form of the same update, ``h^T A'^-1 = h^T A^-1 - w_s E_C^T A^-1``
    with ``w_s`` from the transposed small matrices ``K`` (:func:`_lowrank`'s ``left``) and the precomputed
-   ``(A^-1 E_I)_C``. Chunks run on
+   ``(A^-1 E_I)_C``. The small matrix ``K`` of the update depends only on the changed cells with nonzero
+   entries in ``G``; scenarios equal on those cells share it, so a chunk factorises ``K`` once per distinct
+   value (the portfolio grid: 20 per 8,192 scenarios; :data:`GROUP_MAX`) and applies its inverse to every
+   scenario's right-hand side and left vector. Scenarios of a chunk identical to another (same cells,
+   scalars, method and stage overrides; e.g. every collection rate under the cut-off rule) are solved
+   once and their rows copied (:data:`DEDUPE`). Both groupings hash the rows and then check each row equal,
+   element by element, to its group's first. Chunks run on
    :data:`THREADS` threads. Nothing is approximated: each row equals ``footprint --set ...`` alone
    (tests: 1e-9 relative).
 3. *Columnar result.* :func:`grid_frame` returns numpy columns (a :class:`SweepFrame`), not one dict
@@ -57,6 +63,9 @@ PAIR_SAMPLE = 24
 MAX_BLOCK = 20_000
 #: Scenarios solved together by :class:`GridSolver` (memory ~ CHUNK x (cells + staged processes) floats).
 CHUNK = 8_192
+#: Scenarios of a chunk identical to another (same changed cells, energy density, kWh per cell, method and
+#: stage overrides: e.g. a collection rate under the cut-off rule) solved once (:func:`_distinct_rows`).
+DEDUPE = True
 #: Threads solving chunks at once (numpy's kernels run outside the GIL); LCA_BATTERY_SWEEP_THREADS overrides.
 THREADS = int(os.environ.get("LCA_BATTERY_SWEEP_THREADS", 0)) or min(2, os.cpu_count() or 1)
 #: Relative tolerance of the additivity check (sums of the same float deltas in another order).
@@ -73,63 +82,79 @@ HELPER_TIMEOUT = 120.0
 
 
 _WORKER_BUILD = None          # the forked helpers' build function (inherited at fork, never pickled)
+_WORKER_NEXT = None           # the next unclaimed build of a batch: a counter shared with the helpers
+
+
+def _claim(n: int) -> int | None:
+    """The index of the next build of the batch nobody has claimed yet (this process or a helper), or None."""
+    with _WORKER_NEXT.get_lock():
+        i = _WORKER_NEXT.value
+        if i >= n:
+            return None
+        _WORKER_NEXT.value = i + 1
+        return i
 
 
 def _worker_builds(ovs: list) -> list:
-    """In a forked helper: the builds of ``ovs``; None for one that raised (this process builds it again
-    and raises the same error where the sequential order would)."""
+    """In a forked helper: builds of ``ovs`` claimed one at a time from the shared counter (this process
+    claims from the same counter, so neither waits for the other), as (index, build); None for one that
+    raised (this process builds it again and raises the same error where the sequential order would)."""
     out = []
-    for ov in ovs:
+    while (i := _claim(len(ovs))) is not None:
         try:
-            out.append(_WORKER_BUILD(ov))
+            out.append((i, _WORKER_BUILD(ovs[i])))
         except Exception:                   # noqa: BLE001 - re-raised by the parent's own build
-            out.append(None)
+            out.append((i, None))
     return out
 
 
 class BuildPool:
-    """Forked helper processes building studies while this process builds its share (the study build is
-    pure Python: threads would share one interpreter lock). Every build is the same function as in this
-    process, so results are identical; a helper's failure is left to this process to raise."""
+    """Forked helper processes building studies while this process builds too (the study build is pure
+    Python: threads would share one interpreter lock). Each build is claimed from a shared counter, so a
+    process slowed down by other jobs on the machine takes fewer. Every build is the same function as in
+    this process, so results are identical; a helper's failure is left to this process to raise."""
 
     def __init__(self, build_fn, procs: int):
         import multiprocessing as mp
-        global _WORKER_BUILD
+        global _WORKER_BUILD, _WORKER_NEXT
+        ctx = mp.get_context("fork")
         _WORKER_BUILD = build_fn
-        self.pool = mp.get_context("fork").Pool(procs - 1)
+        _WORKER_NEXT = ctx.Value("q", 0)          # before the fork: the helpers inherit it
+        self.pool = ctx.Pool(procs - 1)
         self.helpers = procs - 1
 
     def map(self, ovs: list, local) -> list:
-        """Builds of ``ovs``: the first share here (``local(ov)``), the rest in the helpers."""
+        """Builds of ``ovs`` (None: not made, or raised), shared between this process (``local(ov)``) and the
+        helpers."""
         if self.pool is None:                 # a helper was lost: the caller builds everything itself
             return [None] * len(ovs)
         import multiprocessing as mp
-        k = len(ovs) // (self.helpers + 1)
-        rest = ovs[k:]
-        step = -(-len(rest) // self.helpers)
-        pending = [(self.pool.apply_async(_worker_builds, (rest[i:i + step],)), len(rest[i:i + step]))
-                   for i in range(0, len(rest), step)]
-        mine = []
-        for ov in ovs[:k]:
+        with _WORKER_NEXT.get_lock():
+            _WORKER_NEXT.value = 0
+        pending = [self.pool.apply_async(_worker_builds, (ovs,)) for _ in range(self.helpers)]
+        out = [None] * len(ovs)
+        while (i := _claim(len(ovs))) is not None:
             try:
-                mine.append(local(ov))
+                out[i] = local(ovs[i])
             except Exception:              # noqa: BLE001 - raised again by the caller's own build
-                mine.append(None)
-        for p, n in pending:
+                out[i] = None
+        for p in pending:
             try:                           # a helper killed meanwhile would never answer
-                mine += p.get(timeout=HELPER_TIMEOUT + 0.1 * n) if self.pool is not None else [None] * n
+                got = p.get(timeout=HELPER_TIMEOUT + 0.1 * len(ovs)) if self.pool is not None else []
             except mp.TimeoutError:
-                mine += [None] * n
                 self.close()
-        return mine
+                break
+            for i, b in got or ():
+                out[i] = b
+        return out
 
     def close(self):
-        global _WORKER_BUILD
+        global _WORKER_BUILD, _WORKER_NEXT
         if self.pool is not None:
             self.pool.terminate()
             self.pool.join()
             self.pool = None
-        _WORKER_BUILD = None
+        _WORKER_BUILD = _WORKER_NEXT = None
 
 
 def _other_threads() -> bool:
@@ -526,12 +551,51 @@ class GridBuilder:
 
 
 # ---------------------------------------------------------------------------- vectorised solve
+#: A chunk is solved once per distinct small matrix ``K`` (:func:`_kgroups`) when it has at most this
+#: fraction of its scenarios' count of them (the portfolio grid: 20 per 8,192 scenarios).
+GROUP_MAX = 0.25
+
+
+def _distinct_rows(X: np.ndarray):
+    """The distinct rows of ``X``: (index of each one's first occurrence, each row's distinct row). Rows are
+    grouped by a hash (a fixed random projection), then every row is checked equal, element by element, to
+    its group's first; on a collision the rows are sorted (``np.unique``), and rows that still do not
+    compare equal (NaN) are left each on its own."""
+    m, k = X.shape
+    if k == 0:
+        return np.zeros(min(m, 1), dtype=np.int64), np.zeros(m, dtype=np.int64)
+    h = X @ (np.random.default_rng(0).random(k) + 1.0)
+    _, first, inv = np.unique(h, return_index=True, return_inverse=True)
+    inv = inv.reshape(m)
+    if not np.array_equal(X[first][inv], X):
+        _, first, inv = np.unique(X, axis=0, return_index=True, return_inverse=True)
+        inv = inv.reshape(m)
+        if not np.array_equal(X[first][inv], X):
+            return np.arange(m), np.arange(m)
+    return first, inv
+
+
+def _kgroups(X: np.ndarray):
+    """Scenarios with equal rows of ``X`` (the cells that enter ``K``): (index of each distinct row's first
+    scenario, each scenario's group; :func:`_distinct_rows`), or None when more than :data:`GROUP_MAX` of
+    them are distinct."""
+    first, inv = _distinct_rows(X)
+    if len(first) > GROUP_MAX * X.shape[0]:
+        return None
+    return first, inv
+
+
 def _lowrank(DV: np.ndarray, ri: np.ndarray, ci: np.ndarray, r: int, c: int, G: np.ndarray, HC: np.ndarray,
              Sr: np.ndarray, left: np.ndarray | None = None):
     """``T`` (transposed: m x q x r; or by cell, m x q x L, with ``T = W Sr``: see :func:`_project`) of the exact Woodbury update ``(M + E_R D_s E_C^T)^-1 F = M^-1 F - P T_s`` for every
     scenario s, with ``P = M^-1 E_R``, ``G = P_C`` (c x r), ``HC = (M^-1 F)_C`` (c x q, or m x c x q) and
     ``D_s`` the cells ``(ri, ci)`` with values ``DV[s]``. The smaller of the column form
     (``T = D (I_c + G D)^-1 HC``) and the row form (``T = (I_r + D G)^-1 D HC``) is solved.
+
+    ``K`` (``I_c + G D`` or ``I_r + D G``) depends only on the cells whose ``G`` entries are not all zero;
+    scenarios equal on those cells share it (:func:`_kgroups`): then ``K`` is factorised once per group
+    (its inverse, by LU with partial pivoting) and applied to every scenario's right-hand side, else each
+    scenario's ``K`` is solved (batched LAPACK).
 
     ``left`` (``P^T h``, r): also the row vector ``w_s`` (m x c) of the update of ``h^T M^-1``:
     ``h^T (M + E_R D_s E_C^T)^-1 = h^T M^-1 - w_s E_C^T M^-1`` (``w_s = h^T P (I_r + D G)^-1 D``, from the same
@@ -540,31 +604,45 @@ def _lowrank(DV: np.ndarray, ri: np.ndarray, ci: np.ndarray, r: int, c: int, G: 
     if HC.ndim == 2:
         HC = np.broadcast_to(HC, (m, *HC.shape))
     q = HC.shape[2]
-    if c <= r:
-        Mk = np.zeros((L, c * c))
-        for l in range(L):
+    col = c <= r
+    k = c if col else r
+    Mk = np.zeros((L, k * k))
+    for l in range(L):
+        if col:
             Mk[l, np.arange(c) * c + ci[l]] = G[:, ri[l]]
-        K = (DV @ Mk).reshape(m, c, c)
-        K[:, np.arange(c), np.arange(c)] += 1.0
-        Z = np.linalg.solve(K, HC).transpose(0, 2, 1)              # m x q x c
+        else:
+            Mk[l, ri[l] * r + np.arange(r)] = G[ci[l], :]
+    act = np.flatnonzero(np.any(Mk != 0, axis=1))          # the cells K depends on
+    grp = _kgroups(DV[:, act]) if m > 1 else None
+    Kinv = None
+    if grp is not None:
+        first, inv = grp
+        Ku = (DV[first][:, act] @ Mk[act]).reshape(len(first), k, k)
+        Ku[:, np.arange(k), np.arange(k)] += 1.0
+        Kinv = np.linalg.inv(Ku)[inv]                           # m x k x k: one factorisation a group
+    else:
+        K = (DV @ Mk).reshape(m, k, k)
+        K[:, np.arange(k), np.arange(k)] += 1.0
+    if col:
+        Z = (Kinv @ HC if Kinv is not None else np.linalg.solve(K, HC)).transpose(0, 2, 1)    # m x q x c
         W = DV[:, None, :] * np.take(Z, ci, axis=2)                # m x q x L: T = W Sr (summed by row)
         if left is None:
             return W, True
         Sc = np.zeros((L, c))
         Sc[np.arange(L), ci] = 1.0
         hD = DV @ (left[ri][:, None] * Sc)                        # m x c: h^T P D
-        w = np.linalg.solve(K.transpose(0, 2, 1), hD[:, :, None])[:, :, 0]
+        w = (hD[:, None, :] @ Kinv)[:, 0, :] if Kinv is not None else \
+            np.linalg.solve(K.transpose(0, 2, 1), hD[:, :, None])[:, :, 0]
         return W, True, w
-    Mk = np.zeros((L, r * r))
-    for l in range(L):
-        Mk[l, ri[l] * r + np.arange(r)] = G[ci[l], :]
-    K = (DV @ Mk).reshape(m, r, r)
-    K[:, np.arange(r), np.arange(r)] += 1.0
     DH = ((DV[:, :, None] * HC[:, ci, :]).transpose(0, 2, 1).reshape(m * q, L) @ Sr).reshape(m, q, r)
-    T = np.linalg.solve(K, DH.transpose(0, 2, 1)).transpose(0, 2, 1)        # m x q x r
+    T = (Kinv @ DH.transpose(0, 2, 1) if Kinv is not None else
+         np.linalg.solve(K, DH.transpose(0, 2, 1))).transpose(0, 2, 1)          # m x q x r
     if left is None:
         return T, False
-    y = np.linalg.solve(K.transpose(0, 2, 1), np.broadcast_to(left, (m, r))[:, :, None])[:, :, 0]   # m x r
+    if Kinv is not None:
+        y = (left[None, None, :] @ Kinv)[:, 0, :]                 # m x r: K^-T left
+    else:
+        y = np.linalg.solve(K.transpose(0, 2, 1), np.broadcast_to(left, (m, r))[:, :, None])[:, :, 0]
     Sc = np.zeros((L, c))
     Sc[np.arange(L), ci] = 1.0
     return T, False, (y[:, ri] * DV) @ Sc
@@ -905,8 +983,15 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
         for cd in np.unique(code):
             sel = np.flatnonzero(code == cd)
             method, ov = catlist[cd]
-            out.append((flat[sel], solve_frame(solver, tr, tc, vals[sel, :L], method, ov, vals[sel, -2],
-                                               vals[sel, -1], materials)))
+            v = vals[sel]
+            first, inv = _distinct_rows(v) if DEDUPE else (np.arange(len(sel)), None)
+            if len(first) == len(sel):
+                inv = None
+            v = v[first] if inv is not None else v
+            part = solve_frame(solver, tr, tc, v[:, :L], method, ov, v[:, -2], v[:, -1], materials)
+            if inv is not None:                   # identical scenarios: solved once, the rows copied
+                part = {c: x[inv] for c, x in part.items()}
+            out.append((flat[sel], part))
         return out
     for cd in range(len(catlist)):              # layouts prepared once, before the threads share them
         solver._prepare(tr, tc, *catlist[cd])

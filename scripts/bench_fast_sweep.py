@@ -15,7 +15,9 @@ Woodbury): scenarios per second end to end and per stage (building/checking vs s
 to the naive path (a fresh bw2calc ``LCA`` per scenario, measured on a small sample in the same
 process, totals, stages and gases only), the largest difference of a seeded sample of rows against
 ``footprint --set`` alone, and peak RSS. The per-material columns (``material:<id>``) cost is measured in the same process: the
-grid is swept with and without them (``materials=False``), alternately, twice each (best of two).
+grid is swept with and without them (``materials=False``), alternately, twice each (best of two), and so
+is the solver before its K grouping and deduplication (``GROUP_MAX=0``, ``DEDUPE=False``; ``--no-before``
+leaves it out). The load average at the end is recorded (the machine may be shared).
 Usage: python scripts/bench_fast_sweep.py [--countries N] [--big [--big-scale K]]
 """
 from __future__ import annotations
@@ -45,6 +47,9 @@ def main() -> None:
     ap.add_argument("--big", action="store_true", help="the portfolio grid (>= 100,000 scenarios)")
     ap.add_argument("--big-scale", type=int, default=1, help="multiply the grid by about this factor")
     ap.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
+    ap.add_argument("--rounds", type=int, default=2, help="--big: rounds of alternating runs (best of them)")
+    ap.add_argument("--no-before", action="store_true",
+                    help="--big: leave out the runs of the solver before K grouping and deduplication")
     args = ap.parse_args()
     os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(args.threads)
     tmp = tempfile.mkdtemp(prefix="lcab-bench-")
@@ -137,17 +142,28 @@ def big(args) -> None:
     engine = get_engine()
     grid = big_grid(args.big_scale)
     t_naive, ref = naive(engine)
+    from lca_battery import sweep_engine as se
     runs: dict = {True: [], False: []}
-    for materials in (False, True, False, True):     # alternately: the machine's load drifts
-        st: dict = {}
-        t = time.perf_counter()
-        fr = sweep_frame(STUDY, grid, engine=engine, stats=st, materials=materials)
-        runs[materials].append((time.perf_counter() - t, st["solve_s"], st))
-        if "fallback" in st:
-            raise SystemExit(f"the grid fell back to the per-scenario path: {st['fallback']}")
-        if materials:
-            frame = fr
-        del fr
+    before: dict = {True: [], False: []}
+    new_solve = (se.GROUP_MAX, se.DEDUPE)
+    for rnd in range(args.rounds):                   # alternately: the machine's load drifts
+        for old, materials in ((False, False), (False, True), (True, False), (True, True)):
+            if old and args.no_before:
+                continue
+            # before: every scenario's small matrix K solved on its own, identical scenarios solved again
+            se.GROUP_MAX, se.DEDUPE = (0.0, False) if old else new_solve
+            st: dict = {}
+            t = time.perf_counter()
+            try:
+                fr = sweep_frame(STUDY, grid, engine=engine, stats=st, materials=materials)
+            finally:
+                se.GROUP_MAX, se.DEDUPE = new_solve
+            (before if old else runs)[materials].append((time.perf_counter() - t, st["solve_s"], st))
+            if "fallback" in st:
+                raise SystemExit(f"the grid fell back to the per-scenario path: {st['fallback']}")
+            if materials and not old:
+                frame = fr
+            del fr
     t_big, _, stats = min(runs[True], key=lambda r: r[0])
     t_plain = min(r[0] for r in runs[False])
     s_mat, s_plain = min(r[1] for r in runs[True]), min(r[1] for r in runs[False])
@@ -183,6 +199,21 @@ def big(args) -> None:
                                         "seconds_solving": s_plain, "scenarios_per_s_solve": n / s_plain},
            "material_columns_cost_end_to_end": t_big / t_plain - 1, "material_columns_cost_solve": s_mat / s_plain - 1,
            "runs_s_end_to_end_and_solve": {"with": [r[:2] for r in runs[True]], "without": [r[:2] for r in runs[False]]},
+           "before_this_solver": None if args.no_before else {
+               "what": "GROUP_MAX=0, DEDUPE=False: each scenario's K solved by batched LAPACK, identical scenarios "
+                       "solved again (the solver before K grouping and deduplication), same process, alternately",
+               "with_material_columns": {"seconds_end_to_end": min(r[0] for r in before[True]),
+                                         "scenarios_per_s_end_to_end": n / min(r[0] for r in before[True]),
+                                         "seconds_solving": min(r[1] for r in before[True]),
+                                         "scenarios_per_s_solve": n / min(r[1] for r in before[True]),
+                                         "ratio_end_to_end_to_naive": t_naive * n / min(r[0] for r in before[True])},
+               "without_material_columns": {"seconds_end_to_end": min(r[0] for r in before[False]),
+                                            "scenarios_per_s_end_to_end": n / min(r[0] for r in before[False]),
+                                            "seconds_solving": min(r[1] for r in before[False]),
+                                            "scenarios_per_s_solve": n / min(r[1] for r in before[False])},
+               "runs_s_end_to_end_and_solve": {"with": [r[:2] for r in before[True]],
+                                               "without": [r[:2] for r in before[False]]}},
+           "load_average_1_5_15_min_at_end": os.getloadavg(),
            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
     dest = ROOT / "results" / "bench"
     dest.mkdir(parents=True, exist_ok=True)

@@ -284,3 +284,33 @@ def test_a_helper_that_does_not_answer_leaves_the_builds_to_this_process(engine,
     for k, v in one.columns.items():
         if isinstance(v, np.ndarray) and v.dtype.kind == "f":
             assert np.array_equal(v, two.columns[k], equal_nan=True), k   # NaN: another cell's input
+
+
+def test_build_pool_builds_are_claimed_so_a_slow_helper_takes_fewer():
+    """BuildPool: each build is claimed from a shared counter, so this process keeps building while a helper
+    slowed down (here by a sleep; on a shared machine by other jobs) takes fewer; every build is returned
+    at its index, whoever made it."""
+    import multiprocessing as mp
+    import os
+    import sys
+    import time
+    from lca_battery.sweep_engine import BuildPool
+    if "fork" not in mp.get_all_start_methods() or not sys.platform.startswith("linux"):
+        pytest.skip("helpers are forked on Linux only")
+    parent = os.getpid()
+
+    def build(ov):
+        time.sleep(0.02 if os.getpid() == parent else 0.1)
+        if ov["x"] == 7:
+            raise ValueError("left to this process to raise")
+        return ov["x"] * 2, os.getpid()
+    pool = BuildPool(build, 2)
+    try:
+        got = pool.map([{"x": i} for i in range(40)], build)
+        again = pool.map([{"x": i} for i in range(40, 44)], build)      # the counter starts again at 0
+    finally:
+        pool.close()
+    assert got[7] is None and [g[0] for i, g in enumerate(got) if i != 7] == [2 * i for i in range(40) if i != 7]
+    mine = sum(g is not None and g[1] == parent for g in got)
+    assert mine > 20 and any(g is not None and g[1] != parent for g in got)   # both built, this one most
+    assert [g[0] for g in again] == [80, 82, 84, 86]

@@ -172,3 +172,125 @@ def test_lowrank_left_update_is_exact_in_both_forms(rows, cols):
         np.add.at(Ms, (tr, tc), DV[s])
         want = h @ np.linalg.inv(Ms)
         assert np.allclose(h @ Minv - w[s] @ Minv[C], want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("rows,cols,form", [([1, 4, 7, 8], [2, 3, 0, 1], "column"),
+                                            ([1, 1, 1, 2], [0, 3, 6, 8], "row")])
+def test_lowrank_grouped_by_k_equals_direct_inverse(rows, cols, form, monkeypatch):
+    """Scenarios sharing ``K`` (equal on the cells it depends on) are solved once per group: the update of
+    ``M^-1 F`` and the left update equal the direct inverse of every scenario's matrix, and the per-scenario
+    (batched LAPACK) path, in both forms. ``M`` is block diagonal (indices 0-4, 5-9), so the cells joining
+    the blocks have zero ``G`` entries: they differ in every scenario, the others take 3 distinct rows."""
+    from lca_battery import sweep_engine
+    from lca_battery.sweep_engine import _lowrank, _project
+    rng = np.random.default_rng(3)
+    n, m = 10, 40
+    M = np.eye(n) * 4
+    for blk in (slice(0, 5), slice(5, 10)):
+        M[blk, blk] += rng.standard_normal((5, 5)) * 0.3
+    tr, tc = np.array(rows), np.array(cols)
+    R, ri = np.unique(tr, return_inverse=True)
+    C, ci = np.unique(tc, return_inverse=True)
+    assert (len(C) <= len(R)) == (form == "column")
+    Sr = np.zeros((len(tr), len(R)))
+    Sr[np.arange(len(tr)), ri] = 1.0
+    Minv = np.linalg.inv(M)
+    joins = (tr >= 5) != (tc >= 5)                           # cells with no G entry
+    DV = (rng.standard_normal((3, len(tr))) * 0.5)[rng.integers(0, 3, m)]
+    DV[:, joins] = rng.standard_normal((m, int(joins.sum())))
+    assert len(np.unique(DV, axis=0)) == m
+    h = rng.standard_normal(n)
+    F = rng.standard_normal((n, 2))
+    P = Minv[:, R]
+    seen = []
+    real = sweep_engine._kgroups
+    monkeypatch.setattr(sweep_engine, "_kgroups", lambda X: seen.append(real(X)) or seen[-1])
+    args = (DV, ri, ci, len(R), len(C), P[C], (Minv @ F)[C], Sr, P.T @ h)
+    T, by_cell, w = _lowrank(*args)
+    assert seen[-1] is not None and len(seen[-1][0]) == 3
+    monkeypatch.setattr(sweep_engine, "GROUP_MAX", 0.0)        # every scenario's K solved on its own
+    T1, by_cell1, w1 = _lowrank(*args)
+    assert seen[-1] is None
+    X = np.eye(len(R))
+    for s in range(m):
+        Ms = M.copy()
+        np.add.at(Ms, (tr, tc), DV[s])
+        Msinv = np.linalg.inv(Ms)
+        for TT, bc, ww in ((T, by_cell, w), (T1, by_cell1, w1)):
+            Ts = _project(TT[s:s + 1], bc, X, Sr @ X)[0]        # q x r: M'^-1 F = M^-1 F - P T_s
+            assert np.allclose(Minv @ F - P @ Ts.T, Msinv @ F, rtol=1e-12, atol=1e-12)
+            assert np.allclose(h @ Minv - ww[s] @ Minv[C], h @ Msinv, rtol=1e-12, atol=1e-12)
+
+
+def test_distinct_rows_survive_a_hash_collision_and_nan():
+    """Rows grouped by a hash are checked element by element: two distinct rows with the same hash (built from
+    the fixed weights) are kept apart; rows with NaN are each their own; a chunk with more distinct rows than
+    GROUP_MAX of its scenarios is not grouped for ``K``."""
+    from lca_battery.sweep_engine import GROUP_MAX, _distinct_rows, _kgroups
+    wts = np.random.default_rng(0).random(2) + 1.0
+    a, b = [wts[1], 0.0], [0.0, wts[0]]
+    assert np.array(a) @ wts == np.array(b) @ wts                  # the same hash, different rows
+    X = np.array([a, b, a, [1.0, 2.0]] * 8)
+    first, inv = _distinct_rows(X)
+    assert len(first) == 3 and np.array_equal(X[first][inv], X)
+    assert _kgroups(X) is not None and len(_kgroups(X)[0]) == 3
+    Y = np.array([[np.nan, 1.0], [np.nan, 1.0], [2.0, 3.0]])
+    first, inv = _distinct_rows(Y)
+    assert len(first) == 3 and list(inv) == [0, 1, 2]
+    many = np.arange(40.0).reshape(20, 2)
+    assert int(GROUP_MAX * 20) < 20 and _kgroups(many) is None
+
+
+def test_grid_grouped_by_k_equals_per_scenario_solves_and_footprint(engine, study, monkeypatch):
+    """The grid engine's solve once per distinct ``K`` equals the per-scenario solves (every column, material
+    columns included) and ``footprint --set`` alone on a sample."""
+    from conftest import assert_row_equals_footprint
+    from lca_battery import sweep_engine
+    seen = []
+    real = sweep_engine._kgroups
+    monkeypatch.setattr(sweep_engine, "_kgroups", lambda X: seen.append(real(X)) or seen[-1])
+    grouped = sweep_frame(study, GRID, engine=engine)
+    assert any(g is not None and len(g[0]) < len(g[1]) for g in seen)   # the grouped path ran, with sharing
+    monkeypatch.setattr(sweep_engine, "GROUP_MAX", 0.0)
+    engine._grid_solver = None
+    single = sweep_frame(study, GRID, engine=engine)
+    assert list(grouped.columns) == list(single.columns)
+    for k, v in grouped.columns.items():
+        if isinstance(v, np.ndarray) and v.dtype.kind == "f":
+            assert np.allclose(v, single.columns[k], rtol=1e-12, atol=1e-14, equal_nan=True), k
+        else:
+            assert list(v) == list(single.columns[k]), k
+    rows = grouped.rows()
+    for i in (0, 7, 13, len(rows) - 1):
+        ov = {k: rows[i][k] for k in GRID}
+        assert_row_equals_footprint(rows[i], footprint(study, ov, engine=engine, details=False))
+        _check(rows[i], engine, GRID, study)
+
+
+def test_identical_scenarios_solved_once_equal_every_row_solved(engine, study, monkeypatch):
+    """Scenarios identical to another (here the collection rate under the cut-off rule) are solved once and
+    copied: the frame equals the one solving every row, and footprint --set alone on such rows."""
+    from conftest import assert_row_equals_footprint
+    from lca_battery import sweep_engine
+    grid = {"recycling.accounting": ["cut_off", "cff"], "recycling.eol_collection_rate": [0.5, 0.9],
+            "plant.country": ["CN", "SE"]}
+    solved = []
+    real = sweep_engine.solve_frame
+    monkeypatch.setattr(sweep_engine, "solve_frame", lambda *a, **k: solved.append(len(a[3])) or real(*a, **k))
+    once = sweep_frame(study, grid, engine=engine)
+    assert 0 < sum(solved) < 8                           # duplicates found and solved once
+    monkeypatch.setattr(sweep_engine, "DEDUPE", False)
+    solved.clear()
+    every = sweep_frame(study, grid, engine=engine)
+    assert sum(solved) == 8
+    assert list(once.columns) == list(every.columns)
+    for k, v in once.columns.items():
+        if isinstance(v, np.ndarray) and v.dtype.kind == "f":
+            assert np.array_equal(v, every.columns[k], equal_nan=True), k
+        else:
+            assert list(v) == list(every.columns[k]), k
+    rows = once.rows()
+    for r in rows[:4]:                                  # cut_off: both collection rates
+        ov = {k: r[k] for k in grid}
+        assert_row_equals_footprint(r, footprint(study, ov, engine=engine, details=False))
+        _check(r, engine, grid, study)
