@@ -86,6 +86,23 @@ def grid_kwh(engine, pid, grid="electricity_grid_cn"):
     return sum(x.amount for x in engine.inventory[pid].exchanges if x.kind != "biosphere" and x.target == grid)
 
 
+def assert_site_move(engine, default_result, solved, pid, cc, home="electricity_grid_cn", kwh_per_unit=None):
+    """Move ``pid``'s site (``suppliers.<pid>.location``) from the grid ``home`` to country ``cc``: its site switch
+    carries exactly its own grid kWh (``kwh_per_unit`` per unit of ``pid``, read from the inventory if not given)
+    and the default cell changes by exactly that kWh x the grid difference. Returns the change (moved - default)."""
+    from lca_battery.api import footprint
+    eng, s = solved
+    site_kwh = s.supply[eng.column(s, f"electricity_site__{pid}")]
+    per_unit = grid_kwh(engine, pid, home) if kwh_per_unit is None else kwh_per_unit
+    kwh = s.supply[eng.column(s, pid)] * per_unit
+    assert kwh > 0 and site_kwh == pytest.approx(kwh, rel=1e-9)
+    moved = footprint(EXAMPLE, {f"suppliers.{pid}.location": cc}, engine=engine)
+    delta = site_kwh * (ef(engine, f"electricity_grid_{cc.lower()}") - ef(engine, home))
+    assert delta != 0
+    assert moved["kg_co2e_per_kwh"] - default_result["kg_co2e_per_kwh"] == pytest.approx(delta, rel=1e-9)
+    return delta
+
+
 @pytest.fixture(scope="module")
 def solved(engine):
     """The default study (examples/nmc811-cn.yaml) solved: (engine, Solved)."""

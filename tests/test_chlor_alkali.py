@@ -4,8 +4,8 @@ electricity on the engine's grids and the boiler fuels through its heat processe
 (``suppliers.sodium_hydroxide.location``) changes NaOH and the cell by exactly its kWh x the grid difference."""
 import pytest
 
-from conftest import EXAMPLE, ef, grid_kwh
-from lca_battery.api import footprint, material_footprint, prepare
+from conftest import EXAMPLE, assert_site_move, ef, grid_kwh
+from lca_battery.api import material_footprint, prepare
 
 #: IUPAC standard atomic weights (source ``stoichiometry``)
 NA, CL, O, H = 22.990, 35.45, 15.999, 1.008
@@ -90,14 +90,7 @@ def test_naoh_moved_by_its_site_switch(engine):
 
 
 def test_moving_the_naoh_site_changes_the_cell_by_its_kwh_times_grid_difference(engine, default_result, solved):
-    eng, s = solved
-    kwh_per_kg = grid_kwh(engine, "sodium_hydroxide")
-    kg = s.supply[eng.column(s, "sodium_hydroxide")]
-    site_kwh = s.supply[eng.column(s, "electricity_site__sodium_hydroxide")]
-    assert kg > 0 and site_kwh == pytest.approx(kg * kwh_per_kg, rel=1e-9)
-    diff = ef(engine, "electricity_grid_pl") - ef(engine, "electricity_grid_cn")
-    moved = footprint(EXAMPLE, {"suppliers.sodium_hydroxide.location": "PL"}, engine=engine)
-    assert moved["kg_co2e_per_kwh"] - default_result["kg_co2e_per_kwh"] == pytest.approx(site_kwh * diff, rel=1e-9)
+    assert_site_move(engine, default_result, solved, "sodium_hydroxide", "PL")
 
 
 def test_thannimalay_figure_is_kept_as_a_validation_row(engine):

@@ -2,8 +2,7 @@
 engine's own grid processes, so a study can move their site, and the LiF step carries its carbonate CO2."""
 import pytest
 
-from conftest import EXAMPLE, ef, grid_kwh
-from lca_battery.api import footprint
+from conftest import assert_site_move, grid_kwh
 
 #: the PVDF chain (R-142b route): each step has grid electricity, hence a site switch of its own
 PVDF_CHAIN = ("binder_pvdf", "bg_cellmat_hcfc_142b", "bg_cellmat_vinylidene_chloride", "bg_cellmat_vinyl_chloride")
@@ -42,15 +41,7 @@ def test_lipf6_reagents_are_per_mole_of_the_napf6_inventory(engine):
 
 @pytest.mark.parametrize("pid", MOVABLE)
 def test_moving_a_site_changes_the_cell_by_its_kwh_times_grid_difference(engine, default_result, solved, pid):
-    eng, s = solved
-    site_kwh = s.supply[eng.column(s, f"electricity_site__{pid}")]
-    kwh = s.supply[eng.column(s, pid)] * grid_kwh(engine, pid)
-    assert kwh > 0
-    assert site_kwh == pytest.approx(kwh, rel=1e-9)
-    moved = footprint(EXAMPLE, {f"suppliers.{pid}.location": "SE"}, engine=engine)
-    delta = kwh * (ef(engine, "electricity_grid_se") - ef(engine, "electricity_grid_cn"))
-    assert delta < 0
-    assert moved["kg_co2e_per_kwh"] - default_result["kg_co2e_per_kwh"] == pytest.approx(delta, rel=1e-9)
+    assert assert_site_move(engine, default_result, solved, pid, "SE") < 0
 
 
 def test_lif_per_kg_at_least_its_carbonate_and_co2(engine, solved):

@@ -2,8 +2,7 @@
 electricity sits on the engine's Chinese grid, so that moving the EMM plant moves the cell exactly."""
 import pytest
 
-from conftest import EXAMPLE, ef
-from lca_battery.api import footprint
+from conftest import assert_site_move, ef, grid_kwh
 
 
 def test_manganese_sulfate_is_not_aggregated(engine):
@@ -58,12 +57,6 @@ def test_emm_energy_is_the_cited_attributed_figure(engine):
 
 
 def test_moving_the_emm_plant_changes_cell_by_its_kwh(engine, default_result, solved):
-    eng, s = solved
     pid = "manganese_metal_emm_cn"
-    site_kwh = s.supply[eng.column(s, f"electricity_site__{pid}")]
-    kg = s.supply[eng.column(s, pid)]
-    assert site_kwh > 0 and site_kwh == pytest.approx(kg * kwh_per_kg_mn(engine), rel=1e-9)
-    moved = footprint(EXAMPLE, {f"suppliers.{pid}.location": "NO"}, engine=engine)
-    delta = site_kwh * (ef(engine, "electricity_grid_cn") - ef(engine, "electricity_grid_no"))
-    assert default_result["kg_co2e_per_kwh"] - moved["kg_co2e_per_kwh"] == pytest.approx(delta, rel=1e-9)
-    assert delta > 0
+    assert grid_kwh(engine, pid) == pytest.approx(kwh_per_kg_mn(engine), rel=1e-9)
+    assert assert_site_move(engine, default_result, solved, pid, "NO") < 0

@@ -2,8 +2,7 @@
 electricity sits on the engine's own grid processes, so that their footprint follows the grid."""
 import pytest
 
-from conftest import EXAMPLE, ef
-from lca_battery.api import footprint
+from conftest import assert_site_move
 
 
 def grid_kwh(engine, pid, cc="cn"):
@@ -53,22 +52,8 @@ def test_copper_cathode_per_kg_within_published_range(solved):
     assert per_kg == pytest.approx(0.8173 * er + 0.1827 * sxew, rel=1e-9)
 
 
-def _site_move_delta(engine, default_result, solved, pid: str, cc: str) -> float:
-    """Move ``pid``'s site to ``cc``: the cell changes by exactly its site kWh x the grid difference."""
-    eng, s = solved
-    site_kwh = s.supply[eng.column(s, f"electricity_site__{pid}")]
-    kg = s.supply[eng.column(s, pid)]
-    assert site_kwh > 0
-    # the site switch carries exactly the process's own grid electricity
-    assert site_kwh == pytest.approx(kg * grid_kwh(engine, pid), rel=1e-9)
-    moved = footprint(EXAMPLE, {f"suppliers.{pid}.location": cc}, engine=engine)
-    delta = site_kwh * (ef(engine, "electricity_grid_cn") - ef(engine, f"electricity_grid_{cc.lower()}"))
-    assert default_result["kg_co2e_per_kwh"] - moved["kg_co2e_per_kwh"] == pytest.approx(delta, rel=1e-9)
-    return delta
-
-
 def test_moving_synthetic_graphite_site_changes_cell_by_its_kwh(engine, default_result, solved):
-    delta = _site_move_delta(engine, default_result, solved, "graphite_synthetic", "SE")
+    delta = -assert_site_move(engine, default_result, solved, "graphite_synthetic", "SE")
     assert delta > 5    # graphitisation power is a large share of the default cell
 
 
@@ -89,9 +74,9 @@ def test_primary_aluminium_per_kg_below_iai_captive_power_average(solved):
 
 def test_moving_the_aluminium_smelter_changes_cell_by_its_kwh(engine, default_result, solved):
     # a background material made with grid power has a site switch too: a study moves its smelter
-    assert _site_move_delta(engine, default_result, solved, "aluminium_primary", "NO") > 0
+    assert assert_site_move(engine, default_result, solved, "aluminium_primary", "NO") < 0
 
 
 @pytest.mark.parametrize("pid,cc", [("copper_cathode_electrorefining", "SE"), ("copper_anode_smelting", "NO")])
 def test_moving_the_copper_smelter_or_refinery_changes_cell_by_its_kwh(engine, default_result, solved, pid, cc):
-    assert _site_move_delta(engine, default_result, solved, pid, cc) > 0
+    assert assert_site_move(engine, default_result, solved, pid, cc) < 0
