@@ -927,9 +927,11 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
             raise Fallback("a supplier inventory (its own project)")
         engine = first
     model = CompiledModel.from_engine(engine)
+    from .model.entries import BuildMemo
+    memo = BuildMemo()          # the design model, plant energy and recycling entries kept between builds
 
     def build_fn(ov: dict) -> Build:
-        st, mapping, eng = prepare_mapping(study, {**overrides, **ov}, engine, parsed=parsed)
+        st, mapping, eng = prepare_mapping(study, {**overrides, **ov}, engine, parsed=parsed, memo=memo)
         if eng is not engine:
             raise Fallback("a supplier inventory (its own project)" if eng.inventory.extra_files
                            else "scenarios on different backgrounds")

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pydantic import BaseModel
+
 from ..errors import StudyError
 from ..inventory.records import Inventory, Process
 from .cell import BomLine, bill_of_materials, complete_voltage
 from .electricity import PlantElectricity, plant_shares
-from .plant import PlantEnergy, plant_energy, plant_yield
+from .plant import PlantEnergy, plant_energy, plant_energy_key, plant_yield
 from .superstructure import (CO2_FOSSIL, site_switch_id, DISTRIBUTION, PLANT_ELECTRICITY, PLANT_HEAT, RESIDUAL_MIX, ROOT, TRANSPORT,
                              Entry, all_processes, bio_key, chemistries)
 
@@ -71,43 +73,87 @@ def _default_entries(p: Process, file: str) -> list[tuple[tuple, Entry]]:
     return hit[1]
 
 
-def routes_in_use(study) -> set[str]:
-    rc = study.recycling
-    used = set()
-    if rc.recycled_content or rc.eol_collection_rate:
-        used.add(rc.route)
-    if rc.scrap_rate:
-        used.add(rc.scrap_route)
-    return used
+@dataclass(frozen=True)
+class _Location:
+    """A supplier's site country for a ``locations.<id>`` switch (checked where the switch is reached)."""
+    target: str
+    country: str
 
 
-def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str | None = None) -> Mapping:
-    procs = all_processes(inventory)
-    cells = chemistries(inventory)
-    chem = study.cell.chemistry.upper()
-    if chem not in cells:
-        raise StudyError(f"unknown chemistry '{study.cell.chemistry}'", file=file, field="cell.chemistry",
-                         allowed=", ".join(sorted(cells)))
-    cell = procs[cells[chem].id]
-    entries: list[Entry] = []
-    # last entry wins for the same matrix cell (a supplier figure overrides the design model): ``unique``
-    # holds the entries in order, ``entries`` those not yet in it
-    unique: dict[tuple, Entry] = {}
+class _SwitchIndex:
+    """The switches of a processes dict, indexed so a study's switch entries are its defaults (one dict,
+    built once) with only the switches the study sets replaced in place: the same entries, in the same
+    order, as :func:`_switch_loop` (a switch's cells are the same whatever its value), and the same first
+    error (the switches the study sets are visited in switch order)."""
 
+    def __init__(self, procs: dict, file: str):
+        self.switches = _switch_processes(procs)
+        self.defaults: dict = {}
+        self.elec = self.heat = None
+        self.locations: dict[str, tuple[int, Process]] = {}       # target -> its first switch
+        self.sections: dict[tuple, list[tuple[int, Process]]] = {}   # (allocation|supply, key) -> switches
+        for i, p in enumerate(self.switches):
+            self.defaults.update(_default_entries(p, file))
+            if p.id == PLANT_ELECTRICITY:
+                self.elec = (i, p)
+            elif p.id == PLANT_HEAT:
+                self.heat = (i, p)
+            elif p.switch.startswith("locations."):
+                self.locations.setdefault(p.switch.split(".", 1)[1], (i, p))   # the first pops the country
+            else:
+                section, _, key = p.switch.partition(".")
+                if section in ("allocation", "supply"):
+                    self.sections.setdefault((section, key), []).append((i, p))
+
+    def changed(self, study, plant, site_countries: dict, in_use: set) -> list[tuple[Process, object]]:
+        """(switch, value) of the switches the study sets (not at their default), in switch order;
+        ``site_countries`` loses the targets found (as in :func:`_switch_loop`)."""
+        todo = []
+        if self.elec is not None:
+            todo.append((self.elec[0], self.elec[1], plant.shares))
+        if self.heat is not None:
+            todo.append((self.heat[0], self.heat[1], study.plant.heat))
+        for target in [t for t in site_countries if t in self.locations]:
+            i, p = self.locations[target]
+            todo.append((i, p, _Location(target, site_countries.pop(target))))
+        for section in ("allocation", "supply"):
+            for key, value in getattr(study, section, {}).items():
+                for i, p in self.sections.get((section, key), ()):
+                    if p.switch == "allocation.recycling" and isinstance(value, str) and value not in p.alternatives \
+                            and p.extra.get("route", "")[len("recycling_"):] not in in_use:
+                        continue       # a basis this route lacks matters only if the study uses the route
+                    todo.append((i, p, value))
+        todo.sort(key=lambda t: t[0])
+        return [(p, value) for _, p, value in todo]
+
+
+_INDEX: dict[int, tuple[dict, _SwitchIndex | None]] = {}
+
+
+def _switch_index(procs: dict, file: str) -> _SwitchIndex | None:
+    """The :class:`_SwitchIndex` of :func:`all_processes`'s (cached) dict; None when a switch's default
+    cannot be read (the caller then goes switch by switch and raises that error in place)."""
+    hit = _INDEX.get(id(procs))
+    if hit is None or hit[0] is not procs:
+        try:
+            index = _SwitchIndex(procs, file)
+        except StudyError:
+            index = None
+        hit = (procs, index)
+        _INDEX.clear()
+        _INDEX[id(procs)] = hit
+    return hit[1]
+
+
+def _switch_loop(study, procs: dict, plant, site_countries: dict, in_use: set, unique: dict, entries: list,
+                 file: str) -> None:
+    """The switch entries, switch by switch (the reference of :class:`_SwitchIndex`; used when a switch's
+    default cannot be read, so its error is raised where it always was): default switches go into
+    ``unique``, the others into ``entries`` (the caller flushes them in order)."""
     def flush():
         for e in entries:
             unique[(e.matrix, e.input, e.output)] = e
         entries.clear()
-    plant = plant_shares(study, procs[PLANT_ELECTRICITY].alternatives, rule, file)
-    site_countries = {pid: s.location for pid, s in study.suppliers.items() if s.location}
-    in_use = routes_in_use(study)
-    for pid in study.suppliers:
-        if pid not in procs or procs[pid].is_switch or (procs[pid].stage is None
-                                                        and site_switch_id(pid) not in procs):
-            raise StudyError(f"unknown material '{pid}'", file=file, field=f"suppliers.{pid}",
-                             allowed="the id of a foreground process or of a material made with grid "
-                                     "electricity, e.g. " + ", ".join(
-                                 sorted(p for p in procs if p.startswith(("cam_", "pcam_", "cathode_")))))
     for p in _switch_processes(procs):
         if p.id == PLANT_ELECTRICITY:
             value = plant.shares
@@ -136,6 +182,66 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
             continue
         for name, share in _shares(value, p.alternatives, p.switch, file).items():
             entries.append(Entry(p.alternatives[name], p.id, share, p.switch))
+
+
+def routes_in_use(study) -> set[str]:
+    rc = study.recycling
+    used = set()
+    if rc.recycled_content or rc.eol_collection_rate:
+        used.add(rc.route)
+    if rc.scrap_rate:
+        used.add(rc.scrap_route)
+    return used
+
+
+def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str | None = None,
+                  memo: BuildMemo | None = None) -> Mapping:
+    """The study's entries (see the module doc). ``memo``: results of the design model, the plant energy
+    and the recycling entries kept between the builds of one sweep (:class:`BuildMemo`)."""
+    procs = all_processes(inventory)
+    if memo is not None:
+        memo.use(procs)
+    cells = chemistries(inventory)
+    chem = study.cell.chemistry.upper()
+    if chem not in cells:
+        raise StudyError(f"unknown chemistry '{study.cell.chemistry}'", file=file, field="cell.chemistry",
+                         allowed=", ".join(sorted(cells)))
+    cell = procs[cells[chem].id]
+    entries: list[Entry] = []
+    # last entry wins for the same matrix cell (a supplier figure overrides the design model): ``unique``
+    # holds the entries in order, ``entries`` those not yet in it
+    unique: dict[tuple, Entry] = {}
+
+    def flush():
+        for e in entries:
+            unique[(e.matrix, e.input, e.output)] = e
+        entries.clear()
+    plant = plant_shares(study, procs[PLANT_ELECTRICITY].alternatives, rule, file)
+    site_countries = {pid: s.location for pid, s in study.suppliers.items() if s.location}
+    in_use = routes_in_use(study)
+    for pid in study.suppliers:
+        if pid not in procs or procs[pid].is_switch or (procs[pid].stage is None
+                                                        and site_switch_id(pid) not in procs):
+            raise StudyError(f"unknown material '{pid}'", file=file, field=f"suppliers.{pid}",
+                             allowed="the id of a foreground process or of a material made with grid "
+                                     "electricity, e.g. " + ", ".join(
+                                 sorted(p for p in procs if p.startswith(("cam_", "pcam_", "cathode_")))))
+    index = _switch_index(procs, file)
+    if index is None:                   # a switch's default cannot be read: each switch in turn (its error)
+        _switch_loop(study, procs, plant, site_countries, in_use, unique, entries, file)
+        flush()
+    else:
+        unique.update(index.defaults)
+        for p, value in index.changed(study, plant, site_countries, in_use):
+            if isinstance(value, _Location):
+                if f"grid_{value.country}" not in p.alternatives:
+                    raise StudyError(f"unknown country code '{value.country}'", file=file,
+                                     field=f"suppliers.{value.target}.location",
+                                     allowed=", ".join(sorted(k[5:] for k in p.alternatives if k.startswith("grid_"))))
+                value = {f"grid_{value.country}": 1.0}
+            for name, share in _shares(value, p.alternatives, p.switch, file).items():
+                e = Entry(p.alternatives[name], p.id, share, p.switch)
+                unique[(e.matrix, e.input, e.output)] = e
     for pid in site_countries:
         raise StudyError(f"'{pid}' has no grid electricity input whose location could change", file=file,
                          field=f"suppliers.{pid}.location",
@@ -145,7 +251,11 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
                          "plant.electricity.residual_mix_kg_per_kwh", "biosphere"))
     # the cell and its bill of materials
     study = complete_voltage(study, cell, file)
-    bom, info = bill_of_materials(study, cell, procs, file)
+    if memo is None:
+        bom, info = bill_of_materials(study, cell, procs, file)
+    else:
+        bom, info = memo.get("bom", (cell.id, file, frozen(study.cell)),
+                             lambda: bill_of_materials(study, cell, procs, file))
     kg_per_kwh = 1.0 / info["energy_density_kwh_per_kg"]
     for c in cells.values():
         entries.append(Entry(c.id, ROOT, kg_per_kwh if c.id == cell.id else 0.0, "cell.chemistry"))
@@ -161,11 +271,21 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
             entries.append(Entry(target, DISTRIBUTION, getattr(study.distribution, fld) * 1e-3,
                                  f"distribution.{fld}"))
     # plant energy by process step (model/plant.py): the whole plant on the cell, per kWh x kWh/kg
-    energy = plant_energy(study, cell, procs, {b.input: b.kg_per_kg_cell for b in bom},
-                          info["energy_density_kwh_per_kg"], chem, file, yld)
+    bom_kg = {b.input: b.kg_per_kg_cell for b in bom}
+    if memo is None:
+        energy = plant_energy(study, cell, procs, bom_kg, info["energy_density_kwh_per_kg"], chem, file, yld)
+    else:
+        energy = memo.get("plant_energy", (cell.id, chem, file, tuple(bom_kg.items()), info["energy_density_kwh_per_kg"],
+                                           yld.value, yld.source, plant_energy_key(study.plant)),
+                          lambda: plant_energy(study, cell, procs, bom_kg, info["energy_density_kwh_per_kg"], chem,
+                                               file, yld))
     entries += energy.entries
     from .recycling import recycling_entries
-    rec_entries, rec_report = recycling_entries(study, procs, cell, kg_per_kwh, file)
+    if memo is None:
+        rec_entries, rec_report = recycling_entries(study, procs, cell, kg_per_kwh, file)
+    else:
+        rec_entries, rec_report = memo.get("recycling", (cell.id, file, kg_per_kwh, frozen(study.recycling)),
+                                           lambda: recycling_entries(study, procs, cell, kg_per_kwh, file))
     entries += rec_entries
     # supplier-specific figures replace the whole column of the material
     suppliers = []
@@ -201,6 +321,54 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
     flush()
     return Mapping(list(unique.values()), cell.id, kg_per_kwh, bom, info, plant, suppliers, rec_report, energy,
                    tuple(unique))
+
+
+def frozen(value):
+    """A hashable key equal for equal values only: a study section (pydantic model), dict (in its order),
+    list or scalar, each with its type (1 and 1.0 and True differ; 0.0 and -0.0 differ)."""
+    if isinstance(value, BaseModel):
+        return (type(value), tuple([(k, frozen(v)) for k, v in value.__dict__.items()]))
+    if isinstance(value, dict):
+        return (dict, tuple([(k, frozen(v)) for k, v in value.items()]))
+    if isinstance(value, (list, tuple)):
+        return (type(value), tuple([frozen(v) for v in value]))
+    if type(value) is float and value == 0.0:
+        return (float, str(value))
+    return (type(value), value)
+
+
+class BuildMemo:
+    """Results of the parts of a study's mapping kept between the builds of one sweep, each keyed by all
+    that part reads: the BOM (design model) by ``cell.*``, the plant energy by the ``plant`` fields it
+    reads (:func:`lca_battery.model.plant.plant_energy_key`), the BOM and the yield, the recycling entries
+    by ``recycling.*`` and kg of cell per kWh; each also by the cell and the study file (named in errors).
+    A part that raises is not kept (the next build raises the same error). The results are shared between
+    the builds' mappings: the sweep only reads them. Tied to one processes dict (another clears it)."""
+
+    #: Results kept per part; past this the part's results are dropped (a grid with many cell designs).
+    MAX = 4096
+
+    def __init__(self):
+        self.procs = None
+        self.parts: dict[str, dict] = {}
+        self.hits = self.misses = 0
+
+    def use(self, procs: dict) -> None:
+        if procs is not self.procs:
+            self.procs = procs
+            self.parts.clear()
+
+    def get(self, part: str, key: tuple, make):
+        d = self.parts.setdefault(part, {})
+        hit = d.get(key)
+        if hit is None:
+            self.misses += 1
+            if len(d) >= self.MAX:
+                d.clear()
+            hit = d[key] = make()
+        else:
+            self.hits += 1
+        return hit
 
 
 def apply_entries(procs: dict, entries: list[Entry]) -> dict:
