@@ -70,7 +70,8 @@ def prepare_mapping(study, overrides=None, engine: Engine | None = None, file: s
     engine = engine or get_engine()
     if not isinstance(study, Study):
         file = file or (str(study) if not isinstance(study, dict) else "<study>")
-        study = load_study(study, overrides, switch_parameters(engine.inventory), parsed=parsed)
+        study = load_study(study, overrides, switch_parameters(engine.inventory), parsed=parsed,
+                           sections=memo.sections if memo is not None else None)
     extras = _supplier_files(study, file)
     want_bg = study.background
     if want_bg != "open" or engine.background is not None:

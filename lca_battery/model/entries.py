@@ -343,7 +343,8 @@ class BuildMemo:
     reads (:func:`lca_battery.model.plant.plant_energy_key`), the BOM and the yield, the recycling entries
     by ``recycling.*`` and kg of cell per kWh; each also by the cell and the study file (named in errors).
     A part that raises is not kept (the next build raises the same error). The results are shared between
-    the builds' mappings: the sweep only reads them. Tied to one processes dict (another clears it)."""
+    the builds' mappings: the sweep only reads them. Tied to one processes dict (another clears it).
+    ``sections``: the study sections validated so far (:func:`lca_battery.study.load_study`)."""
 
     #: Results kept per part; past this the part's results are dropped (a grid with many cell designs).
     MAX = 4096
@@ -351,6 +352,7 @@ class BuildMemo:
     def __init__(self):
         self.procs = None
         self.parts: dict[str, dict] = {}
+        self.sections: dict[str, dict] = {}
         self.hits = self.misses = 0
 
     def use(self, procs: dict) -> None:
