@@ -936,7 +936,7 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
             raise Fallback("a supplier inventory (its own project)" if eng.inventory.extra_files
                            else "scenarios on different backgrounds")
         try:
-            tr, tc, tv, br, bc_, bv = model.delta(mapping.entries, mapping.cells)
+            tr, tc, tv, br, bc_, bv = model.delta(mapping.entries, mapping.cells, mapping.amounts, mapping.layout_key)
         except NotCompilable as exc:
             raise Fallback(str(exc)) from None
         return Build(dict(zip(zip(tr.tolist(), tc.tolist()), tv.tolist())),

@@ -191,3 +191,23 @@ def test_grid_changing_kept_fields_equals_footprint(engine):
     for i in range(0, 32, 3):
         ov = {k: rows[i][k] for k in grid}
         assert_row_equals_footprint(rows[i], footprint(EXAMPLE, {**base, **ov}, engine=engine, details=False))
+
+
+@pytest.mark.parametrize("ov", CASES)
+def test_amounts_and_layout_key_give_the_plain_delta(engine, ov):
+    """The mapping's amounts (the index's default amounts, patched) and layout key (the index's token and the
+    cells after its defaults) give the delta of the entries themselves."""
+    import numpy as np
+    from lca_battery.compiled import CompiledModel
+    model = CompiledModel.from_engine(engine)
+    _, m, _ = _mapping(engine, ov)
+    assert m.amounts is not None and m.layout_key is not None
+    assert np.array_equal(m.amounts, np.array([e.amount for e in m.entries], dtype=float))
+    assert m.cells == tuple((e.matrix, e.input, e.output) for e in m.entries)
+    fresh = CompiledModel.from_engine(engine)
+    fresh._layouts = {}
+    plain = fresh.delta(m.entries)
+    for _ in range(2):                                        # the second from the cached layout
+        got = model.delta(m.entries, m.cells, m.amounts, m.layout_key)
+        for a, b in zip(got, plain):
+            assert np.array_equal(a, b)

@@ -7,7 +7,9 @@ of that material's column), so scenarios of one study family share the same matr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 
+import numpy as np
 from pydantic import BaseModel
 
 from ..errors import StudyError
@@ -33,6 +35,10 @@ class Mapping:
     plant_energy: PlantEnergy | None = None
     #: (matrix, input, output) of each entry, in order (:meth:`lca_battery.compiled.CompiledModel.delta`)
     cells: tuple = ()
+    #: the entries' amounts (float array), when assembled from the switch index (else None)
+    amounts: object = None
+    #: a key standing for ``cells`` (the switch index's token and the cells after its defaults), or None
+    layout_key: tuple | None = None
 
 
 def _shares(value, alternatives: dict[str, str], param: str, file: str) -> dict[str, float]:
@@ -73,6 +79,9 @@ def _default_entries(p: Process, file: str) -> list[tuple[tuple, Entry]]:
     return hit[1]
 
 
+_AMOUNT = attrgetter("amount")
+
+
 @dataclass(frozen=True)
 class _Location:
     """A supplier's site country for a ``locations.<id>`` switch (checked where the switch is reached)."""
@@ -94,6 +103,10 @@ class _SwitchIndex:
         self.sections: dict[tuple, list[tuple[int, Process]]] = {}   # (allocation|supply, key) -> switches
         for i, p in enumerate(self.switches):
             self.defaults.update(_default_entries(p, file))
+        self.pos = {k: i for i, k in enumerate(self.defaults)}          # cell -> its place among the defaults
+        self.amounts = np.array([e.amount for e in self.defaults.values()], dtype=float)
+        self.token = object()           # stands for the defaults' cells in a layout key (held there: never reused)
+        for i, p in enumerate(self.switches):
             if p.id == PLANT_ELECTRICITY:
                 self.elec = (i, p)
             elif p.id == PLANT_HEAT:
@@ -232,6 +245,7 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
         flush()
     else:
         unique.update(index.defaults)
+        patched = []                    # (position among the defaults, amount) of the cells set since
         for p, value in index.changed(study, plant, site_countries, in_use):
             if isinstance(value, _Location):
                 if f"grid_{value.country}" not in p.alternatives:
@@ -241,7 +255,9 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
                 value = {f"grid_{value.country}": 1.0}
             for name, share in _shares(value, p.alternatives, p.switch, file).items():
                 e = Entry(p.alternatives[name], p.id, share, p.switch)
-                unique[(e.matrix, e.input, e.output)] = e
+                key = (e.matrix, e.input, e.output)
+                unique[key] = e
+                patched.append((index.pos[key], e.amount))
     for pid in site_countries:
         raise StudyError(f"'{pid}' has no grid electricity input whose location could change", file=file,
                          field=f"suppliers.{pid}.location",
@@ -318,9 +334,28 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
             entries.append(Entry(sup.process, pid, 1.0, param))
         else:
             entries.append(Entry(bio_key(CO2_FOSSIL), pid, sup.pcf_kg_co2e_per_kg, param, "biosphere"))
-    flush()
-    return Mapping(list(unique.values()), cell.id, kg_per_kwh, bom, info, plant, suppliers, rec_report, energy,
-                   tuple(unique))
+    if index is None:
+        flush()
+        return Mapping(list(unique.values()), cell.id, kg_per_kwh, bom, info, plant, suppliers, rec_report, energy,
+                       tuple(unique))
+    # the switches' defaults lead, in the index's order: their amounts from the index's array, patched
+    pos = index.pos
+    for e in entries:
+        key = (e.matrix, e.input, e.output)
+        unique[key] = e
+        i = pos.get(key)
+        if i is not None:
+            patched.append((i, e.amount))
+    entries.clear()
+    n = len(pos)
+    values = list(unique.values())
+    cells_set = tuple(unique)
+    head = index.amounts.copy()
+    for i, a in patched:                # in order: the last entry of a cell wins
+        head[i] = a
+    amounts = np.concatenate([head, np.fromiter(map(_AMOUNT, values[n:]), dtype=float, count=len(values) - n)])
+    return Mapping(values, cell.id, kg_per_kwh, bom, info, plant, suppliers, rec_report, energy, cells_set,
+                   amounts, (index.token, cells_set[n:]))
 
 
 def frozen(value):
