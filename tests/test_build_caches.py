@@ -4,6 +4,7 @@ scratch gives (entries, order, errors), and a changed field a fresh result."""
 import inspect
 import re
 
+import numpy as np
 import pytest
 
 from conftest import EXAMPLE, assert_row_equals_footprint
@@ -83,6 +84,8 @@ def test_memo_equals_fresh_builds_and_changed_fields_give_fresh_parts(engine):
         _, m, _ = _mapping(engine, ov, memo)
         _, ref, _ = _mapping(engine, ov)
         _same_mapping(m, ref)
+        assert np.array_equal(m.amounts, ref.amounts) and m.layout_key == ref.layout_key
+        assert np.array_equal(m.amounts, np.array([e.amount for e in m.entries], dtype=float))
         got.append(m)
     # a changed field: a fresh part (different result), an unchanged one: the kept object itself
     assert got[1].bom != got[0].bom and got[1].bom_info is not got[0].bom_info

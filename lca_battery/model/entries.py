@@ -82,6 +82,12 @@ def _default_entries(p: Process, file: str) -> list[tuple[tuple, Entry]]:
 _AMOUNT = attrgetter("amount")
 
 
+def _keyed(group: list[Entry], pos: dict) -> tuple[list, list]:
+    """(cell, entry) pairs of a list of entries, and (position, amount) of those on a switch default's cell."""
+    pairs = [((e.matrix, e.input, e.output), e) for e in group]
+    return pairs, [(pos[k], e.amount) for k, e in pairs if k in pos]
+
+
 @dataclass(frozen=True)
 class _Location:
     """A supplier's site country for a ``locations.<id>`` switch (checked where the switch is reached)."""
@@ -106,6 +112,7 @@ class _SwitchIndex:
         self.pos = {k: i for i, k in enumerate(self.defaults)}          # cell -> its place among the defaults
         self.amounts = np.array([e.amount for e in self.defaults.values()], dtype=float)
         self.token = object()           # stands for the defaults' cells in a layout key (held there: never reused)
+        self._cells: dict[tuple, tuple[list, list]] = {}       # (switch, value) -> its cells (switch_cells)
         for i, p in enumerate(self.switches):
             if p.id == PLANT_ELECTRICITY:
                 self.elec = (i, p)
@@ -117,6 +124,21 @@ class _SwitchIndex:
                 section, _, key = p.switch.partition(".")
                 if section in ("allocation", "supply"):
                     self.sections.setdefault((section, key), []).append((i, p))
+
+    def switch_cells(self, p: Process, value, file: str) -> tuple[list, list]:
+        """(cell, entry) pairs of switch ``p`` at ``value`` and (position, amount) of each (kept per switch and
+        value; a value that raises is not kept)."""
+        key = (p.id, frozen(value))
+        hit = self._cells.get(key)
+        if hit is None:
+            pairs = [((e.matrix, e.input, e.output), e) for e in (
+                Entry(p.alternatives[name], p.id, share, p.switch)
+                for name, share in _shares(value, p.alternatives, p.switch, file).items())]
+            hit = (pairs, [(self.pos[k], e.amount) for k, e in pairs])
+            if len(self._cells) >= 4096:
+                self._cells.clear()
+            self._cells[key] = hit
+        return hit
 
     def changed(self, study, plant, site_countries: dict, in_use: set) -> list[tuple[Process, object]]:
         """(switch, value) of the switches the study sets (not at their default), in switch order;
@@ -246,6 +268,22 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
     else:
         unique.update(index.defaults)
         patched = []                    # (position among the defaults, amount) of the cells set since
+
+        def put(group: list[Entry]) -> None:
+            """The pending entries, then a kept part's (keyed once per kept list)."""
+            flush_tail()
+            pairs, patches = memo.derived(group, lambda: _keyed(group, index.pos))
+            unique.update(pairs)
+            patched.extend(patches)
+
+        def flush_tail():
+            for e in entries:
+                key = (e.matrix, e.input, e.output)
+                unique[key] = e
+                i = index.pos.get(key)
+                if i is not None:
+                    patched.append((i, e.amount))
+            entries.clear()
         for p, value in index.changed(study, plant, site_countries, in_use):
             if isinstance(value, _Location):
                 if f"grid_{value.country}" not in p.alternatives:
@@ -253,11 +291,9 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
                                      field=f"suppliers.{value.target}.location",
                                      allowed=", ".join(sorted(k[5:] for k in p.alternatives if k.startswith("grid_"))))
                 value = {f"grid_{value.country}": 1.0}
-            for name, share in _shares(value, p.alternatives, p.switch, file).items():
-                e = Entry(p.alternatives[name], p.id, share, p.switch)
-                key = (e.matrix, e.input, e.output)
-                unique[key] = e
-                patched.append((index.pos[key], e.amount))
+            pairs, patches = index.switch_cells(p, value, file)
+            unique.update(pairs)
+            patched += patches
     for pid in site_countries:
         raise StudyError(f"'{pid}' has no grid electricity input whose location could change", file=file,
                          field=f"suppliers.{pid}.location",
@@ -295,14 +331,20 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
                                            yld.value, yld.source, plant_energy_key(study.plant)),
                           lambda: plant_energy(study, cell, procs, bom_kg, info["energy_density_kwh_per_kg"], chem,
                                                file, yld))
-    entries += energy.entries
+    if memo is not None and index is not None:
+        put(energy.entries)
+    else:
+        entries += energy.entries
     from .recycling import recycling_entries
     if memo is None:
         rec_entries, rec_report = recycling_entries(study, procs, cell, kg_per_kwh, file)
     else:
         rec_entries, rec_report = memo.get("recycling", (cell.id, file, kg_per_kwh, frozen(study.recycling)),
                                            lambda: recycling_entries(study, procs, cell, kg_per_kwh, file))
-    entries += rec_entries
+    if memo is not None and index is not None:
+        put(rec_entries)
+    else:
+        entries += rec_entries
     # supplier-specific figures replace the whole column of the material
     suppliers = []
     for pid, sup in study.suppliers.items():
@@ -339,15 +381,8 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
         return Mapping(list(unique.values()), cell.id, kg_per_kwh, bom, info, plant, suppliers, rec_report, energy,
                        tuple(unique))
     # the switches' defaults lead, in the index's order: their amounts from the index's array, patched
-    pos = index.pos
-    for e in entries:
-        key = (e.matrix, e.input, e.output)
-        unique[key] = e
-        i = pos.get(key)
-        if i is not None:
-            patched.append((i, e.amount))
-    entries.clear()
-    n = len(pos)
+    flush_tail()
+    n = len(index.pos)
     values = list(unique.values())
     cells_set = tuple(unique)
     head = index.amounts.copy()
@@ -388,12 +423,23 @@ class BuildMemo:
         self.procs = None
         self.parts: dict[str, dict] = {}
         self.sections: dict[str, dict] = {}
+        self._derived: dict[int, tuple] = {}
         self.hits = self.misses = 0
 
     def use(self, procs: dict) -> None:
         if procs is not self.procs:
             self.procs = procs
             self.parts.clear()
+            self._derived.clear()
+
+    def derived(self, obj, make):
+        """What ``make()`` derives from a kept result ``obj`` (held: its id is never reused while kept)."""
+        hit = self._derived.get(id(obj))
+        if hit is None or hit[0] is not obj:
+            if len(self._derived) >= self.MAX:
+                self._derived.clear()
+            hit = self._derived[id(obj)] = (obj, make())
+        return hit[1]
 
     def get(self, part: str, key: tuple, make):
         d = self.parts.setdefault(part, {})
