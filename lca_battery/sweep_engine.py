@@ -1017,6 +1017,8 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
         stats.update(background=None if engine.background is None else engine.background.database)
         stats.update(builds=builder.builds, blocks=[[keys[i] for i in b] for b in blocks], cells=len(tech),
                      per_context=builder.conditional, build_processes=procs,
+                     build_memo={"hits": memo.hits, "misses": memo.misses,
+                                 "kept": {k: len(v) for k, v in memo.parts.items()}},
                      build_s=t1 - t0, solve_s=time.perf_counter() - t1)
     idx = np.unravel_index(np.arange(total), builder.shape)
     out = {}

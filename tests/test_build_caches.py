@@ -78,7 +78,11 @@ def test_memo_equals_fresh_builds_and_changed_fields_give_fresh_parts(engine):
     memo = BuildMemo()
     seq = [{}, {"cell.design.cathode_thickness_um": 80}, {"plant.energy_data": "degen_schutte_2022"},
            {"recycling.recycled_content.Co.post_consumer": 0.5, "recycling.accounting": "avoided_burden"},
-           {"plant.country": "SE"}, {}]
+           {"plant.country": "SE"}, {},
+           {"recycling.recycled_content.Co.post_consumer": 0.5, "recycling.accounting": "avoided_burden",
+            "recycling.eol_collection_rate": 0.9},
+           {"recycling.recycled_content.Co.post_consumer": 0.5, "recycling.accounting": "avoided_burden",
+            "recycling.eol_collection_rate": 0.5}]
     got = []
     for ov in seq:
         _, m, _ = _mapping(engine, ov, memo)
@@ -92,7 +96,9 @@ def test_memo_equals_fresh_builds_and_changed_fields_give_fresh_parts(engine):
     assert got[2].plant_energy != got[0].plant_energy and got[2].bom_info is got[0].bom_info
     assert got[3].recycling != got[0].recycling and got[3].plant_energy is got[0].plant_energy
     assert got[4].plant_energy is got[0].plant_energy           # the country is not read by plant_energy
-    assert got[5].bom_info is got[0].bom_info and got[5].recycling is got[0].recycling
+    assert got[5].bom_info is got[0].bom_info and got[5].recycling["metals"] is got[0].recycling["metals"]
+    assert got[7].recycling != got[6].recycling                 # another collection rate: a fresh end of life
+    assert got[7].recycling["metals"] is got[6].recycling["metals"]    # the supply side kept
     assert memo.hits > 0
     bom = memo.parts["bom"]
     assert len(bom) == 2                                          # the default design and the thicker cathode
@@ -132,6 +138,11 @@ def test_memo_keys_cover_what_the_parts_read():
     getattrs = re.findall(r"getattr\(pl, (\w+)\)", inspect.getsource(plant_mod.plant_energy))
     assert getattrs == ["fld"]                                     # the biomass fields, listed in the loop
     assert _reads(rec_mod.recycling_entries, "study") == {"recycling"}
+    assert not _reads(rec_mod.eol_entries, "rc") and not _reads(rec_mod.eol_entries, "study")
+    assert _reads(rec_mod.supply_entries, "study") == set()
+    src = inspect.getsource(rec_mod.supply_entries)       # the collection rate: only whether it is zero
+    assert all(re.search(r"\brc\.eol_collection_rate\)?\s*(or|:|\))", src[m.start():m.start() + 40])
+               for m in re.finditer(r"rc\.eol_collection_rate", src))
     assert _reads(cell_mod, "study") <= {"cell", "model_copy"}
 
 

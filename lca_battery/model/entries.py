@@ -335,16 +335,28 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
         put(energy.entries)
     else:
         entries += energy.entries
-    from .recycling import recycling_entries
+    from .recycling import eol_entries, recycling_entries, supply_entries
     if memo is None:
         rec_entries, rec_report = recycling_entries(study, procs, cell, kg_per_kwh, file)
+        rec_groups = [rec_entries]
     else:
-        rec_entries, rec_report = memo.get("recycling", (cell.id, file, kg_per_kwh, frozen(study.recycling)),
-                                           lambda: recycling_entries(study, procs, cell, kg_per_kwh, file))
-    if memo is not None and index is not None:
-        put(rec_entries)
-    else:
-        entries += rec_entries
+        # as recycling_entries, in two parts kept apart: the supply side (its checks first) does not read the
+        # collection rate's value, the end of life reads only its arguments
+        rc = study.recycling
+        sup_entries, sup_report = memo.get(
+            "recycling_supply", (cell.id, file, bool(rc.eol_collection_rate),
+                                 tuple([(k, frozen(v)) for k, v in rc.__dict__.items() if k != "eol_collection_rate"])),
+            lambda: supply_entries(rc, procs, cell, file))
+        eol_args = (rc.route, rc.eol_collection_rate, rc.accounting, rc.cff)
+        eol, eol_report = memo.get("recycling_eol", (cell.id, kg_per_kwh, *[frozen(v) for v in eol_args]),
+                                   lambda: eol_entries(procs, cell, kg_per_kwh, *eol_args))
+        rec_groups = [sup_entries, eol]
+        rec_report = {**sup_report, "eol": eol_report}
+    for group in rec_groups:
+        if memo is not None and index is not None:
+            put(group)
+        else:
+            entries += group
     # supplier-specific figures replace the whole column of the material
     suppliers = []
     for pid, sup in study.suppliers.items():
