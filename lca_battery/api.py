@@ -63,13 +63,15 @@ def prepare(study, overrides=None, engine: Engine | None = None, file: str | Non
 
 
 def prepare_mapping(study, overrides=None, engine: Engine | None = None, file: str | None = None,
-                    rule: str | None = None, parsed: dict | None = None):
+                    rule: str | None = None, parsed: dict | None = None, memo=None):
     """(validated study, its mapping, the engine that solves it). ``parsed``: the study file already
-    parsed (:func:`lca_battery.study.read_study_file`; a sweep reads its file once)."""
+    parsed (:func:`lca_battery.study.read_study_file`; a sweep reads its file once); ``memo``: parts of the
+    mapping kept between a sweep's builds (:class:`lca_battery.model.entries.BuildMemo`)."""
     engine = engine or get_engine()
     if not isinstance(study, Study):
         file = file or (str(study) if not isinstance(study, dict) else "<study>")
-        study = load_study(study, overrides, switch_parameters(engine.inventory), parsed=parsed)
+        study = load_study(study, overrides, switch_parameters(engine.inventory), parsed=parsed,
+                           sections=memo.sections if memo is not None else None)
     extras = _supplier_files(study, file)
     want_bg = study.background
     if want_bg != "open" or engine.background is not None:
@@ -91,7 +93,7 @@ def prepare_mapping(study, overrides=None, engine: Engine | None = None, file: s
     chem = study.cell.chemistry.upper()
     if chem in cells:      # an unknown chemistry is reported by study_mapping
         study = complete_voltage(study, cells[chem], file or "<study>")
-    mapping = study_mapping(study, engine.inventory, file or "<study>", rule)
+    mapping = study_mapping(study, engine.inventory, file or "<study>", rule, memo=memo)
     _check_stated_mass(study, mapping, file or "<study>")
     check_supplier_metals(study, engine.inventory, file or "<study>")
     return study, mapping, engine

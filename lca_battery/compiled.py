@@ -150,19 +150,23 @@ class CompiledModel:
         ti, tr, tc, _, bi, br, bc_, _ = lay
         return tr.copy(), tc.copy(), -amounts[ti], br.copy(), bc_.copy(), amounts[bi]
 
-    def delta(self, entries, keys: tuple | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                                                                 np.ndarray, np.ndarray]:
+    def delta(self, entries, keys: tuple | None = None, amounts: np.ndarray | None = None,
+              layout_key: tuple | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                                        np.ndarray, np.ndarray]:
         """The cells a study changes against the base matrices: (tech rows, cols, deltas, bio rows, cols, deltas).
 
-        ``keys``: the entries' (matrix, input, output), when known (:attr:`lca_battery.model.entries.Mapping.cells`)."""
-        lay, amounts = self._layout(entries, keys)
+        ``keys``: the entries' (matrix, input, output), when known (:attr:`lca_battery.model.entries.Mapping.cells`);
+        ``amounts``: the entries' amounts and ``layout_key`` a key standing for ``keys`` (both with ``keys``,
+        :attr:`~lca_battery.model.entries.Mapping.amounts`, :attr:`~lca_battery.model.entries.Mapping.layout_key`)."""
+        lay, amounts = self._layout(entries, keys, amounts, layout_key)
         ti, tr, tc, t0, bi, br, bc_, b0 = lay
         tv = -amounts[ti] - t0
         bv = amounts[bi] - b0
         t, b = tv != 0, bv != 0
         return tr[t], tc[t], tv[t], br[b], bc_[b], bv[b]
 
-    def _layout(self, entries, keys: tuple | None = None) -> tuple[tuple, np.ndarray]:
+    def _layout(self, entries, keys: tuple | None = None, amounts: np.ndarray | None = None,
+                layout_key: tuple | None = None) -> tuple[tuple, np.ndarray]:
         """Where a list of entries goes in the matrices, cached per sequence of (matrix, input, output)
         (scenarios of one study family share it), and the entries' amounts.
 
@@ -170,8 +174,12 @@ class CompiledModel:
         cells, each cell once in the order it is first set, the index of the last entry setting it."""
         entries = list(entries)
         if keys is None or len(keys) != len(entries):
+            keys = amounts = layout_key = None
             keys = tuple([(e.matrix, e.input, e.output) for e in entries])
-        lay = self._layouts.get(keys)
+        if amounts is not None and len(amounts) != len(entries):
+            amounts = None
+        cache_key = keys if layout_key is None else layout_key
+        lay = self._layouts.get(cache_key)
         if lay is None:
             t, b = {}, {}
             for i, (matrix, inp, out) in enumerate(keys):
@@ -191,8 +199,8 @@ class CompiledModel:
                 a.setflags(write=False)
             if len(self._layouts) >= MAX_LAYOUTS:
                 self._layouts.clear()
-            self._layouts[keys] = lay
-        return lay, np.array([e.amount for e in entries], dtype=float)
+            self._layouts[cache_key] = lay
+        return lay, np.array([e.amount for e in entries], dtype=float) if amounts is None else amounts
 
     def staged_mask(self, stage_overrides: dict) -> tuple:
         out = []

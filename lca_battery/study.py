@@ -554,19 +554,45 @@ def apply_override(data: dict, key: str, value, file: str, switch_params: set[st
     """Set ``data[key.path] = value`` after checking that the path is a field of the study.
 
     Model fields are checked here (an unknown key lists the allowed ones); keys inside free
-    mappings (``cell.bom.<component>``, ``suppliers.<process id>``) are checked by the model."""
+    mappings (``cell.bom.<component>``, ``suppliers.<process id>``) are checked by the model.
+    The path's steps depend only on the key (and the switch parameters): they are worked out once per
+    key (:func:`_override_plan`; a sweep applies the same keys to hundreds of studies)."""
+    hit = _PLANS.get(key)
+    if hit is None or hit[0] != switch_params:
+        ops = _override_plan(key, file, switch_params)
+        if len(_PLANS) >= 1024:
+            _PLANS.clear()
+        hit = _PLANS[key] = (None if switch_params is None else frozenset(switch_params), ops)
+    node = data
+    for op, part in hit[1]:
+        if op == "set":
+            node[part] = value
+        elif op == "into":
+            node = node.setdefault(part, {})
+        else:                                    # "section": a value there (e.g. electricity: grid) -> a mapping
+            if not isinstance(node.get(part, {}), dict):
+                node[part] = {}
+            node = node.setdefault(part, {})
+
+
+_PLANS: dict[str, tuple] = {}
+
+
+def _override_plan(key: str, file: str, switch_params: set[str] | None) -> list[tuple[str, str]]:
+    """The steps :func:`apply_override` takes for ``key`` (``into``: a mapping, created if absent;
+    ``section``: the same, replacing a non-mapping value; ``set``: the value), or its error."""
     parts = key.split(".")
     model: type[BaseModel] | None = Study
-    node = data
+    ops: list[tuple[str, str]] = []
     i = 0
     while i < len(parts):
         part, last = parts[i], i == len(parts) - 1
         path = ".".join(parts[: i + 1])
         if model is None:                       # inside a free mapping
             if last:
-                node[part] = value
-                return
-            node = node.setdefault(part, {})
+                ops.append(("set", part))
+                return ops
+            ops.append(("into", part))
             i += 1
             continue
         if part not in _fields_by_key(model):
@@ -574,34 +600,33 @@ def apply_override(data: dict, key: str, value, file: str, switch_params: set[st
                              allowed=", ".join(".".join(parts[:i] + [k]) for k in _allowed_keys(model)))
         ann = model.model_fields[_fields_by_key(model)[part]].annotation
         if last:
-            node[part] = value
-            return
+            ops.append(("set", part))
+            return ops
         if model is Study and part in ("allocation", "supply"):
             rest = ".".join(parts[i + 1:])
             known = sorted(p.split(".", 1)[1] for p in (switch_params or set()) if p.startswith(part + "."))
             if switch_params is not None and rest not in known:
                 raise StudyError(f"unknown key '{key}' in --set", file=file, field=key,
                                  allowed=", ".join(f"{part}.{k}" for k in known))
-            node.setdefault(part, {})[rest] = value
-            return
+            ops += [("into", part), ("set", rest)]
+            return ops
         if _is_mapping(ann):
-            node = node.setdefault(part, {})
+            ops.append(("into", part))
             i += 1                               # parts[i] is a key of the mapping
             if i == len(parts) - 1:
-                node[parts[i]] = value
-                return
-            node = node.setdefault(parts[i], {})
+                ops.append(("set", parts[i]))
+                return ops
+            ops.append(("into", parts[i]))
             model = _submodel(typing_args_value(ann))
             i += 1
             continue
         sub = _submodel(ann)
         if sub is None:
             raise StudyError(f"'{path}' is a value, not a section", file=file, field=key)
-        if not isinstance(node.get(part, {}), dict):     # e.g. electricity: grid -> a mapping
-            node[part] = {}
-        node = node.setdefault(part, {})
+        ops.append(("section", part))
         model = sub
         i += 1
+    return ops
 
 
 def read_study_file(path: str | Path) -> dict:
@@ -633,11 +658,13 @@ def read_study_file(path: str | Path) -> dict:
 
 
 def load_study(path: str | Path | dict, overrides: list[str] | dict | None = None,
-               switch_params: set[str] | None = None, parsed: dict | None = None) -> Study:
+               switch_params: set[str] | None = None, parsed: dict | None = None,
+               sections: dict | None = None) -> Study:
     """Read, override and validate a study. ``overrides``: ``["plant.country=SE", ...]`` or a dict.
 
     ``parsed``: the file's mapping as :func:`read_study_file` returned it (not modified here; the
-    file is then not read again, its path still names it in errors and resolves relative paths)."""
+    file is then not read again, its path still names it in errors and resolves relative paths).
+    ``sections``: validated sections kept between the studies of a sweep (:func:`_reuse_sections`)."""
     if isinstance(path, dict):
         data, file = dict(path), "<study>"
     elif parsed is not None:
@@ -659,6 +686,7 @@ def load_study(path: str | Path | dict, overrides: list[str] | dict | None = Non
     if isinstance(bg, dict) and isinstance(bg.get("mapping"), str) and not Path(bg["mapping"]).is_absolute():
         bg["mapping"] = str((Path(file).parent if file != "<study>" else Path.cwd()) / bg["mapping"])
     _pin_rules(data, file)
+    raw = _reuse_sections(data, sections) if sections is not None else None
     try:
         study = Study.model_validate(data)
     except ValidationError as exc:
@@ -676,7 +704,44 @@ def load_study(path: str | Path | dict, overrides: list[str] | dict | None = Non
                     known = sorted(p for p in switch_params if p.startswith(section + "."))
                     raise StudyError("unknown choice", file=file, field=f"{section}.{key}",
                                      allowed=", ".join(known) or "none")
+    if raw:
+        for name, key in raw:
+            sections[name][key] = getattr(study, name)
     return study
+
+
+#: Sections of a study validated on their own (model-typed fields of :class:`Study` that no validator of
+#: ``Study`` reads as raw data: only ``_no_bool_or_infinite_numbers``, which passes a model through).
+REUSABLE_SECTIONS = ("cell", "plant", "recycling", "distribution", "declaration", "company", "product")
+#: Validated sections kept per section name, past which that section's are dropped.
+MAX_SECTIONS = 4096
+
+
+def _reuse_sections(data: dict, sections: dict) -> list[tuple[str, tuple]]:
+    """Put in ``data`` the validated section (pydantic keeps a model instance as it is) of every section
+    whose raw mapping equals one already validated in a study of this sweep (keyed by its whole content,
+    :func:`lca_battery.model.entries.frozen`); the other sections stay raw and are validated as always, so
+    a bad value gives the same error. Returns (section, key) of the raw sections to keep once the study
+    validates (a section of a study that fails is never kept)."""
+    from .model.entries import frozen
+    todo = []
+    for name in REUSABLE_SECTIONS:
+        value = data.get(name)
+        if not isinstance(value, dict):
+            continue
+        try:
+            key = frozen(value)
+            kept = sections.setdefault(name, {})
+            hit = kept.get(key)
+        except TypeError:                  # an unhashable value (not from YAML): validated as always
+            continue
+        if hit is not None:
+            data[name] = hit
+        else:
+            if len(kept) >= MAX_SECTIONS:
+                kept.clear()
+            todo.append((name, key))
+    return todo
 
 
 def _pin_rules(data: dict, file: str) -> None:

@@ -927,14 +927,16 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
             raise Fallback("a supplier inventory (its own project)")
         engine = first
     model = CompiledModel.from_engine(engine)
+    from .model.entries import BuildMemo
+    memo = BuildMemo()          # the design model, plant energy and recycling entries kept between builds
 
     def build_fn(ov: dict) -> Build:
-        st, mapping, eng = prepare_mapping(study, {**overrides, **ov}, engine, parsed=parsed)
+        st, mapping, eng = prepare_mapping(study, {**overrides, **ov}, engine, parsed=parsed, memo=memo)
         if eng is not engine:
             raise Fallback("a supplier inventory (its own project)" if eng.inventory.extra_files
                            else "scenarios on different backgrounds")
         try:
-            tr, tc, tv, br, bc_, bv = model.delta(mapping.entries, mapping.cells)
+            tr, tc, tv, br, bc_, bv = model.delta(mapping.entries, mapping.cells, mapping.amounts, mapping.layout_key)
         except NotCompilable as exc:
             raise Fallback(str(exc)) from None
         return Build(dict(zip(zip(tr.tolist(), tc.tolist()), tv.tolist())),
@@ -1015,6 +1017,8 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
         stats.update(background=None if engine.background is None else engine.background.database)
         stats.update(builds=builder.builds, blocks=[[keys[i] for i in b] for b in blocks], cells=len(tech),
                      per_context=builder.conditional, build_processes=procs,
+                     build_memo={"hits": memo.hits, "misses": memo.misses,
+                                 "kept": {k: len(v) for k, v in memo.parts.items()}},
                      build_s=t1 - t0, solve_s=time.perf_counter() - t1)
     idx = np.unravel_index(np.arange(total), builder.shape)
     out = {}

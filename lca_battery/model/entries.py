@@ -7,12 +7,16 @@ of that material's column), so scenarios of one study family share the same matr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
+
+import numpy as np
+from pydantic import BaseModel
 
 from ..errors import StudyError
 from ..inventory.records import Inventory, Process
 from .cell import BomLine, bill_of_materials, complete_voltage
 from .electricity import PlantElectricity, plant_shares
-from .plant import PlantEnergy, plant_energy, plant_yield
+from .plant import PlantEnergy, plant_energy, plant_energy_key, plant_yield
 from .superstructure import (CO2_FOSSIL, site_switch_id, DISTRIBUTION, PLANT_ELECTRICITY, PLANT_HEAT, RESIDUAL_MIX, ROOT, TRANSPORT,
                              Entry, all_processes, bio_key, chemistries)
 
@@ -31,6 +35,10 @@ class Mapping:
     plant_energy: PlantEnergy | None = None
     #: (matrix, input, output) of each entry, in order (:meth:`lca_battery.compiled.CompiledModel.delta`)
     cells: tuple = ()
+    #: the entries' amounts (float array), when assembled from the switch index (else None)
+    amounts: object = None
+    #: a key standing for ``cells`` (the switch index's token and the cells after its defaults), or None
+    layout_key: tuple | None = None
 
 
 def _shares(value, alternatives: dict[str, str], param: str, file: str) -> dict[str, float]:
@@ -71,43 +79,116 @@ def _default_entries(p: Process, file: str) -> list[tuple[tuple, Entry]]:
     return hit[1]
 
 
-def routes_in_use(study) -> set[str]:
-    rc = study.recycling
-    used = set()
-    if rc.recycled_content or rc.eol_collection_rate:
-        used.add(rc.route)
-    if rc.scrap_rate:
-        used.add(rc.scrap_route)
-    return used
+_AMOUNT = attrgetter("amount")
 
 
-def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str | None = None) -> Mapping:
-    procs = all_processes(inventory)
-    cells = chemistries(inventory)
-    chem = study.cell.chemistry.upper()
-    if chem not in cells:
-        raise StudyError(f"unknown chemistry '{study.cell.chemistry}'", file=file, field="cell.chemistry",
-                         allowed=", ".join(sorted(cells)))
-    cell = procs[cells[chem].id]
-    entries: list[Entry] = []
-    # last entry wins for the same matrix cell (a supplier figure overrides the design model): ``unique``
-    # holds the entries in order, ``entries`` those not yet in it
-    unique: dict[tuple, Entry] = {}
+def _keyed(group: list[Entry], pos: dict) -> tuple[list, list]:
+    """(cell, entry) pairs of a list of entries, and (position, amount) of those on a switch default's cell."""
+    pairs = [((e.matrix, e.input, e.output), e) for e in group]
+    return pairs, [(pos[k], e.amount) for k, e in pairs if k in pos]
 
+
+@dataclass(frozen=True)
+class _Location:
+    """A supplier's site country for a ``locations.<id>`` switch (checked where the switch is reached)."""
+    target: str
+    country: str
+
+
+class _SwitchIndex:
+    """The switches of a processes dict, indexed so a study's switch entries are its defaults (one dict,
+    built once) with only the switches the study sets replaced in place: the same entries, in the same
+    order, as :func:`_switch_loop` (a switch's cells are the same whatever its value), and the same first
+    error (the switches the study sets are visited in switch order)."""
+
+    def __init__(self, procs: dict, file: str):
+        self.switches = _switch_processes(procs)
+        self.defaults: dict = {}
+        self.elec = self.heat = None
+        self.locations: dict[str, tuple[int, Process]] = {}       # target -> its first switch
+        self.sections: dict[tuple, list[tuple[int, Process]]] = {}   # (allocation|supply, key) -> switches
+        for i, p in enumerate(self.switches):
+            self.defaults.update(_default_entries(p, file))
+        self.pos = {k: i for i, k in enumerate(self.defaults)}          # cell -> its place among the defaults
+        self.amounts = np.array([e.amount for e in self.defaults.values()], dtype=float)
+        self.token = object()           # stands for the defaults' cells in a layout key (held there: never reused)
+        self._cells: dict[tuple, tuple[list, list]] = {}       # (switch, value) -> its cells (switch_cells)
+        for i, p in enumerate(self.switches):
+            if p.id == PLANT_ELECTRICITY:
+                self.elec = (i, p)
+            elif p.id == PLANT_HEAT:
+                self.heat = (i, p)
+            elif p.switch.startswith("locations."):
+                self.locations.setdefault(p.switch.split(".", 1)[1], (i, p))   # the first pops the country
+            else:
+                section, _, key = p.switch.partition(".")
+                if section in ("allocation", "supply"):
+                    self.sections.setdefault((section, key), []).append((i, p))
+
+    def switch_cells(self, p: Process, value, file: str) -> tuple[list, list]:
+        """(cell, entry) pairs of switch ``p`` at ``value`` and (position, amount) of each (kept per switch and
+        value; a value that raises is not kept)."""
+        key = (p.id, frozen(value))
+        hit = self._cells.get(key)
+        if hit is None:
+            pairs = [((e.matrix, e.input, e.output), e) for e in (
+                Entry(p.alternatives[name], p.id, share, p.switch)
+                for name, share in _shares(value, p.alternatives, p.switch, file).items())]
+            hit = (pairs, [(self.pos[k], e.amount) for k, e in pairs])
+            if len(self._cells) >= 4096:
+                self._cells.clear()
+            self._cells[key] = hit
+        return hit
+
+    def changed(self, study, plant, site_countries: dict, in_use: set) -> list[tuple[Process, object]]:
+        """(switch, value) of the switches the study sets (not at their default), in switch order;
+        ``site_countries`` loses the targets found (as in :func:`_switch_loop`)."""
+        todo = []
+        if self.elec is not None:
+            todo.append((self.elec[0], self.elec[1], plant.shares))
+        if self.heat is not None:
+            todo.append((self.heat[0], self.heat[1], study.plant.heat))
+        for target in [t for t in site_countries if t in self.locations]:
+            i, p = self.locations[target]
+            todo.append((i, p, _Location(target, site_countries.pop(target))))
+        for section in ("allocation", "supply"):
+            for key, value in getattr(study, section, {}).items():
+                for i, p in self.sections.get((section, key), ()):
+                    if p.switch == "allocation.recycling" and isinstance(value, str) and value not in p.alternatives \
+                            and p.extra.get("route", "")[len("recycling_"):] not in in_use:
+                        continue       # a basis this route lacks matters only if the study uses the route
+                    todo.append((i, p, value))
+        todo.sort(key=lambda t: t[0])
+        return [(p, value) for _, p, value in todo]
+
+
+_INDEX: dict[int, tuple[dict, _SwitchIndex | None]] = {}
+
+
+def _switch_index(procs: dict, file: str) -> _SwitchIndex | None:
+    """The :class:`_SwitchIndex` of :func:`all_processes`'s (cached) dict; None when a switch's default
+    cannot be read (the caller then goes switch by switch and raises that error in place)."""
+    hit = _INDEX.get(id(procs))
+    if hit is None or hit[0] is not procs:
+        try:
+            index = _SwitchIndex(procs, file)
+        except StudyError:
+            index = None
+        hit = (procs, index)
+        _INDEX.clear()
+        _INDEX[id(procs)] = hit
+    return hit[1]
+
+
+def _switch_loop(study, procs: dict, plant, site_countries: dict, in_use: set, unique: dict, entries: list,
+                 file: str) -> None:
+    """The switch entries, switch by switch (the reference of :class:`_SwitchIndex`; used when a switch's
+    default cannot be read, so its error is raised where it always was): default switches go into
+    ``unique``, the others into ``entries`` (the caller flushes them in order)."""
     def flush():
         for e in entries:
             unique[(e.matrix, e.input, e.output)] = e
         entries.clear()
-    plant = plant_shares(study, procs[PLANT_ELECTRICITY].alternatives, rule, file)
-    site_countries = {pid: s.location for pid, s in study.suppliers.items() if s.location}
-    in_use = routes_in_use(study)
-    for pid in study.suppliers:
-        if pid not in procs or procs[pid].is_switch or (procs[pid].stage is None
-                                                        and site_switch_id(pid) not in procs):
-            raise StudyError(f"unknown material '{pid}'", file=file, field=f"suppliers.{pid}",
-                             allowed="the id of a foreground process or of a material made with grid "
-                                     "electricity, e.g. " + ", ".join(
-                                 sorted(p for p in procs if p.startswith(("cam_", "pcam_", "cathode_")))))
     for p in _switch_processes(procs):
         if p.id == PLANT_ELECTRICITY:
             value = plant.shares
@@ -136,6 +217,83 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
             continue
         for name, share in _shares(value, p.alternatives, p.switch, file).items():
             entries.append(Entry(p.alternatives[name], p.id, share, p.switch))
+
+
+def routes_in_use(study) -> set[str]:
+    rc = study.recycling
+    used = set()
+    if rc.recycled_content or rc.eol_collection_rate:
+        used.add(rc.route)
+    if rc.scrap_rate:
+        used.add(rc.scrap_route)
+    return used
+
+
+def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str | None = None,
+                  memo: BuildMemo | None = None) -> Mapping:
+    """The study's entries (see the module doc). ``memo``: results of the design model, the plant energy
+    and the recycling entries kept between the builds of one sweep (:class:`BuildMemo`)."""
+    procs = all_processes(inventory)
+    if memo is not None:
+        memo.use(procs)
+    cells = chemistries(inventory)
+    chem = study.cell.chemistry.upper()
+    if chem not in cells:
+        raise StudyError(f"unknown chemistry '{study.cell.chemistry}'", file=file, field="cell.chemistry",
+                         allowed=", ".join(sorted(cells)))
+    cell = procs[cells[chem].id]
+    entries: list[Entry] = []
+    # last entry wins for the same matrix cell (a supplier figure overrides the design model): ``unique``
+    # holds the entries in order, ``entries`` those not yet in it
+    unique: dict[tuple, Entry] = {}
+
+    def flush():
+        for e in entries:
+            unique[(e.matrix, e.input, e.output)] = e
+        entries.clear()
+    plant = plant_shares(study, procs[PLANT_ELECTRICITY].alternatives, rule, file)
+    site_countries = {pid: s.location for pid, s in study.suppliers.items() if s.location}
+    in_use = routes_in_use(study)
+    for pid in study.suppliers:
+        if pid not in procs or procs[pid].is_switch or (procs[pid].stage is None
+                                                        and site_switch_id(pid) not in procs):
+            raise StudyError(f"unknown material '{pid}'", file=file, field=f"suppliers.{pid}",
+                             allowed="the id of a foreground process or of a material made with grid "
+                                     "electricity, e.g. " + ", ".join(
+                                 sorted(p for p in procs if p.startswith(("cam_", "pcam_", "cathode_")))))
+    index = _switch_index(procs, file)
+    if index is None:                   # a switch's default cannot be read: each switch in turn (its error)
+        _switch_loop(study, procs, plant, site_countries, in_use, unique, entries, file)
+        flush()
+    else:
+        unique.update(index.defaults)
+        patched = []                    # (position among the defaults, amount) of the cells set since
+
+        def put(group: list[Entry]) -> None:
+            """The pending entries, then a kept part's (keyed once per kept list)."""
+            flush_tail()
+            pairs, patches = memo.derived(group, lambda: _keyed(group, index.pos))
+            unique.update(pairs)
+            patched.extend(patches)
+
+        def flush_tail():
+            for e in entries:
+                key = (e.matrix, e.input, e.output)
+                unique[key] = e
+                i = index.pos.get(key)
+                if i is not None:
+                    patched.append((i, e.amount))
+            entries.clear()
+        for p, value in index.changed(study, plant, site_countries, in_use):
+            if isinstance(value, _Location):
+                if f"grid_{value.country}" not in p.alternatives:
+                    raise StudyError(f"unknown country code '{value.country}'", file=file,
+                                     field=f"suppliers.{value.target}.location",
+                                     allowed=", ".join(sorted(k[5:] for k in p.alternatives if k.startswith("grid_"))))
+                value = {f"grid_{value.country}": 1.0}
+            pairs, patches = index.switch_cells(p, value, file)
+            unique.update(pairs)
+            patched += patches
     for pid in site_countries:
         raise StudyError(f"'{pid}' has no grid electricity input whose location could change", file=file,
                          field=f"suppliers.{pid}.location",
@@ -145,7 +303,11 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
                          "plant.electricity.residual_mix_kg_per_kwh", "biosphere"))
     # the cell and its bill of materials
     study = complete_voltage(study, cell, file)
-    bom, info = bill_of_materials(study, cell, procs, file)
+    if memo is None:
+        bom, info = bill_of_materials(study, cell, procs, file)
+    else:
+        bom, info = memo.get("bom", (cell.id, file, frozen(study.cell)),
+                             lambda: bill_of_materials(study, cell, procs, file))
     kg_per_kwh = 1.0 / info["energy_density_kwh_per_kg"]
     for c in cells.values():
         entries.append(Entry(c.id, ROOT, kg_per_kwh if c.id == cell.id else 0.0, "cell.chemistry"))
@@ -161,12 +323,40 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
             entries.append(Entry(target, DISTRIBUTION, getattr(study.distribution, fld) * 1e-3,
                                  f"distribution.{fld}"))
     # plant energy by process step (model/plant.py): the whole plant on the cell, per kWh x kWh/kg
-    energy = plant_energy(study, cell, procs, {b.input: b.kg_per_kg_cell for b in bom},
-                          info["energy_density_kwh_per_kg"], chem, file, yld)
-    entries += energy.entries
-    from .recycling import recycling_entries
-    rec_entries, rec_report = recycling_entries(study, procs, cell, kg_per_kwh, file)
-    entries += rec_entries
+    bom_kg = {b.input: b.kg_per_kg_cell for b in bom}
+    if memo is None:
+        energy = plant_energy(study, cell, procs, bom_kg, info["energy_density_kwh_per_kg"], chem, file, yld)
+    else:
+        energy = memo.get("plant_energy", (cell.id, chem, file, tuple(bom_kg.items()), info["energy_density_kwh_per_kg"],
+                                           yld.value, yld.source, plant_energy_key(study.plant)),
+                          lambda: plant_energy(study, cell, procs, bom_kg, info["energy_density_kwh_per_kg"], chem,
+                                               file, yld))
+    if memo is not None and index is not None:
+        put(energy.entries)
+    else:
+        entries += energy.entries
+    from .recycling import eol_entries, recycling_entries, supply_entries
+    if memo is None:
+        rec_entries, rec_report = recycling_entries(study, procs, cell, kg_per_kwh, file)
+        rec_groups = [rec_entries]
+    else:
+        # as recycling_entries, in two parts kept apart: the supply side (its checks first) does not read the
+        # collection rate's value, the end of life reads only its arguments
+        rc = study.recycling
+        sup_entries, sup_report = memo.get(
+            "recycling_supply", (cell.id, file, bool(rc.eol_collection_rate),
+                                 tuple([(k, frozen(v)) for k, v in rc.__dict__.items() if k != "eol_collection_rate"])),
+            lambda: supply_entries(rc, procs, cell, file))
+        eol_args = (rc.route, rc.eol_collection_rate, rc.accounting, rc.cff)
+        eol, eol_report = memo.get("recycling_eol", (cell.id, kg_per_kwh, *[frozen(v) for v in eol_args]),
+                                   lambda: eol_entries(procs, cell, kg_per_kwh, *eol_args))
+        rec_groups = [sup_entries, eol]
+        rec_report = {**sup_report, "eol": eol_report}
+    for group in rec_groups:
+        if memo is not None and index is not None:
+            put(group)
+        else:
+            entries += group
     # supplier-specific figures replace the whole column of the material
     suppliers = []
     for pid, sup in study.suppliers.items():
@@ -198,9 +388,82 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
             entries.append(Entry(sup.process, pid, 1.0, param))
         else:
             entries.append(Entry(bio_key(CO2_FOSSIL), pid, sup.pcf_kg_co2e_per_kg, param, "biosphere"))
-    flush()
-    return Mapping(list(unique.values()), cell.id, kg_per_kwh, bom, info, plant, suppliers, rec_report, energy,
-                   tuple(unique))
+    if index is None:
+        flush()
+        return Mapping(list(unique.values()), cell.id, kg_per_kwh, bom, info, plant, suppliers, rec_report, energy,
+                       tuple(unique))
+    # the switches' defaults lead, in the index's order: their amounts from the index's array, patched
+    flush_tail()
+    n = len(index.pos)
+    values = list(unique.values())
+    cells_set = tuple(unique)
+    head = index.amounts.copy()
+    for i, a in patched:                # in order: the last entry of a cell wins
+        head[i] = a
+    amounts = np.concatenate([head, np.fromiter(map(_AMOUNT, values[n:]), dtype=float, count=len(values) - n)])
+    return Mapping(values, cell.id, kg_per_kwh, bom, info, plant, suppliers, rec_report, energy, cells_set,
+                   amounts, (index.token, cells_set[n:]))
+
+
+def frozen(value):
+    """A hashable key equal for equal values only: a study section (pydantic model), dict (in its order),
+    list or scalar, each with its type (1 and 1.0 and True differ; 0.0 and -0.0 differ)."""
+    if isinstance(value, BaseModel):
+        return (type(value), tuple([(k, frozen(v)) for k, v in value.__dict__.items()]))
+    if isinstance(value, dict):
+        return (dict, tuple([(k, frozen(v)) for k, v in value.items()]))
+    if isinstance(value, (list, tuple)):
+        return (type(value), tuple([frozen(v) for v in value]))
+    if type(value) is float and value == 0.0:
+        return (float, str(value))
+    return (type(value), value)
+
+
+class BuildMemo:
+    """Results of the parts of a study's mapping kept between the builds of one sweep, each keyed by all
+    that part reads: the BOM (design model) by ``cell.*``, the plant energy by the ``plant`` fields it
+    reads (:func:`lca_battery.model.plant.plant_energy_key`), the BOM and the yield, the recycling entries
+    by ``recycling.*`` and kg of cell per kWh; each also by the cell and the study file (named in errors).
+    A part that raises is not kept (the next build raises the same error). The results are shared between
+    the builds' mappings: the sweep only reads them. Tied to one processes dict (another clears it).
+    ``sections``: the study sections validated so far (:func:`lca_battery.study.load_study`)."""
+
+    #: Results kept per part; past this the part's results are dropped (a grid with many cell designs).
+    MAX = 4096
+
+    def __init__(self):
+        self.procs = None
+        self.parts: dict[str, dict] = {}
+        self.sections: dict[str, dict] = {}
+        self._derived: dict[int, tuple] = {}
+        self.hits = self.misses = 0
+
+    def use(self, procs: dict) -> None:
+        if procs is not self.procs:
+            self.procs = procs
+            self.parts.clear()
+            self._derived.clear()
+
+    def derived(self, obj, make):
+        """What ``make()`` derives from a kept result ``obj`` (held: its id is never reused while kept)."""
+        hit = self._derived.get(id(obj))
+        if hit is None or hit[0] is not obj:
+            if len(self._derived) >= self.MAX:
+                self._derived.clear()
+            hit = self._derived[id(obj)] = (obj, make())
+        return hit[1]
+
+    def get(self, part: str, key: tuple, make):
+        d = self.parts.setdefault(part, {})
+        hit = d.get(key)
+        if hit is None:
+            self.misses += 1
+            if len(d) >= self.MAX:
+                d.clear()
+            hit = d[key] = make()
+        else:
+            self.hits += 1
+        return hit
 
 
 def apply_entries(procs: dict, entries: list[Entry]) -> dict:

@@ -180,6 +180,19 @@ def _inventory_steps(cell, procs: dict, bom: dict[str, float], ed: float) -> lis
     return steps
 
 
+#: The fields of ``plant`` that :func:`plant_energy` reads (its results are kept per their values between the builds
+#: of a sweep, :class:`lca_battery.model.entries.BuildMemo`; tests check the function reads no other).
+PLANT_ENERGY_FIELDS = ("energy_data", "electricity_kwh_per_kwh_cell", "electricity_kwh_per_kg_cell", "heat_mj_per_kwh_cell",
+                       "heat_mj_per_kg_cell", "heat", "heat_pump_cop", "heat_pump_cop_source", "biomass_boiler_efficiency",
+                       "biomass_supply_kg_co2e_per_mj", "biomass_source")
+
+
+def plant_energy_key(plant) -> tuple:
+    """What :func:`plant_energy` reads of the study's plant, as a key (the yield is keyed apart)."""
+    from .entries import frozen
+    return tuple([frozen(getattr(plant, f)) for f in PLANT_ENERGY_FIELDS])
+
+
 def plant_energy(study, cell, procs: dict, bom: dict[str, float], ed: float, chem: str,
                  file: str = "<study>", yld: PlantYield | None = None) -> PlantEnergy:
     """The plant energy of the study and the matrix entries that set it.

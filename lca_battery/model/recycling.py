@@ -235,10 +235,18 @@ def _drawn(cathode, procs: dict) -> dict:
 
 def recycling_entries(study, procs: dict, cell, kg_cell_per_kwh: float, file: str):
     """Entries of the supply switches, the scrap loop and the end of life; and a report."""
+    rc = study.recycling
+    entries, report = supply_entries(rc, procs, cell, file)
+    eol, eol_report = eol_entries(procs, cell, kg_cell_per_kwh, rc.route, rc.eol_collection_rate, rc.accounting, rc.cff)
+    return entries + eol, {**report, "eol": eol_report}
+
+
+def supply_entries(rc, procs: dict, cell, file: str):
+    """The recycling section's checks, the entries of the supply switches and the scrap loop, and the report but
+    for its end of life (``rc``: the study's ``recycling``; of ``eol_collection_rate`` only whether it is zero)."""
     from ..errors import StudyError
     from .cell import element_content
-    from .superstructure import ROOT, Entry, bio_key
-    rc = study.recycling
+    from .superstructure import Entry
     chem = cell.id[len("cell_"):]
     eol_ids = _eol_treatments(procs)
     rts = {p.split("__")[1] for p in eol_ids}
@@ -320,19 +328,33 @@ def recycling_entries(study, procs: dict, cell, kg_cell_per_kwh: float, file: st
                 "scrap_loop_share": r1_scrap, "A": a, "qsin_qp": q})
         if scrap_route_obj:
             report["metals"][metal]["scrap_process"] = scrap_route_obj
-    # end of life of the cell (R2): only inside the system under avoided burden and CFF
+    return entries, report
+
+
+def eol_entries(procs: dict, cell, kg_cell_per_kwh: float, route_name: str, rate: float, acc: str, cff):
+    """Entries of the cell's end of life (R2) and its report: only inside the system under avoided burden and
+    CFF (the recycling section checked by :func:`supply_entries` first; reads only its arguments)."""
+    from .cell import element_content
+    from .superstructure import ROOT, Entry, bio_key
+    chem = cell.id[len("cell_"):]
+    eol_ids = _eol_treatments(procs)
+    applicable = sorted({p.split("__")[1] for p in eol_ids if p.endswith("__" + chem)})
+    route = route_name if route_name in applicable else None
+    entries = []
     for pid in eol_ids:
         entries.append(Entry(pid, ROOT, 0.0, "recycling.eol_collection_rate"))
-    report["eol"] = {"collection_rate": rc.eol_collection_rate, "route": route}
-    if route and rc.eol_collection_rate:
+    report = {"collection_rate": rate, "route": route}
+    if route and rate:
         eol = procs[f"eol_treatment__{route}__{chem}"]
         recovery = eol.extra["recovery"]
-        report["eol"]["R2"] = {m: rc.eol_collection_rate * recovery.get(m, 0.0) for m in recovery}
+        report["R2"] = {m: rate * recovery.get(m, 0.0) for m in recovery}
         if acc != "cut_off":
+            cathode = next((x.target for x in cell.exchanges if x.target.startswith("cathode_")), None)
+            w = element_content(cathode, procs) if cathode else {}
             main = "Co" if "Co" in w else "Li"
-            a_burden = 0.0 if acc == "avoided_burden" else rc.cff.a(main)
-            qout = rc.cff.qsout_qp if acc == "cff" else 1.0
-            entries.append(Entry(eol.id, ROOT, rc.eol_collection_rate * kg_cell_per_kwh,
+            a_burden = 0.0 if acc == "avoided_burden" else cff.a(main)
+            qout = cff.qsout_qp if acc == "cff" else 1.0
+            entries.append(Entry(eol.id, ROOT, rate * kg_cell_per_kwh,
                                  "recycling.eol_collection_rate"))
             summed: dict[tuple, float] = {}
             for x in eol.exchanges:   # the same input may appear twice: the matrix holds their sum
@@ -344,10 +366,10 @@ def recycling_entries(study, procs: dict, cell, kg_cell_per_kwh: float, file: st
                                          "recycling.cff.A (end of life)", "biosphere"))
                 elif subst:
                     metal = next((m for m, ss in METAL_SALTS.items() if target in ss), None)
-                    a_m = a_burden if metal is None else (0.0 if acc == "avoided_burden" else rc.cff.a(metal))
+                    a_m = a_burden if metal is None else (0.0 if acc == "avoided_burden" else cff.a(metal))
                     entries.append(Entry(target, eol.id, amount * (1 - a_m) * qout,
                                          "recycling.cff (end-of-life credit)"))
                 else:
                     entries.append(Entry(target, eol.id, amount * (1 - a_burden), "recycling.cff.A (end of life)"))
-            report["eol"]["A_burden"] = a_burden
+            report["A_burden"] = a_burden
     return entries, report
