@@ -23,6 +23,14 @@ def _direct(monkeypatch, grid, engine):
         return sweep(EXAMPLE, grid, engine=engine)
 
 
+def _same_as_direct(monkeypatch, rows, grid, engine, n=None):
+    """``rows`` equal the grid built and solved scenario by scenario (and number ``n``, if given)."""
+    ref = _direct(monkeypatch, grid, engine)
+    assert len(rows) == len(ref) and (n is None or len(rows) == n)
+    for a, b in zip(rows, ref):
+        _same(a, b)
+
+
 def _same(a, b, tol=1e-9):
     assert list(a) == list(b)
     for k, v in b.items():
@@ -42,10 +50,7 @@ def test_interacting_grid_equals_direct_builds_and_footprint(engine, monkeypatch
     assert any("recycling.accounting" in b and "recycling.recycled_content.Co.post_consumer" in b for b in blocks)
     assert stats["builds"] < frame.n
     rows = frame.rows()
-    ref = _direct(monkeypatch, GRID, engine)
-    assert len(rows) == len(ref) == 108
-    for a, b in zip(rows, ref):
-        _same(a, b)
+    _same_as_direct(monkeypatch, rows, GRID, engine, 108)
     assert sweep(EXAMPLE, GRID, engine=engine) == rows          # api.sweep takes the same path
     rng = np.random.default_rng(3)
     for i in rng.choice(len(rows), size=4, replace=False):
@@ -110,9 +115,7 @@ def test_falls_back_when_the_check_fails(engine, monkeypatch):
     stats = {}
     frame = sweep_frame(EXAMPLE, grid, engine=engine, stats=stats)
     assert "differs from its direct build" in stats["fallback"]
-    ref = _direct(monkeypatch, grid, engine)
-    for a, b in zip(frame.rows(), ref):
-        _same(a, b)
+    _same_as_direct(monkeypatch, frame.rows(), grid, engine)
     with pytest.raises(Fallback):
         se.grid_frame(EXAMPLE, grid, {}, engine)
 
@@ -245,10 +248,7 @@ def test_portfolio_block_assembled_per_context_equals_footprint(engine, monkeypa
     assert stats["per_context"], stats
     assert stats["builds"] < frame.n
     rows = frame.rows()
-    ref = _direct(monkeypatch, grid, engine)
-    assert len(rows) == len(ref) == 96
-    for a, b in zip(rows, ref):
-        _same(a, b)
+    _same_as_direct(monkeypatch, rows, grid, engine, 96)
     for i in (5, 37, 90):
         r = rows[i]
         one = footprint(EXAMPLE, {k: r[k] for k in grid}, engine=engine, details=False)
