@@ -82,6 +82,21 @@ def _default_entries(p: Process, file: str) -> list[tuple[tuple, Entry]]:
 _AMOUNT = attrgetter("amount")
 
 
+def _basis_unused(p: Process, value, in_use: set) -> bool:
+    """A recycling basis the route of switch ``p`` lacks, for a route the study does not use (it then
+    keeps its default: the basis matters only if the study uses the route)."""
+    return p.switch == "allocation.recycling" and isinstance(value, str) and value not in p.alternatives \
+        and p.extra.get("route", "")[len("recycling_"):] not in in_use
+
+
+def _location_value(p: Process, target: str, cc: str, file: str) -> dict:
+    """The value of the ``locations.<target>`` switch ``p`` for site country ``cc`` (an unknown one is an error)."""
+    if f"grid_{cc}" not in p.alternatives:
+        raise StudyError(f"unknown country code '{cc}'", file=file, field=f"suppliers.{target}.location",
+                         allowed=", ".join(sorted(k[5:] for k in p.alternatives if k.startswith("grid_"))))
+    return {f"grid_{cc}": 1.0}
+
+
 def _keyed(group: list[Entry], pos: dict) -> tuple[list, list]:
     """(cell, entry) pairs of a list of entries, and (position, amount) of those on a switch default's cell."""
     pairs = [((e.matrix, e.input, e.output), e) for e in group]
@@ -131,10 +146,9 @@ class _SwitchIndex:
         key = (p.id, frozen(value))
         hit = self._cells.get(key)
         if hit is None:
-            pairs = [((e.matrix, e.input, e.output), e) for e in (
-                Entry(p.alternatives[name], p.id, share, p.switch)
-                for name, share in _shares(value, p.alternatives, p.switch, file).items())]
-            hit = (pairs, [(self.pos[k], e.amount) for k, e in pairs])
+            # a switch's cells are the same whatever its value, so each is among the defaults
+            hit = _keyed([Entry(p.alternatives[name], p.id, share, p.switch)
+                          for name, share in _shares(value, p.alternatives, p.switch, file).items()], self.pos)
             if len(self._cells) >= 4096:
                 self._cells.clear()
             self._cells[key] = hit
@@ -154,10 +168,8 @@ class _SwitchIndex:
         for section in ("allocation", "supply"):
             for key, value in getattr(study, section, {}).items():
                 for i, p in self.sections.get((section, key), ()):
-                    if p.switch == "allocation.recycling" and isinstance(value, str) and value not in p.alternatives \
-                            and p.extra.get("route", "")[len("recycling_"):] not in in_use:
-                        continue       # a basis this route lacks matters only if the study uses the route
-                    todo.append((i, p, value))
+                    if not _basis_unused(p, value, in_use):
+                        todo.append((i, p, value))
         todo.sort(key=lambda t: t[0])
         return [(p, value) for _, p, value in todo]
 
@@ -197,20 +209,13 @@ def _switch_loop(study, procs: dict, plant, site_countries: dict, in_use: set, u
         elif p.switch.startswith("locations."):
             target = p.switch.split(".", 1)[1]
             cc = site_countries.pop(target, None)
-            if cc is None:
-                value = p.default
-            elif f"grid_{cc}" not in p.alternatives:
-                raise StudyError(f"unknown country code '{cc}'", file=file, field=f"suppliers.{target}.location",
-                                 allowed=", ".join(sorted(k[5:] for k in p.alternatives if k.startswith("grid_"))))
-            else:
-                value = {f"grid_{cc}": 1.0}
+            value = p.default if cc is None else _location_value(p, target, cc, file)
         else:
             section, _, key = p.switch.partition(".")
             value = getattr(study, section, {}).get(key, p.default) if section in ("allocation", "supply") \
                 else p.default
-            if p.switch == "allocation.recycling" and isinstance(value, str) and value not in p.alternatives \
-                    and p.extra.get("route", "")[len("recycling_"):] not in in_use:
-                value = p.default      # a basis this route lacks matters only if the study uses the route
+            if _basis_unused(p, value, in_use):
+                value = p.default
         if value is p.default:          # most switches keep their default: the same (frozen) entries
             flush()
             unique.update(_default_entries(p, file))
@@ -286,11 +291,7 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
             entries.clear()
         for p, value in index.changed(study, plant, site_countries, in_use):
             if isinstance(value, _Location):
-                if f"grid_{value.country}" not in p.alternatives:
-                    raise StudyError(f"unknown country code '{value.country}'", file=file,
-                                     field=f"suppliers.{value.target}.location",
-                                     allowed=", ".join(sorted(k[5:] for k in p.alternatives if k.startswith("grid_"))))
-                value = {f"grid_{value.country}": 1.0}
+                value = _location_value(p, value.target, value.country, file)
             pairs, patches = index.switch_cells(p, value, file)
             unique.update(pairs)
             patched += patches
