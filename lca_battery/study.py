@@ -216,7 +216,8 @@ class Plant(_Model):
     biomass_source: str = Field("", description="where the biomass boiler efficiency and fuel supply factor come from")
     energy_data: str = Field("default", description=(
         "plant energy by process step: 'default' (per chemistry), 'degen_schutte_2022_by_step' (the Li-ion "
-        "default, nine steps), 'degen_schutte_2022' (the same plant, two steps), or 'inventory' "
+        "default, nine steps), 'degen_schutte_2022_by_mass' (the nine steps per kg of cell relative to the source's "
+        "reference cell, formation per kWh), 'degen_schutte_2022' (the same plant, two steps), or 'inventory' "
         "(the electrode and cell inventories)"))
     electricity_kwh_per_kwh_cell: float | None = Field(
         None, ge=0, description="measured whole-plant electricity, kWh per kWh of cell (replaces energy_data)")

@@ -84,7 +84,8 @@ def test_unknown_plant_energy_data_is_one_clear_error(engine):
     assert err.field == "plant.energy_data" and err.file and "nmc811-cn.yaml" in str(err.file)
     msg = str(err)
     assert "jinasena_2021" in msg and "plant.energy_data" in msg
-    for allowed in ("default", "inventory", "degen_schutte_2022", "degen_schutte_2022_by_step"):
+    for allowed in ("default", "inventory", "degen_schutte_2022", "degen_schutte_2022_by_step",
+                    "degen_schutte_2022_by_mass"):
         assert allowed in msg
 
 

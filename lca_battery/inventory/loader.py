@@ -38,8 +38,11 @@ PROCESS_KEYS = {
     "feed_composition", "feed", "allocation_note", "cell_format",
     "cam_specific_capacity_ah_per_kg", "cam_voltage_v", "cam_capacity_source",
     "anode_np_ratio", "anode_specific_capacity_ah_per_kg", "anode_capacity_source", "anode_np_source",
-    "design",
+    "design", "driver", "driver_reference_kwh_per_kg", "driver_source",
 }
+#: What a cell-plant step's energy follows (plant_energy.yaml): per kWh of cell (the default), or per kg of cell
+#: relative to the source's reference cell (``driver_reference_kwh_per_kg``, with its ``driver_source``)
+STEP_DRIVERS = ("cell_energy", "cell_mass")
 EXCHANGE_KEYS = {"input", "biosphere", "compartment", "amount", "unit", "source", "comment",
                  "proxy", "aggregated", "substitution", "correction"}
 COPRODUCT_KEYS = {"id", "name", "amount", "unit", "price", "price_source", "substitutes",
@@ -478,8 +481,18 @@ def load_inventory(root: Path | None = None, extra_files: tuple = ()) -> Invento
                                     "feed_composition", "feed", "allocation_note", "cell_format",
                                     "cam_specific_capacity_ah_per_kg", "cam_voltage_v", "cam_capacity_source",
                                     "anode_np_ratio", "anode_specific_capacity_ah_per_kg", "anode_capacity_source",
-                                    "anode_np_source", "design")
+                                    "anode_np_source", "design", "driver", "driver_reference_kwh_per_kg",
+                                    "driver_source")
                  if k in rp}
+        if "driver" in rp:
+            if rp["driver"] not in STEP_DRIVERS:
+                problems.append(f"{where}: driver '{rp['driver']}' unknown (allowed: {', '.join(STEP_DRIVERS)})")
+            ref = rp.get("driver_reference_kwh_per_kg")
+            if rp["driver"] == "cell_mass" and not (isinstance(ref, (int, float)) and ref > 0):
+                problems.append(f"{where}: driver cell_mass needs driver_reference_kwh_per_kg > 0 (the source's "
+                                f"reference cell)")
+            if rp.get("driver_source") not in sources:
+                problems.append(f"{where}: driver_source '{rp.get('driver_source')}' is not in sources.yaml")
         for key, val in _design_sources(rp.get("design")):
             if val not in sources:
                 problems.append(f"{where}: design: {key} '{val}' is not in sources.yaml")

@@ -8,7 +8,8 @@ per kWh of cell. For a study the engine
 * takes the steps of the study's profile (``plant.energy_data``; by default :data:`DEFAULT_PROFILE`
   for the chemistry, else :data:`LI_ION_DEFAULT`, Degen & Schuette 2022 in nine steps: mixing, coating and
   drying with NMP recovery, calendering, vacuum drying, stacking, filling, formation and ageing, dry rooms,
-  the rest; ``degen_schutte_2022`` is the same plant in two steps); each step is its own unit process on the product system's path: the cell draws
+  the rest; ``degen_schutte_2022`` is the same plant in two steps; ``degen_schutte_2022_by_mass`` the nine steps
+  per kg of cell relative to the source's reference cell, formation per kWh, see :func:`step_scale`); each step is its own unit process on the product system's path: the cell draws
   it per kg of cell at the energy density (kWh of cell per kg), so one kWh of cell passes through every
   step and the step's electricity and heat are its own exchanges (per-process contributions show them),
 * sets the plant energy of the cell and of its electrodes to zero, so the steps are the whole plant.
@@ -49,7 +50,7 @@ INVENTORY = "inventory"
 DEFAULT_PROFILE = {"NMMT": INVENTORY}
 LI_ION_DEFAULT = "degen_schutte_2022_by_step"
 #: Profiles of the Degen & Schuette plant (an NMC811-era Li-ion plant): other chemistries use them as a proxy.
-DEGEN_SCHUTTE = ("degen_schutte_2022", "degen_schutte_2022_by_step")
+DEGEN_SCHUTTE = ("degen_schutte_2022", "degen_schutte_2022_by_step", "degen_schutte_2022_by_mass")
 HEAT_PUMP = "heat_pump"
 HEAT_PUMP_PROCESS = "heat_heat_pump_plant"
 BIOMASS = "biomass"
@@ -140,6 +141,19 @@ def step_links(cell) -> list[str]:
     return sorted(x.target for x in cell.exchanges if x.kind == "technosphere" and x.target.startswith(STEP_PREFIX))
 
 
+def _driver(p) -> str:
+    return p.extra.get("driver", "cell_energy")
+
+
+def step_scale(p, ed: float) -> float:
+    """Units of the step process per kWh of this cell. A step per kWh of cell (``driver: cell_energy``, or none) is
+    1; a step per kg of cell (``driver: cell_mass``) is given per kWh of the source's reference cell (r kWh per kg),
+    so a cell of ``ed`` kWh per kg draws r / ed of it per kWh (r per kg of cell, whatever its energy density)."""
+    if _driver(p) == "cell_mass":
+        return p.extra["driver_reference_kwh_per_kg"] / ed
+    return 1.0
+
+
 def _energy(p, target: str) -> float:
     return sum(x.amount for x in p.exchanges if x.kind == "technosphere" and x.target == target)
 
@@ -213,12 +227,25 @@ def plant_energy(study, cell, procs: dict, bom: dict[str, float], ed: float, che
         steps = _inventory_steps(cell, procs, bom, ed)
         source = "electrode and cell inventories"
     else:
-        steps = [{"step": p.id[len(STEP_PREFIX) + len(profile) + 2:], "name": p.name, "source": p.source,
-                  "electricity_kwh_per_kwh": _energy(p, PLANT_ELECTRICITY),
-                  "heat_mj_per_kwh": _energy(p, PLANT_HEAT)} for p in sorted(avail[profile], key=lambda q: q.id)]
+        steps = []
+        for p in sorted(avail[profile], key=lambda q: q.id):
+            k = step_scale(p, ed)
+            st = {"step": p.id[len(STEP_PREFIX) + len(profile) + 2:], "name": p.name, "source": p.source,
+                  "electricity_kwh_per_kwh": _energy(p, PLANT_ELECTRICITY) * k,
+                  "heat_mj_per_kwh": _energy(p, PLANT_HEAT) * k}
+            if "driver" in p.extra:
+                st.update(driver=p.extra["driver"], scale=k)
+            steps.append(st)
         source = ", ".join(sorted({p.source for p in avail[profile]}))
+        mass = sorted({p.extra["driver_reference_kwh_per_kg"] for p in avail[profile]
+                       if p.extra.get("driver") == "cell_mass"})
+        if mass:
+            notes.append(f"{profile}: steps per kg of cell, scaled by the source's reference cell ("
+                         + ", ".join(f"{m:g}" for m in mass) + f" kWh/kg) over this cell's {ed:.3f} kWh/kg = "
+                         + ", ".join(f"{m / ed:.3f}" for m in mass) + "; formation and ageing per kWh of cell")
         if chem in DEFAULT_PROFILE or (chem != "NMC811" and profile in DEGEN_SCHUTTE):
-            notes.append(f"plant energy of {profile} (per kWh of cell) used as a proxy for the {chem} cell")
+            notes.append(f"plant energy of {profile} ({'by cell mass' if mass else 'per kWh of cell'}) used as a "
+                         f"proxy for the {chem} cell")
     elec = sum(s["electricity_kwh_per_kwh"] for s in steps)
     heat = sum(s["heat_mj_per_kwh"] for s in steps)
     param = f"plant.energy_data ({profile})"
@@ -267,7 +294,10 @@ def plant_energy(study, cell, procs: dict, bom: dict[str, float], ed: float, che
     by_step = bool(linked) and profile != INVENTORY and not measured
     mine = {STEP_PREFIX + profile + "__" + s["step"] for s in steps} if by_step else set()
     for sid in linked:
-        entries.append(Entry(sid, cell.id, ed if sid in mine else 0.0, param + ": kWh of cell per kg cell"))
+        amount = ed * step_scale(procs[sid], ed) if sid in mine else 0.0
+        entries.append(Entry(sid, cell.id, amount, param + (": kWh of reference cell per kg cell"
+                                                            if sid in mine and _driver(procs[sid]) == "cell_mass"
+                                                            else ": kWh of cell per kg cell")))
     if by_step:
         for target in (PLANT_ELECTRICITY, PLANT_HEAT):
             if any(x.target == target for x in cell.exchanges):
