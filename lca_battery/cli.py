@@ -583,6 +583,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command; as the program (``argv`` None: the ``lca-battery`` entry point, ``python -m
+    lca_battery``) the process then ends at once (:func:`_exit`)."""
+    status = _main(argv)
+    if argv is None:
+        _exit(status)
+    return status
+
+
+def _exit(status: int) -> None:
+    """End the process without the interpreter's teardown (collecting every module of NumPy, SciPy,
+    pydantic, ...: about 0.07 s of a 1 s command): output flushed, atexit handlers run (they close what
+    needs closing: logging, weakref finalizers, temporary folders), then ``os._exit``.
+    ``LCA_BATTERY_FULL_EXIT=1`` keeps the usual exit."""
+    import os
+    if os.environ.get("LCA_BATTERY_FULL_EXIT") == "1":
+        return
+    import atexit
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):           # a closed pipe (`| head`): status 120, as Python's own exit
+            if stream is sys.stdout:
+                status = 120
+    atexit._run_exitfuncs()
+    os._exit(status)
+
+
+def _main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.argv = ["lca-battery", *argv] if argv is not None else list(sys.argv)
     try:

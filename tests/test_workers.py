@@ -1,4 +1,5 @@
-"""The chart and workbook workers forked at the start of ``lca-battery footprint`` (lca_battery/report/workers.py)."""
+"""The chart and workbook workers forked at the start of ``lca-battery footprint``
+(lca_battery/report/workers.py), and the CLI's exit."""
 import json
 import os
 import threading
@@ -110,3 +111,20 @@ def test_cli_with_workers_writes_the_same_folder(engine, tmp_path, fork, monkeyp
     for m in (manifest_a, manifest_b):       # the command line differs in --out only
         del m["command"], m["rerun"]
     assert manifest_a == manifest_b
+
+
+def test_exit_as_the_program_flushes_runs_atexit_and_ends(monkeypatch, capsys):
+    import atexit
+    from lca_battery import cli
+    calls = []
+    monkeypatch.setattr(atexit, "_run_exitfuncs", lambda: calls.append("atexit"))
+    monkeypatch.setattr(os, "_exit", lambda status: calls.append(("_exit", status)))
+    monkeypatch.setattr(cli, "_main", lambda argv: print("result") or 0)
+    monkeypatch.delenv("LCA_BATTERY_FULL_EXIT", raising=False)
+    assert cli.main(["footprint"]) == 0 and calls == []              # called with arguments: returns
+    cli.main(None)
+    assert calls == ["atexit", ("_exit", 0)]
+    assert "result" in capsys.readouterr().out
+    monkeypatch.setenv("LCA_BATTERY_FULL_EXIT", "1")
+    calls.clear()
+    assert cli.main(None) == 0 and calls == []
