@@ -234,14 +234,19 @@ def _footprint_files(result: dict, tmp: Path, workers: dict | None = None) -> No
     else:
         from .charts import footprint_chart
         waits.append(_in_child(footprint_chart, result, tmp / "footprint"))
-    book = workers.get("workbook")
-    book_sent = book is not None and book.send((result, str(tmp / "footprint.xlsx")))
-    if book_sent:
-        waits.append(book.wait)
     try:
-        _footprint_tables(result, tmp, workbook=not book_sent)
+        _footprint_tables(result, tmp)
+        # sent after the tables: the result (some 300 kB) does not fit in a pipe's buffer, and a worker still
+        # importing openpyxl (a loaded machine) would hold this process at the write meanwhile
+        book = workers.get("workbook")
+        if book is not None and book.send((result, str(tmp / "footprint.xlsx"))):
+            waits.append(book.wait)
+        else:
+            write_workbook(result, tmp / "footprint.xlsx")
     except BaseException:
         _wait_quietly(waits)     # the children still write into tmp: let them end before write_atomic removes it
+        for worker in workers.values():
+            worker.close()       # one not sent its input yet: ended
         raise
     for i, wait in enumerate(waits):
         try:
@@ -264,11 +269,10 @@ def _wait_quietly(waits) -> None:
             pass
 
 
-def _footprint_tables(result: dict, tmp: Path, workbook: bool = True) -> None:
+def _footprint_tables(result: dict, tmp: Path) -> None:
+    """The JSON and CSV files of a footprint run."""
     (tmp / "summary.json").write_text(to_json(result) + "\n", encoding="utf-8")
     (tmp / "declaration.json").write_text(to_json(result["declaration"]) + "\n", encoding="utf-8")
-    if workbook:
-        write_workbook(result, tmp / "footprint.xlsx")
     (tmp / "passport.json").write_text(to_json(result["passport"]) + "\n", encoding="utf-8")
     _csv(tmp / "stages.csv", [{"stage": k, "kg_co2e_per_kwh": v,
                                "share": v / result["kg_co2e_per_kwh"] if result["kg_co2e_per_kwh"] else 0}
