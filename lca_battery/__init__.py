@@ -14,7 +14,15 @@ __version__ = "0.1.0"
 _warnings.filterwarnings("ignore", category=UserWarning, module="bw2calc")
 
 from .errors import InventoryError, LcaBatteryError, StudyError, UnitError  # noqa: E402
-from .study import load_study  # noqa: E402
+
+
+def __getattr__(name: str):
+    # load_study on first use: importing the package (as the CLI does before it forks its chart worker,
+    # lca_battery.report.chart_worker) stays cheap; ``from lca_battery import load_study`` works as before
+    if name == "load_study":
+        from .study import load_study
+        return load_study
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def footprint(*args, **kwargs):

@@ -120,3 +120,20 @@ def test_warm_cli_does_not_import_brightway(engine, bw_dir, tmp_path):
     assert run.returncode == 0, run.stderr
     manifest = json.loads(next(tmp_path.glob("*/manifest.json")).read_text())
     assert manifest["software"]["solver"].startswith("lca_battery.warm")
+    # the output printed before the process ended without the interpreter's teardown (cli._exit)
+    assert "written to" in run.stdout and "footprint.png" in run.stdout and "footprint.xlsx" in run.stdout
+
+
+def test_writing_parent_imports_no_chart_or_workbook_library(engine, bw_dir, tmp_path):
+    """With the workers forked at the start, matplotlib and openpyxl are imported by them, not by the command."""
+    warm.save(engine)
+    code = ("import sys; from lca_battery.cli import main; rc = main(sys.argv[1:]); "
+            "print('IMPORTED', sorted(m for m in ('matplotlib', 'openpyxl', 'pandas', 'bw2data') if m in sys.modules),"
+            " file=sys.stderr); sys.exit(rc)")
+    env = {**os.environ, "BRIGHTWAY2_DIR": str(bw_dir), "PYTHONPATH": str(ROOT)}
+    run = subprocess.run([sys.executable, "-c", code, "footprint", str(EXAMPLE), "--out", str(tmp_path)],
+                         capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "IMPORTED []" in run.stderr, run.stderr
+    names = {p.name for p in next(tmp_path.iterdir()).iterdir()}
+    assert {"footprint.png", "footprint.svg", "footprint.xlsx", "manifest.json"} <= names

@@ -5,16 +5,35 @@ from pathlib import Path
 
 import numpy as np
 
-from ..model.recycling import ACCOUNTING, EU_MINIMUM_RECYCLED_CONTENT
+
+def _settings() -> None:
+    import matplotlib
+    matplotlib.rcParams["svg.hashsalt"] = "lca_battery"      # stable ids in SVG files
+    matplotlib.rcParams["svg.fonttype"] = "none"             # text stays text in SVG (searchable, selectable)
 
 
 def _pyplot():
     import matplotlib
     matplotlib.use("Agg")          # no screen needed
     import matplotlib.pyplot as plt
-    plt.rcParams["svg.hashsalt"] = "lca_battery"      # stable ids in SVG files
-    plt.rcParams["svg.fonttype"] = "none"             # text stays text in SVG (searchable, selectable)
+    _settings()
     return plt
+
+
+def _figure(**kwargs):
+    """A figure on the Agg canvas without pyplot (whose import costs more than the figure's): the same
+    bytes as ``pyplot.figure(**kwargs)`` gives, checked by the tests."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    _settings()
+    fig = Figure(**kwargs)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _close(fig) -> None:
+    if getattr(fig.canvas, "manager", None) is not None:     # a pyplot figure: release it
+        _pyplot().close(fig)
 
 
 def _label(text: str, width: int = 48) -> str:
@@ -32,7 +51,7 @@ def svg_text(fig) -> str:
     buf = io.StringIO()
     fig.tight_layout()
     fig.savefig(buf, format="svg", metadata={"Date": None})
-    _pyplot().close(fig)
+    _close(fig)
     text = buf.getvalue()
     return text[text.index("<svg"):]
 
@@ -42,20 +61,37 @@ def save_figure(fig, path_stem: str | Path | None) -> list[str] | str:
     ``path_stem`` None, return the SVG text instead (for inlining in a report)."""
     if path_stem is None:
         return svg_text(fig)
-    out = []
     fig.tight_layout()
-    for ext in ("png", "svg"):
-        p = f"{path_stem}.{ext}"
-        # no creation date in the files, so that a re-run writes the same bytes (manifest hashes)
-        fig.savefig(p, dpi=150, metadata={"Date": None} if ext == "svg" else {"Software": None})
-        out.append(p)
-    _pyplot().close(fig)
+    out = [save_as(fig, path_stem, ext) for ext in ("png", "svg")]
+    _close(fig)
     return out
 
 
+def save_as(fig, path_stem: str | Path, ext: str) -> str:
+    """``fig`` (laid out) as ``<path_stem>.<ext>``, png or svg."""
+    p = f"{path_stem}.{ext}"
+    # no creation date in the files, so that a re-run writes the same bytes (manifest hashes)
+    fig.savefig(p, dpi=150, metadata={"Date": None} if ext == "svg" else {"Software": None})
+    return p
+
+
+FOOTPRINT_CHART_KEYS = ("stages", "kg_co2e_per_kwh", "top_processes", "chemistry", "plant_country", "label")
+
+
+def footprint_chart_input(result: dict) -> dict:
+    """The part of a footprint result that :func:`footprint_chart` reads (what the chart worker is sent)."""
+    return {**{k: result[k] for k in FOOTPRINT_CHART_KEYS}, "top_processes": result["top_processes"][:10],
+            "method": {"family": result["method"]["family"]}}
+
+
 def footprint_chart(result: dict, path_stem: str | Path | None) -> list[str] | str:
-    plt = _pyplot()
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1, 2.2]})
+    return save_figure(footprint_figure(result), path_stem)
+
+
+def footprint_figure(result: dict):
+    """The footprint chart's figure (not laid out, not saved): stages and the largest processes."""
+    fig = _figure(figsize=(11, 4.2))
+    ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 2.2]})
     stages = result["stages"]
     names = [k.replace("_", " ") for k in stages]
     vals = list(stages.values())
@@ -74,11 +110,12 @@ def footprint_chart(result: dict, path_stem: str | Path | None) -> list[str] | s
     ax2.set_title("largest processes (cradle-to-gate contributions)", fontsize=9)
     fig.suptitle(f"{result['chemistry']} cell made in {result['plant_country']} - {result['label']} - "
                  f"{result['method']['family']}", fontsize=9)
-    return save_figure(fig, path_stem)
+    return fig
 
 
 def plot_curves(rows: list[dict], path_stem, title: str) -> list[str]:
     """Line plot per metal, one line per accounting rule, EU minimum recycled content marked."""
+    from ..model.recycling import ACCOUNTING, EU_MINIMUM_RECYCLED_CONTENT
     plt = _pyplot()
     metals = sorted({r["metal"] for r in rows}, key=["Co", "Ni", "Li", "Mn"].index)
     fig, axes = plt.subplots(1, len(metals), figsize=(4.2 * len(metals), 3.8), sharey=True)

@@ -209,25 +209,70 @@ def write_atomic(target: Path, write, owner: dict | None = None) -> Path:
 
 def write_footprint(result: dict, out_dir: Path, study_file: str | None = None,
                     command: list[str] | None = None, owner: dict | None = None,
-                    sets: list[str] | None = None) -> Path:
-    """Write summary.json, stages/processes/materials/parameters CSVs and manifest.json."""
+                    sets: list[str] | None = None, workers: dict | None = None) -> Path:
+    """Write summary.json, stages/processes/materials/parameters CSVs and manifest.json; the chart and the
+    workbook by ``workers`` (started :class:`~lca_battery.report.workers.Worker` by kind) when given."""
     def write(tmp: Path) -> None:
-        _footprint_files(result, tmp)
+        _footprint_files(result, tmp, workers)
         _write_manifest(tmp, study_file, command, inventory_content_hash=result["inventory"]["content_hash"],
                         method=result["method"], software=result["software"],
                         rerun_inputs=rerun_inputs(study_file, sets or [], result["inventory"]["root"]))
     return write_atomic(out_dir, write, owner)
 
 
-def _footprint_files(result: dict, tmp: Path) -> None:
+def _footprint_files(result: dict, tmp: Path, workers: dict | None = None) -> None:
     """The files of a footprint run (all but the manifest) into ``tmp``."""
+    # the chart (matplotlib's import and two renderings, the slowest file) is drawn by a forked child while this
+    # process writes the rest: the worker the CLI forked at its start (it has imported matplotlib meanwhile), else
+    # one forked now; the workbook likewise by its worker when there is one, else here. The folder is moved into
+    # place only after all finished (see write_atomic)
+    workers = workers or {}
+    chart = workers.get("chart")
+    waits = []
+    if chart is not None and chart.send(_chart_input(result, tmp)):
+        waits.append(chart.wait)
+    else:
+        from .charts import footprint_chart
+        waits.append(_in_child(footprint_chart, result, tmp / "footprint"))
+    try:
+        _footprint_tables(result, tmp)
+        # sent after the tables: the result (some 300 kB) does not fit in a pipe's buffer, and a worker still
+        # importing openpyxl (a loaded machine) would hold this process at the write meanwhile
+        book = workers.get("workbook")
+        if book is not None and book.send((result, str(tmp / "footprint.xlsx"))):
+            waits.append(book.wait)
+        else:
+            write_workbook(result, tmp / "footprint.xlsx")
+    except BaseException:
+        _wait_quietly(waits)     # the children still write into tmp: let them end before write_atomic removes it
+        for worker in workers.values():
+            worker.close()       # one not sent its input yet: ended
+        raise
+    for i, wait in enumerate(waits):
+        try:
+            wait()
+        except BaseException:
+            _wait_quietly(waits[i + 1:])
+            raise
+
+
+def _chart_input(result: dict, tmp: Path):
+    from .charts import footprint_chart_input
+    return footprint_chart_input(result), str(tmp / "footprint")
+
+
+def _wait_quietly(waits) -> None:
+    for wait in waits:
+        try:
+            wait()
+        except Exception:                    # noqa: BLE001 - the first error is the one reported
+            pass
+
+
+def _footprint_tables(result: dict, tmp: Path) -> None:
+    """The JSON and CSV files of a footprint run."""
     (tmp / "summary.json").write_text(to_json(result) + "\n", encoding="utf-8")
     (tmp / "declaration.json").write_text(to_json(result["declaration"]) + "\n", encoding="utf-8")
-    from .charts import footprint_chart
-    # the chart (matplotlib's import and two renderings, the slowest file) is drawn by a forked child while this
-    # process writes the rest; the folder is moved into place only after both finished (see write_atomic)
-    chart = _in_child(footprint_chart, result, tmp / "footprint")
-    write_workbook(result, tmp / "footprint.xlsx")
     (tmp / "passport.json").write_text(to_json(result["passport"]) + "\n", encoding="utf-8")
     _csv(tmp / "stages.csv", [{"stage": k, "kg_co2e_per_kwh": v,
                                "share": v / result["kg_co2e_per_kwh"] if result["kg_co2e_per_kwh"] else 0}
@@ -254,7 +299,6 @@ def _footprint_files(result: dict, tmp: Path) -> None:
                                           "default_kg_per_kg_cell", "data"])
     _csv(tmp / "datasets.csv", [{**d, "sources": " | ".join(d["sources"])} for d in result["datasets"]],
          ["id", "name", "location", "reference_year", "data", "dqr", "proxy", "licence", "sources", "file"])
-    chart()
 
 
 def _in_child(fn, *args):
