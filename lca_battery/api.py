@@ -515,7 +515,10 @@ def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine:
     scenario ``table`` (each a mapping of study paths to values), on the same matrices.
 
     With ``fast`` (default) the scenarios are solved by exact low-rank updates of one factorisation
-    (:mod:`lca_battery.compiled`); each row equals ``footprint --set ...`` alone (tests: 1e-9).
+    (:mod:`lca_battery.compiled`); each row equals ``footprint --set ...`` alone (tests: 1e-9). A grid, and
+    a table (rows x grid) when it pays, are built separably by the grid engine (a table on the virtual
+    grid of its columns' distinct values: :func:`lca_battery.sweep_engine.table_frame`), on the open or a
+    linked background; else each scenario is built (the per-scenario path).
     ``fast=False`` runs bw2calc per scenario (the reference).
 
     Each row has the scenario's values, ``kg_co2e_per_kwh``, ``kg_co2e_per_kg``, ``kg_co2e_per_cell``,

@@ -37,6 +37,16 @@ from far fewer study builds than scenarios:
 3. *Columnar result.* :func:`grid_frame` returns numpy columns (a :class:`SweepFrame`), not one dict
    per scenario; :func:`lca_battery.api.sweep` turns it into the usual rows.
 
+4. *Scenario tables* (:func:`table_frame`; also each Dask chunk, which is a table). The rows are points of
+   a virtual grid whose axes are the table's columns and whose values are each column's distinct values
+   (an empty cell: the study's value, :data:`UNSET`). Two columns of which the table does not hold every
+   combination of values (e.g. a recycling route set only on LFP rows) are joined into one axis
+   (:class:`Joint`), since a combination no row has may be no valid study. The grid is built, checked and
+   assembled as above, except that the verification sample is drawn from the table's rows, and only the
+   rows' points are solved. A table whose scheme would need as many builds as it has distinct rows
+   (:func:`table_builds`: e.g. a column with a new value in every row), or whose build fails, takes the
+   per-scenario path, which reports a bad row by its number.
+
 A grid on a licensed background (``background.database=...`` in the overrides or the study) is solved
 on the linked model, which has the open model's size (each linked activity is one column holding its
 cumulative inventory), exactly as on the open background. Scenarios the vectorised solver cannot hold
@@ -925,8 +935,20 @@ class _Unset:
 UNSET = _Unset()
 
 
-def _index_of(vals: list, v) -> int:
-    """Index of ``v`` among ``vals`` (equal value and type; values may be unhashable, e.g. a mix mapping)."""
+def _index_of(vals: list, v, seen: dict | None = None) -> int:
+    """Index of ``v`` among ``vals`` (equal value and type; values may be unhashable, e.g. a mix mapping,
+    then searched one by one; ``seen``: (type, value) -> index of the hashable ones)."""
+    try:
+        key = (type(v), v)
+        hash(key)
+    except TypeError:
+        key = None
+    if key is not None and seen is not None:
+        i = seen.get(key)
+        if i is None:
+            i = seen[key] = len(vals)
+            vals.append(v)
+        return i
     for i, w in enumerate(vals):
         if w is v or (type(w) is type(v) and w == v):
             return i
@@ -953,10 +975,11 @@ def table_points(combos: list[dict]):
     The first row is the grid's all-first combination."""
     cols = list(dict.fromkeys(k for ov in combos for k in ov))
     vals: list[list] = [[] for _ in cols]
+    seen: list[dict] = [{} for _ in cols]
     idx = np.empty((len(combos), len(cols)), dtype=np.int64)
     for n, ov in enumerate(combos):
         for i, k in enumerate(cols):
-            idx[n, i] = _index_of(vals[i], ov.get(k, UNSET))
+            idx[n, i] = _index_of(vals[i], ov.get(k, UNSET), seen[i])
     parent = list(range(len(cols)))
 
     def find(i):
