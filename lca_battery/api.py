@@ -515,7 +515,10 @@ def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine:
     scenario ``table`` (each a mapping of study paths to values), on the same matrices.
 
     With ``fast`` (default) the scenarios are solved by exact low-rank updates of one factorisation
-    (:mod:`lca_battery.compiled`); each row equals ``footprint --set ...`` alone (tests: 1e-9).
+    (:mod:`lca_battery.compiled`); each row equals ``footprint --set ...`` alone (tests: 1e-9). A grid, and
+    a table (rows x grid) when it pays, are built separably by the grid engine (a table on the virtual
+    grid of its columns' distinct values: :func:`lca_battery.sweep_engine.table_frame`), on the open or a
+    linked background; else each scenario is built (the per-scenario path).
     ``fast=False`` runs bw2calc per scenario (the reference).
 
     Each row has the scenario's values, ``kg_co2e_per_kwh``, ``kg_co2e_per_kg``, ``kg_co2e_per_cell``,
@@ -574,6 +577,10 @@ def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine:
         frame = _grid_frame(study, grid, overrides, engine, parsed, progress, materials=materials)
         if frame is not None:
             return frame.rows()
+    if table is not None:
+        rows = _table_rows(study, combos, overrides, engine, parsed, progress, materials=materials)
+        if rows is not None:
+            return rows
     prepared = []
     for n, ov in enumerate(combos):
         try:
@@ -640,6 +647,30 @@ def _grid_frame(study, grid, overrides, engine, parsed, progress, stats=None, ma
         if stats is not None:
             stats["fallback"] = str(exc)
         return None
+
+
+def _table_rows(study, combos, overrides, engine, parsed, progress, stats=None, materials: bool = True):
+    """A scenario table's rows by the grid engine on the virtual grid of its columns' distinct values
+    (:func:`lca_battery.sweep_engine.table_frame`), or None when that path does not apply (the caller
+    builds every scenario)."""
+    from .sweep_engine import MATERIAL_PREFIX as MP, UNASSIGNED_COL, Fallback, table_frame
+    try:
+        cols = table_frame(study, combos, overrides, engine, parsed, progress, stats=stats, materials=materials)
+    except Fallback as exc:
+        if stats is not None:
+            stats["fallback"] = str(exc)
+        return None
+    lists = [(c, cols[c].tolist(), c == UNASSIGNED_COL or c.startswith(MP)) for c in cols]
+    rows = []
+    for i, ov in enumerate(combos):         # as SweepFrame.rows: the scenario's values, then the columns
+        r = dict(ov)
+        for c, v, optional in lists:
+            x = v[i]
+            if optional and x != x:        # NaN: the row's cell has no such input (or no residual)
+                continue
+            r[c] = x
+        rows.append(r)
+    return rows
 
 
 def sweep_frame(study, grid: dict[str, list], overrides=None, *, engine: Engine | None = None, progress=None,

@@ -19,11 +19,15 @@ inventory and the parsed study are sent to every worker once (``Client.scatter(b
 a worker builds its engine from them once and keeps it for the following chunks (one
 factorisation per worker). A worker therefore needs neither the user's Brightway project nor the
 study file nor the inventory folder: only ``lca_battery`` installed (same version as the client).
-Scenarios the compiled model cannot hold (a supplier inventory file, a background linked to a
-licensed database, a new biosphere flow) fall back to bw2calc, as in the serial sweep; on a worker
-that builds the Brightway project in the worker's own ``BRIGHTWAY2_DIR`` (set it in the worker's
-environment), and the supplier files or the licensed project must be reachable there at the
-same paths.
+A worker's chunk is a scenario table, so it goes through the grid engine on the chunk's virtual grid
+(:func:`lca_battery.sweep_engine.table_frame`) when that pays, else through the per-scenario path, as
+the serial table sweep does. A study on a licensed background is solved on the linked model, which
+the worker links (or loads from its warm cache) in its own ``BRIGHTWAY2_DIR`` once and keeps, with its
+factorisation, for the following chunks: the licensed project must be reachable there. Scenarios the
+compiled model cannot hold (a supplier inventory file, a new biosphere flow) fall back to bw2calc, as
+in the serial sweep; on a worker that builds the Brightway project in the worker's own
+``BRIGHTWAY2_DIR`` (set it in the worker's environment), and the supplier files must be reachable
+there at the same paths.
 """
 from __future__ import annotations
 

@@ -37,6 +37,16 @@ from far fewer study builds than scenarios:
 3. *Columnar result.* :func:`grid_frame` returns numpy columns (a :class:`SweepFrame`), not one dict
    per scenario; :func:`lca_battery.api.sweep` turns it into the usual rows.
 
+4. *Scenario tables* (:func:`table_frame`; also each Dask chunk, which is a table). The rows are points of
+   a virtual grid whose axes are the table's columns and whose values are each column's distinct values
+   (an empty cell: the study's value, :data:`UNSET`). Two columns of which the table does not hold every
+   combination of values (e.g. a recycling route set only on LFP rows) are joined into one axis
+   (:class:`Joint`), since a combination no row has may be no valid study. The grid is built, checked and
+   assembled as above, except that the verification sample is drawn from the table's rows, and only the
+   rows' points are solved. A table whose scheme would need as many builds as it has distinct rows
+   (:func:`table_builds`: e.g. a column with a new value in every row), or whose build fails, takes the
+   per-scenario path, which reports a bad row by its number.
+
 A grid on a licensed background (``background.database=...`` in the overrides or the study) is solved
 on the linked model, which has the open model's size (each linked activity is one column holding its
 cumulative inventory), exactly as on the open background. Scenarios the vectorised solver cannot hold
@@ -175,7 +185,7 @@ def build_pool(build_fn, total: int, keys: list):
     import sys
     if PROCS < 2 or total < PAR_MIN_SCENARIOS or not sys.platform.startswith("linux") \
             or "fork" not in mp.get_all_start_methods() or _other_threads() \
-            or any(k.startswith(("suppliers", "background")) for k in keys):
+            or any(k.startswith(("suppliers", "background")) for kk in keys for k in kk.split(JOINT)):
         return None
     try:
         return BuildPool(build_fn, PROCS)
@@ -271,8 +281,9 @@ MATERIAL_PREFIX = "material:"
 class GridBuilder:
     """Builds the scenarios of a grid separably (see the module doc)."""
 
-    def __init__(self, build_fn, keys: list, values: list[list], seed: int = 0, base_of=None):
+    def __init__(self, build_fn, keys: list, values: list[list], seed: int = 0, base_of=None, points=None):
         self.build_fn = build_fn            # ov dict -> Build (raises Fallback / StudyError)
+        self.points = points                # a table's scenarios (flat indices; None: the whole grid)
         self.base_of = base_of              # (matrix, (row, col)) -> the base model's value (see same())
         self.keys = keys
         self.values = values
@@ -532,6 +543,10 @@ class GridBuilder:
 
     def _verify_picks(self) -> np.ndarray:
         """The full combinations :meth:`verify` builds (seeded: known before anything is built)."""
+        if self.points is not None:        # a table: its own rows (the virtual grid may hold invalid ones)
+            pts = np.unique(self.points)
+            return pts[np.random.default_rng(self.seed).choice(len(pts), size=min(VERIFY_SAMPLE, len(pts)),
+                                                               replace=False)]
         total = int(np.prod(self.shape))
         return np.random.default_rng(self.seed).choice(total, size=min(VERIFY_SAMPLE, total), replace=False)
 
@@ -907,6 +922,125 @@ def _solver(engine) -> GridSolver:
     return gs
 
 
+class _Unset:
+    """A scenario table's empty cell: the field keeps the study's value (the key is left out of the build)."""
+
+    def __repr__(self):
+        return "<unset>"
+
+    def __reduce__(self):          # the one instance, also in a forked helper's arguments
+        return "UNSET"
+
+
+UNSET = _Unset()
+
+
+def _index_of(vals: list, v, seen: dict | None = None) -> int:
+    """Index of ``v`` among ``vals`` (equal value and type; values may be unhashable, e.g. a mix mapping,
+    then searched one by one; ``seen``: (type, value) -> index of the hashable ones)."""
+    try:
+        key = (type(v), v)
+        hash(key)
+    except TypeError:
+        key = None
+    if key is not None and seen is not None:
+        i = seen.get(key)
+        if i is None:
+            i = seen[key] = len(vals)
+            vals.append(v)
+        return i
+    for i, w in enumerate(vals):
+        if w is v or (type(w) is type(v) and w == v):
+            return i
+    vals.append(v)
+    return len(vals) - 1
+
+
+@dataclass(frozen=True)
+class Joint:
+    """The value of a joint axis of a scenario table: columns whose values are not seen in every combination
+    (e.g. a recycling route set only on the LFP rows) vary together, one value a combination seen in a row."""
+    items: tuple            # ((study path, value or UNSET), ...)
+
+
+#: The name of a joint axis joins its columns' names with this.
+JOINT = " & "
+
+
+def table_points(combos: list[dict]):
+    """A scenario table (rows x grid, full override mappings) as points of a virtual grid: (axes, the
+    distinct values of each axis in order of appearance, and each row's flat index into the grid). An axis is
+    a column (a row without it: :data:`UNSET`) or a :class:`Joint` of columns: two columns are joined when
+    the table has not every combination of their values (a combination no row has may be no valid study).
+    The first row is the grid's all-first combination."""
+    cols = list(dict.fromkeys(k for ov in combos for k in ov))
+    vals: list[list] = [[] for _ in cols]
+    seen: list[dict] = [{} for _ in cols]
+    idx = np.empty((len(combos), len(cols)), dtype=np.int64)
+    for n, ov in enumerate(combos):
+        for i, k in enumerate(cols):
+            idx[n, i] = _index_of(vals[i], ov.get(k, UNSET), seen[i])
+    parent = list(range(len(cols)))
+
+    def find(i):
+        while parent[i] != i:
+            i = parent[i]
+        return i
+    for a, b in itertools.combinations(range(len(cols)), 2):
+        if len(vals[a]) > 1 and len(vals[b]) > 1 and \
+                len(np.unique(idx[:, a] * len(vals[b]) + idx[:, b])) < len(vals[a]) * len(vals[b]):
+            parent[find(a)] = find(b)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(cols)):
+        groups.setdefault(find(i), []).append(i)
+    keys, values, axis_idx = [], [], []
+    for g in sorted(groups.values()):
+        if len(g) == 1:
+            keys.append(cols[g[0]])
+            values.append(vals[g[0]])
+            axis_idx.append(idx[:, g[0]])
+            continue
+        _, first, inv = np.unique(idx[:, g], axis=0, return_index=True, return_inverse=True)
+        order = np.argsort(first)                      # values in order of appearance
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        keys.append(JOINT.join(cols[i] for i in g))
+        values.append([Joint(tuple((cols[i], vals[i][idx[first[o], i]]) for i in g)) for o in order])
+        axis_idx.append(rank[inv.reshape(-1)])
+    shape = tuple(len(v) for v in values)
+    if float(np.prod([float(x) for x in shape])) >= 2.0 ** 62:
+        raise Fallback("a virtual grid too large to index")
+    flat = np.ravel_multi_index(tuple(axis_idx), shape) if keys else np.zeros(len(combos), dtype=np.int64)
+    return keys, values, flat
+
+
+def table_builds(shape: tuple, n_rows: int) -> int:
+    """Study builds the separable scheme needs at least on a virtual grid of ``shape`` (every value alone,
+    every pair of axes on all its combinations), to compare with building each of ``n_rows`` scenarios."""
+    m = [x - 1 for x in shape if x > 1]
+    return 1 + sum(m) + sum(a * b for a, b in itertools.combinations(m, 2)) + min(VERIFY_SAMPLE, n_rows)
+
+
+def table_frame(study, combos: list[dict], overrides: dict, engine, parsed=None, progress=None, seed: int = 0,
+                stats: dict | None = None, threads: int | None = None, materials: bool = True) -> dict:
+    """Result columns of a scenario table's rows (``combos``: each row's full override mapping, table rows x
+    grid as :func:`lca_battery.api.sweep` makes them), by the grid engine on the virtual grid of the
+    distinct values of each column (:func:`table_points`): built separably, checked as a grid is, and
+    only the table's points assembled and solved. The verification sample is drawn from the table's rows.
+
+    Raises :class:`Fallback` when that path does not apply: more builds than rows
+    (:func:`table_builds`), any study error (the per-scenario path reports it with its row), or any
+    reason :func:`grid_frame` has."""
+    keys, values, flat = table_points(combos)
+    if not keys:
+        raise Fallback("a table without columns")
+    shape = tuple(len(v) for v in values)
+    if table_builds(shape, len(combos)) >= len(np.unique(flat)):
+        raise Fallback("fewer distinct scenarios than the builds of the separable scheme")
+    return _frame(study, keys, values, overrides, engine, parsed, progress, seed, stats, threads, materials,
+                  points=flat)
+
+
 def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress=None, seed: int = 0,
                stats: dict | None = None, threads: int | None = None, materials: bool = True) -> SweepFrame:
     """Footprints of every combination of ``grid`` as columns (grid order: the last key varies fastest).
@@ -914,14 +1048,38 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
     Raises :class:`Fallback` when the grid cannot be assembled or solved vectorised (then use the
     per-scenario path); study errors are raised as by ``footprint``. ``stats`` receives the number of
     study builds, the blocks of interacting axes and the cell layout size."""
-    from .api import prepare_mapping
-    from .compiled import CompiledModel
     keys = list(grid)
     values = [list(grid[k]) for k in keys]
+    return _frame(study, keys, values, overrides, engine, parsed, progress, seed, stats, threads, materials)
+
+
+def _frame(study, keys, values, overrides, engine, parsed, progress, seed, stats, threads, materials,
+           points: np.ndarray | None = None):
+    """:func:`grid_frame` (``points`` None: every combination, a :class:`SweepFrame`) or
+    :func:`table_frame` (``points``: flat indices of the scenarios into the grid; their result columns)."""
+    from .api import prepare_mapping
+    from .compiled import CompiledModel
+    from .errors import StudyError
+    table = points is not None
+
+    def given(ov: dict) -> dict:
+        if not table:
+            return ov
+        out = {}
+        for k, v in ov.items():
+            for kk, vv in (v.items if isinstance(v, Joint) else ((k, v),)):
+                if vv is not UNSET:
+                    out[kk] = vv
+        return out
     # the engine of the grid's first scenario: a study on a licensed background is solved on the linked
     # model (its own project, the open model's size: the linked activities hold cumulative inventories)
-    _, _, first = prepare_mapping(study, {**overrides, **{k: v[0] for k, v in zip(keys, values)}}, engine,
-                                  parsed=parsed)
+    try:
+        _, _, first = prepare_mapping(study, {**overrides, **given({k: v[0] for k, v in zip(keys, values)})},
+                                      engine, parsed=parsed)
+    except StudyError:
+        if table:
+            raise Fallback("a study error (reported per row by the per-scenario path)") from None
+        raise
     if first is not engine:
         if first.inventory.extra_files:
             raise Fallback("a supplier inventory (its own project)")
@@ -931,7 +1089,12 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
     memo = BuildMemo()          # the design model, plant energy and recycling entries kept between builds
 
     def build_fn(ov: dict) -> Build:
-        st, mapping, eng = prepare_mapping(study, {**overrides, **ov}, engine, parsed=parsed, memo=memo)
+        try:
+            st, mapping, eng = prepare_mapping(study, {**overrides, **given(ov)}, engine, parsed=parsed, memo=memo)
+        except StudyError:
+            if table:        # perhaps a combination no row has: the per-scenario path reports a row's error
+                raise Fallback("a study error (reported per row by the per-scenario path)") from None
+            raise
         if eng is not engine:
             raise Fallback("a supplier inventory (its own project)" if eng.inventory.extra_files
                            else "scenarios on different backgrounds")
@@ -954,9 +1117,10 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
             M = model.A if matrix == "technosphere" else model.B
             v = base_vals[(matrix, cell)] = float(M[cell[0], cell[1]])
         return v
-    builder = GridBuilder(build_fn, keys, values, seed, base_of)
+    builder = GridBuilder(build_fn, keys, values, seed, base_of, points=points)
     builder.build(builder.at({}))              # the base first: a grid the engine cannot hold stops here
-    builder.pool = build_pool(build_fn, int(np.prod(builder.shape)), keys)
+    total = int(np.prod(builder.shape)) if points is None else len(points)
+    builder.pool = build_pool(build_fn, total, keys)
     procs = 1 + (builder.pool.helpers if builder.pool is not None else 0)
     try:
         blocks = builder.interactions()
@@ -975,12 +1139,11 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
     tc = np.array([k[1] for k in tech], dtype=np.int64)
     L = len(tech)
     solver = _solver(engine)
-    total = int(np.prod(builder.shape))
     cols: dict | None = None
 
     def chunk(k):
-        flat = np.arange(k, min(k + CHUNK, total))
-        vals, code = builder.assembled(blocks, asm, flat)
+        at = np.arange(k, min(k + CHUNK, total))
+        vals, code = builder.assembled(blocks, asm, at if points is None else points[at])
         out = []
         for cd in np.unique(code):
             sel = np.flatnonzero(code == cd)
@@ -993,7 +1156,7 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
             part = solve_frame(solver, tr, tc, v[:, :L], method, ov, v[:, -2], v[:, -1], materials)
             if inv is not None:                   # identical scenarios: solved once, the rows copied
                 part = {c: x[inv] for c, x in part.items()}
-            out.append((flat[sel], part))
+            out.append((at[sel], part))
         return out
     for cd in range(len(catlist)):              # layouts prepared once, before the threads share them
         solver._prepare(tr, tc, *catlist[cd])
@@ -1020,6 +1183,8 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
                      build_memo={"hits": memo.hits, "misses": memo.misses,
                                  "kept": {k: len(v) for k, v in memo.parts.items()}},
                      build_s=t1 - t0, solve_s=time.perf_counter() - t1)
+    if points is not None:
+        return cols
     idx = np.unravel_index(np.arange(total), builder.shape)
     out = {}
     for i, key in enumerate(keys):

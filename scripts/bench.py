@@ -160,6 +160,11 @@ def bench_background(quick: bool) -> list[dict]:
          "per_s": sw["linked"]["best_end_to_end_per_s"],
          "ratio": sw["linked"]["best_end_to_end_per_s"] / sw["open"]["best_end_to_end_per_s"],
          "note": f"solve only {sw['linked']['best_solve_only_per_s']:,.0f}/s"},
+        *([{"path": "scenario table on the linked background, grid engine (its per-scenario path = 1)",
+            "n": sw["table"]["rows"], "per_s": sw["table"]["linked"]["per_s"], "ratio": sw["table"]["linked"]["ratio"],
+            "note": f"per-scenario path {sw['table']['linked']['per_scenario_path_per_s']:,.0f}/s on "
+                    f"{sw['table']['per_scenario_rows']} rows; Dask 2 workers "
+                    f"{sw['table']['dask_linked'].get('per_s', float('nan')):,.0f}/s"}] if "table" in sw else []),
     ]
 
 

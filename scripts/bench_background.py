@@ -264,11 +264,70 @@ def sweeps(bg: list, project: str, scale: int, repeat: int = 3) -> dict:
             out[name]["per_scenario_path_per_s"] = len(rows) / (time.perf_counter() - t)
     finally:
         api._grid_frame = orig
+    out["table"] = tables(STUDY, big, sets)
     for name, ov in sets.items():
         sub = {k: v[:2] for k, v in small.items()}
         fast, ref = sweep(STUDY, sub, ov), sweep(STUDY, sub, ov, fast=False)
         out[name]["max_relative_difference_vs_bw2calc"] = max(
             abs(a["kg_co2e_per_kwh"] - b["kg_co2e_per_kwh"]) / abs(b["kg_co2e_per_kwh"]) for a, b in zip(fast, ref))
+    return out
+
+
+def tables(study, big: dict, sets: dict, n_rows: int = 20_000, n_slow: int = 400, seed: int = 2) -> dict:
+    """Scenario-table sweeps (``sweep(table=...)``): ``n_rows`` rows drawn at random from the big grid (each
+    field left empty in 10 % of the rows), through the grid engine on the table's virtual grid, and the
+    first ``n_slow`` of them through the per-scenario path it replaced (the table path off), same process;
+    on the linked background also on a Dask local cluster of 2 worker processes (one chunk per worker).
+    Rows of the two serial paths compared to 1e-9 relative."""
+    from lca_battery import api
+    from lca_battery.api import sweep
+    rng = np.random.default_rng(seed)
+    keys = list(big)
+    rows = []
+    for _ in range(n_rows):
+        rows.append({k: big[k][int(rng.integers(len(big[k])))] for k in keys if rng.random() >= 0.1})
+    out: dict = {"rows": n_rows, "per_scenario_rows": n_slow}
+    for name, ov in sets.items():
+        from lca_battery.study import as_overrides
+        stats: dict = {}
+        t = time.perf_counter()          # = sweep(study, None, ov, table=rows), with the engine's stats
+        fast = api._table_rows(study, rows, as_overrides(ov, str(study)), api.get_engine(), api._parsed(study), None,
+                               stats=stats)
+        t_fast = time.perf_counter() - t
+        if fast is None:
+            raise SystemExit(f"table path fell back on the {name} background: {stats['fallback']}")
+        orig = api._table_rows
+        api._table_rows = lambda *a, **k: None
+        try:
+            t = time.perf_counter()
+            slow = sweep(study, None, ov, table=rows[:n_slow])
+            t_slow = time.perf_counter() - t
+        finally:
+            api._table_rows = orig
+        worst = max(abs(a[k] - b[k]) / max(abs(b[k]), 1e-300) for a, b in zip(fast, slow) for k in b
+                    if k.startswith("kg_co2e"))
+        out[name] = {"per_s": n_rows / t_fast, "per_scenario_path_per_s": n_slow / t_slow, "builds": stats["builds"],
+                     "solve_only_per_s": n_rows / stats["solve_s"], "load_average": os.getloadavg(),
+                     "ratio": (n_rows / t_fast) / (n_slow / t_slow), "max_relative_difference": worst}
+        print(f"table {name}: {n_rows / t_fast:,.0f}/s, per-scenario path {n_slow / t_slow:,.0f}/s", file=sys.stderr,
+              flush=True)
+    try:
+        from lca_battery.distributed import client
+        import lca_battery.distributed as dist
+        ov = sets["linked"]
+        dist.CHUNKS_PER_WORKER = 1
+        with client(workers=2) as c:
+            sweep(study, None, ov, table=rows[:8], client=c)                # workers link/load the model
+            t = time.perf_counter()
+            got = sweep(study, None, ov, table=rows, client=c)
+            t_dask = time.perf_counter() - t
+        serial = sweep(study, None, ov, table=rows)
+        worst = max(abs(a["kg_co2e_per_kwh"] - b["kg_co2e_per_kwh"]) / abs(b["kg_co2e_per_kwh"])
+                    for a, b in zip(got, serial))
+        out["dask_linked"] = {"per_s": n_rows / t_dask, "max_relative_difference_vs_serial": worst}
+        print(f"table linked, Dask 2 workers: {n_rows / t_dask:,.0f}/s", file=sys.stderr, flush=True)
+    except Exception as exc:          # noqa: BLE001 - reported in the output, not fatal to the benchmark
+        out["dask_linked"] = {"error": f"{type(exc).__name__}: {exc}"}
     return out
 
 

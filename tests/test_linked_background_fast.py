@@ -195,3 +195,78 @@ def test_linked_cache_key_covers_the_mapping_bytes_and_needs_a_named_project(tmp
     assert warm.cache_path(background=a) != warm.cache_path() != warm.cache_path(
         background=warm.background_id(fx.DATABASE, PROJECT + "x", mapping))
     assert warm.load(background=LicensedBackground(database=fx.DATABASE)) is None  # project not named: cold
+
+
+# ------------------------------------------------------------------------------ scenario tables (and Dask chunks)
+def _table(n=150, seed=11):
+    """Rows of every kind: grid, recycled content, accounting rule, chemistry, collection rate; empty cells."""
+    rng = np.random.default_rng(seed)
+    choices = {k: v for k, v in GRID.items()}
+    rows = []
+    for _ in range(n):
+        r = {}
+        for k, vals in choices.items():
+            if rng.random() < 0.8:
+                r[k] = vals[int(rng.integers(len(vals)))]
+        rows.append(r)
+    return rows
+
+
+def _per_scenario(monkeypatch, *args, **kw):
+    with monkeypatch.context() as mp:             # every scenario built and solved on its own
+        mp.setattr(api, "_table_rows", lambda *a, **k: None)
+        mp.setattr(api, "_grid_frame", lambda *a, **k: None)
+        return sweep(*args, **kw)
+
+
+def _same_rows(rows, ref):
+    assert len(rows) == len(ref)
+    for a, b in zip(rows, ref):
+        assert set(a) == set(b)
+        for k, v in b.items():
+            if isinstance(v, float):
+                assert a[k] == pytest.approx(v, rel=1e-9, abs=1e-9 * abs(b["kg_co2e_per_kwh"])), k
+            else:
+                assert a[k] == v, k
+
+
+def test_scenario_table_on_linked_background_uses_grid_engine(linked, monkeypatch):
+    table = _table()
+    grid = {"recycling.recycled_content.Ni.post_consumer": [0.0, 0.2]}
+    combos = [{**r, **{k: v}} for r in table for k in grid for v in grid[k]]
+    stats = {}
+    from lca_battery.study import as_overrides
+    fast = api._table_rows(EXAMPLE, combos, as_overrides(bg(), str(EXAMPLE)), api.get_engine(), api._parsed(EXAMPLE),
+                           None, stats=stats)
+    assert fast is not None and "fallback" not in stats, stats
+    assert stats["background"] == fx.DATABASE and stats["builds"] < len(combos)
+    rows = sweep(EXAMPLE, grid, bg(), table=table)
+    assert rows == fast
+    _same_rows(rows, _per_scenario(monkeypatch, EXAMPLE, grid, bg(), table=table))
+    rng = np.random.default_rng(7)
+    for i in [0, *rng.choice(len(rows), size=4, replace=False)]:
+        one = footprint(EXAMPLE, [*bg(), *(f"{k}={v}" for k, v in combos[i].items())], details=False)   # bw2calc
+        assert one["software"]["solver"].startswith("bw2calc")
+        assert_row_equals_footprint(rows[i], one)
+
+
+def test_dask_chunks_on_linked_background_use_grid_engine(linked, monkeypatch):
+    distributed = pytest.importorskip("distributed")  # noqa: F841
+    import lca_battery.distributed as dist
+    from lca_battery.distributed import client
+    table = _table(800, seed=3)
+    used = []
+    real = api._table_rows
+
+    def spy(*a, **k):
+        out = real(*a, **k)
+        used.append(out is not None)
+        return out
+    serial = sweep(EXAMPLE, None, bg(), table=table)
+    monkeypatch.setattr(dist, "SWEEP_CHUNK", 400)
+    monkeypatch.setattr(api, "_table_rows", spy)
+    with client(workers=2, processes=False) as c:       # workers are threads of this process: the spy sees them
+        rows = sweep(EXAMPLE, None, bg(), table=table, client=c)
+    assert used and all(used) and len(used) == 2
+    _same_rows(rows, serial)
+    _same_rows(rows, _per_scenario(monkeypatch, EXAMPLE, None, bg(), table=table))
