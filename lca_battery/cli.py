@@ -307,8 +307,9 @@ def cmd_uncertainty(args) -> int:
     if not args.no_write:
         out = Path(args.out) / (slug(Path(args.study).stem) + "-uncertainty")
         with _doing(f"write results to {out}"):
+            paired = {"paired_with": str(Path(paired_with).resolve()), "paired_set": paired_set} if paired_with else {}
             out = write_uncertainty(result, out, args.study,
-                                    owner=_owner("uncertainty", args, samples=args.samples, seed=args.seed))
+                                    owner=_owner("uncertainty", args, samples=args.samples, seed=args.seed, **paired))
     if args.json:
         print(to_json({k: v for k, v in result.items() if k != "samples"}))
         return 0
@@ -422,10 +423,12 @@ def cmd_chemistries(args) -> int:
     from .model.superstructure import chemistries
     inv = load_inventory()
     from .model.cell import formats
-    print(f"{'chemistry':<10} {'process':<14} {'kWh/kg':>7}  {'formats':<30} name")
+    print(f"{'chemistry':<10} {'process':<14} {'kWh/kg*':>7}  {'formats':<30} name")
     for name, p in sorted(chemistries(inv).items()):
         fmts = ", ".join(formats(p)) or str(p.extra.get("cell_format", ""))
         print(f"{name:<10} {p.id:<14} {float(p.extra['energy_density_kwh_per_kg']):>7.3f}  {fmts:<30} {p.name}")
+    print("* kWh/kg: the inventory's literature default (cells.yaml, energy_density_source), not the study's "
+          "cell: a study takes its energy density from the cell design model (footprint --json: cell_design)")
     return 0
 
 
