@@ -490,6 +490,15 @@ def _count(minimum: int):
     return parse
 
 
+def _power_of_two_or_zero(text: str) -> int:
+    """argparse type of ``--sobol-n``: 0 (skip) or a power of 2 (SALib's Sobol' sequence needs one)."""
+    value = _count(0)(text)
+    if value and value & (value - 1):
+        lower = 1 << (value.bit_length() - 1)
+        raise argparse.ArgumentTypeError(f"must be 0 or a power of 2 (got {value}; e.g. {lower} or {lower * 2})")
+    return value
+
+
 def _study_command(sub, name: str, help: str, func, *, write: bool = True):
     """A sub-command on a study: STUDY, --set (repeatable), --json and, if it writes, --out/--no-write."""
     p = sub.add_parser(name, help=help)
@@ -541,7 +550,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a study field (repeatable)")
     rp.add_argument("--out", required=True, help="report folder (written all or nothing)")
     rp.add_argument("--samples", type=_count(2), default=200, help="Monte Carlo samples (default 200)")
-    rp.add_argument("--sobol-n", type=_count(0), default=128,
+    rp.add_argument("--sobol-n", type=_power_of_two_or_zero, default=128,
                     help="Sobol base sample N, a power of 2 (8 N runs; default 128; 0 skips)")
     rp.add_argument("--seed", type=_count(0), default=42, help="seed of Monte Carlo and Sobol sampling")
     rp.set_defaults(func=cmd_report)

@@ -69,6 +69,7 @@ def test_histogram_labels_stand_above_the_bars(monkeypatch):
     tallest = max(p.get_window_extent(renderer).y1 for p in ax.patches)
     for t in ax.texts:
         assert t.get_window_extent(renderer).y0 >= tallest - 1, t.get_text()
+    assert all(float(y).is_integer() for y in ax.get_yticks())     # sample counts
 
 
 def test_sobol_legend_does_not_cover_a_bar(monkeypatch):
@@ -129,3 +130,16 @@ def test_chemistries_listing_says_whose_energy_density_it_shows(capsys):
     assert main(["chemistries"]) == 0
     out = capsys.readouterr().out
     assert "cell design model" in out
+
+
+@pytest.mark.parametrize("n, ok", [("100", False), ("3", False), ("0", True), ("1", True), ("128", True)])
+def test_sobol_n_must_be_a_power_of_two(n, ok, capsys):
+    """``report --help`` says the Sobol base sample is a power of 2; anything else is refused, not run."""
+    from lca_battery.cli import _power_of_two_or_zero
+    if ok:
+        assert _power_of_two_or_zero(n) == int(n)
+        return
+    with pytest.raises(SystemExit) as e:
+        main(["report", str(EXAMPLE), "--out", "unused", "--sobol-n", n])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "power of 2" in err, err

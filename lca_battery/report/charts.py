@@ -112,6 +112,7 @@ def histogram(result: dict, path_stem: str | Path | None) -> list[str] | str:
     fig, ax = plt.subplots(figsize=(6, 3.6))
     counts, _, _ = ax.hist(result["samples"], bins=40, color="#4c72b0", alpha=0.8)
     ax.set_ylim(0, max(counts.max(), 1) * 1.45)     # room above the bars for the vertical labels
+    ax.yaxis.get_major_locator().set_params(integer=True)     # counts of samples
     for x, label, ls in ((s["deterministic"], "deterministic", "-"), (s["median"], "median", "--"),
                          (s["p2_5"], "2.5 %", ":"), (s["p97_5"], "97.5 %", ":")):
         ax.axvline(x, color="black", ls=ls, lw=1)
