@@ -27,4 +27,5 @@ bench: install
 	$(BIN)/python scripts/bench_setup.py
 
 clean:
-	rm -rf $(VENV) results/*/ .pytest_cache
+	rm -rf $(VENV) .pytest_cache
+	find results -mindepth 1 -maxdepth 1 -type d ! -name validation -exec rm -rf {} +   # keep the committed validation

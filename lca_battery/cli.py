@@ -316,8 +316,9 @@ def cmd_uncertainty(args) -> int:
     if not args.no_write:
         out = Path(args.out) / (slug(Path(args.study).stem) + "-uncertainty")
         with _doing(f"write results to {out}"):
+            paired = {"paired_with": str(Path(paired_with).resolve()), "paired_set": paired_set} if paired_with else {}
             out = write_uncertainty(result, out, args.study,
-                                    owner=_owner("uncertainty", args, samples=args.samples, seed=args.seed))
+                                    owner=_owner("uncertainty", args, samples=args.samples, seed=args.seed, **paired))
     if args.json:
         print(to_json({k: v for k, v in result.items() if k != "samples"}))
         return 0
@@ -431,10 +432,12 @@ def cmd_chemistries(args) -> int:
     from .model.superstructure import chemistries
     inv = load_inventory()
     from .model.cell import formats
-    print(f"{'chemistry':<10} {'process':<14} {'kWh/kg':>7}  {'formats':<30} name")
+    print(f"{'chemistry':<10} {'process':<14} {'kWh/kg*':>7}  {'formats':<30} name")
     for name, p in sorted(chemistries(inv).items()):
         fmts = ", ".join(formats(p)) or str(p.extra.get("cell_format", ""))
         print(f"{name:<10} {p.id:<14} {float(p.extra['energy_density_kwh_per_kg']):>7.3f}  {fmts:<30} {p.name}")
+    print("* kWh/kg: the inventory's literature default (cells.yaml, energy_density_source), not the study's "
+          "cell: a study takes its energy density from the cell design model (footprint --json: cell_design)")
     return 0
 
 
@@ -496,6 +499,15 @@ def _count(minimum: int):
     return parse
 
 
+def _power_of_two_or_zero(text: str) -> int:
+    """argparse type of ``--sobol-n``: 0 (skip) or a power of 2 (SALib's Sobol' sequence needs one)."""
+    value = _count(0)(text)
+    if value and value & (value - 1):
+        lower = 1 << (value.bit_length() - 1)
+        raise argparse.ArgumentTypeError(f"must be 0 or a power of 2 (got {value}; e.g. {lower} or {lower * 2})")
+    return value
+
+
 def _study_command(sub, name: str, help: str, func, *, write: bool = True):
     """A sub-command on a study: STUDY, --set (repeatable), --json and, if it writes, --out/--no-write."""
     p = sub.add_parser(name, help=help)
@@ -547,7 +559,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a study field (repeatable)")
     rp.add_argument("--out", required=True, help="report folder (written all or nothing)")
     rp.add_argument("--samples", type=_count(2), default=200, help="Monte Carlo samples (default 200)")
-    rp.add_argument("--sobol-n", type=_count(0), default=128,
+    rp.add_argument("--sobol-n", type=_power_of_two_or_zero, default=128,
                     help="Sobol base sample N, a power of 2 (8 N runs; default 128; 0 skips)")
     rp.add_argument("--seed", type=_count(0), default=42, help="seed of Monte Carlo and Sobol sampling")
     rp.set_defaults(func=cmd_report)

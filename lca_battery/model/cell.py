@@ -246,7 +246,8 @@ def complete_voltage(study, cell: Process, file: str = "<study>"):
         lo, hi = v_design * (1 - VOLTAGE_LIMIT), v_design * (1 + VOLTAGE_LIMIT)
         raise StudyError(f"nominal voltage {v:g} V is not a {cell.id[5:].upper()} cell (design average voltage "
                          f"{v_design:g} V)", file=file, field="cell.nominal_voltage_v",
-                         allowed=f"{lo:.2f} to {hi:.2f} V, or omit it to use {v_design:g} V")
+                         allowed=f"{lo:.2f} to {hi:.2f} V, or omit it (--set cell.nominal_voltage_v=null) to use "
+                                 f"{v_design:g} V")
     return study
 
 

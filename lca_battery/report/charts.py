@@ -147,7 +147,9 @@ def histogram(result: dict, path_stem: str | Path | None) -> list[str] | str:
     plt = _pyplot()
     s = result["kg_co2e_per_kwh"]
     fig, ax = plt.subplots(figsize=(6, 3.6))
-    ax.hist(result["samples"], bins=40, color="#4c72b0", alpha=0.8)
+    counts, _, _ = ax.hist(result["samples"], bins=40, color="#4c72b0", alpha=0.8)
+    ax.set_ylim(0, max(counts.max(), 1) * 1.45)     # room above the bars for the vertical labels
+    ax.yaxis.get_major_locator().set_params(integer=True)     # counts of samples
     for x, label, ls in ((s["deterministic"], "deterministic", "-"), (s["median"], "median", "--"),
                          (s["p2_5"], "2.5 %", ":"), (s["p97_5"], "97.5 %", ":")):
         ax.axvline(x, color="black", ls=ls, lw=1)
@@ -165,12 +167,21 @@ def tornado(oat: dict, path_stem: str | Path | None = None, title: str = ""):
     base = oat["base"]
     fig, ax = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.4))
     for i, r in enumerate(rows):
-        ax.barh(i, r["low"] - base, left=base, color="#55a868", height=0.6)
-        ax.barh(i, r["high"] - base, left=base, color="#c44e52", height=0.6)
-        ax.text(min(r["low"], r["high"]), i, f"{r['low_label'] if r['low'] <= r['high'] else r['high_label']} ",
-                ha="right", va="center", fontsize=7)
-        ax.text(max(r["low"], r["high"]), i, f" {r['high_label'] if r['low'] <= r['high'] else r['low_label']}",
-                ha="left", va="center", fontsize=7)
+        ends = [(r["low"], r["low_label"], "#55a868"), (r["high"], r["high_label"], "#c44e52")]
+        same_side = (r["low"] - base) * (r["high"] - base) >= 0
+        if same_side:
+            # both ends on one side of the base: the farther bar first and full height, the nearer one
+            # on top and thinner, so that both colours show; both labels beyond the farther end, stacked
+            ends.sort(key=lambda e: -abs(e[0] - base))
+        for k, (x, _, colour) in enumerate(ends):
+            ax.barh(i, x - base, left=base, color=colour, height=0.3 if same_side and k else 0.6)
+        for k, (x, label, _) in enumerate(ends):
+            below = (x < base) if not same_side else (ends[0][0] < base)
+            at = ends[0][0] if same_side else x
+            text = f"{label}: {x:.1f}" if same_side else label
+            dy = (0.17 if k == 0 else -0.17) if same_side else 0.0
+            ax.text(at, i + dy, f"{text} " if below else f" {text}", ha="right" if below else "left",
+                    va="center", fontsize=7)
     ax.axvline(base, color="black", lw=0.8)
     ax.set_yticks(range(len(rows)), [_label(r["parameter"], 40) for r in rows], fontsize=8)
     lo = min([base] + [min(r["low"], r["high"]) for r in rows])
@@ -194,6 +205,6 @@ def sobol_chart(sob: dict, path_stem: str | Path | None = None):
             label="first order (S1)")
     ax.set_yticks(y, [_label(r["parameter"], 40) for r in rows], fontsize=8)
     ax.set_xlabel("Sobol index")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="lower right")      # the smallest indices are at the bottom
     ax.set_title(f"Sobol indices, N = {sob['n']} ({sob['runs']} runs), seed {sob['seed']}", fontsize=9)
     return save_figure(fig, path_stem)
