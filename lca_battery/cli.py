@@ -23,6 +23,8 @@ def _doing(what: str):
     """An OSError inside becomes one line naming ``what`` was being done and the path."""
     try:
         yield
+    except BrokenPipeError:                      # the reader went away (`| head`): not an error of ours
+        raise
     except OSError as exc:
         raise os_error(exc, what) from None
 
@@ -286,9 +288,10 @@ def cmd_sweep(args) -> int:
     cols = list(dict.fromkeys([*(k for r in (table or []) for k in r), *grid])) + ["kg_co2e_per_kwh",
                                                                                     "kg_co2e_per_cell"]
     shown = rows if len(rows) <= 200 else rows[:200]
-    print("  ".join(f"{c[-24:]:>24}" for c in cols))
+    width = {c: max(12, len(c)) for c in cols}       # each column as wide as its full key (no cut names)
+    print("  ".join(f"{c:>{width[c]}}" for c in cols))
     for r in shown:
-        print("  ".join(f"{r[c]:>24.4f}" if isinstance(r.get(c), float) else f"{str(r.get(c, '')):>24}"
+        print("  ".join(f"{r[c]:>{width[c]}.4f}" if isinstance(r.get(c), float) else f"{str(r.get(c, '')):>{width[c]}}"
                         for c in cols))
     if len(rows) > len(shown):
         print(f"  ... {len(rows) - len(shown):,} more scenarios in the results files")
@@ -631,6 +634,16 @@ def _main(argv: list[str] | None = None) -> int:
     except LcaBatteryError as exc:
         print(f"lca-battery: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except BrokenPipeError:
+        # the reader of stdout closed it (`lca-battery ... | head`): stop quietly, as other command-line tools
+        # do, with the status of a process ended by SIGPIPE; stdout goes to devnull so that its final flush
+        # cannot fail again (Python's documented idiom for SIGPIPE)
+        import os
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):  # pragma: no cover - stdout without a descriptor
+            pass
+        return 141
     except KeyboardInterrupt:  # pragma: no cover
         print("lca-battery: interrupted", file=sys.stderr)
         return 130

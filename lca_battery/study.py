@@ -551,16 +551,19 @@ def _allowed_keys(model: type[BaseModel]) -> list[str]:
     return sorted(_fields_by_key(model))
 
 
-def apply_override(data: dict, key: str, value, file: str, switch_params: set[str] | None = None) -> None:
+def apply_override(data: dict, key: str, value, file: str, switch_params: set[str] | None = None,
+                   option: str = "") -> None:
     """Set ``data[key.path] = value`` after checking that the path is a field of the study.
 
     Model fields are checked here (an unknown key lists the allowed ones); keys inside free
     mappings (``cell.bom.<component>``, ``suppliers.<process id>``) are checked by the model.
     The path's steps depend only on the key (and the switch parameters): they are worked out once per
-    key (:func:`_override_plan`; a sweep applies the same keys to hundreds of studies)."""
+    key (:func:`_override_plan`; a sweep applies the same keys to hundreds of studies). ``option``: where
+    the key came from, for the message on an unknown key (``--set``; empty for a sweep's grid or table,
+    whose errors name their own column)."""
     hit = _PLANS.get(key)
     if hit is None or hit[0] != switch_params:
-        ops = _override_plan(key, file, switch_params)
+        ops = _override_plan(key, file, switch_params, option)
         if len(_PLANS) >= 1024:
             _PLANS.clear()
         hit = _PLANS[key] = (None if switch_params is None else frozenset(switch_params), ops)
@@ -579,7 +582,7 @@ def apply_override(data: dict, key: str, value, file: str, switch_params: set[st
 _PLANS: dict[str, tuple] = {}
 
 
-def _override_plan(key: str, file: str, switch_params: set[str] | None) -> list[tuple[str, str]]:
+def _override_plan(key: str, file: str, switch_params: set[str] | None, option: str = "") -> list[tuple[str, str]]:
     """The steps :func:`apply_override` takes for ``key`` (``into``: a mapping, created if absent;
     ``section``: the same, replacing a non-mapping value; ``set``: the value), or its error."""
     parts = key.split(".")
@@ -597,7 +600,7 @@ def _override_plan(key: str, file: str, switch_params: set[str] | None) -> list[
             i += 1
             continue
         if part not in _fields_by_key(model):
-            raise StudyError(f"unknown key '{key}' in --set", file=file, field=path,
+            raise StudyError(f"unknown key '{key}'" + (f" in {option}" if option else ""), file=file, field=path,
                              allowed=", ".join(".".join(parts[:i] + [k]) for k in _allowed_keys(model)))
         ann = model.model_fields[_fields_by_key(model)[part]].annotation
         if last:
@@ -607,7 +610,7 @@ def _override_plan(key: str, file: str, switch_params: set[str] | None) -> list[
             rest = ".".join(parts[i + 1:])
             known = sorted(p.split(".", 1)[1] for p in (switch_params or set()) if p.startswith(part + "."))
             if switch_params is not None and rest not in known:
-                raise StudyError(f"unknown key '{key}' in --set", file=file, field=key,
+                raise StudyError(f"unknown key '{key}'" + (f" in {option}" if option else ""), file=file, field=key,
                                  allowed=", ".join(f"{part}.{k}" for k in known))
             ops += [("into", part), ("set", rest)]
             return ops
@@ -676,8 +679,9 @@ def load_study(path: str | Path | dict, overrides: list[str] | dict | None = Non
     data = _deep_copy(data)
     items = overrides.items() if isinstance(overrides, dict) else [
         _split_override(o, file) for o in (overrides or [])]
+    option = "" if isinstance(overrides, dict) else "--set"     # a dict: the API or a sweep's grid/table row
     for key, value in items:
-        apply_override(data, key, value, file, switch_params)
+        apply_override(data, key, value, file, switch_params, option)
     _resolve_supplier_files(data, Path(file).parent if file != "<study>" else Path.cwd())
     sups = data.get("suppliers")
     if isinstance(sups, dict) and any(isinstance(e, dict) and e.get("pact") is not None for e in sups.values()):

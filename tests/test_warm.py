@@ -2,6 +2,7 @@
 import json
 import os
 import shutil
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -137,3 +138,21 @@ def test_writing_parent_imports_no_chart_or_workbook_library(engine, bw_dir, tmp
     assert "IMPORTED []" in run.stderr, run.stderr
     names = {p.name for p in next(tmp_path.iterdir()).iterdir()}
     assert {"footprint.png", "footprint.svg", "footprint.xlsx", "manifest.json"} <= names
+
+
+
+class _ClosedPipe(io.StringIO):
+    """stdout whose reader has gone (`| head -1` after its line): every write fails as a closed pipe does."""
+    def write(self, text):
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_closed_pipe_ends_quietly(engine, monkeypatch, capsys):
+    """`lca-battery footprint ... | head -1`: the command stops with the SIGPIPE status (141) and no error line,
+    instead of 'error: cannot run ...: Broken pipe'."""
+    from lca_battery.cli import _main
+    monkeypatch.setattr("lca_battery.cli._footprint_engine", lambda *a, **k: engine)
+    monkeypatch.setattr(sys, "stdout", _ClosedPipe())
+    monkeypatch.setattr(os, "dup2", lambda *a: None)      # the test process keeps its own stdout
+    assert _main(["footprint", str(EXAMPLE), "--no-write"]) == 141
+    assert "error" not in capsys.readouterr().err
