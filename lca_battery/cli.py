@@ -61,6 +61,16 @@ def _progress_bar(desc: str):
         bar.close()
 
 
+def _cut(text: str, n: int) -> str:
+    """``text`` in at most ``n`` characters for a terminal column: cut at a word boundary with an ellipsis,
+    never mid-word (the full names are in the results files)."""
+    if len(text) <= n:
+        return text
+    head = text[: n - 1]
+    space = head.rfind(" ")
+    return (head[:space] if space > n // 2 else head).rstrip(" ,;(/") + "\u2026"
+
+
 def _fmt(v: float, digits: int = 2) -> str:
     return f"{v:,.{digits}f}"
 
@@ -83,20 +93,20 @@ def print_footprint(r: dict, out=None) -> None:
         w(f"  {k:<28}{_fmt(v, 3):>12}\n")
     w(f"\n  {'Top processes':<56}{'kg CO2e/kWh':>12}{'share':>9}\n")
     for p in r["top_processes"]:
-        w(f"  {(p['name'] + ', ' + p['location'])[:54]:<56}{_fmt(p['kg_co2e_per_kwh']):>12}{p['share']:>9.1%}\n")
+        w(f"  {_cut(p['name'], 52 - len(p['location'])) + ', ' + p['location']:<56}{_fmt(p['kg_co2e_per_kwh']):>12}{p['share']:>9.1%}\n")
     if r.get("materials"):
         w(f"\n  {'Inputs to the cell (cradle-to-gate)':<56}{'kg CO2e/kWh':>12}{'share':>9}\n")
         for m in r["materials"]:
-            w(f"  {m['name'][:54]:<56}{_fmt(m['kg_co2e_per_kwh']):>12}{m['share']:>9.1%}\n")
+            w(f"  {_cut(m['name'], 54):<56}{_fmt(m['kg_co2e_per_kwh']):>12}{m['share']:>9.1%}\n")
     if r.get("electricity_sites"):
         w(f"\n  {'Electricity by site':<40}{'stage':<26}{'kWh/kWh':>9}{'kg CO2e/kWh el.':>17}\n")
         for e in r["electricity_sites"][:8]:
-            w(f"  {e['site'][:38]:<40}{(e['stage'] or '')[:24]:<26}{e['kwh']:>9.3f}{e['factor_kg_co2e_per_kwh']:>17.4f}\n")
+            w(f"  {_cut(e['site'], 38):<40}{_cut(e['stage'] or '', 24):<26}{e['kwh']:>9.3f}{e['factor_kg_co2e_per_kwh']:>17.4f}\n")
     if len(r["plant"]["result_by_rule"]) > 1:
         w("\n  Electricity accounting rules (plant):\n")
         for k, v in r["plant"]["result_by_rule"].items():
             mark = "*" if k == r["plant"]["electricity_rule"] else " "
-            w(f"  {mark} {v['rule'][:54]:<54}{_fmt(v['kg_co2e_per_kwh']):>12}\n")
+            w(f"  {mark} {_cut(v['rule'], 54):<54}{_fmt(v['kg_co2e_per_kwh']):>12}\n")
     if r.get("rules"):
         ru = r["rules"]
         w(f"\n  Rules: {ru['label']} ({'conforms' if ru['conforms'] else str(len(ru['non_conformities'])) + ' non-conformities'})\n")
@@ -133,7 +143,7 @@ def print_footprint(r: dict, out=None) -> None:
         label = energy["profile"] if energy["source"] == energy["profile"] else f"{energy['profile']}; {energy['source']}"
         w(f"\n  Cell-plant energy by step ({label}), per kWh of cell:\n")
         for s in energy["steps"]:
-            w(f"    {s['name'][:62]:<62} {s['electricity_kwh_per_kwh']:>7.2f} kWh el {s['heat_mj_per_kwh']:>7.1f} MJ heat\n")
+            w(f"    {_cut(s['name'], 62):<62} {s['electricity_kwh_per_kwh']:>7.2f} kWh el {s['heat_mj_per_kwh']:>7.1f} MJ heat\n")
         w(f"    {'total (electricity share, heat as useful heat: ' + format(energy['electricity_share'], '.0%') + ')':<62} "
           f"{energy['electricity_kwh_per_kwh']:>7.2f} kWh el {energy['heat_mj_per_kwh']:>7.1f} MJ heat\n")
     w(f"\n  cobalt: {r['cobalt_kg_per_kwh']:.4f} kg/kWh   plant electricity: "
@@ -231,7 +241,7 @@ def cmd_compare(args) -> int:
     w(f"  {'material':<58}{'kg CO2e/kg':>11}{'per kg metal':>14}{'vs virgin':>11}\n")
     for m in result["materials"]:
         vs = f"{m['vs_virgin']:+.0%}" if "vs_virgin" in m else ""
-        w(f"  {(m['metal'] + ': ' + m['supply'] + ', ' + m['material'])[:56]:<58}{m['kg_co2e_per_kg']:>11.2f}"
+        w(f"  {_cut(m['metal'] + ': ' + m['supply'] + ', ' + m['material'], 56):<58}{m['kg_co2e_per_kg']:>11.2f}"
           f"{m['kg_co2e_per_kg_metal']:>14.2f}{vs:>11}\n")
     notes = sorted({m["note"] for m in result["materials"] if m.get("note")})
     for n in notes:
@@ -397,8 +407,8 @@ def cmd_datasets(args) -> int:
     for d in rows:
         dqr = f"{d['dqr']:.2f}" if d["dqr"] is not None else "  -"
         src = "; ".join(d.get("source_keys") or d["sources"])
-        print(f"  {d['id'][:43]:<44}{d['location']:<6}{d['reference_year'] or '':>5}{dqr:>6}  "
-              f"{d['data'][:21]:<22} {src}")
+        print(f"  {_cut(d['id'], 43):<44}{d['location']:<6}{d['reference_year'] or '':>5}{dqr:>6}  "
+              f"{_cut(d['data'], 21):<22} {src}")
     return 0
 
 

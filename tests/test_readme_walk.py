@@ -143,3 +143,13 @@ def test_sobol_n_must_be_a_power_of_two(n, ok, capsys):
         main(["report", str(EXAMPLE), "--out", "unused", "--sobol-n", n])
     err = capsys.readouterr().err
     assert e.value.code == 2 and "power of 2" in err, err
+
+
+def test_terminal_names_cut_at_a_word_boundary():
+    """Names too long for a terminal column end with an ellipsis after a whole word, within the width."""
+    from lca_battery.cli import _cut
+    name = "nickel in nickel pig iron, rotary kiln - electric furnace smelting of laterite"
+    got = _cut(name, 40)
+    assert len(got) <= 40 and got.endswith("\u2026")
+    assert name.startswith(got[:-1]) and name[len(got) - 1] in " ,-"     # the cut falls before a separator
+    assert _cut("cell plant", 40) == "cell plant"
