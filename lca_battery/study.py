@@ -73,6 +73,9 @@ class CellDesign(_Model):
     separator_thickness_um: float | None = None
     separator_porosity: float | None = None
     electrolyte_excess: float | None = Field(None, description="electrolyte volume / pore volume")
+    cathode_utilisation: float | None = Field(None, description=(
+        "rated capacity / the cathode's half-cell capacity (default 1, BatPaC's basis; the CATL LFP teardown: "
+        "0.796)"))
 
 
 class Cell(_Model):

@@ -168,6 +168,8 @@ def test_design_override_moves_the_bom(engine, default_result):
     ({"cell.design.aluminium_foil_thickness_um": 2}, "cell.design.aluminium_foil_thickness_um", [">= 3 um"]),
     ({"cell.design.electrolyte_excess": 0.5}, "cell.design.electrolyte_excess", [">= 1"]),
     ({"cell.design.np_ratio": 0.8}, "cell.design.np_ratio", [">= 1"]),
+    ({"cell.design.cathode_utilisation": 1.2}, "cell.design.cathode_utilisation", ["0 < utilisation <= 1"]),
+    ({"cell.design.cathode_utilisation": 0}, "cell.design.cathode_utilisation", ["0 < utilisation <= 1"]),
     ({"cell.energy_density_wh_per_kg": 600}, "cell.energy_density_wh_per_kg", ["not reachable", "<= 4"]),
     ({"cell.mass_kg": 0.1}, "cell.mass_kg", ["not reachable", "mass >="]),
     ({"cell.design.porosity": 0.3}, "cell.design.porosity", ["unknown key 'cell.design.porosity'", "cell.design.cathode_porosity"]),
@@ -303,3 +305,14 @@ def test_teardown_byd_blade_cathode_thickness(engine):
 def test_teardown_byd_blade_mass(engine):
     g, _ = _design_measured(engine, "cell_lfp", BLADE, 0.061, 135)
     assert 1000.0 * 2.4 / 135 <= g <= 1000.0 * 3.0 / 135, g
+
+
+def test_study_cathode_utilisation(engine, default_result):
+    """cell.design.cathode_utilisation: the study's capacity basis; 1 is the default design exactly, u scales the
+    CAM per rated Ah by 1 / u (the design's hand rule above) and lowers the energy density."""
+    same = footprint(EXAMPLE, {"cell.design.cathode_utilisation": 1.0}, engine=engine, details=False)
+    assert same["kg_co2e_per_kwh"] == pytest.approx(default_result["kg_co2e_per_kwh"], rel=1e-12)
+    low = footprint(EXAMPLE, {"cell.design.cathode_utilisation": 0.8}, engine=engine, details=False)
+    assert low["element_kg_per_kwh"]["Ni"] == pytest.approx(default_result["element_kg_per_kwh"]["Ni"] / 0.8, rel=1e-9)
+    assert low["cell"]["energy_density_kwh_per_kg"] < default_result["cell"]["energy_density_kwh_per_kg"]
+    assert low["kg_co2e_per_kwh"] > default_result["kg_co2e_per_kwh"]

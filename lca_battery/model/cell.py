@@ -213,6 +213,10 @@ DESIGN_OVERRIDES = {
     "separator_porosity": (("separator", "porosity"), 0.0, 1.0, False, "0 < porosity < 1 (void volume fraction)"),
     "electrolyte_excess": (("electrolyte", "excess"), 1.0, None, True,
                            ">= 1 (electrolyte volume / pore volume: the pores must be filled)"),
+    # the rated capacity as a share of the cathode's half-cell capacity (1 = BatPaC's basis, the default; the
+    # CATL 161.5 Ah LFP teardown gives 0.796, the BYD Blade about 1: tests/test_cell_design.py)
+    "cathode_utilisation": ((None, "cathode_utilisation"), 0.0, 1.0, False,
+                            "0 < utilisation <= 1 (rated capacity / cathode half-cell capacity)", True),
 }
 LOADING_KEYS = ("areal_capacity_mah_per_cm2", "loading_mg_per_cm2", "thickness_um")
 #: a stated mass or energy density further than this from the design is reported
@@ -252,12 +256,13 @@ def complete_voltage(study, cell: Process, file: str = "<study>"):
 
 
 def _check_override(name: str, value, file: str) -> float:
-    path, lo, hi, lo_incl, allowed = DESIGN_OVERRIDES[name]
+    path, lo, hi, lo_incl, allowed, *rest = DESIGN_OVERRIDES[name]
+    hi_incl = bool(rest and rest[0])                 # an upper bound that is itself allowed (utilisation 1)
     field = f"cell.design.{name}"
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         raise StudyError(f"must be a number (got {value!r})", file=file, field=field, allowed=allowed)
     v = float(value)
-    if (v < lo or (v == lo and not lo_incl)) or (hi is not None and v >= hi):
+    if (v < lo or (v == lo and not lo_incl)) or (hi is not None and (v > hi or (v == hi and not hi_incl))):
         raise StudyError(f"{v:g} is outside the physical range", file=file, field=field, allowed=allowed)
     return v
 
@@ -277,8 +282,9 @@ def design_parameters(cell: Process, overrides: dict | None = None, file: str = 
         if key in LOADING_KEYS:       # one way of giving the cathode loading replaces the others
             for k in LOADING_KEYS:
                 d[section].pop(k, None)
-        d[section][key] = v
-        d[section][f"{key}_source"] = "study (cell.design)"
+        target = d if section is None else d[section]     # None: a parameter of the whole design
+        target[key] = v
+        target[f"{key}_source"] = "study (cell.design)"
     return d
 
 
