@@ -118,6 +118,7 @@ ED_2020 = {"NMC811": (0.24, 0.34), "NMC622": (0.20, 0.28), "NMC532": (0.17, 0.22
            "NCA": (0.24, 0.34), "LFP": (0.14, 0.19)}
 #: the CATL 161.5 Ah LFP teardown's rated capacity / its electrodes' half-cell capacity (tests/test_cell_design.py)
 CATL_LFP_UTILISATION = 0.796
+CATL_LFP_DESIGN = {"cathode_utilisation": CATL_LFP_UTILISATION}
 CHORDIA_KR_SE = -0.55
 THANNIMALAY_NAOH = 0.6329                # kg CO2e per kg NaOH, one Malaysian producer (abstract page)
 NORTHEY_CU = 2.6                         # kg CO2e per kg primary copper, average of reporting operations
@@ -233,20 +234,23 @@ def _find(engine, candidates):
     return None
 
 
-def _study(chem, country, extra=None):
-    """The default study for ``chem`` made in ``country``; the nominal voltage is the chemistry's design voltage."""
+def _study(chem, country, extra=None, design=None):
+    """The default study for ``chem`` made in ``country``; the nominal voltage is the chemistry's design voltage;
+    ``design``: ``cell.design`` overrides."""
     from lca_battery.study import DEFAULT_STUDY
     cell = {k: v for k, v in DEFAULT_STUDY["cell"].items() if k != "nominal_voltage_v"}
+    if design:
+        cell["design"] = design
     s = {**DEFAULT_STUDY, "name": f"validation-{chem.lower()}-{country.lower()}",
          "cell": {**cell, "chemistry": chem}, "plant": {"country": country, **(extra or {})}}
     return s
 
 
-def _footprint(engine, chem, country, plant=None):
+def _footprint(engine, chem, country, plant=None, design=None):
     from lca_battery.api import footprint
     from lca_battery.errors import LcaBatteryError
     try:
-        return footprint(_study(chem, country, plant), engine=engine, details=False)
+        return footprint(_study(chem, country, plant, design), engine=engine, details=False)
     except LcaBatteryError:
         return None
 
@@ -429,18 +433,10 @@ def rows_batpac(engine):
 
 
 def rows_lfp_ratio(engine):
-    from lca_battery.api import footprint
-    from lca_battery.errors import LcaBatteryError
     nmc = _footprint(engine, "NMC811", "CN")
-    measured = _study("LFP", "CN")
-    measured["cell"] = {**measured["cell"], "design": {"cathode_utilisation": CATL_LFP_UTILISATION}}
-    try:
-        lfp_measured = footprint(measured, engine=engine, details=False)
-    except LcaBatteryError:
-        lfp_measured = None
     out = []
     for lfp, what, extra in ((_footprint(engine, "LFP", "CN"), "", ""),
-                             (lfp_measured, ", LFP on the CATL teardown's measured capacity basis",
+                             (_footprint(engine, "LFP", "CN", design=CATL_LFP_DESIGN), ", LFP on the CATL teardown's measured capacity basis",
                               f", cell.design.cathode_utilisation={CATL_LFP_UTILISATION} for LFP")):
         ours = lfp["kg_co2e_per_kwh"] / nmc["kg_co2e_per_kwh"] if lfp and nmc else None
         out.append(_row(f"LFP / NMC footprint per kWh, CN{what}", "hao2017", LFP_NMC_RATIO, ours,
@@ -457,8 +453,6 @@ def _range_ratio(ours, lo, hi):
 def rows_energy_density(engine):
     """The design model's energy density per chemistry against the 2020 fleet's range; for LFP also the cell and
     its footprint on the CATL teardown's measured capacity basis (the open choice behind the LFP/NMC ratio)."""
-    from lca_battery.api import footprint
-    from lca_battery.errors import LcaBatteryError
     out = []
     for chem, (lo, hi) in ED_2020.items():
         r = _footprint(engine, chem, "CN")
@@ -466,12 +460,7 @@ def rows_energy_density(engine):
         out.append(_row(f"cell energy density, {chem}, design model", "hasselwander2023", f"{lo:g}-{hi:g}", ours,
                         f"cell.chemistry={chem}, pouch, design defaults", "kWh/kg cell",
                         ratio=_range_ratio(ours, lo, hi), note="ratio to the nearest end of the range (1 = inside)"))
-    s = _study("LFP", "CN")
-    s["cell"] = {**s["cell"], "design": {"cathode_utilisation": CATL_LFP_UTILISATION}}
-    try:
-        r = footprint(s, engine=engine, details=False)
-    except LcaBatteryError:
-        r = None
+    r = _footprint(engine, "LFP", "CN", design=CATL_LFP_DESIGN)
     lo, hi = ED_2020["LFP"]
     ours = r["cell"]["energy_density_kwh_per_kg"] if r else None
     setting = f"cell.chemistry=LFP, cell.design.cathode_utilisation={CATL_LFP_UTILISATION}"

@@ -121,3 +121,32 @@ def assert_row_equals_footprint(row, one, rel=1e-9):
     for part, key in (("stage", "stages"), ("gas", "gases")):
         for k, v in one[key].items():
             assert row[f"{part}:{k}"] == pytest.approx(v, rel=rel, abs=rel * abs(tot)), k
+
+
+def sweep_per_scenario(monkeypatch, *args, **kw):
+    """``api.sweep`` with every scenario built and solved on its own (no table or grid fast path): the reference
+    the fast paths are compared with."""
+    from lca_battery import api
+    with monkeypatch.context() as mp:
+        mp.setattr(api, "_table_rows", lambda *a, **k: None)
+        mp.setattr(api, "_grid_frame", lambda *a, **k: None)
+        return api.sweep(*args, **kw)
+
+
+_RESULT_PREFIXES = ("kg_", "stage:", "gas:", "material:")
+
+
+def assert_same_rows(rows, ref, key_order: bool = False):
+    """Sweep rows equal to the reference rows: the same keys (``key_order``: the setting columns also in the same
+    order), settings equal, every number to 1e-9 relative (or 1e-9 of the row's total)."""
+    assert len(rows) == len(ref)
+    for a, b in zip(rows, ref):
+        if key_order:
+            settings = [k for k in b if not k.startswith(_RESULT_PREFIXES)]
+            assert list(a)[:len(settings)] == settings
+        assert set(a) == set(b)
+        for k, v in b.items():
+            if isinstance(v, float):
+                assert a[k] == pytest.approx(v, rel=1e-9, abs=1e-9 * abs(b["kg_co2e_per_kwh"])), k
+            else:
+                assert a[k] == v, k

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import bg_fixture as fx
-from conftest import EXAMPLE, ROOT, assert_row_equals_footprint
+from conftest import EXAMPLE, assert_same_rows, sweep_per_scenario, ROOT, assert_row_equals_footprint
 from lca_battery import api, warm
 from lca_battery.api import footprint, get_engine, sweep, sweep_frame
 from lca_battery.report.verify import _numbers_equal
@@ -212,22 +212,6 @@ def _table(n=150, seed=11):
     return rows
 
 
-def _per_scenario(monkeypatch, *args, **kw):
-    with monkeypatch.context() as mp:             # every scenario built and solved on its own
-        mp.setattr(api, "_table_rows", lambda *a, **k: None)
-        mp.setattr(api, "_grid_frame", lambda *a, **k: None)
-        return sweep(*args, **kw)
-
-
-def _same_rows(rows, ref):
-    assert len(rows) == len(ref)
-    for a, b in zip(rows, ref):
-        assert set(a) == set(b)
-        for k, v in b.items():
-            if isinstance(v, float):
-                assert a[k] == pytest.approx(v, rel=1e-9, abs=1e-9 * abs(b["kg_co2e_per_kwh"])), k
-            else:
-                assert a[k] == v, k
 
 
 def test_scenario_table_on_linked_background_uses_grid_engine(linked, monkeypatch):
@@ -242,7 +226,7 @@ def test_scenario_table_on_linked_background_uses_grid_engine(linked, monkeypatc
     assert stats["background"] == fx.DATABASE and stats["builds"] < len(combos)
     rows = sweep(EXAMPLE, grid, bg(), table=table)
     assert rows == fast
-    _same_rows(rows, _per_scenario(monkeypatch, EXAMPLE, grid, bg(), table=table))
+    assert_same_rows(rows, sweep_per_scenario(monkeypatch, EXAMPLE, grid, bg(), table=table))
     rng = np.random.default_rng(7)
     for i in [0, *rng.choice(len(rows), size=4, replace=False)]:
         one = footprint(EXAMPLE, [*bg(), *(f"{k}={v}" for k, v in combos[i].items())], details=False)   # bw2calc
@@ -268,5 +252,5 @@ def test_dask_chunks_on_linked_background_use_grid_engine(linked, monkeypatch):
     with client(workers=2, processes=False) as c:       # workers are threads of this process: the spy sees them
         rows = sweep(EXAMPLE, None, bg(), table=table, client=c)
     assert used and all(used) and len(used) == 2
-    _same_rows(rows, serial)
-    _same_rows(rows, _per_scenario(monkeypatch, EXAMPLE, None, bg(), table=table))
+    assert_same_rows(rows, serial)
+    assert_same_rows(rows, sweep_per_scenario(monkeypatch, EXAMPLE, None, bg(), table=table))

@@ -7,7 +7,7 @@ import pickle
 import numpy as np
 import pytest
 
-from conftest import EXAMPLE, assert_row_equals_footprint
+from conftest import EXAMPLE, assert_same_rows, sweep_per_scenario, assert_row_equals_footprint
 from lca_battery import api, sweep_engine
 from lca_battery.api import footprint, sweep
 from lca_battery.errors import StudyError
@@ -31,24 +31,6 @@ def _table(n, seed):
     return rows
 
 
-def _per_scenario(monkeypatch, *args, **kw):
-    with monkeypatch.context() as mp:
-        mp.setattr(api, "_table_rows", lambda *a, **k: None)
-        mp.setattr(api, "_grid_frame", lambda *a, **k: None)
-        return sweep(*args, **kw)
-
-
-def _same_rows(rows, ref):
-    assert len(rows) == len(ref)
-    for a, b in zip(rows, ref):
-        assert list(a)[:len([k for k in b if not k.startswith(("kg_", "stage:", "gas:", "material:"))])] == \
-            [k for k in b if not k.startswith(("kg_", "stage:", "gas:", "material:"))]
-        assert set(a) == set(b)
-        for k, v in b.items():
-            if isinstance(v, float):
-                assert a[k] == pytest.approx(v, rel=1e-9, abs=1e-9 * abs(b["kg_co2e_per_kwh"])), k
-            else:
-                assert a[k] == v, k
 
 
 def _stats(combos, overrides=()):
@@ -66,7 +48,7 @@ def test_table_equals_per_scenario_path_and_footprint(engine, monkeypatch):
     assert rows is not None and "fallback" not in stats, stats
     assert stats["builds"] < len(table)
     assert sweep(EXAMPLE, None, engine=engine, table=table) == rows
-    _same_rows(rows, _per_scenario(monkeypatch, EXAMPLE, None, engine=engine, table=table))
+    assert_same_rows(rows, sweep_per_scenario(monkeypatch, EXAMPLE, None, engine=engine, table=table), key_order=True)
     assert any("material:" in k for k in rows[0])
     rng = np.random.default_rng(2)
     for i in [0, *rng.choice(len(rows), size=5, replace=False)]:
@@ -79,7 +61,8 @@ def test_table_times_grid_and_no_materials(engine, monkeypatch):
     grid = {"recycling.recycled_content.Li.post_consumer": [0.0, 0.1], "plant.country": ["CN", "DE"]}
     rows = sweep(EXAMPLE, grid, engine=engine, table=table, materials=False)
     assert not any(k.startswith("material:") for r in rows for k in r)
-    _same_rows(rows, _per_scenario(monkeypatch, EXAMPLE, grid, engine=engine, table=table, materials=False))
+    ref = sweep_per_scenario(monkeypatch, EXAMPLE, grid, engine=engine, table=table, materials=False)
+    assert_same_rows(rows, ref, key_order=True)
 
 
 def test_small_or_erroneous_tables_take_the_per_scenario_path(engine):
