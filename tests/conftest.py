@@ -136,17 +136,20 @@ def sweep_per_scenario(monkeypatch, *args, **kw):
 _RESULT_PREFIXES = ("kg_", "stage:", "gas:", "material:")
 
 
-def assert_same_rows(rows, ref, key_order: bool = False):
+def assert_same_rows(rows, ref, key_order: bool = False, same_columns: bool = False, rel: float = 1e-9):
     """Sweep rows equal to the reference rows: the same keys (``key_order``: the setting columns also in the same
-    order), settings equal, every number to 1e-9 relative (or 1e-9 of the row's total)."""
+    order; ``same_columns``: every column in the same order), settings equal, every number to ``rel`` relative
+    (or ``rel`` of the row's total)."""
     assert len(rows) == len(ref)
     for a, b in zip(rows, ref):
+        if same_columns:
+            assert list(a) == list(b)
         if key_order:
             settings = [k for k in b if not k.startswith(_RESULT_PREFIXES)]
             assert list(a)[:len(settings)] == settings
         assert set(a) == set(b)
         for k, v in b.items():
             if isinstance(v, float):
-                assert a[k] == pytest.approx(v, rel=1e-9, abs=1e-9 * abs(b["kg_co2e_per_kwh"])), k
+                assert a[k] == pytest.approx(v, rel=rel, abs=rel * abs(b["kg_co2e_per_kwh"])), k
             else:
                 assert a[k] == v, k

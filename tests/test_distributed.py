@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import EXAMPLE
+from conftest import EXAMPLE, assert_same_rows
 from lca_battery.api import sweep, uncertainty
 from lca_battery.cli import main
 
@@ -33,14 +33,7 @@ def cluster():
 
 
 def _equal(a: list[dict], b: list[dict]):
-    assert len(a) == len(b)
-    for x, y in zip(a, b):
-        assert list(x) == list(y)
-        for k, v in x.items():
-            if isinstance(v, float):
-                assert y[k] == pytest.approx(v, rel=1e-12, abs=1e-12 * abs(x["kg_co2e_per_kwh"])), k
-            else:
-                assert y[k] == v, k
+    assert_same_rows(b, a, same_columns=True, rel=1e-12)
 
 
 def test_sweep_on_cluster_equals_serial(engine, cluster, monkeypatch):

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from conftest import EXAMPLE, assert_row_equals_footprint
+from conftest import EXAMPLE, assert_row_equals_footprint, assert_same_rows
 from lca_battery import api
 from lca_battery.api import footprint, sweep, sweep_frame
 from lca_battery.errors import StudyError
@@ -26,18 +26,8 @@ def _direct(monkeypatch, grid, engine):
 def _same_as_direct(monkeypatch, rows, grid, engine, n=None):
     """``rows`` equal the grid built and solved scenario by scenario (and number ``n``, if given)."""
     ref = _direct(monkeypatch, grid, engine)
-    assert len(rows) == len(ref) and (n is None or len(rows) == n)
-    for a, b in zip(rows, ref):
-        _same(a, b)
-
-
-def _same(a, b, tol=1e-9):
-    assert list(a) == list(b)
-    for k, v in b.items():
-        if isinstance(v, float):
-            assert a[k] == pytest.approx(v, rel=tol, abs=tol * abs(b["kg_co2e_per_kwh"])), k
-        else:
-            assert a[k] == v, k
+    assert n is None or len(rows) == n
+    assert_same_rows(rows, ref, same_columns=True)
 
 
 def test_interacting_grid_equals_direct_builds_and_footprint(engine, monkeypatch):
