@@ -100,17 +100,25 @@ def pickle_marker(path: Path) -> str:
         return pickle.load(fh)["marker"]
 
 
-def test_warm_cli_does_not_import_brightway(engine, bw_dir, tmp_path):
-    """Second CLI run: the warm engine, no bw2data/bw2calc/pint/pandas/matplotlib, the solver in the manifest."""
-    warm.save(engine)
+def _cli_importing(bw_dir, modules, *options):
+    """``lca-battery footprint EXAMPLE *options`` in a fresh interpreter, checked to succeed without importing any
+    of ``modules``: (the completed run, its environment)."""
     code = ("import sys; from lca_battery.cli import main; rc = main(sys.argv[1:]); "
-            "print('IMPORTED', sorted(m for m in ('bw2data', 'bw2calc', 'bw2io', 'bw_processing', 'pint', "
-            "'pandas', 'matplotlib', 'jinja2', 'openpyxl') if m in sys.modules), file=sys.stderr); sys.exit(rc)")
+            f"print('IMPORTED', sorted(m for m in {tuple(modules)!r} if m in sys.modules), file=sys.stderr); "
+            "sys.exit(rc)")
     env = {**os.environ, "BRIGHTWAY2_DIR": str(bw_dir), "PYTHONPATH": str(ROOT)}
-    run = subprocess.run([sys.executable, "-c", code, "footprint", str(EXAMPLE), "--json", "--no-write"],
+    run = subprocess.run([sys.executable, "-c", code, "footprint", str(EXAMPLE), *options],
                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
     assert run.returncode == 0, run.stderr
     assert "IMPORTED []" in run.stderr, run.stderr
+    return run, env
+
+
+def test_warm_cli_does_not_import_brightway(engine, bw_dir, tmp_path):
+    """Second CLI run: the warm engine, no bw2data/bw2calc/pint/pandas/matplotlib, the solver in the manifest."""
+    warm.save(engine)
+    run, env = _cli_importing(bw_dir, ("bw2data", "bw2calc", "bw2io", "bw_processing", "pint", "pandas", "matplotlib",
+                                       "jinja2", "openpyxl"), "--json", "--no-write")
     out = json.loads(run.stdout)
     assert out["software"]["solver"].startswith("lca_battery.warm")
     ref = footprint(EXAMPLE, engine=engine)
@@ -128,14 +136,7 @@ def test_warm_cli_does_not_import_brightway(engine, bw_dir, tmp_path):
 def test_writing_parent_imports_no_chart_or_workbook_library(engine, bw_dir, tmp_path):
     """With the workers forked at the start, matplotlib and openpyxl are imported by them, not by the command."""
     warm.save(engine)
-    code = ("import sys; from lca_battery.cli import main; rc = main(sys.argv[1:]); "
-            "print('IMPORTED', sorted(m for m in ('matplotlib', 'openpyxl', 'pandas', 'bw2data') if m in sys.modules),"
-            " file=sys.stderr); sys.exit(rc)")
-    env = {**os.environ, "BRIGHTWAY2_DIR": str(bw_dir), "PYTHONPATH": str(ROOT)}
-    run = subprocess.run([sys.executable, "-c", code, "footprint", str(EXAMPLE), "--out", str(tmp_path)],
-                         capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
-    assert run.returncode == 0, run.stderr
-    assert "IMPORTED []" in run.stderr, run.stderr
+    _cli_importing(bw_dir, ("matplotlib", "openpyxl", "pandas", "bw2data"), "--out", str(tmp_path))
     names = {p.name for p in next(tmp_path.iterdir()).iterdir()}
     assert {"footprint.png", "footprint.svg", "footprint.xlsx", "manifest.json"} <= names
 
