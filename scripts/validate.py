@@ -116,10 +116,10 @@ LFP_NMC_RATIO = 3061.0 / 2912.0          # Hao et al. 2017, per 28 kWh battery
 #: 2020 cell energy density (min, max), kWh/kg: Hasselwander et al. 2023 via premise's energy_density.yaml
 ED_2020 = {"NMC811": (0.24, 0.34), "NMC622": (0.20, 0.28), "NMC532": (0.17, 0.22), "NMC111": (0.15, 0.19),
            "NCA": (0.24, 0.34), "LFP": (0.14, 0.19)}
-#: BatPaC's capacity basis for LFP (cathode utilisation 1); the LFP default is the CATL 161.5 Ah teardown's measured
-#: basis (0.796, inventories/cells/cells.yaml and tests/test_cell_design.py)
-BATPAC_LFP_UTILISATION = 1.0
-BATPAC_LFP_DESIGN = {"cathode_utilisation": BATPAC_LFP_UTILISATION}
+#: BatPaC's capacity basis (cathode utilisation 1); the defaults are their teardown cell's measured basis (LFP: the CATL
+#: 161.5 Ah cell, 0.796; NMC/NCA: the VW ID.3 cell, 0.93; inventories/cells/cells.yaml, tests/test_cell_design.py)
+BATPAC_UTILISATION = 1.0
+BATPAC_DESIGN = {"cathode_utilisation": BATPAC_UTILISATION}
 CHORDIA_KR_SE = -0.55
 THANNIMALAY_NAOH = 0.6329                # kg CO2e per kg NaOH, one Malaysian producer (abstract page)
 NORTHEY_CU = 2.6                         # kg CO2e per kg primary copper, average of reporting operations
@@ -166,16 +166,17 @@ REASONS = {
                     "than Degen & Schuette's); ours is Degen & Schuette's plant for every chemistry",
     "istrate2024": "their factor was computed on ecoinvent 3.10 grids and reagents; see the 'their grid' row",
     "batpac_5_2": "BatPaC is per kWh of pack; ours is per kWh of cell from the cell design model with BatPaC 5.0's "
-                  "cathode capacities, recipes and voltages; BatPaC counts the cathode at utilisation 1, our LFP "
-                  "design at the CATL teardown's measured 0.796 (Li per kWh 1 / 0.796 of BatPaC's; the 'BatPaC "
-                  "basis' row sets cell.design.cathode_utilisation=1)",
+                  "cathode capacities, recipes and voltages; BatPaC counts the cathode at utilisation 1, our designs at their teardown "
+                  "cell's measured basis (LFP: CATL 0.796; NMC/NCA: VW ID.3 0.93), so metal per kWh is 1 / u of "
+                  "BatPaC's; the 'BatPaC basis' rows set cell.design.cathode_utilisation=1",
     "hao2017": "Hao et al. compare an LFP with a generic NMC (111-era) pack in China with pack parts (Al housing) "
                "included; ours is NMC811 vs LFP cells, cradle-to-gate",
     "hasselwander2023": "the design model carries BatPaC 5.0's couples with today's electrode loadings (VW ID.3 and "
-                        "CATL LFP teardowns), lighter than the 2020 fleet's cells; the LFP design counts the cathode "
-                        "at the CATL 161.5 Ah teardown's measured basis (rated at 0.796 of its electrodes' half-cell "
-                        "capacity; a second teardown-based LFP cell, About:Energy's 18650, at 0.83), the 'BatPaC "
-                        "basis' rows at utilisation 1 (cell.design.cathode_utilisation=1, see README)",
+                        "CATL LFP teardowns), lighter than the 2020 fleet's cells (NMC111 and NMC532 most); the "
+                        "designs count the cathode at their teardown cell's measured basis (NMC/NCA: the VW ID.3, "
+                        "0.93; LFP: the CATL 161.5 Ah cell, 0.796, with a second teardown-based LFP cell, "
+                        "About:Energy's 18650, at 0.83); the 'BatPaC basis' rows set "
+                        "cell.design.cathode_utilisation=1 (see README)",
     "chordia2021": "Chordia et al. move all plant energy (electricity and heat) to Swedish supply after upscaling, in a "
                    "system where cell production energy dominates; the first row moves only our plant's grid "
                    "electricity (drying and dry-room heat stay natural gas) and our materials stay where they are "
@@ -434,18 +435,15 @@ def rows_batpac(engine):
             ours = r["element_kg_per_kwh"].get(el, 0.0) if r else None
             out.append(_row(f"{el} per kWh, {chem}", "batpac_5_2", theirs, ours,
                             f"cell.chemistry={chem}; element content of the cell per kWh of cell", "kg/kWh"))
-    # LFP's default is the CATL teardown's measured capacity basis; BatPaC's own basis is utilisation 1
-    s = _study("LFP", "CN")
-    s["cell"] = {**s["cell"], "design": {"cathode_utilisation": BATPAC_LFP_UTILISATION}}
-    try:
-        r = footprint(s, engine=engine, details=False)
-    except LcaBatteryError:
-        r = None
-    for el, theirs in BATPAC["LFP"].items():
-        ours = r["element_kg_per_kwh"].get(el, 0.0) if r else None
-        out.append(_row(f"{el} per kWh, LFP, on BatPaC's capacity basis", "batpac_5_2", theirs, ours,
-                        f"cell.chemistry=LFP, cell.design.cathode_utilisation={BATPAC_LFP_UTILISATION:g}; element "
-                        "content of the cell per kWh of cell", "kg/kWh"))
+    # the defaults are on their teardown cell's measured capacity basis (LFP 0.796, NMC/NCA 0.93); BatPaC's own basis
+    # is utilisation 1
+    for chem, metals in BATPAC.items():
+        r = _footprint(engine, chem, "CN", design=BATPAC_DESIGN)
+        for el, theirs in metals.items():
+            ours = r["element_kg_per_kwh"].get(el, 0.0) if r else None
+            out.append(_row(f"{el} per kWh, {chem}, on BatPaC's capacity basis", "batpac_5_2", theirs, ours,
+                            f"cell.chemistry={chem}, cell.design.cathode_utilisation={BATPAC_UTILISATION:g}; element "
+                            "content of the cell per kWh of cell", "kg/kWh"))
     return out
 
 
@@ -453,8 +451,8 @@ def rows_lfp_ratio(engine):
     nmc = _footprint(engine, "NMC811", "CN")
     out = []
     for lfp, what, extra in ((_footprint(engine, "LFP", "CN"), "", ""),
-                             (_footprint(engine, "LFP", "CN", design=BATPAC_LFP_DESIGN), ", LFP on BatPaC's capacity basis",
-                              f", cell.design.cathode_utilisation={BATPAC_LFP_UTILISATION:g} for LFP")):
+                             (_footprint(engine, "LFP", "CN", design=BATPAC_DESIGN), ", LFP on BatPaC's capacity basis",
+                              f", cell.design.cathode_utilisation={BATPAC_UTILISATION:g} for LFP")):
         ours = lfp["kg_co2e_per_kwh"] / nmc["kg_co2e_per_kwh"] if lfp and nmc else None
         out.append(_row(f"LFP / NMC footprint per kWh, CN{what}", "hao2017", LFP_NMC_RATIO, ours,
                         "LFP and NMC811 cells, plant.country=CN" + extra + (
@@ -477,10 +475,10 @@ def rows_energy_density(engine):
         out.append(_row(f"cell energy density, {chem}, design model", "hasselwander2023", f"{lo:g}-{hi:g}", ours,
                         f"cell.chemistry={chem}, pouch, design defaults", "kWh/kg cell",
                         ratio=_range_ratio(ours, lo, hi), note="ratio to the nearest end of the range (1 = inside)"))
-    r = _footprint(engine, "LFP", "CN", design=BATPAC_LFP_DESIGN)
+    r = _footprint(engine, "LFP", "CN", design=BATPAC_DESIGN)
     lo, hi = ED_2020["LFP"]
     ours = r["cell"]["energy_density_kwh_per_kg"] if r else None
-    setting = f"cell.chemistry=LFP, cell.design.cathode_utilisation={BATPAC_LFP_UTILISATION:g}"
+    setting = f"cell.chemistry=LFP, cell.design.cathode_utilisation={BATPAC_UTILISATION:g}"
     out.append(_row("cell energy density, LFP, design on BatPaC's capacity basis",
                     "hasselwander2023", f"{lo:g}-{hi:g}", ours, setting, "kWh/kg cell",
                     ratio=_range_ratio(ours, lo, hi), note="ratio to the nearest end of the range (1 = inside)"))
