@@ -423,7 +423,7 @@ def cmd_verify(args) -> int:
             bars.append(bars[0].__enter__())
         bars[1](done, total)
     try:
-        v = verify(args.dir, engine_factory=_engine, full=args.full, progress=progress)
+        v = verify(args.dir, engine_factory=_engine, full=args.full, progress=progress, study_file=args.study)
     finally:
         if bars:
             bars[0].__exit__(None, None, None)
@@ -606,6 +606,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="re-run a report's Monte Carlo and Sobol' indices whatever their size (by default above "
                          "50,000 samples / 4,096 Sobol' runs those files are checked by hash only, and the "
                          "output says so)")
+    vf.add_argument("--study", metavar="FILE", help="the study file, when it is not where the manifest records it "
+                                                   "(relative to the folder); its SHA-256 must match all the same")
     vf.add_argument("--json", action="store_true", help="print JSON instead of a table")
     vf.set_defaults(func=cmd_verify)
     ex = sub.add_parser("export", help="write studies for other tools: Activity Browser scenario file, openLCA "

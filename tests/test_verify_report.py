@@ -149,3 +149,22 @@ def test_a_bad_sample_count_in_the_manifest_is_one_message(report_dir, tmp_path,
     assert main(["verify", str(folder)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "rerun_inputs.samples" in err and "allowed" in err
+
+
+def test_a_folder_received_without_its_study_takes_it_with_study(report_dir, tmp_path, capsys):
+    """A verifier gets the folder and the study apart: --study FILE, whose SHA-256 must still match."""
+    study = report_dir[1]
+    folder = tmp_path / "received" / "rep"
+    shutil.copytree(report_dir[2], folder)
+    capsys.readouterr()
+    assert main(["verify", str(folder)]) == 1
+    fail, = _lines(capsys.readouterr().out, "FAIL")
+    assert "study file not found" in fail and "--study FILE" in fail
+    other = tmp_path / "elsewhere.yaml"
+    other.write_text(study.read_text().replace("capacity_ah: 60", "capacity_ah: 61"))
+    assert main(["verify", str(folder), "--study", str(other)]) == 1
+    fail, = _lines(capsys.readouterr().out, "FAIL")
+    assert f"FAIL {other}" in fail and "study changed" in fail
+    shutil.copy(study, tmp_path / "copy.yaml")
+    assert main(["verify", str(folder), "--study", str(tmp_path / "copy.yaml"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["ok"]

@@ -181,10 +181,12 @@ def report_plan(inputs: dict, full: bool = False) -> dict:
             "why": "; ".join(why)}
 
 
-def verify(folder: str | Path, engine_factory=None, full: bool = False, progress=None) -> Verification:
+def verify(folder: str | Path, engine_factory=None, full: bool = False, progress=None,
+           study_file: str | Path | None = None) -> Verification:
     """``engine_factory()``: the engine for the re-run (built only when the inputs are unchanged); ``full``:
     re-run a report's Monte Carlo and Sobol' indices whatever their size; ``progress(done, total)``: called
-    during a report's Sobol' runs."""
+    during a report's Sobol' runs; ``study_file``: the study, where not at the place the manifest records
+    (its SHA-256 is checked all the same)."""
     from .outputs import write_footprint, write_report
     from ..api import footprint, report
     from ..inventory.loader import default_root
@@ -198,13 +200,21 @@ def verify(folder: str | Path, engine_factory=None, full: bool = False, progress
         elif sha256(f) != digest:
             v.add(name, False, "changed since it was written (SHA-256 differs from the manifest)")
     inputs = m["rerun_inputs"]
-    study = (folder / m["study_file"]).resolve() if m.get("study_file") else None
-    if study is None or not study.is_file():
-        v.add(m.get("study_file") or "study", False, "study file not found (looked for it relative to the "
-                                                     "results folder, where it was when the results were written)")
-        return v
+    if study_file is not None:      # given by the verifier (a folder received without the study beside it)
+        label = str(study_file)
+        study = Path(study_file).resolve()
+        if not study.is_file():
+            v.add(label, False, "study file not found (given with --study)")
+            return v
+    else:
+        label = m.get("study_file") or "study"
+        study = (folder / m["study_file"]).resolve() if m.get("study_file") else None
+        if study is None or not study.is_file():
+            v.add(label, False, "study file not found (looked for it relative to the results folder, where it "
+                                "was when the results were written; give it with --study FILE)")
+            return v
     if sha256(study) != m["study_sha256"]:
-        v.add(m["study_file"], False, "study changed since the results were written (SHA-256 differs)")
+        v.add(label, False, "study changed since the results were written (SHA-256 differs)")
     root = default_root()
     now = inventory_hashes(root)
     then = inputs["inventory_files"]
@@ -218,7 +228,7 @@ def verify(folder: str | Path, engine_factory=None, full: bool = False, progress
     try:
         sup_now = supplier_files(str(study), inputs["set"])
     except LcaBatteryError as exc:
-        v.add(m["study_file"], False, f"study no longer loads: {exc}")
+        v.add(label, False, f"study no longer loads: {exc}")
         return v
     for rel in sorted(set(sup_now) | set(inputs["supplier_files"])):
         a, b = inputs["supplier_files"].get(rel), sup_now.get(rel)
