@@ -366,7 +366,7 @@ def cmd_report(args) -> int:
     with _progress_bar("sensitivity runs") as progress:
         rep = report(args.study, args.set or [], engine=engine, samples=args.samples, seed=args.seed,
                      sobol_n=args.sobol_n, progress=progress)
-    out = write_report(rep, Path(args.out), args.study)
+    out = write_report(rep, Path(args.out), args.study, sets=args.set or [])
     r = rep["result"]
     print(f"{r['label']}: {r['kg_co2e_per_kwh']:.2f} kg CO2e/kWh ({r['study']})")
     print(f"  report written to {out}/report.html ({len(list(out.iterdir()))} files)")
@@ -415,17 +415,34 @@ def cmd_datasets(args) -> int:
 def cmd_verify(args) -> int:
     from .report.outputs import to_json
     from .report.verify import verify
-    v = verify(args.dir, engine_factory=_engine)
+    bars = []
+
+    def progress(done: int, total: int) -> None:     # a bar only once a report's Sobol' runs start
+        if not bars:
+            bars.append(_progress_bar("re-running the report's Sobol' runs"))
+            bars.append(bars[0].__enter__())
+        bars[1](done, total)
+    try:
+        v = verify(args.dir, engine_factory=_engine, full=args.full, progress=progress, study_file=args.study)
+    finally:
+        if bars:
+            bars[0].__exit__(None, None, None)
     if args.json:
-        print(to_json({"folder": v.folder, "ok": v.ok,
-                       "checks": [{"file": c.file, "ok": c.ok, "detail": c.detail} for c in v.checks]}))
+        print(to_json({"folder": v.folder, "ok": v.ok, "hash_only": v.hash_only,
+                       "checks": [{"file": c.file, "ok": c.ok, "detail": c.detail, "recomputed": c.recomputed}
+                                  for c in v.checks]}))
     else:
         print(f"Verifying {v.folder} against its manifest.json\n")
         for c in v.checks:
             print(f"  {'OK  ' if c.ok else 'FAIL'} {c.file:<28} {c.detail}")
         failed = [c.file for c in v.checks if not c.ok]
-        print("\n  " + ("verified: every number matches" if v.ok else
-                        f"NOT verified: {len(failed)} file(s) fail: {', '.join(failed)}"))
+        if not v.ok:
+            print(f"\n  NOT verified: {len(failed)} file(s) fail: {', '.join(failed)}")
+        elif v.hash_only:
+            print(f"\n  verified: every recomputed number matches; {len(v.hash_only)} file(s) checked by hash "
+                  f"only, not recomputed: {', '.join(v.hash_only)} (--full re-runs them)")
+        else:
+            print("\n  verified: every number matches")
     return 0 if v.ok else 1
 
 
@@ -581,9 +598,16 @@ def build_parser() -> argparse.ArgumentParser:
     xp.add_argument("--out", help="JSON file to write (default: print to stdout)")
     _study_command(sub, "datasets", "the datasets a study uses: source, licence, geography, year, DQR", cmd_datasets,
                    write=False)
-    vf = sub.add_parser("verify", help="re-run a footprint results folder from its manifest and compare, "
-                                       "file by file (exit 1 if anything changed)")
-    vf.add_argument("dir", help="results folder written by `lca-battery footprint` (holds manifest.json)")
+    vf = sub.add_parser("verify", help="re-run a footprint results folder or a study report folder from its "
+                                       "manifest and compare, file by file (exit 1 if anything changed)")
+    vf.add_argument("dir", help="folder written by `lca-battery footprint` or `lca-battery report` (holds "
+                                "manifest.json)")
+    vf.add_argument("--full", action="store_true",
+                    help="re-run a report's Monte Carlo and Sobol' indices whatever their size (by default above "
+                         "50,000 samples / 4,096 Sobol' runs those files are checked by hash only, and the "
+                         "output says so)")
+    vf.add_argument("--study", metavar="FILE", help="the study file, when it is not where the manifest records it "
+                                                   "(relative to the folder); its SHA-256 must match all the same")
     vf.add_argument("--json", action="store_true", help="print JSON instead of a table")
     vf.set_defaults(func=cmd_verify)
     ex = sub.add_parser("export", help="write studies for other tools: Activity Browser scenario file, openLCA "

@@ -53,6 +53,12 @@ def test_verify_passes_on_a_fresh_run(run, capsys):
     assert main(["verify", str(run[2])]) == 0
     out = capsys.readouterr().out
     assert "verified: every number matches" in out and "OK   summary.json" in out
+    # a footprint folder: every file re-run and compared (none checked by hash only), as before report folders
+    m = json.loads((run[2] / "manifest.json").read_text())
+    assert m["rerun_inputs"]["subcommand"] == "footprint" and "hash only" not in out
+    for name in m["files"]:
+        line, = [x for x in out.splitlines() if f" {name} " in x]
+        assert line.lstrip().startswith("OK") and ("identical" in line or "every number matches" in line), line
 
 
 def test_verify_fails_naming_a_changed_inventory(run, tmp_path, monkeypatch, capsys):

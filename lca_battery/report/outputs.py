@@ -509,9 +509,26 @@ def check_report_target(out_dir: Path) -> None:
                                   f"report.html): choose another --out or remove it", field="--out")
 
 
-def write_report(rep: dict, out_dir: Path, study_file: str | None = None, command: list[str] | None = None) -> Path:
+#: the files a report writes beyond those of the footprint run
+REPORT_FILES = ("report.html", "report.json", "report.xlsx", "sensitivity.csv", "sobol.csv", "cutoff.csv")
+
+
+def report_rerun_inputs(rep: dict, study_file: str | None, sets: list[str]) -> dict | None:
+    """:func:`rerun_inputs` of a report: those of its footprint plus the Monte Carlo sample count, the Sobol'
+    base sample (0: skipped) and the seed of both, as the report was computed with them."""
+    inputs = rerun_inputs(study_file, sets, rep["result"]["inventory"]["root"])
+    if inputs is None:
+        return None
+    sobol = rep["sensitivity"].get("sobol")
+    return {**inputs, "subcommand": "report", "samples": int(rep["uncertainty"]["kg_co2e_per_kwh"]["n"]),
+            "seed": int(rep["uncertainty"]["seed"]), "sobol_n": int(sobol["n"]) if sobol else 0}
+
+
+def write_report(rep: dict, out_dir: Path, study_file: str | None = None, command: list[str] | None = None,
+                 sets: list[str] | None = None) -> Path:
     """The ISO 14067 study report (report.html, report.json, report.xlsx, sensitivity and cut-off
-    tables) beside every file of the footprint run, written all or nothing.
+    tables) beside every file of the footprint run, written all or nothing. The manifest records
+    what ``lca-battery verify`` needs to re-run it (``sets``: the ``--set`` overrides it was run with).
 
     An existing ``out_dir`` is replaced only when it is a report of this tool (it has a manifest
     and a report.html) or empty."""
@@ -546,7 +563,8 @@ def write_report(rep: dict, out_dir: Path, study_file: str | None = None, comman
               "share_of_total", "reason", "file"])
         write_report_workbook(rep, tmp / "report.xlsx")
         _write_manifest(tmp, study_file, command, inventory_content_hash=result["inventory"]["content_hash"],
-                        method=result["method"], software=result["software"])
+                        method=result["method"], software=result["software"],
+                        rerun_inputs=report_rerun_inputs(rep, study_file, list(sets or [])))
     return write_atomic(out_dir, write)
 
 

@@ -1,13 +1,21 @@
-"""``lca-battery verify DIR``: re-run a footprint results folder from its manifest and compare.
+"""``lca-battery verify DIR``: re-run a results folder of ``footprint`` or ``report`` from its manifest and compare.
 
 Checks, in this order, each naming the file at fault:
 
 1. the results folder: every file listed in ``manifest.json`` is there with its SHA-256;
 2. the inputs: the study file, every inventory file and every supplier inventory file have the
    SHA-256 the manifest recorded (a changed input is reported before anything is re-run);
-3. the numbers: the footprint is re-run into a temporary folder and every output file compared,
+3. the numbers: the run is repeated into a temporary folder and every output file compared,
    byte for byte, else number by number (JSON and CSV: same structure, numbers within 1e-9
    relative), else as differing.
+
+A footprint folder is re-run whole. A report folder (``lca-battery report``) is re-run with the
+``--set`` overrides, Monte Carlo sample count, Sobol' base sample and seed its manifest records:
+the footprint files, ``sensitivity.csv`` and ``cutoff.csv`` (exact runs, no sampling) always;
+the Monte Carlo and the Sobol' indices (seeded, so reproducible) when their cost is within
+:data:`MAX_RECOMPUTE_SAMPLES` / :data:`MAX_RECOMPUTE_SOBOL_RUNS` (or ``full``). A file that
+depends on a part not re-run (``sobol.csv``; ``report.html``, ``report.json`` and
+``report.xlsx``, which hold both) is then checked by its SHA-256 only, and says so.
 """
 from __future__ import annotations
 
@@ -24,6 +32,13 @@ from ..errors import LcaBatteryError
 from .outputs import inventory_hashes, sha256, supplier_files
 
 REL_TOL = 1e-9
+#: a report's Monte Carlo is re-run by ``verify`` up to this many samples (vectorised: ~10,000 a second)
+MAX_RECOMPUTE_SAMPLES = 50_000
+#: a report's Sobol' indices are re-run by ``verify`` up to this many model runs (8 N; ~50 a second)
+MAX_RECOMPUTE_SOBOL_RUNS = 4096
+#: report files that hold the Sobol' indices / the Monte Carlo results
+_SOBOL_FILES = ("sobol.csv", "report.html", "report.json", "report.xlsx")
+_MONTE_CARLO_FILES = ("report.html", "report.json", "report.xlsx")
 
 
 @dataclass
@@ -31,6 +46,7 @@ class Check:
     file: str
     ok: bool
     detail: str
+    recomputed: bool = True     # False: the file was checked by its SHA-256 only
 
 
 @dataclass
@@ -42,8 +58,13 @@ class Verification:
     def ok(self) -> bool:
         return bool(self.checks) and all(c.ok for c in self.checks)
 
-    def add(self, file: str, ok: bool, detail: str) -> None:
-        self.checks.append(Check(file, ok, detail))
+    @property
+    def hash_only(self) -> list[str]:
+        """Files checked by their SHA-256 only (a report part too costly to re-run)."""
+        return [c.file for c in self.checks if not c.recomputed]
+
+    def add(self, file: str, ok: bool, detail: str, recomputed: bool = True) -> None:
+        self.checks.append(Check(file, ok, detail, recomputed))
 
 
 def _manifest(folder: Path) -> dict:
@@ -51,15 +72,32 @@ def _manifest(folder: Path) -> dict:
     if not folder.is_dir():
         raise LcaBatteryError(f"'{folder}' is not a folder", field="DIR")
     if not path.is_file():
-        raise LcaBatteryError(f"'{folder}' has no manifest.json: not a results folder of lca-battery footprint",
-                              field="DIR")
+        raise LcaBatteryError(f"'{folder}' has no manifest.json: not a results folder of lca-battery footprint "
+                              f"or report", field="DIR")
     try:
         m = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise LcaBatteryError(f"'{path}' is not valid JSON ({exc})", field="DIR") from None
-    if not isinstance(m, dict) or "files" not in m or not m.get("rerun_inputs"):
-        raise LcaBatteryError(f"'{path}' records no re-run inputs: only results of `lca-battery footprint` "
-                              f"written by this version can be verified", field="DIR")
+    if not isinstance(m, dict) or "files" not in m:
+        raise LcaBatteryError(f"'{path}' lists no files: not a manifest of lca-battery footprint or report",
+                              field="DIR")
+    if not m.get("rerun_inputs"):
+        if (folder / "report.html").is_file():
+            raise LcaBatteryError(f"'{path}' records no re-run inputs: this report was written by an earlier version "
+                                  f"of lca-battery; write it again with `lca-battery report` to verify it",
+                                  field="DIR")
+        raise LcaBatteryError(f"'{path}' records no re-run inputs: only folders of `lca-battery footprint` and "
+                              f"`lca-battery report` written by this version can be verified", field="DIR")
+    inputs = m["rerun_inputs"]
+    sub = inputs.get("subcommand", "footprint")
+    if sub not in ("footprint", "report"):
+        raise LcaBatteryError(f"'{path}': rerun_inputs.subcommand is '{sub}' (allowed: footprint, report)",
+                              field="DIR")
+    if sub == "report":
+        for key in ("samples", "seed", "sobol_n"):
+            if not isinstance(inputs.get(key), int) or isinstance(inputs.get(key), bool) or inputs[key] < 0:
+                raise LcaBatteryError(f"'{path}': rerun_inputs.{key} is {inputs.get(key)!r} (allowed: a whole number "
+                                      f">= 0, as `lca-battery report` records it)", field="DIR")
     return m
 
 
@@ -128,10 +166,29 @@ def _compare_file(old: Path, new: Path) -> tuple[bool, str]:
     return False, "differs (binary file; its numbers are in the CSV/JSON files)"
 
 
-def verify(folder: str | Path, engine_factory=None) -> Verification:
-    """``engine_factory()``: the engine for the re-run (built only when the inputs are unchanged)."""
-    from .outputs import write_footprint
-    from ..api import footprint
+def report_plan(inputs: dict, full: bool = False) -> dict:
+    """Which parts of a report ``verify`` re-runs: ``samples`` and ``sobol_n`` to re-run with (a part not
+    re-run: the cheapest valid value, its files then checked by hash) and why a part is not re-run."""
+    samples, sobol_n = int(inputs["samples"]), int(inputs["sobol_n"])
+    mc = full or samples <= MAX_RECOMPUTE_SAMPLES
+    sob = full or 8 * sobol_n <= MAX_RECOMPUTE_SOBOL_RUNS
+    why = []
+    if not mc:
+        why.append(f"Monte Carlo of {samples:,} samples above the re-run limit of {MAX_RECOMPUTE_SAMPLES:,}")
+    if not sob:
+        why.append(f"Sobol' indices of {8 * sobol_n:,} runs above the re-run limit of {MAX_RECOMPUTE_SOBOL_RUNS:,}")
+    return {"samples": samples if mc else 2, "sobol_n": sobol_n if sob else 0, "monte_carlo": mc, "sobol": sob,
+            "why": "; ".join(why)}
+
+
+def verify(folder: str | Path, engine_factory=None, full: bool = False, progress=None,
+           study_file: str | Path | None = None) -> Verification:
+    """``engine_factory()``: the engine for the re-run (built only when the inputs are unchanged); ``full``:
+    re-run a report's Monte Carlo and Sobol' indices whatever their size; ``progress(done, total)``: called
+    during a report's Sobol' runs; ``study_file``: the study, where not at the place the manifest records
+    (its SHA-256 is checked all the same)."""
+    from .outputs import write_footprint, write_report
+    from ..api import footprint, report
     from ..inventory.loader import default_root
     folder = Path(folder)
     m = _manifest(folder)
@@ -143,13 +200,21 @@ def verify(folder: str | Path, engine_factory=None) -> Verification:
         elif sha256(f) != digest:
             v.add(name, False, "changed since it was written (SHA-256 differs from the manifest)")
     inputs = m["rerun_inputs"]
-    study = (folder / m["study_file"]).resolve() if m.get("study_file") else None
-    if study is None or not study.is_file():
-        v.add(m.get("study_file") or "study", False, "study file not found (looked for it relative to the "
-                                                     "results folder, where it was when the results were written)")
-        return v
+    if study_file is not None:      # given by the verifier (a folder received without the study beside it)
+        label = str(study_file)
+        study = Path(study_file).resolve()
+        if not study.is_file():
+            v.add(label, False, "study file not found (given with --study)")
+            return v
+    else:
+        label = m.get("study_file") or "study"
+        study = (folder / m["study_file"]).resolve() if m.get("study_file") else None
+        if study is None or not study.is_file():
+            v.add(label, False, "study file not found (looked for it relative to the results folder, where it "
+                                "was when the results were written; give it with --study FILE)")
+            return v
     if sha256(study) != m["study_sha256"]:
-        v.add(m["study_file"], False, "study changed since the results were written (SHA-256 differs)")
+        v.add(label, False, "study changed since the results were written (SHA-256 differs)")
     root = default_root()
     now = inventory_hashes(root)
     then = inputs["inventory_files"]
@@ -163,7 +228,7 @@ def verify(folder: str | Path, engine_factory=None) -> Verification:
     try:
         sup_now = supplier_files(str(study), inputs["set"])
     except LcaBatteryError as exc:
-        v.add(m["study_file"], False, f"study no longer loads: {exc}")
+        v.add(label, False, f"study no longer loads: {exc}")
         return v
     for rel in sorted(set(sup_now) | set(inputs["supplier_files"])):
         a, b = inputs["supplier_files"].get(rel), sup_now.get(rel)
@@ -173,19 +238,33 @@ def verify(folder: str | Path, engine_factory=None) -> Verification:
     if any(not c.ok for c in v.checks):
         return v          # inputs or outputs changed: a re-run would not tell whether the numbers hold
     v.add("inputs", True, f"study, {len(now)} inventory files and {len(sup_now)} supplier files unchanged")
-    result = footprint(str(study), inputs["set"], engine=engine_factory() if engine_factory else None)
+    engine = engine_factory() if engine_factory else None
+    is_report = inputs.get("subcommand", "footprint") == "report"
+    plan = report_plan(inputs, full) if is_report else None
     tmp = Path(tempfile.mkdtemp(prefix="lca-battery-verify-"))
     try:
         # written at the same depth under a folder of the same name, so relative paths come out the same
-        fresh = write_footprint(result, tmp / folder.name, str(study), sets=inputs["set"])
+        if is_report:
+            rep = report(str(study), inputs["set"], engine=engine, samples=plan["samples"], seed=inputs["seed"],
+                         sobol_n=plan["sobol_n"], progress=progress)
+            fresh = write_report(rep, tmp / folder.name, str(study), sets=inputs["set"])
+            skipped = set(_SOBOL_FILES if not plan["sobol"] else ()) | \
+                set(_MONTE_CARLO_FILES if not plan["monte_carlo"] else ())
+        else:
+            result = footprint(str(study), inputs["set"], engine=engine)
+            fresh = write_footprint(result, tmp / folder.name, str(study), sets=inputs["set"])
+            skipped = set()
         for name in m["files"]:
+            if name in skipped:       # its SHA-256 matched above (else the re-run would not have started)
+                v.add(name, True, f"checked by hash only, not recomputed ({plan['why']})", recomputed=False)
+                continue
             new = fresh / name
             if not new.is_file():
                 v.add(name, False, "not written by the re-run")
                 continue
             ok, detail = _compare_file(folder / name, new)
             v.add(name, ok, detail)
-        for extra in sorted(set(p.name for p in fresh.iterdir()) - set(m["files"]) - {"manifest.json"}):
+        for extra in sorted(set(p.name for p in fresh.iterdir()) - set(m["files"]) - {"manifest.json"} - skipped):
             v.add(extra, False, "written by the re-run but not in the manifest")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
