@@ -18,7 +18,7 @@ from .errors import InventoryError, LcaBatteryError, StudyError, UnitError  # no
 
 def __getattr__(name: str):
     # load_study on first use: importing the package (as the CLI does before it forks its chart worker,
-    # lca_battery.report.chart_worker) stays cheap; ``from lca_battery import load_study`` works as before
+    # lca_battery.report.workers) stays cheap; ``from lca_battery import load_study`` works as before
     if name == "load_study":
         from .study import load_study
         return load_study

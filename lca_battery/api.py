@@ -653,24 +653,14 @@ def _table_rows(study, combos, overrides, engine, parsed, progress, stats=None, 
     """A scenario table's rows by the grid engine on the virtual grid of its columns' distinct values
     (:func:`lca_battery.sweep_engine.table_frame`), or None when that path does not apply (the caller
     builds every scenario)."""
-    from .sweep_engine import MATERIAL_PREFIX as MP, UNASSIGNED_COL, Fallback, table_frame
+    from .sweep_engine import Fallback, column_rows, table_frame
     try:
         cols = table_frame(study, combos, overrides, engine, parsed, progress, stats=stats, materials=materials)
     except Fallback as exc:
         if stats is not None:
             stats["fallback"] = str(exc)
         return None
-    lists = [(c, cols[c].tolist(), c == UNASSIGNED_COL or c.startswith(MP)) for c in cols]
-    rows = []
-    for i, ov in enumerate(combos):         # as SweepFrame.rows: the scenario's values, then the columns
-        r = dict(ov)
-        for c, v, optional in lists:
-            x = v[i]
-            if optional and x != x:        # NaN: the row's cell has no such input (or no residual)
-                continue
-            r[c] = x
-        rows.append(r)
-    return rows
+    return column_rows(cols, len(combos), heads=combos)     # the scenario's values, then the columns
 
 
 def sweep_frame(study, grid: dict[str, list], overrides=None, *, engine: Engine | None = None, progress=None,

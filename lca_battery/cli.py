@@ -415,18 +415,14 @@ def cmd_datasets(args) -> int:
 def cmd_verify(args) -> int:
     from .report.outputs import to_json
     from .report.verify import verify
-    bars = []
+    with contextlib.ExitStack() as stack:
+        bar = []
 
-    def progress(done: int, total: int) -> None:     # a bar only once a report's Sobol' runs start
-        if not bars:
-            bars.append(_progress_bar("re-running the report's Sobol' runs"))
-            bars.append(bars[0].__enter__())
-        bars[1](done, total)
-    try:
+        def progress(done: int, total: int) -> None:     # a bar only once a report's Sobol' runs start
+            if not bar:
+                bar.append(stack.enter_context(_progress_bar("re-running the report's Sobol' runs")))
+            bar[0](done, total)
         v = verify(args.dir, engine_factory=_engine, full=args.full, progress=progress, study_file=args.study)
-    finally:
-        if bars:
-            bars[0].__exit__(None, None, None)
     if args.json:
         print(to_json({"folder": v.folder, "ok": v.ok, "hash_only": v.hash_only,
                        "checks": [{"file": c.file, "ok": c.ok, "detail": c.detail, "recomputed": c.recomputed}

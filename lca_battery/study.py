@@ -74,8 +74,8 @@ class CellDesign(_Model):
     separator_porosity: float | None = None
     electrolyte_excess: float | None = Field(None, description="electrolyte volume / pore volume")
     cathode_utilisation: float | None = Field(None, description=(
-        "rated capacity / the cathode's half-cell capacity (default 1, BatPaC's basis; the CATL LFP teardown: "
-        "0.796)"))
+        "rated capacity / the cathode's half-cell capacity (default: the teardown cell's measured value, NMC/NCA "
+        "0.93, LFP 0.796; 1 is BatPaC's basis)"))
 
 
 class Cell(_Model):

@@ -254,18 +254,7 @@ class SweepFrame:
 
     def rows(self) -> list[dict]:
         """The rows as :func:`lca_battery.api.sweep` returns them (a column absent in a row is NaN here)."""
-        cols = [(k, v.tolist() if isinstance(v, np.ndarray) else list(v)) for k, v in self.columns.items()]
-        opt = {UNASSIGNED_COL} | {k for k in self.columns if k.startswith(MATERIAL_PREFIX)}
-        out = []
-        for i in range(self.n):
-            r = {}
-            for k, v in cols:
-                x = v[i]
-                if k in opt and x != x:           # NaN: the row has no such column
-                    continue
-                r[k] = x
-            out.append(r)
-        return out
+        return column_rows(self.columns, self.n)
 
     def to_pandas(self):
         import pandas as pd
@@ -275,6 +264,23 @@ class SweepFrame:
 UNASSIGNED_COL = f"stage:{UNASSIGNED}"
 #: Columns of the cell's direct inputs (``footprint``'s ``materials``); NaN where the scenario's cell has no such input.
 MATERIAL_PREFIX = "material:"
+
+
+def column_rows(columns: dict, n: int, heads: list[dict] | None = None) -> list[dict]:
+    """``n`` row dicts from result columns, each after its ``heads[i]`` (a table row's own values) when given; the
+    optional columns (unassigned stage, materials) are left out of a row where they are NaN (the row has none)."""
+    cols = [(k, v.tolist() if isinstance(v, np.ndarray) else list(v)) for k, v in columns.items()]
+    opt = {UNASSIGNED_COL} | {k for k in columns if k.startswith(MATERIAL_PREFIX)}
+    out = []
+    for i in range(n):
+        r = dict(heads[i]) if heads is not None else {}
+        for k, v in cols:
+            x = v[i]
+            if k in opt and x != x:           # NaN: the row has no such column
+                continue
+            r[k] = x
+        out.append(r)
+    return out
 
 
 # ---------------------------------------------------------------------------- building

@@ -31,14 +31,17 @@ units = _LazyUnits()
 ID_RE = re.compile(r"^[a-z0-9_]+$")
 ELEMENTS = {"Co", "Ni", "Mn", "Li", "Cu", "Al", "Fe", "P", "C", "Na", "Ti", "O", "S", "F", "Mg", "V", "N"}
 
+#: process keys kept as they are in ``Process.extra`` (read by the models that need them)
+EXTRA_KEYS = (
+    "energy_density_kwh_per_kg", "energy_density_source", "recovery", "feed_composition", "feed", "allocation_note",
+    "cell_format", "cam_specific_capacity_ah_per_kg", "cam_voltage_v", "cam_capacity_source",
+    "anode_np_ratio", "anode_specific_capacity_ah_per_kg", "anode_capacity_source", "anode_np_source",
+    "design", "driver", "driver_reference_kwh_per_kg", "driver_source",
+)
 PROCESS_KEYS = {
     "id", "name", "reference_product", "unit", "location", "stage", "reference_year", "source",
     "dqr", "proxy", "comment", "composition", "exchanges", "excluded", "switch", "alternatives",
-    "default", "coproducts", "energy_density_kwh_per_kg", "energy_density_source", "recovery",
-    "feed_composition", "feed", "allocation_note", "cell_format",
-    "cam_specific_capacity_ah_per_kg", "cam_voltage_v", "cam_capacity_source",
-    "anode_np_ratio", "anode_specific_capacity_ah_per_kg", "anode_capacity_source", "anode_np_source",
-    "design", "driver", "driver_reference_kwh_per_kg", "driver_source",
+    "default", "coproducts", *EXTRA_KEYS,
 }
 #: What a cell-plant step's energy follows (plant_energy.yaml): per kWh of cell (the default), or per kg of cell
 #: relative to the source's reference cell (``driver_reference_kwh_per_kg``, with its ``driver_source``)
@@ -477,13 +480,7 @@ def load_inventory(root: Path | None = None, extra_files: tuple = ()) -> Invento
             coproducts.append(Coproduct(rc["id"], float(rc["amount"]), str(rc.get("unit") or "kg"),
                                         rc.get("price"), rc.get("price_source"), rc.get("substitutes"),
                                         _composition(rc.get("composition"), cwhere, problems), rc.get("name")))
-        extra = {k: rp[k] for k in ("energy_density_kwh_per_kg", "energy_density_source", "recovery",
-                                    "feed_composition", "feed", "allocation_note", "cell_format",
-                                    "cam_specific_capacity_ah_per_kg", "cam_voltage_v", "cam_capacity_source",
-                                    "anode_np_ratio", "anode_specific_capacity_ah_per_kg", "anode_capacity_source",
-                                    "anode_np_source", "design", "driver", "driver_reference_kwh_per_kg",
-                                    "driver_source")
-                 if k in rp}
+        extra = {k: rp[k] for k in EXTRA_KEYS if k in rp}
         if "driver" in rp:
             if rp["driver"] not in STEP_DRIVERS:
                 problems.append(f"{where}: driver '{rp['driver']}' unknown (allowed: {', '.join(STEP_DRIVERS)})")

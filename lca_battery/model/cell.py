@@ -213,8 +213,8 @@ DESIGN_OVERRIDES = {
     "separator_porosity": (("separator", "porosity"), 0.0, 1.0, False, "0 < porosity < 1 (void volume fraction)"),
     "electrolyte_excess": (("electrolyte", "excess"), 1.0, None, True,
                            ">= 1 (electrolyte volume / pore volume: the pores must be filled)"),
-    # the rated capacity as a share of the cathode's half-cell capacity (1 = BatPaC's basis, the default; the
-    # CATL 161.5 Ah LFP teardown gives 0.796, the BYD Blade about 1: tests/test_cell_design.py)
+    # the rated capacity as a share of the cathode's half-cell capacity (1 = BatPaC's basis; the defaults are the
+    # teardown cells' measured 0.93 (VW ID.3, NMC/NCA) and 0.796 (CATL, LFP): cells.yaml, tests/test_cell_design.py)
     "cathode_utilisation": ((None, "cathode_utilisation"), 0.0, 1.0, False,
                             "0 < utilisation <= 1 (rated capacity / cathode half-cell capacity)", True),
 }

@@ -509,10 +509,6 @@ def check_report_target(out_dir: Path) -> None:
                                   f"report.html): choose another --out or remove it", field="--out")
 
 
-#: the files a report writes beyond those of the footprint run
-REPORT_FILES = ("report.html", "report.json", "report.xlsx", "sensitivity.csv", "sobol.csv", "cutoff.csv")
-
-
 def report_rerun_inputs(rep: dict, study_file: str | None, sets: list[str]) -> dict | None:
     """:func:`rerun_inputs` of a report: those of its footprint plus the Monte Carlo sample count, the Sobol'
     base sample (0: skipped) and the seed of both, as the report was computed with them."""
