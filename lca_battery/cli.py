@@ -190,7 +190,7 @@ def _footprint_engine(study=None, overrides=None):
 def cmd_footprint(args) -> int:
     workers = {}
     if not args.no_write:
-        # forked before the heavy imports: the children import matplotlib and openpyxl while this process computes
+        # forked before the heavy imports: the children import matplotlib and XlsxWriter while this process computes
         from .report.workers import start_footprint_workers
         workers = start_footprint_workers()
     try:

@@ -55,3 +55,22 @@ def test_workbook_sheets_and_header(default_result, tmp_path):
     rows = {r[0]: r[1] for r in ws.iter_rows(min_row=2, values_only=True)}
     assert rows == pytest.approx(default_result["stages"])
     assert wb["processes"].max_row == len(default_result["processes"]) + 1
+
+
+def test_workbook_same_bytes_and_text_stays_text(tmp_path):
+    """A re-run writes the same bytes (manifest hashes); a value that looks like a formula or a link, NaN and a
+    NumPy scalar are written as text, an empty cell and a number."""
+    import time
+    import numpy as np
+    import openpyxl
+    sheets = {"s": [{"name": "=SUM(A1:A9)", "url": "https://example.org/x", "v": float("nan"), "n": np.float64(2.5)},
+                    {"name": "plain", "flag": True}]}
+    outputs._write_sheets(tmp_path / "a.xlsx", sheets)
+    time.sleep(1.1)                                   # a save time in the file would now differ
+    outputs._write_sheets(tmp_path / "b.xlsx", sheets)
+    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+    ws = openpyxl.load_workbook(tmp_path / "a.xlsx")["s"]
+    assert [c.value for c in ws[1]] == ["name", "url", "v", "n", "flag"]
+    assert [c.value for c in ws[2]] == ["=SUM(A1:A9)", "https://example.org/x", None, 2.5, None]
+    assert ws["A2"].data_type == "s" and not ws["B2"].hyperlink
+    assert [c.value for c in ws[3]][:1] == ["plain"] and ws["E3"].value is True

@@ -118,7 +118,7 @@ def test_warm_cli_does_not_import_brightway(engine, bw_dir, tmp_path):
     """Second CLI run: the warm engine, no bw2data/bw2calc/pint/pandas/matplotlib, the solver in the manifest."""
     warm.save(engine)
     run, env = _cli_importing(bw_dir, ("bw2data", "bw2calc", "bw2io", "bw_processing", "pint", "pandas", "matplotlib",
-                                       "jinja2", "openpyxl"), "--json", "--no-write")
+                                       "jinja2", "openpyxl", "xlsxwriter"), "--json", "--no-write")
     out = json.loads(run.stdout)
     assert out["software"]["solver"].startswith("lca_battery.warm")
     ref = footprint(EXAMPLE, engine=engine)
@@ -134,9 +134,9 @@ def test_warm_cli_does_not_import_brightway(engine, bw_dir, tmp_path):
 
 
 def test_writing_parent_imports_no_chart_or_workbook_library(engine, bw_dir, tmp_path):
-    """With the workers forked at the start, matplotlib and openpyxl are imported by them, not by the command."""
+    """With the workers forked at the start, matplotlib and XlsxWriter are imported by them, not by the command."""
     warm.save(engine)
-    _cli_importing(bw_dir, ("matplotlib", "openpyxl", "pandas", "bw2data"), "--out", str(tmp_path))
+    _cli_importing(bw_dir, ("matplotlib", "openpyxl", "xlsxwriter", "pandas", "bw2data"), "--out", str(tmp_path))
     names = {p.name for p in next(tmp_path.iterdir()).iterdir()}
     assert {"footprint.png", "footprint.svg", "footprint.xlsx", "manifest.json"} <= names
 

@@ -36,6 +36,14 @@ def _close(fig) -> None:
         _pyplot().close(fig)
 
 
+def lay_out(fig) -> None:
+    """``fig.tight_layout()`` without the placeholder layout engine it leaves on the figure, which makes every
+    ``savefig`` draw the whole figure once more before drawing it into the file (same bytes, the PNG and SVG
+    each one draw faster)."""
+    from matplotlib.layout_engine import TightLayoutEngine
+    TightLayoutEngine().execute(fig)
+
+
 def _label(text: str, width: int = 48) -> str:
     """A long name on at most two lines, broken and shortened at word boundaries (never mid-word)."""
     import textwrap
@@ -49,7 +57,7 @@ def svg_text(fig) -> str:
     """``fig`` as an SVG element to inline in HTML (no XML prolog, no date), closed after."""
     import io
     buf = io.StringIO()
-    fig.tight_layout()
+    lay_out(fig)
     fig.savefig(buf, format="svg", metadata={"Date": None})
     _close(fig)
     text = buf.getvalue()
@@ -61,7 +69,7 @@ def save_figure(fig, path_stem: str | Path | None) -> list[str] | str:
     ``path_stem`` None, return the SVG text instead (for inlining in a report)."""
     if path_stem is None:
         return svg_text(fig)
-    fig.tight_layout()
+    lay_out(fig)
     out = [save_as(fig, path_stem, ext) for ext in ("png", "svg")]
     _close(fig)
     return out

@@ -1,9 +1,9 @@
 """Processes forked at the very start of ``lca-battery footprint`` that draw the chart and write the workbook.
 
-matplotlib's import (about a third of a second) and the two renderings (PNG, SVG), then openpyxl's import
+matplotlib's import (about a third of a second) and the two renderings (PNG, SVG), then XlsxWriter's import
 and the workbook, are the slowest part of writing a results folder. :meth:`Worker.start` forks a child
 before the command imports anything heavy; the child imports what its file needs (matplotlib without
-pyplot; openpyxl) while the parent imports the model and computes the footprint, then waits for its
+pyplot; XlsxWriter) while the parent imports the model and computes the footprint, then waits for its
 input on a pipe (pickled: the chart's part of the result, :func:`~lca_battery.report.charts.footprint_chart_input`,
 or the whole result for the workbook) and writes into the temporary results folder the parent names.
 The chart worker lays the figure out once, then forks again: the PNG and the SVG are rendered side by
@@ -42,7 +42,7 @@ def _prepare(kind: str) -> None:
         import matplotlib.figure  # noqa: F401
         from . import charts  # noqa: F401
     else:
-        import openpyxl  # noqa: F401
+        import xlsxwriter  # noqa: F401
         from . import outputs  # noqa: F401
 
 
@@ -50,10 +50,10 @@ def _run(kind: str, payload) -> None:
     if os.environ.get("LCA_BATTERY_TEST_WORKER_FAIL") == kind:          # tests: an error in the child
         raise RuntimeError(f"test failure in the {kind} worker")
     if kind == "chart":
-        from .charts import footprint_figure, save_as
+        from .charts import footprint_figure, lay_out, save_as
         data, stem = payload
         fig = footprint_figure(data)
-        fig.tight_layout()
+        lay_out(fig)
         svg = _fork(lambda: save_as(fig, stem, "svg"))           # the SVG beside the PNG
         if svg is None:                                          # pragma: no cover - fork failed
             save_as(fig, stem, "svg")
