@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, grid_kwh
 
 SCRIPT = ROOT / "scripts" / "validate.py"
 
@@ -84,3 +84,21 @@ def test_cathode_route_energy_is_counted_once(validate, engine):
         assert el["ours"] == pytest.approx(validate._direct_energy(engine, cam)[0])
         for r in (el, next(r for r in rows if r["quantity"] == f"CAM route natural gas per kg, {chem}")):
             assert abs(r["ratio"] - 1) <= validate.TOLERANCE, r
+
+
+def test_lime_row_is_the_lime_on_the_chinese_grid(validate, engine):
+    """The quicklime row compares the lime with its site in China (not its US default) against Wu et al. 2023's
+    range: ours is the US-site lime plus its kiln kWh times the CN - US grid difference, and the ratio is taken to
+    the nearest end of the published range."""
+    from lca_battery.api import material_footprint
+    (row,) = validate.build_rows(engine, only={"wu2023_lime"})
+    lo, hi = validate.WU_LIME_RANGE
+    assert row["theirs"] == f"{lo:g}-{hi:g}" and "wu2023_lime" in validate.CITE
+    us = material_footprint("quicklime", engine=engine, locations={"quicklime": "US"})["kg_co2e"]
+    kwh = grid_kwh(engine, "quicklime", "electricity_grid_us")
+    step = (material_footprint("electricity_grid_cn", engine=engine)["kg_co2e"]
+            - material_footprint("electricity_grid_us", engine=engine)["kg_co2e"])
+    assert kwh > 0 and row["ours"] == pytest.approx(us + kwh * step, rel=1e-9)
+    assert row["ratio"] == pytest.approx(validate._range_ratio(row["ours"], lo, hi))
+    if abs(row["ratio"] - 1) > validate.TOLERANCE:
+        assert validate.REASONS["wu2023_lime"] in row["reason"]
