@@ -30,7 +30,9 @@ TOLERANCE = 0.15
 CITE = {
     "xu2022": "Xu, C., Steubing, B., Hu, M., Harpprecht, C., van der Meide, M., Tukker, A. (2022), Future greenhouse "
               "gas emissions of automotive lithium-ion battery cell production, Resour. Conserv. Recycl. 187:106606, "
-              "abstract (2020 cells, 8 chemistries, CN/US/EU plants: 41-89 kg CO2e/kWh)",
+              "abstract (2020 cells, 8 chemistries, CN/US/EU plants: 41-89 kg CO2e/kWh; the cathode carries 33-70 % "
+              "of the cell's GHG over 2020-2050; their breakdown by component, chemistry and region, in the figures "
+              "and Supplementary Information, was not readable)",
     "degen2023": "Degen, F., Winter, M., Bendig, D., Tuebke, J. (2023), Energy consumption of current and future "
                  "production of lithium-ion and post lithium-ion battery cells, Nature Energy 8:1284-1295, abstract "
                  "and results (current LIB cells 20.3 to 37.5 kWh per kWh of cell: 20.3 their NMC900 cell with a "
