@@ -605,7 +605,8 @@ def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine:
             continue                   # (a linked background's engine is compiled like the open one)
         model = CompiledModel.from_engine(eng)
         try:
-            sc = Scenario(model.delta(mapping.entries, mapping.cells), st.method, dict(st.stage_overrides))
+            sc = Scenario(model.delta(mapping.entries, mapping.cells, mapping.amounts, mapping.layout_key), st.method,
+                          dict(st.stage_overrides))      # the layout per study family, as the grid engine
         except NotCompilable:
             sc = None
         prepared.append((ov, st, mapping, eng, sc))
