@@ -5,9 +5,10 @@ The distribution sits *above* the serial engine and does not change what it comp
 * **Sweep**: the client builds the scenario list exactly as :func:`lca_battery.api.sweep` does,
   splits it into consecutive chunks (:func:`sweep_chunk_size`: about :data:`CHUNKS_PER_WORKER` per
   worker, multiples of ``api.SOLVE_BATCH``, the serial per-scenario path's own solve batch, so when
-  the serial run solves scenario by scenario every batch a worker solves is one of its batches), and each worker runs the serial
-  :func:`~lca_battery.api.sweep` on its chunk (as a scenario table). The rows come back in order and
-  are concatenated: the result is the serial result.
+  the serial run solves scenario by scenario every batch a worker solves is one of its batches), and
+  each worker runs the serial :func:`~lca_battery.api.sweep` on its chunk (as a scenario table). The
+  rows come back in order and are concatenated: the serial rows (bit for bit when the serial run goes
+  row by row; within 1e-12 when it builds the grid or the table's virtual grid as a whole).
 * **Monte Carlo**: the client does the symbolic analysis once (:class:`lca_battery.montecarlo.Sampler`)
   and runs the same ``numpy`` generator as the serial run, chunk by chunk in the same order and
   chunk size (:meth:`~lca_battery.montecarlo.Sampler.draws`); each chunk's generator state is
@@ -64,7 +65,7 @@ _STUDIES_LOCK = threading.Lock()
 
 def sweep_chunk_size(n: int, n_workers: int) -> int:
     """Scenarios per sweep chunk: about :data:`CHUNKS_PER_WORKER` chunks per worker, a multiple of the
-    serial solve batch (``api.SOLVE_BATCH``: every batch a worker solves is a batch of the serial run), at
+    serial solve batch (``api.SOLVE_BATCH``: a worker's batches are those of the serial per-scenario path), at
     most :data:`MAX_CHUNK`. A chunk of the per-scenario path costs about 1-5 ms a scenario, a task of
     Dask some milliseconds: one batch per chunk at least keeps the overhead below 1 %."""
     from .api import SOLVE_BATCH
