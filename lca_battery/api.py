@@ -506,11 +506,14 @@ MATERIAL_PREFIX = "material:"
 
 #: A sweep holds its rows in memory (about 1 kB each): larger grids are refused up front.
 MAX_SCENARIOS = 2_000_000
+#: Scenarios solved together on the per-scenario path (one Woodbury batch). A Dask chunk is a multiple of
+#: it, so each batch a worker solves is a batch of the serial run (:mod:`lca_battery.distributed`).
+SOLVE_BATCH = 512
 
 
 def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine: Engine | None = None,
           progress=None, table: list[dict] | None = None, fast: bool = True, client=None,
-          parsed: dict | None = None, materials: bool = True) -> list[dict]:
+          parsed: dict | None = None, materials: bool = True, memo=None) -> list[dict]:
     """Footprints over the Cartesian product of ``grid`` (study path -> values) and/or the rows of a
     scenario ``table`` (each a mapping of study paths to values), on the same matrices.
 
@@ -534,7 +537,9 @@ def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine:
 
     ``client``: a ``distributed.Client`` (:func:`lca_battery.distributed.client`): chunks of scenarios
     are solved on its workers by this same function, the rows concatenated in order (equal to the
-    serial run). ``parsed``: the study file already parsed (a worker gets it from the client).
+    serial run). ``parsed``: the study file already parsed (a worker gets it from the client); ``memo``:
+    the parts of the study builds kept between calls (:class:`lca_battery.model.entries.BuildMemo`; a Dask
+    worker keeps one per study for all its chunks), else one for this call.
 
     Examples
     --------
@@ -570,21 +575,24 @@ def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine:
         return sweep_combos(client, study, combos, overrides, engine=engine or get_engine(), progress=progress,
                             n_grid=n_grid, rows_in=table, parsed=parsed, materials=materials)
     from .compiled import BatchSolver, CompiledModel, NotCompilable, Scenario
+    from .model.entries import BuildMemo
     engine = engine or get_engine()
     if parsed is None:
         parsed = _parsed(study)
+    if memo is None:
+        memo = BuildMemo()             # parts of the study builds shared by the scenarios (exact: keyed by all they read)
     if table is None and grid:
-        frame = _grid_frame(study, grid, overrides, engine, parsed, progress, materials=materials)
+        frame = _grid_frame(study, grid, overrides, engine, parsed, progress, materials=materials, memo=memo)
         if frame is not None:
             return frame.rows()
     if table is not None:
-        rows = _table_rows(study, combos, overrides, engine, parsed, progress, materials=materials)
+        rows = _table_rows(study, combos, overrides, engine, parsed, progress, materials=materials, memo=memo)
         if rows is not None:
             return rows
     prepared = []
     for n, ov in enumerate(combos):
         try:
-            st, mapping, eng = prepare_mapping(study, {**overrides, **ov}, engine, parsed=parsed)
+            st, mapping, eng = prepare_mapping(study, {**overrides, **ov}, engine, parsed=parsed, memo=memo)
         except StudyError as exc:
             if table is not None:
                 i = n // n_grid
@@ -597,7 +605,8 @@ def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine:
             continue                   # (a linked background's engine is compiled like the open one)
         model = CompiledModel.from_engine(eng)
         try:
-            sc = Scenario(model.delta(mapping.entries, mapping.cells), st.method, dict(st.stage_overrides))
+            sc = Scenario(model.delta(mapping.entries, mapping.cells, mapping.amounts, mapping.layout_key), st.method,
+                          dict(st.stage_overrides))      # the layout per study family, as the grid engine
         except NotCompilable:
             sc = None
         prepared.append((ov, st, mapping, eng, sc))
@@ -605,7 +614,7 @@ def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine:
             progress(n + 1, 2 * len(combos))
     fast_idx = [i for i, p in enumerate(prepared) if p[4] is not None]
     solved = {}
-    step, by_engine = 4096, {}
+    step, by_engine = SOLVE_BATCH, {}
     for i in fast_idx:                 # one solver per engine (open background, or a linked one)
         by_engine.setdefault(id(prepared[i][3]), []).append(i)
     for fast_idx in by_engine.values():
@@ -637,25 +646,28 @@ def _parsed(study):
     return None
 
 
-def _grid_frame(study, grid, overrides, engine, parsed, progress, stats=None, materials: bool = True):
+def _grid_frame(study, grid, overrides, engine, parsed, progress, stats=None, materials: bool = True, memo=None):
     """The grid by separable building and one vectorised solve (:mod:`lca_battery.sweep_engine`), or None
     when that path does not apply (the caller builds every scenario)."""
     from .sweep_engine import Fallback, grid_frame
     try:
-        return grid_frame(study, grid, overrides, engine, parsed, progress, stats=stats, materials=materials)
+        return grid_frame(study, grid, overrides, engine, parsed, progress, stats=stats, materials=materials,
+                          memo=memo)
     except Fallback as exc:
         if stats is not None:
             stats["fallback"] = str(exc)
         return None
 
 
-def _table_rows(study, combos, overrides, engine, parsed, progress, stats=None, materials: bool = True):
+def _table_rows(study, combos, overrides, engine, parsed, progress, stats=None, materials: bool = True,
+                memo=None):
     """A scenario table's rows by the grid engine on the virtual grid of its columns' distinct values
     (:func:`lca_battery.sweep_engine.table_frame`), or None when that path does not apply (the caller
     builds every scenario)."""
     from .sweep_engine import Fallback, column_rows, table_frame
     try:
-        cols = table_frame(study, combos, overrides, engine, parsed, progress, stats=stats, materials=materials)
+        cols = table_frame(study, combos, overrides, engine, parsed, progress, stats=stats, materials=materials,
+                           memo=memo)
     except Fallback as exc:
         if stats is not None:
             stats["fallback"] = str(exc)

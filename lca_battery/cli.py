@@ -598,10 +598,11 @@ def build_parser() -> argparse.ArgumentParser:
                                        "manifest and compare, file by file (exit 1 if anything changed)")
     vf.add_argument("dir", help="folder written by `lca-battery footprint` or `lca-battery report` (holds "
                                 "manifest.json)")
+    from .report import limits          # no imports: the help states verify's own limits
     vf.add_argument("--full", action="store_true",
                     help="re-run a report's Monte Carlo and Sobol' indices whatever their size (by default above "
-                         "50,000 samples / 4,096 Sobol' runs those files are checked by hash only, and the "
-                         "output says so)")
+                         f"{limits.MAX_RECOMPUTE_SAMPLES:,} samples / {limits.MAX_RECOMPUTE_SOBOL_RUNS:,} Sobol' runs "
+                         "those files are checked by hash only, and the output says so)")
     vf.add_argument("--study", metavar="FILE", help="the study file, when it is not where the manifest records it "
                                                    "(relative to the folder); its SHA-256 must match all the same")
     vf.add_argument("--json", action="store_true", help="print JSON instead of a table")

@@ -3,10 +3,12 @@
 The distribution sits *above* the serial engine and does not change what it computes:
 
 * **Sweep**: the client builds the scenario list exactly as :func:`lca_battery.api.sweep` does,
-  splits it into consecutive chunks (multiples of :data:`SWEEP_CHUNK` scenarios, the serial fast
-  path's own batch, so every batch a worker solves is a batch the serial run solves), and each
-  worker runs the serial :func:`~lca_battery.api.sweep` on its chunk (as a scenario table). The
-  rows come back in order and are concatenated: the result is the serial result.
+  splits it into consecutive chunks (:func:`sweep_chunk_size`: about :data:`CHUNKS_PER_WORKER` per
+  worker, multiples of ``api.SOLVE_BATCH``, the serial per-scenario path's own solve batch, so when
+  the serial run solves scenario by scenario every batch a worker solves is one of its batches), and
+  each worker runs the serial :func:`~lca_battery.api.sweep` on its chunk (as a scenario table). The
+  rows come back in order and are concatenated: the serial rows (bit for bit when the serial run goes
+  row by row; within 1e-12 when it builds the grid or the table's virtual grid as a whole).
 * **Monte Carlo**: the client does the symbolic analysis once (:class:`lca_battery.montecarlo.Sampler`)
   and runs the same ``numpy`` generator as the serial run, chunk by chunk in the same order and
   chunk size (:meth:`~lca_battery.montecarlo.Sampler.draws`); each chunk's generator state is
@@ -15,9 +17,13 @@ The distribution sits *above* the serial engine and does not change what it comp
   workers, and the samples are those of the serial run, bit for bit.
 
 What a worker needs: the compiled model (:class:`lca_battery.compiled.CompiledModel`), the loaded
-inventory and the parsed study are sent to every worker once (``Client.scatter(broadcast=True)``);
-a worker builds its engine from them once and keeps it for the following chunks (one
-factorisation per worker). A worker therefore needs neither the user's Brightway project nor the
+inventory and the parsed study are sent to every worker once per sweep (``Client.scatter(broadcast=True)``,
+not pickled into every task). A worker builds its engine and factorisation from them once per compiled
+model and keeps them for every following chunk and sweep (:func:`_worker_engine`), and it keeps one
+study context per (compiled model, study, fixed overrides): the study's build memo (design model, plant
+energy, recycling entries: :class:`lca_battery.model.entries.BuildMemo`), shared by all the chunks of that
+study it gets (:func:`_worker_study`; :func:`worker_counts` counts what a worker built). A worker
+therefore needs neither the user's Brightway project nor the
 study file nor the inventory folder: only ``lca_battery`` installed (same version as the client).
 A worker's chunk is a scenario table, so it goes through the grid engine on the chunk's virtual grid
 (:func:`lca_battery.sweep_engine.table_frame`) when that pays, else through the per-scenario path, as
@@ -35,17 +41,42 @@ import contextlib
 import functools
 import math
 import re
+import threading
 
-#: Scenarios per sweep batch in the serial fast path (:func:`lca_battery.api.sweep`): chunks are multiples of it.
-SWEEP_CHUNK = 4096
 #: Chunks per worker a sweep is split into (at least; load balancing).
 CHUNKS_PER_WORKER = 4
+#: Scenarios a sweep chunk has at most (a multiple of the serial solve batch ``api.SOLVE_BATCH``).
+MAX_CHUNK = 8192
 #: Seconds to wait for a scheduler before giving up.
 CONNECT_TIMEOUT = 3
 #: Monte Carlo chunks in flight per worker (bounds the client's memory for the shipped draws).
 MC_IN_FLIGHT = 2
 
 _WORKER_ENGINES: dict = {}
+#: A worker's study contexts: (engine key, study key) -> the study's build memo, kept for every chunk.
+_WORKER_STUDIES: dict = {}
+#: What this worker process has built: engines, study contexts and sweep chunks it solved
+#: (:func:`worker_counts`, read by the tests through ``Client.run``).
+_COUNTS = {"engines": 0, "studies": 0, "chunks": 0}
+#: Study contexts a worker keeps (least recently used dropped first).
+MAX_STUDIES = 8
+_STUDIES_LOCK = threading.Lock()
+
+
+def sweep_chunk_size(n: int, n_workers: int) -> int:
+    """Scenarios per sweep chunk: about :data:`CHUNKS_PER_WORKER` chunks per worker, a multiple of the
+    serial solve batch (``api.SOLVE_BATCH``: a worker's batches are those of the serial per-scenario path), at
+    most :data:`MAX_CHUNK`. A chunk of the per-scenario path costs about 1-5 ms a scenario, a task of
+    Dask some milliseconds: one batch per chunk at least keeps the overhead below 1 %."""
+    from .api import SOLVE_BATCH
+    per = math.ceil(n / (max(1, n_workers) * CHUNKS_PER_WORKER)) if n else 1
+    return min(MAX_CHUNK, max(SOLVE_BATCH, math.ceil(per / SOLVE_BATCH) * SOLVE_BATCH))
+
+
+def worker_counts() -> dict:
+    """This process's counts (:data:`_COUNTS`) and its pid: ``client.run(worker_counts)``."""
+    import os
+    return {**_COUNTS, "pid": os.getpid()}
 
 
 def _require():
@@ -114,12 +145,51 @@ def _n_workers(c) -> int:
 # ------------------------------------------------------------------ worker side
 def _worker_engine(payload: dict):
     """The engine of a worker: the shipped inventory and compiled model, built once per worker."""
-    key = (payload["model"].key, payload["inventory"].content_hash, tuple(payload["inventory"].extra_files))
+    key = _engine_key(payload)
     eng = _WORKER_ENGINES.get(key)
     if eng is None:
         eng = _WorkerEngine(payload["inventory"], payload["model"])
         _WORKER_ENGINES[key] = eng
+        _COUNTS["engines"] += 1
     return eng
+
+
+def _engine_key(payload: dict) -> tuple:
+    return payload["model"].key, payload["inventory"].content_hash, tuple(payload["inventory"].extra_files)
+
+
+def _worker_study(payload: dict):
+    """(engine, build memo, lock) of a worker for the payload's study: made once per (compiled model, study,
+    overrides) and kept for every chunk of every sweep of that study on this worker, so a chunk neither
+    rebuilds the engine, its factorisation nor the study's shared build parts (design model, plant energy,
+    recycling entries: :class:`lca_battery.model.entries.BuildMemo`). The lock: a worker with several
+    threads builds one chunk of a study at a time (the builds are pure Python: threads would share one
+    interpreter lock anyway)."""
+    from .model.entries import BuildMemo
+    with _STUDIES_LOCK:
+        eng = _worker_engine(payload)
+        key = (_engine_key(payload), payload["study_key"])
+        ctx = _WORKER_STUDIES.pop(key, None)
+        if ctx is None:
+            ctx = (BuildMemo(), threading.Lock())
+            _COUNTS["studies"] += 1
+            while len(_WORKER_STUDIES) >= MAX_STUDIES:
+                _WORKER_STUDIES.pop(next(iter(_WORKER_STUDIES)))
+        _WORKER_STUDIES[key] = ctx             # most recently used last
+    return eng, *ctx
+
+
+def _study_key(study, parsed, overrides: dict, materials: bool) -> str:
+    """What a worker's study context depends on, as a digest: the study (its path, parsed content or the
+    mapping itself) and the sweep's fixed overrides."""
+    import hashlib
+    import pickle
+    try:
+        blob = pickle.dumps((study, parsed, overrides, materials), protocol=4)
+    except Exception:                     # noqa: BLE001 - an unpicklable study: never shared between sweeps
+        import uuid
+        return uuid.uuid4().hex
+    return hashlib.sha256(blob).hexdigest()
 
 
 @functools.lru_cache(maxsize=None)
@@ -161,10 +231,13 @@ def _sweep_chunk(payload: dict, combos: list[dict], start: int):
     ("error", index of the first failing scenario) - the client words the error as the serial run."""
     from . import api
     from .errors import LcaBatteryError
-    eng = _worker_engine(payload)
+    eng, memo, lock = _worker_study(payload)
+    _COUNTS["chunks"] += 1
     try:
-        return "ok", api.sweep(payload["study"], None, payload["overrides"], engine=eng, table=combos,
-                               fast=True, parsed=payload["parsed"], materials=payload.get("materials", True))
+        with lock:
+            return "ok", api.sweep(payload["study"], None, payload["overrides"], engine=eng, table=combos,
+                                   fast=True, parsed=payload["parsed"], materials=payload.get("materials", True),
+                                   memo=memo)
     except LcaBatteryError:
         for i, ov in enumerate(combos):
             try:
@@ -218,12 +291,13 @@ def sweep_combos(c, study, combos: list[dict], overrides: dict, *, engine, progr
         except StudyError:
             parsed = None
     model = CompiledModel.from_engine(engine)
-    payload = {"study": str(study) if isinstance(study, Path) else study, "parsed": parsed,
-               "overrides": dict(overrides), "inventory": engine.inventory, "model": model, "materials": materials}
-    [shared] = c.scatter([payload], broadcast=True, hash=False)
+    study_arg = str(study) if isinstance(study, Path) else study
+    payload = {"study": study_arg, "parsed": parsed, "overrides": dict(overrides), "inventory": engine.inventory,
+               "model": model, "materials": materials,
+               "study_key": _study_key(study_arg, parsed, dict(overrides), materials)}
+    [shared] = c.scatter([payload], broadcast=True, hash=False)     # once per worker, not once per chunk
     n = len(combos)
-    per = math.ceil(n / (_n_workers(c) * CHUNKS_PER_WORKER)) if n else 1
-    size = max(SWEEP_CHUNK, math.ceil(per / SWEEP_CHUNK) * SWEEP_CHUNK)
+    size = sweep_chunk_size(n, _n_workers(c))
     starts = list(range(0, n, size))
     futs = {c.submit(_sweep_chunk, shared, combos[s:s + size], s, pure=False): k for k, s in enumerate(starts)}
     parts: list = [None] * len(starts)

@@ -1028,7 +1028,7 @@ def table_builds(shape: tuple, n_rows: int) -> int:
 
 
 def table_frame(study, combos: list[dict], overrides: dict, engine, parsed=None, progress=None, seed: int = 0,
-                stats: dict | None = None, threads: int | None = None, materials: bool = True) -> dict:
+                stats: dict | None = None, threads: int | None = None, materials: bool = True, memo=None) -> dict:
     """Result columns of a scenario table's rows (``combos``: each row's full override mapping, table rows x
     grid as :func:`lca_battery.api.sweep` makes them), by the grid engine on the virtual grid of the
     distinct values of each column (:func:`table_points`): built separably, checked as a grid is, and
@@ -1044,11 +1044,12 @@ def table_frame(study, combos: list[dict], overrides: dict, engine, parsed=None,
     if table_builds(shape, len(combos)) >= len(np.unique(flat)):
         raise Fallback("fewer distinct scenarios than the builds of the separable scheme")
     return _frame(study, keys, values, overrides, engine, parsed, progress, seed, stats, threads, materials,
-                  points=flat)
+                  points=flat, memo=memo)
 
 
 def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress=None, seed: int = 0,
-               stats: dict | None = None, threads: int | None = None, materials: bool = True) -> SweepFrame:
+               stats: dict | None = None, threads: int | None = None, materials: bool = True,
+               memo=None) -> SweepFrame:
     """Footprints of every combination of ``grid`` as columns (grid order: the last key varies fastest).
 
     Raises :class:`Fallback` when the grid cannot be assembled or solved vectorised (then use the
@@ -1056,11 +1057,12 @@ def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress
     study builds, the blocks of interacting axes and the cell layout size."""
     keys = list(grid)
     values = [list(grid[k]) for k in keys]
-    return _frame(study, keys, values, overrides, engine, parsed, progress, seed, stats, threads, materials)
+    return _frame(study, keys, values, overrides, engine, parsed, progress, seed, stats, threads, materials,
+                  memo=memo)
 
 
 def _frame(study, keys, values, overrides, engine, parsed, progress, seed, stats, threads, materials,
-           points: np.ndarray | None = None):
+           points: np.ndarray | None = None, memo=None):
     """:func:`grid_frame` (``points`` None: every combination, a :class:`SweepFrame`) or
     :func:`table_frame` (``points``: flat indices of the scenarios into the grid; their result columns)."""
     from .api import prepare_mapping
@@ -1092,7 +1094,8 @@ def _frame(study, keys, values, overrides, engine, parsed, progress, seed, stats
         engine = first
     model = CompiledModel.from_engine(engine)
     from .model.entries import BuildMemo
-    memo = BuildMemo()          # the design model, plant energy and recycling entries kept between builds
+    if memo is None:            # the design model, plant energy and recycling entries kept between builds
+        memo = BuildMemo()      # (a caller's memo: kept across sweeps, e.g. a Dask worker's chunks)
 
     def build_fn(ov: dict) -> Build:
         try:

@@ -37,13 +37,13 @@ def _equal(a: list[dict], b: list[dict]):
 
 
 def test_sweep_on_cluster_equals_serial(engine, cluster, monkeypatch):
-    import lca_battery.distributed as dist
+    import lca_battery.api as api
     grid = {"plant.country": ["CN", "SE"], "recycling.eol_collection_rate": [0.5, 0.7]}
     serial = sweep(EXAMPLE, grid, engine=engine, table=SCENARIOS)
     t0 = time.perf_counter()
     same = sweep(EXAMPLE, grid, engine=engine, table=SCENARIOS, client=cluster)     # one chunk: bit-identical
     assert same == serial
-    monkeypatch.setattr(dist, "SWEEP_CHUNK", 5)           # 6 chunks over 2 workers, in order
+    monkeypatch.setattr(api, "SOLVE_BATCH", 5)            # 6 chunks over 2 workers, in order
     seen = []
     split = sweep(EXAMPLE, grid, engine=engine, table=SCENARIOS, client=cluster,
                   progress=lambda d, n: seen.append((d, n)))
@@ -53,9 +53,9 @@ def test_sweep_on_cluster_equals_serial(engine, cluster, monkeypatch):
 
 
 def test_sweep_error_on_cluster_names_row_as_serial(engine, cluster, monkeypatch):
-    import lca_battery.distributed as dist
+    import lca_battery.api as api
     from lca_battery.errors import StudyError
-    monkeypatch.setattr(dist, "SWEEP_CHUNK", 2)
+    monkeypatch.setattr(api, "SOLVE_BATCH", 2)
     table = [{"plant.country": "CN"}, {"plant.country": "SE"}, {"plant.country": "SE"},
              {"plant.country": "XX"}, {"plant.country": "CN"}]
     with pytest.raises(StudyError) as serial:
@@ -80,21 +80,35 @@ def test_monte_carlo_on_cluster_is_the_serial_run(engine, cluster, monkeypatch):
 
 def test_real_processes(engine, monkeypatch):
     """Two worker processes: the worker builds its engine from the shipped model (no Brightway project
-    of the user, no study file read on the worker), results equal to the serial run."""
-    import lca_battery.distributed as dist
+    of the user, no study file read on the worker), results equal to the serial run. Each worker builds
+    its engine and the study's context once and reuses them for all its chunks, in this sweep and the
+    next one of the same study (counted in the worker process; a new study gets a new context)."""
+    import lca_battery.api as api
     import lca_battery.montecarlo as mc
-    from lca_battery.distributed import client
+    from lca_battery.distributed import client, worker_counts
     grid = {"plant.country": ["CN", "SE", "PL"], "recycling.recycled_content.Co.post_consumer": [0.0, 0.16]}
+    table = [{"recycling.recycled_content.Co.post_consumer": i / 20, "plant.country": c}
+             for i in range(10) for c in ("CN", "SE")]
     serial = sweep(EXAMPLE, grid, engine=engine)
     monkeypatch.setattr(mc, "CHUNK", 100)
     u_serial = uncertainty(EXAMPLE, engine=engine, samples=250, seed=3)
-    monkeypatch.setattr(dist, "SWEEP_CHUNK", 2)
+    monkeypatch.setattr(api, "SOLVE_BATCH", 2)
+    t_serial = sweep(EXAMPLE, table=table, engine=engine)      # solved in batches of 2: the chunks' batches
     with client(workers=2) as c:
         assert len(c.scheduler_info()["workers"]) == 2
         _equal(serial, sweep(EXAMPLE, grid, engine=engine, client=c))
+        assert sweep(EXAMPLE, table=table, engine=engine, client=c) == t_serial      # 5 chunks: bit for bit
+        assert sweep(EXAMPLE, table=table[:12], engine=engine, client=c) == t_serial[:12]
+        counts = list(c.run(worker_counts).values())
         assert uncertainty(EXAMPLE, engine=engine, samples=250, seed=3, client=c)["samples"] == u_serial["samples"]
+        sweep(EXAMPLE, table=table[:4], overrides={"plant.country": "DE"}, engine=engine, client=c)
+        after = list(c.run(worker_counts).values())
         pids = set(c.run(os.getpid).values())
     assert len(pids) == 2 and os.getpid() not in pids
+    assert sum(w["chunks"] for w in counts) == 3 + 5 + 6
+    for w in counts:
+        assert w["engines"] <= 1 and w["studies"] <= 1                  # once per worker, not per chunk
+    assert sum(w["studies"] for w in after) - sum(w["studies"] for w in counts) >= 1   # other overrides: new context
 
 
 def test_unreachable_scheduler_is_one_clear_error(capsys):

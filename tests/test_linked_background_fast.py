@@ -230,7 +230,6 @@ def test_scenario_table_on_linked_background_uses_grid_engine(linked, monkeypatc
 
 def test_dask_chunks_on_linked_background_use_grid_engine(linked, monkeypatch):
     distributed = pytest.importorskip("distributed")  # noqa: F841
-    import lca_battery.distributed as dist
     from lca_battery.distributed import client
     table = _table(800, seed=3)
     used = []
@@ -241,7 +240,7 @@ def test_dask_chunks_on_linked_background_use_grid_engine(linked, monkeypatch):
         used.append(out is not None)
         return out
     serial = sweep(EXAMPLE, None, bg(), table=table)
-    monkeypatch.setattr(dist, "SWEEP_CHUNK", 400)
+    monkeypatch.setattr(api, "SOLVE_BATCH", 400)          # 2 chunks of 400 rows
     monkeypatch.setattr(api, "_table_rows", spy)
     with client(workers=2, processes=False) as c:       # workers are threads of this process: the spy sees them
         rows = sweep(EXAMPLE, None, bg(), table=table, client=c)

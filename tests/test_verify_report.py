@@ -168,3 +168,21 @@ def test_a_folder_received_without_its_study_takes_it_with_study(report_dir, tmp
     shutil.copy(study, tmp_path / "copy.yaml")
     assert main(["verify", str(folder), "--study", str(tmp_path / "copy.yaml"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["ok"]
+
+
+def test_full_help_states_verify_limits(monkeypatch):
+    """`verify --full`'s help is built from verify's own limits, not from literals beside them."""
+    from lca_battery.cli import build_parser
+    from lca_battery.report import limits
+    from lca_battery.report import verify as vmod
+
+    def full_help() -> str:
+        import argparse
+        sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+        vf = sub.choices["verify"]
+        return " ".join(next(a.help for a in vf._actions if "--full" in a.option_strings).split())
+    text = full_help()
+    assert f"{vmod.MAX_RECOMPUTE_SAMPLES:,} samples / {vmod.MAX_RECOMPUTE_SOBOL_RUNS:,} Sobol' runs" in text
+    monkeypatch.setattr(limits, "MAX_RECOMPUTE_SAMPLES", 123_456)
+    monkeypatch.setattr(limits, "MAX_RECOMPUTE_SOBOL_RUNS", 777)
+    assert "123,456 samples / 777 Sobol' runs" in full_help()

@@ -32,10 +32,7 @@ from ..errors import LcaBatteryError
 from .outputs import inventory_hashes, sha256, supplier_files
 
 REL_TOL = 1e-9
-#: a report's Monte Carlo is re-run by ``verify`` up to this many samples (vectorised: ~10,000 a second)
-MAX_RECOMPUTE_SAMPLES = 50_000
-#: a report's Sobol' indices are re-run by ``verify`` up to this many model runs (8 N; ~50 a second)
-MAX_RECOMPUTE_SOBOL_RUNS = 4096
+from .limits import MAX_RECOMPUTE_SAMPLES, MAX_RECOMPUTE_SOBOL_RUNS  # noqa: F401 (the limits; the CLI's help reads them)
 #: report files that hold the Sobol' indices / the Monte Carlo results
 _SOBOL_FILES = ("sobol.csv", "report.html", "report.json", "report.xlsx")
 _MONTE_CARLO_FILES = ("report.html", "report.json", "report.xlsx")

@@ -1,0 +1,7 @@
+"""Sizes up to which ``lca-battery verify`` re-runs a report's sampled results (a module without imports:
+the CLI builds its help from them at start-up)."""
+
+#: a report's Monte Carlo is re-run by ``verify`` up to this many samples (vectorised: ~10,000 a second)
+MAX_RECOMPUTE_SAMPLES = 50_000
+#: a report's Sobol' indices are re-run by ``verify`` up to this many model runs (8 N; ~50 a second)
+MAX_RECOMPUTE_SOBOL_RUNS = 4096
