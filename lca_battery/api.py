@@ -167,7 +167,8 @@ def _check_stated_mass(study, mapping, file: str) -> None:
                      allowed=f">= {ed * 1000 / MAX_MASS_OVER_DESIGN:.0f} Wh/kg")
 
 
-def footprint(study, overrides=None, *, engine: Engine | None = None, details: bool = True) -> dict:
+def footprint(study, overrides=None, *, engine: Engine | None = None, details: bool = True,
+              on_headline=None) -> dict:
     """Cradle-to-gate carbon footprint of the study's cell.
 
     Parameters
@@ -180,6 +181,10 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
         Reuse a set-up engine (a sweep does).
     details : bool
         Also compute per-material contributions (one extra solve per cell input).
+    on_headline : callable(result), optional
+        Called once the headline fields (total, stages, gases, largest processes, label, method) are set and
+        before the slower tables (materials, mass balance, datasets, declaration) are computed; the command
+        line hands them to its chart worker then. The dict it gets is the result being filled in.
 
     Returns
     -------
@@ -268,6 +273,12 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
         "parameters": [{"input": e.input, "output": e.output, "amount": e.amount, "parameter": e.parameter}
                        for e in entries],     # zeros too: applying them all reproduces the number
     }
+    from .report.declaration import end_of_life_included, rules_check
+    if end_of_life_included(result):
+        result["label"] = ("carbon footprint including end-of-life burdens and credits (not cradle-to-gate), "
+                           "ISO 14067")
+    if on_headline is not None:
+        on_headline(result)
     result["electricity_sites"] = contrib.electricity_sites(engine, solved, entries) if details else []
     result["processes"] = rows
     result["datasets"] = dataset_registry(engine, solved, mapping)
@@ -303,10 +314,6 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
                          f"this study (a material downstream of it is replaced by supplier data, or the cell does "
                          f"not use it); its figure has no effect on the result")
     result["notes"] = notes
-    from .report.declaration import end_of_life_included, rules_check
-    if end_of_life_included(result):
-        result["label"] = ("carbon footprint including end-of-life burdens and credits (not cradle-to-gate), "
-                           "ISO 14067")
     result["rules"] = rules_check(study, result)
     result["check"] = {"stages_sum": sum(result["stages"].values()), "total": total}
     from .report.declaration import declaration, passport

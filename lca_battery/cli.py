@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import shutil
 import sys
 from pathlib import Path
 
@@ -193,22 +194,32 @@ def cmd_footprint(args) -> int:
         # forked before the heavy imports: the children import matplotlib and XlsxWriter while this process computes
         from .report.workers import start_footprint_workers
         workers = start_footprint_workers()
+    staged = []                              # the temporary results folder, once made
     try:
         from .api import footprint
-        from .report.outputs import to_json, write_footprint
+        from .report.outputs import send_chart, staging_folder, to_json, write_footprint
+        out = None if args.no_write else Path(args.out) / run_name(args.study, args.set)
+
+        def headline(result):
+            # the chart worker starts drawing as soon as the headline is known, into the folder made for it now
+            staged.append(staging_folder(out))
+            send_chart(workers["chart"], result, staged[0])
         engine = _footprint_engine(args.study, args.set or [])
-        result = footprint(args.study, args.set or [], engine=engine)
-        if not args.no_write:
-            out = Path(args.out) / run_name(args.study, args.set)
+        result = footprint(args.study, args.set or [], engine=engine,
+                           on_headline=headline if workers.get("chart") is not None else None)
+        if out is not None:
             with _doing(f"write results to {out}"):
                 out = write_footprint(result, out, args.study, command=args.argv, owner=_owner("footprint", args),
-                                      sets=args.set or [], workers=workers)
+                                      sets=args.set or [], workers=workers, tmp=staged[0] if staged else None)
+            staged.clear()                   # moved into place (or removed by write_footprint on its error)
             result_dir = str(out)
         else:
             result_dir = None
     finally:
-        for worker in workers.values():      # those not sent anything (an error before writing): killed
-            worker.close()
+        for worker in workers.values():      # those not sent anything (an error before writing): killed; those
+            worker.close()                   # drawing into the staged folder: waited for
+        for tmp in staged:                   # an error before the folder was written: nothing left in results/
+            shutil.rmtree(tmp, ignore_errors=True)
     if args.json:
         slim = {k: v for k, v in result.items() if k != "processes"}
         slim["results_dir"] = result_dir

@@ -128,3 +128,27 @@ def test_exit_as_the_program_flushes_runs_atexit_and_ends(monkeypatch, capsys):
     monkeypatch.setenv("LCA_BATTERY_FULL_EXIT", "1")
     calls.clear()
     assert cli.main(None) == 0 and calls == []
+
+
+def test_cli_chart_starts_at_the_headline_and_an_error_after_it_leaves_nothing(engine, tmp_path, fork, monkeypatch):
+    """The chart worker is sent its input when the headline is known (before the mass balance), into a staged
+    folder; an error after that (here in the mass balance) waits for the chart and removes that folder."""
+    from lca_battery.analysis import massbalance
+    from lca_battery.cli import main
+    seen = []
+    real_send = outputs.send_chart
+
+    def send(chart, headline, tmp):
+        seen.append((tmp, "mass_balance" in headline))
+        real_send(chart, headline, tmp)
+    monkeypatch.setattr(outputs, "send_chart", send)
+    assert main(["footprint", str(EXAMPLE), "--out", str(tmp_path / "a")]) == 0
+    (tmp, had_balance), = seen
+    assert not had_balance and tmp.parent == tmp_path / "a" and not tmp.exists()
+    assert {"footprint.png", "footprint.svg"} <= set(_files(tmp_path / "a" / "nmc811-cn"))
+
+    def broken(*_a, **_k):
+        raise MemoryError("test: failed after the headline")
+    monkeypatch.setattr(massbalance, "balances", broken)
+    assert main(["footprint", str(EXAMPLE), "--out", str(tmp_path / "b")]) != 0       # reported as an internal error
+    assert len(seen) == 2 and list((tmp_path / "b").iterdir()) == []

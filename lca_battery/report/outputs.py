@@ -162,11 +162,9 @@ def results_folder(target: Path, owner: dict | None) -> Path:
     return alt
 
 
-def write_atomic(target: Path, write, owner: dict | None = None) -> Path:
-    """Call ``write(tmpdir)`` then move ``tmpdir`` into place, replacing the folder only if it is
-    this ``owner``'s (see :func:`results_folder`); returns the folder written. A lock file in the
-    temporary folder, one per results folder, serialises concurrent writers."""
-    import filelock
+def staging_folder(target: Path) -> Path:
+    """A new hidden temporary folder beside the results folder ``target`` (created with its parents), where a run
+    writes its files before :func:`write_atomic` moves it into place; the caller removes it if the run fails."""
     from ..errors import LcaBatteryError
     target = Path(target)
     try:
@@ -175,11 +173,22 @@ def write_atomic(target: Path, write, owner: dict | None = None) -> Path:
         raise LcaBatteryError(f"cannot write results under '{target.parent}': a file stands where a folder "
                               f"is needed", field="--out") from None
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    # mkdtemp makes the folder private (0700); a results folder gets the usual mode under the umask
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)
+    return tmp
+
+
+def write_atomic(target: Path, write, owner: dict | None = None, tmp: Path | None = None) -> Path:
+    """Call ``write(tmpdir)`` then move ``tmpdir`` into place, replacing the folder only if it is
+    this ``owner``'s (see :func:`results_folder`); returns the folder written. ``tmp``: a folder of
+    :func:`staging_folder` made earlier for ``target`` (else one is made now); it is removed on an error.
+    A lock file, one per results folder, serialises concurrent writers."""
+    import filelock
+    target = Path(target)
+    tmp = staging_folder(target) if tmp is None else Path(tmp)
     try:
-        # mkdtemp makes the folder private (0700); a results folder gets the usual mode under the umask
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)
         write(tmp)
         if owner is not None and (tmp / "manifest.json").is_file():
             manifest = json.loads((tmp / "manifest.json").read_text(encoding="utf-8"))
@@ -203,15 +212,23 @@ def write_atomic(target: Path, write, owner: dict | None = None) -> Path:
 
 def write_footprint(result: dict, out_dir: Path, study_file: str | None = None,
                     command: list[str] | None = None, owner: dict | None = None,
-                    sets: list[str] | None = None, workers: dict | None = None) -> Path:
+                    sets: list[str] | None = None, workers: dict | None = None, tmp: Path | None = None) -> Path:
     """Write summary.json, stages/processes/materials/parameters CSVs and manifest.json; the chart and the
-    workbook by ``workers`` (started :class:`~lca_battery.report.workers.Worker` by kind) when given."""
+    workbook by ``workers`` (started :class:`~lca_battery.report.workers.Worker` by kind) when given. ``tmp``:
+    the :func:`staging_folder` the chart worker was already sent (:func:`send_chart`), if any."""
     def write(tmp: Path) -> None:
         _footprint_files(result, tmp, workers)
         _write_manifest(tmp, study_file, command, inventory_content_hash=result["inventory"]["content_hash"],
                         method=result["method"], software=result["software"],
                         rerun_inputs=rerun_inputs(study_file, sets or [], result["inventory"]["root"]))
-    return write_atomic(out_dir, write, owner)
+    return write_atomic(out_dir, write, owner, tmp=tmp)
+
+
+def send_chart(chart, headline: dict, tmp: Path) -> None:
+    """Hand the chart worker its input as soon as the footprint's headline (total, stages, largest processes) is
+    known, while the rest of the result is computed: the chart is the slowest file of the folder."""
+    if chart is not None and not chart.sent:
+        chart.send(_chart_input(headline, tmp))
 
 
 def _footprint_files(result: dict, tmp: Path, workers: dict | None = None) -> None:
@@ -223,7 +240,7 @@ def _footprint_files(result: dict, tmp: Path, workers: dict | None = None) -> No
     workers = workers or {}
     chart = workers.get("chart")
     waits = []
-    if chart is not None and chart.send(_chart_input(result, tmp)):
+    if chart is not None and (chart.sent or chart.send(_chart_input(result, tmp))):   # sent early: send_chart
         waits.append(chart.wait)
     else:
         from .charts import footprint_chart
