@@ -153,3 +153,20 @@ def test_terminal_names_cut_at_a_word_boundary():
     assert len(got) <= 40 and got.endswith("\u2026")
     assert name.startswith(got[:-1]) and name[len(got) - 1] in " ,-"     # the cut falls before a separator
     assert _cut("cell plant", 40) == "cell plant"
+
+
+def test_compare_curves_minimum_labels_stand_at_the_foot_of_every_panel(monkeypatch):
+    # the panels share their y axis: the Co panel's own range (97.6-100) is narrower than the shared one
+    # (71-100), so a label placed at the Co panel's own foot ended up at the top, over the curves
+    charts, figs = _capture(monkeypatch)
+    rows = [{"metal": m, "accounting": "cut_off", "recycled_content": x, "kg_co2e_per_kwh": 100 - k * x}
+            for m, k in (("Co", 2.4), ("Ni", 28.8), ("Li", 8.0)) for x in (0, 0.5, 1.0)]
+    charts.plot_curves(rows, None, "t")
+    (fig,) = figs
+    fig.canvas.draw()
+    for ax in fig.axes:
+        box = ax.get_window_extent()
+        assert len(ax.texts) == 2
+        for t in ax.texts:
+            foot = t.get_window_extent().y0
+            assert box.y0 <= foot < box.y0 + 0.1 * box.height, (ax.get_title(), t.get_text())
