@@ -170,3 +170,11 @@ def test_compare_curves_minimum_labels_stand_at_the_foot_of_every_panel(monkeypa
         for t in ax.texts:
             foot = t.get_window_extent().y0
             assert box.y0 <= foot < box.y0 + 0.1 * box.height, (ax.get_title(), t.get_text())
+
+
+def test_report_numbers_show_no_negative_zero():
+    # round-off residues of processes outside the cell's chain (e.g. -1e-17) printed as '-0.000' in report.html
+    from lca_battery.report.study_report import fmt_num, fmt_pct
+    assert fmt_num(-1e-17, 3) == "0.000" and fmt_num(-0.0) == "0.00" and fmt_pct(-1e-19, 3) == "0.000 %"
+    assert fmt_num(-0.0004, 3) == "0.000" and fmt_num(-0.0006, 3) == "-0.001" and fmt_num(-1234.5, 1) == "-1,234.5"
+    assert fmt_pct(-0.05) == "-5.0 %" and fmt_num(None) == "-" and fmt_num(12.345) == "12.35"
