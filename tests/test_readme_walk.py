@@ -178,3 +178,17 @@ def test_report_numbers_show_no_negative_zero():
     assert fmt_num(-1e-17, 3) == "0.000" and fmt_num(-0.0) == "0.00" and fmt_pct(-1e-19, 3) == "0.000 %"
     assert fmt_num(-0.0004, 3) == "0.000" and fmt_num(-0.0006, 3) == "-0.001" and fmt_num(-1234.5, 1) == "-1,234.5"
     assert fmt_pct(-0.05) == "-5.0 %" and fmt_num(None) == "-" and fmt_num(12.345) == "12.35"
+
+
+def test_economic_recycling_allocation_on_a_route_without_prices_says_why(tmp_path, capsys, engine):
+    # the README offers `allocation.recycling: economic (routes with prices)`; on the hydrometallurgical NMC route
+    # (no public MnSO4 price) it was refused as an "unknown alternative"
+    code = main(["footprint", str(EXAMPLE), "--set", "allocation.recycling=economic", "--set",
+                 "recycling.scrap_rate=0.05", "--no-write"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    assert "field 'allocation.recycling': basis 'economic' is not available for the recycling route" in err, err
+    assert "recycling_hydro_nmc" in err and "public price" in err and "(allowed: mass, system_expansion)" in err
+    code = main(["footprint", str(EXAMPLE), "--set", "allocation.recycling=econ", "--set",
+                 "recycling.scrap_rate=0.05", "--no-write"])
+    assert code == 2 and "unknown alternative 'econ'" in capsys.readouterr().err
