@@ -192,3 +192,14 @@ def test_economic_recycling_allocation_on_a_route_without_prices_says_why(tmp_pa
     code = main(["footprint", str(EXAMPLE), "--set", "allocation.recycling=econ", "--set",
                  "recycling.scrap_rate=0.05", "--no-write"])
     assert code == 2 and "unknown alternative 'econ'" in capsys.readouterr().err
+
+
+def test_check_inventories_on_a_missing_folder_names_it(tmp_path, capsys):
+    # was "sources.yaml: cannot be read (No such file or directory)", without the folder's path
+    missing = tmp_path / "no-such-inventories"
+    assert main(["check-inventories", "--inventories", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert f"{missing}: inventory folder not found" in err and "Traceback" not in err, err
+    (tmp_path / "f.yaml").write_text("x: 1\n")
+    assert main(["check-inventories", "--inventories", str(tmp_path / "f.yaml")]) == 2
+    assert "f.yaml: not a folder" in capsys.readouterr().err
