@@ -284,6 +284,20 @@ def cmd_compare(args) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _table_errors(table: str | None, study: str):
+    """A bad value in a cell of the scenario table is reported against the table file (its row and column
+    named), not against the study it overrides."""
+    from .errors import StudyError
+    try:
+        yield
+    except StudyError as exc:
+        if table and exc.message.startswith("scenario table row") and ", column '" in exc.message.split(":")[0]:
+            raise StudyError(f"{exc.message} (study {study})", file=table, field=exc.field,
+                             allowed=exc.allowed) from None
+        raise
+
+
 def cmd_sweep(args) -> int:
     from .api import sweep
     from .report.outputs import slug, to_json, write_table
@@ -294,7 +308,7 @@ def cmd_sweep(args) -> int:
     table = read_scenario_table(args.table) if args.table else None
     with _cluster(args) as client:         # an unreachable scheduler fails before the engine is set up
         engine = _engine()
-        with _progress_bar("scenarios") as progress:
+        with _progress_bar("scenarios") as progress, _table_errors(args.table, args.study):
             rows = sweep(args.study, grid, args.set or [], engine=engine, progress=progress, table=table, client=client,
                          materials=not args.no_materials)
     out = None

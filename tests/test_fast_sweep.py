@@ -120,6 +120,18 @@ def test_sweep_table_errors(engine, tmp_path, capsys, content, words):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize("content,field", [("plant.contry\nSE\n", "plant.contry"),
+                                           ("plant.country,cell.mass_kg\nCN,0.75\nSE,-1\n", "cell.mass_kg")])
+def test_sweep_table_error_names_the_table_file(engine, tmp_path, capsys, content, field):
+    # a bad cell of the table is the table's mistake: the message names the table file, row and column
+    (tmp_path / "t.csv").write_text(content)
+    code = main(["sweep", str(EXAMPLE), "--table", str(tmp_path / "t.csv"), "--no-write"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    assert f"error: {tmp_path / 't.csv'}: field '{field}': scenario table row" in err, err
+    assert f"column '{field}'" in err and str(EXAMPLE) in err, err
+
+
 def test_sweep_empty_values_and_too_many(engine, tmp_path, capsys):
     code = main(["sweep", str(EXAMPLE), "--grid", "plant.country=", "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err

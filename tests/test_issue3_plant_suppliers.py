@@ -168,3 +168,6 @@ def test_electricity_reported_per_site(default_result, engine):
     assert plant["factor_kg_co2e_per_kwh"] == pytest.approx(ef(engine, "electricity_grid_cn"), rel=1e-9)
     assert plant["sources"] == ["ember2025"]
     assert any(s.startswith("electricity_site__cam_") for s in sites)
+    # a background site (primary aluminium) has no stage of its own: labelled as processes.csv does, not blank
+    assert sites["electricity_site__aluminium_primary"]["stage"] == "background"
+    assert all(e["stage"] for e in default_result["electricity_sites"])

@@ -55,6 +55,14 @@ def test_workbook_sheets_and_header(default_result, tmp_path):
     rows = {r[0]: r[1] for r in ws.iter_rows(min_row=2, values_only=True)}
     assert rows == pytest.approx(default_result["stages"])
     assert wb["processes"].max_row == len(default_result["processes"]) + 1
+    # every CSV table of the folder is a sheet too, the plant's energy by step included (README)
+    ws = wb["plant energy"]
+    steps = default_result["plant"]["energy"]["steps"]
+    header = [c.value for c in ws[1]]
+    assert header[:3] == ["profile", "step", "name"] and ws.max_row == len(steps) + 1
+    col = header.index("electricity_kwh_per_kwh")
+    assert [r[col] for r in ws.iter_rows(min_row=2, values_only=True)] == pytest.approx(
+        [s["electricity_kwh_per_kwh"] for s in steps])
 
 
 def test_workbook_same_bytes_and_text_stays_text(tmp_path):

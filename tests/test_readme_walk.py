@@ -153,3 +153,53 @@ def test_terminal_names_cut_at_a_word_boundary():
     assert len(got) <= 40 and got.endswith("\u2026")
     assert name.startswith(got[:-1]) and name[len(got) - 1] in " ,-"     # the cut falls before a separator
     assert _cut("cell plant", 40) == "cell plant"
+
+
+def test_compare_curves_minimum_labels_stand_at_the_foot_of_every_panel(monkeypatch):
+    # the panels share their y axis: the Co panel's own range (97.6-100) is narrower than the shared one
+    # (71-100), so a label placed at the Co panel's own foot ended up at the top, over the curves
+    charts, figs = _capture(monkeypatch)
+    rows = [{"metal": m, "accounting": "cut_off", "recycled_content": x, "kg_co2e_per_kwh": 100 - k * x}
+            for m, k in (("Co", 2.4), ("Ni", 28.8), ("Li", 8.0)) for x in (0, 0.5, 1.0)]
+    charts.plot_curves(rows, None, "t")
+    (fig,) = figs
+    fig.canvas.draw()
+    for ax in fig.axes:
+        box = ax.get_window_extent()
+        assert len(ax.texts) == 2
+        for t in ax.texts:
+            foot = t.get_window_extent().y0
+            assert box.y0 <= foot < box.y0 + 0.1 * box.height, (ax.get_title(), t.get_text())
+
+
+def test_report_numbers_show_no_negative_zero():
+    # round-off residues of processes outside the cell's chain (e.g. -1e-17) printed as '-0.000' in report.html
+    from lca_battery.report.study_report import fmt_num, fmt_pct
+    assert fmt_num(-1e-17, 3) == "0.000" and fmt_num(-0.0) == "0.00" and fmt_pct(-1e-19, 3) == "0.000 %"
+    assert fmt_num(-0.0004, 3) == "0.000" and fmt_num(-0.0006, 3) == "-0.001" and fmt_num(-1234.5, 1) == "-1,234.5"
+    assert fmt_pct(-0.05) == "-5.0 %" and fmt_num(None) == "-" and fmt_num(12.345) == "12.35"
+
+
+def test_economic_recycling_allocation_on_a_route_without_prices_says_why(tmp_path, capsys, engine):
+    # the README offers `allocation.recycling: economic (routes with prices)`; on the hydrometallurgical NMC route
+    # (no public MnSO4 price) it was refused as an "unknown alternative"
+    code = main(["footprint", str(EXAMPLE), "--set", "allocation.recycling=economic", "--set",
+                 "recycling.scrap_rate=0.05", "--no-write"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    assert "field 'allocation.recycling': basis 'economic' is not available for the recycling route" in err, err
+    assert "recycling_hydro_nmc" in err and "public price" in err and "(allowed: mass, system_expansion)" in err
+    code = main(["footprint", str(EXAMPLE), "--set", "allocation.recycling=econ", "--set",
+                 "recycling.scrap_rate=0.05", "--no-write"])
+    assert code == 2 and "unknown alternative 'econ'" in capsys.readouterr().err
+
+
+def test_check_inventories_on_a_missing_folder_names_it(tmp_path, capsys):
+    # was "sources.yaml: cannot be read (No such file or directory)", without the folder's path
+    missing = tmp_path / "no-such-inventories"
+    assert main(["check-inventories", "--inventories", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert f"{missing}: inventory folder not found" in err and "Traceback" not in err, err
+    (tmp_path / "f.yaml").write_text("x: 1\n")
+    assert main(["check-inventories", "--inventories", str(tmp_path / "f.yaml")]) == 2
+    assert "f.yaml: not a folder" in capsys.readouterr().err

@@ -183,7 +183,8 @@ def electricity_sites(engine, solved, entries) -> list[dict]:
                 factor_cache[pid] = engine.resolve(solved, {pid: 1.0})[1]
         factor = sum(share * factor_cache[pid] for pid, share in mix.items())
         site = "cell plant" if sw == PLANT_ELECTRICITY else procs[sw[len(SITE_PREFIX):]].name
-        stage = "main_production" if sw == PLANT_ELECTRICITY else procs[sw[len(SITE_PREFIX):]].stage
+        # a background site (no stage of its own) takes its consumers' stages: labelled as in processes.csv
+        stage = "main_production" if sw == PLANT_ELECTRICITY else (procs[sw[len(SITE_PREFIX):]].stage or "background")
         rows.append({"site": site, "switch": sw, "stage": stage, "kwh": kwh,
                      "mix": {procs[pid].name: share for pid, share in mix.items()},
                      "factor_kg_co2e_per_kwh": factor, "kg_co2e": kwh * factor,

@@ -349,6 +349,10 @@ def load_inventory(root: Path | None = None, extra_files: tuple = ()) -> Invento
     ``extra_files``: supplier inventories in the same format (a file may carry its own
     ``sources:`` mapping); their processes go to the ``lcab-supplier`` database."""
     root = Path(root) if root else default_root()
+    if not root.is_dir():          # --inventories or $LCA_BATTERY_INVENTORIES naming no folder: say which path
+        raise InventoryError([f"{root}: inventory folder not found" if not root.exists()
+                              else f"{root}: not a folder (the inventory folder holds sources.yaml and the "
+                                   "background/, materials/, cells/ and recycling/ folders)"])
     extra_files = tuple(Path(f).resolve() for f in extra_files)
     problems: list[str] = []
     sources = load_sources(root / "sources.yaml", problems)

@@ -41,11 +41,15 @@ class Mapping:
     layout_key: tuple | None = None
 
 
-def _shares(value, alternatives: dict[str, str], param: str, file: str) -> dict[str, float]:
+def _shares(value, alternatives: dict[str, str], param: str, file: str, route: str | None = None) -> dict[str, float]:
     if isinstance(value, str):
         value = {value: 1.0}
     unknown = sorted(set(value) - set(alternatives))
     if unknown:
+        if param == "allocation.recycling" and route and unknown[0] == "economic":   # documented, not for this route
+            raise StudyError(f"basis '{unknown[0]}' is not available for the recycling route '{route}' this study "
+                             "uses (economic allocation needs a public price for every co-product of the route)",
+                             file=file, field=param, allowed=", ".join(sorted(alternatives)))
         raise StudyError(f"unknown alternative '{unknown[0]}'", file=file, field=param,
                          allowed=", ".join(sorted(alternatives)))
     return {k: float(value.get(k, 0.0)) for k in alternatives}
@@ -148,7 +152,7 @@ class _SwitchIndex:
         if hit is None:
             # a switch's cells are the same whatever its value, so each is among the defaults
             hit = _keyed([Entry(p.alternatives[name], p.id, share, p.switch)
-                          for name, share in _shares(value, p.alternatives, p.switch, file).items()], self.pos)
+                          for name, share in _shares(value, p.alternatives, p.switch, file, p.extra.get("route")).items()], self.pos)
             if len(self._cells) >= 4096:
                 self._cells.clear()
             self._cells[key] = hit
@@ -220,7 +224,7 @@ def _switch_loop(study, procs: dict, plant, site_countries: dict, in_use: set, u
             flush()
             unique.update(_default_entries(p, file))
             continue
-        for name, share in _shares(value, p.alternatives, p.switch, file).items():
+        for name, share in _shares(value, p.alternatives, p.switch, file, p.extra.get("route")).items():
             entries.append(Entry(p.alternatives[name], p.id, share, p.switch))
 
 

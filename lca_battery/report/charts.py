@@ -139,8 +139,10 @@ def plot_curves(rows: list[dict], path_stem, title: str) -> list[str]:
         for year, mins in EU_MINIMUM_RECYCLED_CONTENT.items():
             if metal in mins:
                 ax.axvline(mins[metal] * 100, color="grey", lw=0.8, ls=":")
-                ax.text(mins[metal] * 100, ax.get_ylim()[0], f" EU {year} min.", rotation=90, va="bottom",
-                        ha="right", fontsize=7, color="grey")
+                # at the foot of the panel in axes coordinates: the shared y range is only known once every
+                # panel is drawn, so a data-coordinate foot (this panel's own ylim) can end up at the top
+                ax.text(mins[metal] * 100, 0.02, f" EU {year} min.", rotation=90, va="bottom",
+                        ha="right", fontsize=7, color="grey", transform=ax.get_xaxis_transform())
         ax.set_title(f"recycled {metal}")
         ax.set_xlabel(f"recycled content of {metal} (%)")
         ax.grid(alpha=0.3)

@@ -61,6 +61,7 @@ def write_workbook(result: dict, path: Path) -> None:
                 {"field": "electricity rule", "value": result["plant"]["electricity_rule_label"]},
                 {"field": "inventory content hash", "value": result["inventory"]["content_hash"]},
                 {"field": "lca_battery", "value": result["software"]["lca_battery"]}]
+    energy = result["plant"].get("energy")
     sheets = {
         "summary": summary,
         "stages": [{"stage": k, "kg_co2e_per_kwh": v} for k, v in result["stages"].items()],
@@ -70,6 +71,7 @@ def write_workbook(result: dict, path: Path) -> None:
         "bom": result["bom"],
         "electricity": [{**r, "mix": "; ".join(f"{k}: {v:.4g}" for k, v in r["mix"].items()),
                          "sources": "; ".join(r["sources"])} for r in result.get("electricity_sites", [])],
+        "plant energy": [{"profile": energy["profile"], **r} for r in energy["steps"]] if energy else [],
         "mass balance": [{"metal": m, **{k: v for k, v in b.items() if k != "processes_creating_metal"}}
                          for m, b in result["mass_balance"].items()],
         "datasets": [{**d, "sources": " | ".join(d["sources"]),

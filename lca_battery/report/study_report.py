@@ -183,13 +183,26 @@ def boundary(result: dict, engine) -> dict:
                         {"x": 350, "label": STAGE_LABELS["main_production"]}]}
 
 
+def _no_negative_zero(text: str) -> str:
+    """'-0.000' (a round-off residue below the shown digits) is shown as '0.000'."""
+    return text[1:] if text.startswith("-") and not any(c in "123456789" for c in text) else text
+
+
+def fmt_num(v, d=2) -> str:
+    return "-" if v is None else _no_negative_zero(f"{v:,.{d}f}")
+
+
+def fmt_pct(v, d=1) -> str:
+    return "-" if v is None else _no_negative_zero(f"{v * 100:.{d}f}") + " %"
+
+
 def render_html(ctx: dict) -> str:
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
     env = Environment(loader=PackageLoader("lca_battery.report", "templates"),
                       autoescape=select_autoescape(["html", "svg", "j2"]), undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters["num"] = lambda v, d=2: "-" if v is None else f"{v:,.{d}f}"
-    env.filters["pct"] = lambda v, d=1: "-" if v is None else f"{v * 100:.{d}f} %"
+    env.filters["num"] = fmt_num
+    env.filters["pct"] = fmt_pct
     env.filters["dqrlevel"] = dqr_level
     from markupsafe import Markup
     ctx = dict(ctx)
