@@ -117,7 +117,7 @@ ISTRATE = [
     ("LiOH.H2O, spodumene", 17.24, ["lithium_hydroxide_spodumene"]),
     ("NiSO4.6H2O, class-1 route (their figure: Nickel Institute class-1 average)", 5.48,
      ["nickel_sulfate_class1_glo", "nickel_sulfate"]),
-    ("CoSO4 (heptahydrate basis)", 14.99, ["cobalt_sulfate_virgin", "cobalt_sulfate"]),
+    ("CoSO4 (their product label CoSO4·7H2O, by its Co content the anhydrous basis, 0.38 kg Co/kg)", 14.99, ["cobalt_sulfate_virgin", "cobalt_sulfate"]),
     ("graphite, natural, coated", 10.56, ["graphite_natural"]),
     ("graphite, synthetic", 43.87, ["graphite_synthetic"]),
 ]
