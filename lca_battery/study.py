@@ -134,7 +134,7 @@ class Electricity(_Model):  # noqa: D101 (documented below)
         for name in ("onsite", "contract"):
             d = getattr(self, name)
             if any((not isinstance(v, (int, float))) or v < 0 or v > 1 for v in d.values()):
-                raise ValueError(f"{name}: shares must be numbers in [0, 1]")
+                raise ValueError(f"{name}: shares must be numbers in [0, 1]{percent_hint(d)}")
         if sum(self.onsite.values()) + sum(self.contract.values()) > 1 + 1e-9:
             raise ValueError("onsite + contract shares exceed 1")
         if self.mix is not None:
@@ -243,14 +243,14 @@ class Plant(_Model):
     def _yield_range(cls, v):
         if v is not None and not 0 < v <= 1:
             raise ValueError(f"must lie in (0, 1]: the share of built cells that pass end-of-line inspection "
-                             f"(0.95 = 95 %), got {v:g}")
+                             f"(0.95 = 95 %), got {v:g}{percent_hint(v)}")
         return v
 
     @field_validator("biomass_boiler_efficiency")
     @classmethod
     def _eff_range(cls, v):
         if v is not None and not 0 < v <= 1:
-            raise ValueError(f"must lie in (0, 1]: useful heat per MJ of wood fuel (net calorific value), got {v:g}")
+            raise ValueError(f"must lie in (0, 1]: useful heat per MJ of wood fuel (net calorific value), got {v:g}{percent_hint(v)}")
         return v
 
     @field_validator("biomass_supply_kg_co2e_per_mj")
@@ -334,7 +334,7 @@ class CFFParameters(_Model):
             if m not in METALS:
                 raise ValueError(f"A: unknown metal '{m}' (allowed: {', '.join(METALS)})")
             if not isinstance(a, (int, float)) or not 0 <= a <= 1:
-                raise ValueError(f"A.{m} must be in [0, 1] (got {a!r})")
+                raise ValueError(f"A.{m} must be in [0, 1] (got {a!r}){percent_hint(a)}")
         if (self.A or self.qsin_qp != 1 or self.qsout_qp != 1) and not self.reason.strip():
             raise ValueError("an override of A or Q needs a 'reason'")
         return self
@@ -361,7 +361,7 @@ class Recycling(_Model):
     def _scrap_range(cls, v):
         if not 0 <= v < 1:
             raise ValueError(f"must lie in [0, 1): the share of cathode (electrode) production scrapped before cell "
-                             f"assembly (0.05 = 5 %), got {v:g}")
+                             f"assembly (0.05 = 5 %), got {v:g}{percent_hint(v)}")
         return v
 
     @field_validator("recycled_content")
@@ -514,7 +514,7 @@ class Study(_Model):
 def _check_share(val, path):
     if isinstance(val, dict):
         if not val or any((not isinstance(v, (int, float))) or v < 0 or v > 1 for v in val.values()):
-            raise ValueError(f"{path}: shares must be numbers in [0, 1]")
+            raise ValueError(f"{path}: shares must be numbers in [0, 1]{percent_hint(val)}")
         if abs(sum(val.values()) - 1.0) > 1e-6:
             raise ValueError(f"{path}: shares must sum to 1 (they sum to {sum(val.values()):g})")
 
@@ -788,7 +788,44 @@ def _describe(err) -> tuple[str, str, str | None]:
         msg = "required field is missing"
     elif "input" in err and err["type"] not in ("value_error",):
         msg = f"{msg} (got {err['input']!r})"
+        if err["type"] in ("less_than_equal", "less_than", "greater_than_equal", "greater_than") \
+                and _is_share(err["loc"]):
+            msg += f": {share_hint(err['input'])}"
     return field, msg, allowed
+
+
+def share_hint(value) -> str:
+    """The words for a share field (bounds 0 and 1) given a value outside them: a value between 1 and 100
+    is most likely a percentage, so say which share to write instead."""
+    return "this field is a share from 0 to 1 (0.05 = 5 %)" + percent_hint(value)
+
+
+def percent_hint(value) -> str:
+    """``"; 20 looks like a percentage: write 0.2"`` for a number in (1, 100] where a share is expected, else ''.
+    A mapping of shares: the first such value, with its key."""
+    if isinstance(value, dict):
+        for key, v in value.items():
+            if percent_hint(v):
+                return f"; {key}: {v:g} looks like a percentage: write {v / 100:g}"
+        return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 1 < value <= 100:
+        return f"; {value:g} looks like a percentage: write {value / 100:g}"
+    return ""
+
+
+def _is_share(loc) -> bool:
+    """Whether the field at ``loc`` is constrained to [0, 1] (or (0, 1]): a share, not a percentage."""
+    model = _model_at(loc[:-1]) if loc else None
+    field = model.model_fields.get(str(loc[-1])) if model is not None else None
+    if field is None:
+        return False
+    low = high = None
+    for m in field.metadata:
+        low = getattr(m, "ge", None) if getattr(m, "ge", None) is not None else (
+            getattr(m, "gt", None) if getattr(m, "gt", None) is not None else low)
+        high = getattr(m, "le", None) if getattr(m, "le", None) is not None else (
+            getattr(m, "lt", None) if getattr(m, "lt", None) is not None else high)
+    return low == 0 and high == 1
 
 
 def _submodel(ann):
