@@ -86,6 +86,26 @@ def test_cutoff_dqr_primary_share(rep):
     assert co["meets_2031"] is False and co["min_2036"] == 0.26
 
 
+def test_cutoff_lists_only_the_cells_supply_chain(rep, engine):
+    """Processes outside the NMC811 cell's chain (another chemistry's cathode, solved to a rounding
+    supply of 1e-14) have no row; what the rows leave out adds nothing to the total."""
+    from lca_battery.api import prepare_mapping
+    from lca_battery.report import study_report as sr
+    rows = rep["cutoff"]["rows"]
+    procs = {r["process"] for r in rows}
+    assert "cell_nmc811" in procs and "cam_nmc811" in procs
+    assert not any(p.startswith(("cam_nmmt", "cathode_nmmt", "cam_lfp", "cam_nmc111")) for p in procs), procs
+    assert all(abs(r["process_kg_co2e_per_kwh"]) > 1e-9 for r in rows)
+    st, mapping, _ = prepare_mapping(EXAMPLE, {}, engine)
+    solved = engine.solve(mapping.entries, st.method)
+    chain = sr.supply_chain_columns(solved)
+    cols = {engine.codes[n]: c for n, c in solved.lca.dicts.activity.items()}
+    assert cols["cell_nmc811"] in chain and cols["cam_nmmt"] not in chain
+    assert abs(solved.supply[cols["cam_nmmt"]]) < 1e-12           # what the old supply test let through
+    outside = sum(abs(solved.scores[c]) for c in cols.values() if c not in chain)
+    assert outside < 1e-9 * rep["result"]["kg_co2e_per_kwh"]
+
+
 class _Parser(HTMLParser):
     def __init__(self):
         super().__init__()
