@@ -490,17 +490,26 @@ def compare(study, overrides=None, *, engine: Engine | None = None, steps: int =
                          allowed=", ".join(mapping.recycling["routes_for_cell"]) or "none for this chemistry")
     rows = curves(study, overrides, engine, metals=metals, steps=steps, progress=progress)
     base = footprint(study, overrides, engine=engine, details=False)
+    # only the metals the cell holds (its element content): an LFP cell's table has no Co or Ni salts
+    content = base["element_kg_per_kwh"]
+    in_cell = [m for m in ("Co", "Ni", "Li") if content.get(m, 0.0) > 0]
+    absent = [m for m in ("Co", "Ni", "Li") if m not in in_cell]
+    mats = [r for r in mats if r["metal"] in in_cell]
     return {
         "study": st.name, "chemistry": base["chemistry"], "plant_country": st.plant.country,
         "accounting_of_study": st.recycling.accounting,
         "allocation_of_recycling_coproducts": st.allocation.get("recycling") or "default of each route: "
         "economic where every co-product has a price, else mass",
-        "cff_parameters": {"A": {m: st.recycling.cff.a(m) for m in ("Co", "Ni", "Li")},
+        "cff_parameters": {"A": {m: st.recycling.cff.a(m) for m in in_cell},
                            "qsin_qp": st.recycling.cff.qsin_qp, "qsout_qp": st.recycling.cff.qsout_qp,
                            "reason": st.recycling.cff.reason or "EF defaults (A = 0.2 for metals, Q = 1)"},
         "kg_co2e_per_kwh": base["kg_co2e_per_kwh"],
         "materials": mats,
         "metals": metals,
+        "metals_not_in_cell": absent,
+        "metals_not_in_cell_note": (f"{', '.join(absent)}: not in this {base['chemistry']} cell (0 kg per kWh in its "
+                                    f"element content), so no salts or curves for {'it' if len(absent) == 1 else 'them'}"
+                                    if absent else ""),
         "curves": rows,
         "eu_minimum_recycled_content": {str(k): v for k, v in EU_MINIMUM_RECYCLED_CONTENT.items()},
         "critical_review": CRITICAL_REVIEW,

@@ -255,6 +255,8 @@ def cmd_compare(args) -> int:
         w(f"  {_cut(m['metal'] + ': ' + m['supply'] + ', ' + m['material'], 56):<58}{m['kg_co2e_per_kg']:>11.2f}"
           f"{m['kg_co2e_per_kg_metal']:>14.2f}{vs:>11}\n")
     notes = sorted({m["note"] for m in result["materials"] if m.get("note")})
+    if result.get("metals_not_in_cell_note"):
+        notes.append(result["metals_not_in_cell_note"])
     for n in notes:
         w(f"  note: {n}\n")
     w("\n  kg CO2e per kWh of cell at recycled content (post-consumer) of one metal:\n")
@@ -266,7 +268,8 @@ def cmd_compare(args) -> int:
         xs = sorted({r["recycled_content"] for r in pts})
         shown = [0.0, *(mins[y].get(metal, 0.0) for y in sorted(mins)), 0.5, 1.0]
         cols = [min(xs, key=lambda x: abs(x - s)) for s in shown]
-        note = "   (EU minimum 2031, 2036 in the 2nd and 3rd column)" if metal == "Co" else ""
+        first = next(m for m in ("Co", "Ni", "Li") if any(r["metal"] == m for r in result["curves"]))
+        note = "   (EU minimum 2031, 2036 in the 2nd and 3rd column)" if metal == first else ""
         w(f"  {metal:<4}{'':<16}" + "".join(f"{c:>9.0%}" for c in cols) + note + "\n")
         for acc in ("cut_off", "avoided_burden", "cff"):
             vals = {r["recycled_content"]: r["kg_co2e_per_kwh"] for r in pts if r["accounting"] == acc}

@@ -18,6 +18,24 @@ def test_compare_with_a_scrap_loop_ends_the_curve_where_it_stops_being_physical(
 def test_compare_for_lfp_covers_lithium_only(engine):
     c = compare(EXAMPLE, {"cell.chemistry": "LFP", "cell.nominal_voltage_v": None, "recycling.route": "hydro_lfp"}, engine=engine, steps=3)
     assert c["metals"] == ["Li"] and {r["metal"] for r in c["curves"]} == {"Li"}
+    # the materials too: an LFP cell holds no Co or Ni (its element content), so no Co or Ni salts
+    assert {r["metal"] for r in c["materials"]} == {"Li"}
+    assert c["metals_not_in_cell"] == ["Co", "Ni"] and "not in this LFP cell" in c["metals_not_in_cell_note"]
+    assert list(c["cff_parameters"]["A"]) == ["Li"]
+
+
+def test_compare_command_lfp_shows_only_its_metals_nmc_all(engine, tmp_path, capsys):
+    lfp = ["--set", "cell.chemistry=LFP", "--set", "cell.nominal_voltage_v=null", "--set", "recycling.route=hydro_lfp"]
+    assert main(["compare", str(EXAMPLE), "--steps", "3", "--out", str(tmp_path), *lfp]) == 0
+    out = capsys.readouterr().out
+    assert "Co: virgin" not in out and "Ni: virgin" not in out and "Li: virgin" in out, out
+    assert "note: Co, Ni: not in this LFP cell" in out and "A = Li 0.2;" in out
+    materials = (tmp_path / "nmc811-cn-compare" / "materials.csv").read_text(encoding="utf-8-sig")
+    assert "cobalt_sulfate" not in materials and "nickel_sulfate" not in materials
+    assert main(["compare", str(EXAMPLE), "--steps", "3", "--no-write"]) == 0
+    out = capsys.readouterr().out
+    assert "Co: virgin" in out and "Ni: virgin" in out and "not in this" not in out
+    assert "A = Co 0.2, Ni 0.2, Li 0.2;" in out
 
 
 def test_cut_off_recycled_content_is_raw_material_not_end_of_life(engine):

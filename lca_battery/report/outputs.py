@@ -449,9 +449,12 @@ def write_compare(result: dict, out_dir: Path, study_file: str | None = None, ow
               "vs_virgin", "note"])
         _csv(tmp / "curves.csv", result["curves"],
              ["metal", "accounting", "recycled_content", "kg_co2e_per_kwh", "end_of_life_credits"])
+        a = result["cff_parameters"]["A"]          # the metals of the cell: one value, or each metal's
+        a_text = f"{next(iter(a.values())):g}" if len(set(a.values())) == 1 else ", ".join(
+            f"{m} {v:g}" for m, v in a.items())
         plot_curves(result["curves"], str(tmp / "curves"),
                     f"{result['chemistry']} cell, {result['plant_country']}: recycled content vs footprint "
-                    f"(cut-off, avoided burden, CFF A={result['cff_parameters']['A'].get('Co')})")
+                    f"(cut-off, avoided burden, CFF A={a_text})")
         _write_manifest(tmp, study_file, inventory_content_hash=result["inventory"]["content_hash"],
                         software=result["software"])
     return write_atomic(out_dir, write, owner)
