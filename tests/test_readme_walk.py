@@ -72,6 +72,36 @@ def test_histogram_labels_stand_above_the_bars(monkeypatch):
     assert all(float(y).is_integer() for y in ax.get_yticks())     # sample counts
 
 
+@pytest.mark.parametrize("deterministic, median", [(98.0, 98.05), (98.0, 98.0), (95.0, 101.0)])
+def test_histogram_line_names_never_overlap(monkeypatch, deterministic, median):
+    """The deterministic value and the median close together (the usual case): their names and every other
+    text of the chart stay apart, and nothing is written over the bars."""
+    from lca_battery.report.charts import lay_out
+    charts, figs = _capture(monkeypatch)
+    samples = [90.0 + (k % 17) for k in range(400)]
+    charts.histogram({"study": "s", "seed": 1, "samples": samples,
+                      "kg_co2e_per_kwh": {"n": 400, "deterministic": deterministic, "median": median,
+                                          "p2_5": 90.5, "p97_5": 106.0}}, None)
+    fig = figs[0]
+    lay_out(fig)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    from matplotlib.text import Text
+    found = {id(t): t for t in fig.findobj(Text)}.values()
+    texts = [t for t in found if t.get_visible() and t.get_text().strip()]
+    names = " ".join(t.get_text() for t in texts)
+    assert "deterministic" in names and "median" in names, names
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
+    for i, (a, ba) in enumerate(boxes):
+        for b, bb in boxes[:i]:
+            assert not ba.overlaps(bb), (a, b)
+    top = max(p.get_window_extent(renderer).y1 for p in ax.patches)
+    area = ax.get_window_extent(renderer)
+    for a, box in boxes:
+        assert not (area.x0 < box.x1 and box.x0 < area.x1 and box.y0 < top and box.y1 > area.y0), a
+
+
 def test_sobol_legend_does_not_cover_a_bar(monkeypatch):
     charts, figs = _capture(monkeypatch)
     # the default study's indices (report, N = 128): one large index with wide confidence bars

@@ -156,14 +156,19 @@ def histogram(result: dict, path_stem: str | Path | None) -> list[str] | str:
     """Monte Carlo samples with the deterministic value, the median and the 95 % interval."""
     plt = _pyplot()
     s = result["kg_co2e_per_kwh"]
-    fig, ax = plt.subplots(figsize=(6, 3.6))
+    fig, ax = plt.subplots(figsize=(6, 3.9))
     counts, _, _ = ax.hist(result["samples"], bins=40, color="#4c72b0", alpha=0.8)
-    ax.set_ylim(0, max(counts.max(), 1) * 1.45)     # room above the bars for the vertical labels
+    ax.set_ylim(0, max(counts.max(), 1) * 1.08)
     ax.yaxis.get_major_locator().set_params(integer=True)     # counts of samples
-    for x, label, ls in ((s["deterministic"], "deterministic", "-"), (s["median"], "median", "--"),
-                         (s["p2_5"], "2.5 %", ":"), (s["p97_5"], "97.5 %", ":")):
-        ax.axvline(x, color="black", ls=ls, lw=1)
-        ax.text(x, ax.get_ylim()[1], f" {label}", rotation=90, va="top", fontsize=7)
+    # the lines are named in a legend below the axes, not by labels at the lines, which overlap where
+    # the deterministic value and the median are close
+    ax.axvline(s["deterministic"], color="black", ls="-", lw=1, label=f"deterministic {s['deterministic']:.2f}")
+    ax.axvline(s["median"], color="#c44e52", ls="--", lw=1.2, label=f"median {s['median']:.2f}")
+    ax.axvline(s["p2_5"], color="black", ls=":", lw=1,
+               label=f"95 % interval {s['p2_5']:.2f} to {s['p97_5']:.2f}")
+    ax.axvline(s["p97_5"], color="black", ls=":", lw=1)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=3, fontsize=7, frameon=False,
+              handlelength=2.2, columnspacing=1.2)
     ax.set_xlabel("kg CO2e per kWh")
     ax.set_ylabel("samples")
     ax.set_title(f"{result['study']}: {s['n']} Monte Carlo samples (seed {result['seed']})", fontsize=9)
