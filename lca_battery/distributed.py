@@ -2,7 +2,15 @@
 
 The distribution sits *above* the serial engine and does not change what it computes:
 
-* **Sweep**: the client builds the scenario list exactly as :func:`lca_battery.api.sweep` does,
+* **Grid sweep** (a grid without a table; :func:`sweep_grid`): the grid is cut along one axis into
+  sub-grids (:func:`grid_split`: the axis whose cut keeps the grid engine's study builds lowest, about
+  :data:`CHUNKS_PER_WORKER` pieces per worker), each worker runs the serial :func:`~lca_battery.api.sweep`
+  on its sub-grid (the grid engine: separable builds and one vectorised solve) with its kept study context,
+  and the client puts the rows back in the grid's order (the last key fastest). The rows equal the serial
+  rows within 1e-12 (a sub-grid is assembled from its own first values). A grid that cannot be cut (one value
+  per axis) or does not pay goes as row chunks (below). A failing scenario: the client runs the serial
+  sweep, which stops at the same error in its build phase, so the message is the serial run's.
+* **Table sweep**: the client builds the scenario list exactly as :func:`lca_battery.api.sweep` does,
   splits it into consecutive chunks (:func:`sweep_chunk_size`: about :data:`CHUNKS_PER_WORKER` per
   worker, multiples of ``api.SOLVE_BATCH``, the serial per-scenario path's own solve batch, so when
   the serial run solves scenario by scenario every batch a worker solves is one of its batches), and
