@@ -551,9 +551,10 @@ def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine:
     them, end to end 2.05 s against 1.95 s, where the study builds dominate); they are on by default,
     ``materials=False`` leaves them out.
 
-    ``client``: a ``distributed.Client`` (:func:`lca_battery.distributed.client`): chunks of scenarios
-    are solved on its workers by this same function, the rows concatenated in order (equal to the
-    serial run). ``parsed``: the study file already parsed (a worker gets it from the client); ``memo``:
+    ``client``: a ``distributed.Client`` (:func:`lca_battery.distributed.client`): a grid is cut into
+    sub-grids along one axis (:func:`lca_battery.distributed.sweep_grid`), a table (or a grid not worth
+    cutting) into chunks of scenarios; each is solved on a worker by this same function, and the rows are put
+    back in the serial order (equal to the serial run). ``parsed``: the study file already parsed (a worker gets it from the client); ``memo``:
     the parts of the study builds kept between calls (:class:`lca_battery.model.entries.BuildMemo`; a Dask
     worker keeps one per study for all its chunks), else one for this call.
 
@@ -587,7 +588,12 @@ def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine:
     if not fast:
         return _sweep_bw2calc(study, combos, overrides, engine, progress, table is not None, materials)
     if client is not None:
-        from .distributed import sweep_combos
+        from .distributed import sweep_combos, sweep_grid
+        if table is None and grid:          # a grid: sub-grids, each solved by the grid engine on a worker
+            rows = sweep_grid(client, study, grid, overrides, engine=engine or get_engine(), progress=progress,
+                              parsed=parsed, materials=materials)
+            if rows is not None:
+                return rows
         return sweep_combos(client, study, combos, overrides, engine=engine or get_engine(), progress=progress,
                             n_grid=n_grid, rows_in=table, parsed=parsed, materials=materials)
     from .compiled import BatchSolver, CompiledModel, NotCompilable, Scenario

@@ -2,7 +2,15 @@
 
 The distribution sits *above* the serial engine and does not change what it computes:
 
-* **Sweep**: the client builds the scenario list exactly as :func:`lca_battery.api.sweep` does,
+* **Grid sweep** (a grid without a table; :func:`sweep_grid`): the grid is cut along one axis into
+  sub-grids (:func:`grid_split`: the axis whose cut keeps the grid engine's study builds lowest, about
+  :data:`CHUNKS_PER_WORKER` pieces per worker), each worker runs the serial :func:`~lca_battery.api.sweep`
+  on its sub-grid (the grid engine: separable builds and one vectorised solve) with its kept study context,
+  and the client puts the rows back in the grid's order (the last key fastest). The rows equal the serial
+  rows within 1e-12 (a sub-grid is assembled from its own first values). A grid that cannot be cut (one value
+  per axis) or does not pay goes as row chunks (below). A failing scenario: the client runs the serial
+  sweep, which stops at the same error in its build phase, so the message is the serial run's.
+* **Table sweep**: the client builds the scenario list exactly as :func:`lca_battery.api.sweep` does,
   splits it into consecutive chunks (:func:`sweep_chunk_size`: about :data:`CHUNKS_PER_WORKER` per
   worker, multiples of ``api.SOLVE_BATCH``, the serial per-scenario path's own solve batch, so when
   the serial run solves scenario by scenario every batch a worker solves is one of its batches), and
@@ -55,9 +63,9 @@ MC_IN_FLIGHT = 2
 _WORKER_ENGINES: dict = {}
 #: A worker's study contexts: (engine key, study key) -> the study's build memo, kept for every chunk.
 _WORKER_STUDIES: dict = {}
-#: What this worker process has built: engines, study contexts and sweep chunks it solved
+#: What this worker process has built: engines, study contexts, sweep chunks (tables) and sub-grids it solved
 #: (:func:`worker_counts`, read by the tests through ``Client.run``).
-_COUNTS = {"engines": 0, "studies": 0, "chunks": 0}
+_COUNTS = {"engines": 0, "studies": 0, "chunks": 0, "subgrids": 0}
 #: Study contexts a worker keeps (least recently used dropped first).
 MAX_STUDIES = 8
 _STUDIES_LOCK = threading.Lock()
@@ -247,6 +255,21 @@ def _sweep_chunk(payload: dict, combos: list[dict], start: int):
         raise
 
 
+def _sweep_subgrid(payload: dict, grid: dict):
+    """Worker: the serial grid sweep (grid engine) of the sub-grid ``grid``; ("ok", rows) or ("error", message)
+    - the client then reproduces the serial run's error (:func:`sweep_grid`)."""
+    from . import api
+    from .errors import LcaBatteryError
+    eng, memo, lock = _worker_study(payload)
+    _COUNTS["subgrids"] += 1
+    try:
+        with lock:
+            return "ok", api.sweep(payload["study"], grid, payload["overrides"], engine=eng, fast=True,
+                                   parsed=payload["parsed"], materials=payload.get("materials", True), memo=memo)
+    except LcaBatteryError as exc:
+        return "error", str(exc)
+
+
 def _draw_states(seed: int, samples: int, n_uncertain: int):
     """(generator state, shape) at the start of each chunk of :meth:`lca_battery.montecarlo.Sampler.draws`
     (one ``default_rng(seed)``, chunks of ``montecarlo.CHUNK`` drawn in order): a worker redraws its chunk
@@ -274,16 +297,11 @@ def _mc_chunk(sampler, state: dict, shape: tuple, n_studies: int):
 
 
 # ------------------------------------------------------------------ client side
-def sweep_combos(c, study, combos: list[dict], overrides: dict, *, engine, progress=None,
-                 n_grid: int = 1, rows_in: list | None = None, parsed: dict | None = None,
-                 materials: bool = True) -> list[dict]:
-    """Rows of :func:`lca_battery.api.sweep` for ``combos`` (full override mappings, in order), solved
-    in chunks on the cluster of client ``c``. Equal to the serial rows (same batches, same code)."""
-    from distributed import as_completed
-    from .api import prepare_mapping
+def _scatter_payload(c, study, overrides: dict, engine, parsed, materials: bool):
+    """(the payload future, broadcast once to every worker, not pickled into every task; the parsed study)."""
+    from pathlib import Path
     from .compiled import CompiledModel
     from .errors import StudyError
-    from pathlib import Path
     if parsed is None and isinstance(study, (str, Path)):
         from .study import read_study_file
         try:
@@ -295,7 +313,127 @@ def sweep_combos(c, study, combos: list[dict], overrides: dict, *, engine, progr
     payload = {"study": study_arg, "parsed": parsed, "overrides": dict(overrides), "inventory": engine.inventory,
                "model": model, "materials": materials,
                "study_key": _study_key(study_arg, parsed, dict(overrides), materials)}
-    [shared] = c.scatter([payload], broadcast=True, hash=False)     # once per worker, not once per chunk
+    [shared] = c.scatter([payload], broadcast=True, hash=False)
+    return shared, parsed
+
+
+def _pieces(n: int, parts: int) -> list[tuple[int, int]]:
+    """``n`` values cut into ``parts`` consecutive (start, stop) ranges of near-equal size."""
+    q, r = divmod(n, parts)
+    out, at = [], 0
+    for j in range(parts):
+        size = q + (j < r)
+        out.append((at, at + size))
+        at += size
+    return out
+
+
+def _split_builds(shape: tuple, axis: int, parts: int) -> int:
+    """Study builds the grid engine needs at least for the sub-grids of ``shape`` cut along ``axis`` into
+    ``parts`` (:func:`lca_battery.sweep_engine.table_builds` of each sub-grid)."""
+    from .sweep_engine import table_builds
+    total = 0
+    for a, b in _pieces(shape[axis], parts):
+        sub = tuple(b - a if i == axis else x for i, x in enumerate(shape))
+        total += table_builds(sub, math.prod(sub))
+    return total
+
+
+def grid_split(shape: tuple, n_workers: int) -> tuple[int, int] | None:
+    """(axis, number of sub-grids) to cut a grid of ``shape`` into for ``n_workers`` workers, or None when
+    cutting does not pay (no axis of two values or more; or cut in one piece per worker the sub-grids would
+    need more study builds in all than the workers' share of the whole grid's builds saves).
+
+    The grid engine's builds grow with the axes that are *not* cut (every value alone, every pair of axes on
+    all its combinations, 64 verification builds: :func:`lca_battery.sweep_engine.table_builds`), which every
+    sub-grid repeats; so each axis is tried, cut into ``min(values, CHUNKS_PER_WORKER x workers)`` pieces (load
+    balancing) or, when that costs more than a quarter more builds than the whole grid, into as many pieces down
+    to one per worker as stay within that quarter (else one per worker), and the cut with the fewest builds in
+    all wins (ties: the axis with more values, then the first)."""
+    from .sweep_engine import table_builds
+    n_workers = max(1, n_workers)
+    whole = table_builds(shape, math.prod(shape))
+    best = None
+    for axis, n in enumerate(shape):
+        if n < 2:
+            continue
+        top = min(n, CHUNKS_PER_WORKER * n_workers)
+        low = min(n, n_workers)
+        parts = low
+        for p in range(top, low - 1, -1):
+            if _split_builds(shape, axis, p) <= 1.25 * whole:
+                parts = p
+                break
+        cost = _split_builds(shape, axis, parts)
+        key = (cost, -n, axis)
+        if best is None or key < best[0]:
+            best = (key, axis, parts)
+    if best is None or best[2] < 2:
+        return None
+    # one piece per worker at best: the slowest worker builds cost/parts x ceil(parts/workers); serial: whole
+    cost, axis, parts = best[0][0], best[1], best[2]
+    if cost / parts * math.ceil(parts / n_workers) >= whole:
+        return None
+    return axis, parts
+
+
+def sweep_grid(c, study, grid: dict, overrides: dict, *, engine, progress=None, parsed: dict | None = None,
+               materials: bool = True) -> list[dict] | None:
+    """Rows of :func:`lca_battery.api.sweep` for the grid ``grid`` (no table), solved as sub-grids on the
+    cluster of client ``c``: the grid is cut along one axis (:func:`grid_split`), each worker runs the serial
+    grid sweep (grid engine: separable builds, one vectorised solve) on its sub-grid with its kept study
+    context, and the rows are put back in the grid's order (the last key fastest). None when the grid is not
+    worth cutting (the caller sends row chunks). A failing scenario is reported as the serial run reports it:
+    the client runs the serial sweep, which stops at the same error (builds come before any solve)."""
+    import numpy as np
+    from distributed import as_completed
+    from .api import sweep as serial_sweep
+    keys = list(grid)
+    shape = tuple(len(grid[k]) for k in keys)
+    cut = grid_split(shape, _n_workers(c))
+    if cut is None:
+        return None
+    axis, parts = cut
+    shared, parsed = _scatter_payload(c, study, overrides, engine, parsed, materials)
+    n = math.prod(shape)
+    ranges = _pieces(shape[axis], parts)
+    futs = {}
+    for k, (a, b) in enumerate(ranges):
+        sub = {key: (list(grid[key])[a:b] if i == axis else list(grid[key])) for i, key in enumerate(keys)}
+        futs[c.submit(_sweep_subgrid, shared, sub, pure=False)] = k
+    out: list = [None] * n
+    errors = []
+    done = 0
+    for fut in as_completed(futs, loop=c.loop):
+        k = futs[fut]
+        status, rows = fut.result()
+        if status != "ok":
+            errors.append(rows)
+            continue
+        a, b = ranges[k]
+        sub_shape = tuple(b - a if i == axis else x for i, x in enumerate(shape))
+        idx = list(np.unravel_index(np.arange(len(rows)), sub_shape))
+        idx[axis] = idx[axis] + a
+        for at, row in zip(np.ravel_multi_index(tuple(idx), shape).tolist(), rows):
+            out[at] = row
+        done += len(rows)
+        if progress:
+            progress(done, n)
+    if errors:
+        serial_sweep(study, grid, overrides, engine=engine, parsed=parsed, materials=materials)   # raises its error
+        raise RuntimeError(f"a sub-grid failed on a worker but not on the client: {errors[0]}")
+    return out
+
+
+def sweep_combos(c, study, combos: list[dict], overrides: dict, *, engine, progress=None,
+                 n_grid: int = 1, rows_in: list | None = None, parsed: dict | None = None,
+                 materials: bool = True) -> list[dict]:
+    """Rows of :func:`lca_battery.api.sweep` for ``combos`` (full override mappings, in order), solved
+    in chunks on the cluster of client ``c``. Equal to the serial rows (same batches, same code)."""
+    from distributed import as_completed
+    from .api import prepare_mapping
+    from .errors import StudyError
+    shared, parsed = _scatter_payload(c, study, overrides, engine, parsed, materials)
     n = len(combos)
     size = sweep_chunk_size(n, _n_workers(c))
     starts = list(range(0, n, size))

@@ -23,7 +23,7 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=10_000)
     a = ap.parse_args()
     from lca_battery.api import get_engine, sweep, uncertainty
-    from lca_battery.distributed import client
+    from lca_battery.distributed import client, worker_counts
     engine = get_engine()
     n_rc = max(1, a.scenarios // 8)
     grid = {"plant.country": ["CN", "SE", "PL", "DE", "HU", "KR", "US", "FR"],
@@ -48,6 +48,7 @@ def main() -> None:
         t = time.perf_counter()
         u = uncertainty(EXAMPLE, engine=engine, samples=a.samples, seed=1, client=c)
         d_mc = time.perf_counter() - t
+        counts = list(c.run(worker_counts).values())
     n = len(serial)
     diff = max(abs(x["kg_co2e_per_kwh"] - y["kg_co2e_per_kwh"]) for x, y in zip(serial, rows))
     print(f"Dask local cluster, {a.workers} worker processes (1 thread each); start-up {t_start:.1f} s, "
@@ -56,8 +57,12 @@ def main() -> None:
     print(f"{f'sweep, {n:,} scenarios':<28}{n / t_sweep:>10,.0f} sc/s{n / d_sweep:>10,.0f} sc/s{t_sweep / d_sweep:>20.2f}")
     print(f"{f'Monte Carlo, {a.samples:,}':<28}{a.samples / t_mc:>11,.0f} /s{a.samples / d_mc:>11,.0f} /s"
           f"{t_mc / d_mc:>20.2f}")
-    print(f"max |sweep difference| {diff:.3g} kg CO2e/kWh; Monte Carlo samples identical: "
-          f"{u['samples'] == u_serial['samples']}")
+    rel = max(abs(x[k] - y[k]) / abs(x[k]) for x, y in zip(serial, rows) for k in x
+              if isinstance(x[k], float) and x[k] != 0)
+    print(f"max |sweep difference| {diff:.3g} kg CO2e/kWh (largest relative difference of any column {rel:.2g}; "
+          f"rows identical: {rows == serial}); Monte Carlo samples identical: {u['samples'] == u_serial['samples']}")
+    print("workers (sweep row chunks / sub-grids, over all runs): "
+          + "; ".join(f"{w['chunks']} / {w.get('subgrids', 0)}" for w in counts))
 
 
 if __name__ == "__main__":

@@ -52,6 +52,64 @@ def test_sweep_on_cluster_equals_serial(engine, cluster, monkeypatch):
     assert time.perf_counter() - t0 < 60
 
 
+def test_grid_split_choice():
+    """The cut keeps the grid engine's builds lowest: along the long axis (its pairs are built with every
+    other axis anyway), never along an axis of one value; no cut when it cannot pay."""
+    from lca_battery.distributed import _split_builds, grid_split
+    from lca_battery.sweep_engine import table_builds
+    assert grid_split((8, 1000), 2) == (1, 8)            # 8 sub-grids of 125 x 8: about the serial builds
+    assert grid_split((1000, 8), 2) == (0, 8)
+    assert grid_split((8, 1000, 3), 2)[0] == 1
+    assert grid_split((1, 1, 1), 2) is None              # nothing to cut: row chunks
+    assert grid_split((1, 5), 2) == (1, 5)
+    axis, parts = grid_split((8, 1000, 3), 4)
+    assert parts == 16 and _split_builds((8, 1000, 3), axis, parts) <= 1.25 * table_builds((8, 1000, 3), 24000)
+    for other in (0, 2):                                 # cutting another axis would build more
+        assert _split_builds((8, 1000, 3), other, 8) > _split_builds((8, 1000, 3), 1, 8)
+
+
+def test_grid_on_cluster_is_cut_into_sub_grids(engine, cluster):
+    """A grid (no table) goes to the workers as sub-grids, each solved by the grid engine: the rows are the
+    serial rows in the serial (Cartesian) order, stage, gas and material columns included, to 1e-12."""
+    import lca_battery.distributed as dist
+    from lca_battery.distributed import grid_split
+    grid = {"cell.chemistry": ["NMC811", "NMC622"], "plant.country": ["CN", "SE", "PL"],
+            "recycling.recycled_content.Co.post_consumer": [0.0, 0.1, 0.2, 0.3, 0.4]}
+    assert grid_split((2, 3, 5), 2) == (2, 5)            # cut along the last axis: rows must be re-ordered
+    serial = sweep(EXAMPLE, grid, engine=engine)
+    before = dict(dist._COUNTS)                          # the workers are threads of this process
+    seen = []
+    rows = sweep(EXAMPLE, grid, engine=engine, client=cluster, progress=lambda d, n: seen.append((d, n)))
+    assert dist._COUNTS["subgrids"] - before["subgrids"] == 5
+    assert dist._COUNTS["chunks"] == before["chunks"]    # no row chunk
+    _equal(serial, rows)
+    assert [(r["cell.chemistry"], r["plant.country"], r["recycling.recycled_content.Co.post_consumer"])
+            for r in rows] == [(r["cell.chemistry"], r["plant.country"], r["recycling.recycled_content.Co.post_consumer"])
+                               for r in serial]
+    assert any(k.startswith("material:") for k in rows[0]) and any(k.startswith("gas:") for k in rows[0])
+    assert {r["cell.chemistry"] for r in rows} == {"NMC811", "NMC622"}
+    assert seen[-1] == (30, 30)
+    two = {"plant.country": ["CN", "SE", "PL"], "recycling.recycled_content.Co.post_consumer": [0.0, 0.1, 0.2, 0.3]}
+    # on this grid the sub-grids' sums of deltas come out as the whole grid's: the serial rows bit for bit
+    # (in general a sub-grid assembles from its own first values: 1e-12, above)
+    assert sweep(EXAMPLE, two, engine=engine, client=cluster) == sweep(EXAMPLE, two, engine=engine)
+    one = {"plant.country": ["SE"], "recycling.eol_collection_rate": [0.6]}      # nothing to cut: a row chunk
+    _equal(sweep(EXAMPLE, one, engine=engine), sweep(EXAMPLE, one, engine=engine, client=cluster))
+    assert dist._COUNTS["chunks"] == before["chunks"] + 1
+
+
+def test_grid_error_on_cluster_as_serial(engine, cluster):
+    """A bad value in a grid cut into sub-grids: the error of the serial run, word for word."""
+    from lca_battery.errors import StudyError
+    grid = {"plant.country": ["CN", "SE", "XX", "PL"], "recycling.recycled_content.Co.post_consumer": [0.0, 0.1, 0.2]}
+    with pytest.raises(StudyError) as serial:
+        sweep(EXAMPLE, grid, engine=engine)
+    with pytest.raises(StudyError) as dask:
+        sweep(EXAMPLE, grid, engine=engine, client=cluster)
+    assert str(dask.value) == str(serial.value)
+    assert "XX" in str(dask.value)
+
+
 def test_sweep_error_on_cluster_names_row_as_serial(engine, cluster, monkeypatch):
     import lca_battery.api as api
     from lca_battery.errors import StudyError
@@ -105,7 +163,8 @@ def test_real_processes(engine, monkeypatch):
         after = list(c.run(worker_counts).values())
         pids = set(c.run(os.getpid).values())
     assert len(pids) == 2 and os.getpid() not in pids
-    assert sum(w["chunks"] for w in counts) == 3 + 5 + 6
+    assert sum(w["chunks"] for w in counts) == 5 + 6                 # the tables' chunks
+    assert sum(w["subgrids"] for w in counts) == 3                    # the grid: 3 sub-grids (one country each)
     for w in counts:
         assert w["engines"] <= 1 and w["studies"] <= 1                  # once per worker, not per chunk
     assert sum(w["studies"] for w in after) - sum(w["studies"] for w in counts) >= 1   # other overrides: new context
