@@ -505,9 +505,10 @@ def _cluster(args):
 
 def _dask_options(p) -> None:
     p.add_argument("--workers", type=_count(1), metavar="N",
-                   help="solve chunks on a local Dask cluster of N worker processes (results equal the serial run)")
+                   help="solve the scenarios (a grid as sub-grids, a table or samples as chunks) on a local Dask "
+                        "cluster of N worker processes (results equal the serial run)")
     p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="solve chunks on a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (see README, Dask)")
+                   help="the same on a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (see README, Dask)")
 
 
 def _grid(items) -> dict:
