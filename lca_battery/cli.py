@@ -261,15 +261,13 @@ def cmd_compare(args) -> int:
         w(f"  note: {n}\n")
     w("\n  kg CO2e per kWh of cell at recycled content (post-consumer) of one metal:\n")
     mins = result["eu_minimum_recycled_content"]
-    for metal in ("Co", "Ni", "Li"):
+    shown_metals = [m for m in ("Co", "Ni", "Li") if any(r["metal"] == m for r in result["curves"])]
+    for metal in shown_metals:
         pts = [r for r in result["curves"] if r["metal"] == metal]
-        if not pts:
-            continue
         xs = sorted({r["recycled_content"] for r in pts})
         shown = [0.0, *(mins[y].get(metal, 0.0) for y in sorted(mins)), 0.5, 1.0]
         cols = [min(xs, key=lambda x: abs(x - s)) for s in shown]
-        first = next(m for m in ("Co", "Ni", "Li") if any(r["metal"] == m for r in result["curves"]))
-        note = "   (EU minimum 2031, 2036 in the 2nd and 3rd column)" if metal == first else ""
+        note = "   (EU minimum 2031, 2036 in the 2nd and 3rd column)" if metal == shown_metals[0] else ""
         w(f"  {metal:<4}{'':<16}" + "".join(f"{c:>9.0%}" for c in cols) + note + "\n")
         for acc in ("cut_off", "avoided_burden", "cff"):
             vals = {r["recycled_content"]: r["kg_co2e_per_kwh"] for r in pts if r["accounting"] == acc}

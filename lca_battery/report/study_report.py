@@ -46,6 +46,7 @@ def supply_chain_columns(solved) -> set[int]:
     alternative is left out even where the solver's rounding gives it a supply of 1e-13 (``cam_nmmt`` in an
     NMC811 study)."""
     import numpy as np
+    import scipy.sparse as sp
     from scipy.sparse.csgraph import breadth_first_order
     lca = solved.lca
     a = abs(lca.technosphere_matrix).tocsr()
@@ -55,7 +56,6 @@ def supply_chain_columns(solved) -> set[int]:
         row_col[row] = lca.dicts.activity[node_id]
     # graph over columns: column j -> the column that makes the product of row i, for A[i, j] != 0
     coo = a.tocoo()
-    import scipy.sparse as sp
     graph = sp.csr_matrix((np.ones(coo.nnz), (coo.col, row_col[coo.row])), shape=(a.shape[1], a.shape[1]))
     chain: set[int] = set()
     for row in np.flatnonzero(np.asarray(lca.demand_array)):
