@@ -18,11 +18,12 @@ The distribution sits *above* the serial engine and does not change what it comp
   rows come back in order and are concatenated: the serial rows (bit for bit when the serial run goes
   row by row; within 1e-12 when it builds the grid or the table's virtual grid as a whole).
 * **Monte Carlo**: the client does the symbolic analysis once (:class:`lca_battery.montecarlo.Sampler`)
-  and runs the same ``numpy`` generator as the serial run, chunk by chunk in the same order and
-  chunk size (:meth:`~lca_battery.montecarlo.Sampler.draws`); each chunk's generator state is
-  shipped to a worker, which redraws that chunk and solves it with the serial
-  :func:`~lca_battery.montecarlo.solve_values`. The draws therefore never depend on the number of
-  workers, and the samples are those of the serial run, bit for bit.
+  and sends each worker the seed and a chunk's number; every chunk of
+  :data:`lca_battery.montecarlo.CHUNK` samples has its own stream spawned from the seed
+  (:func:`lca_battery.montecarlo.chunk_draws`), so a worker draws its chunk without anything drawn
+  before it and solves it with the serial :func:`~lca_battery.montecarlo.solve_values`. The draws
+  therefore never depend on the number of workers, and the samples are those of the serial run, bit
+  for bit.
 
 What a worker needs: the compiled model (:class:`lca_battery.compiled.CompiledModel`), the loaded
 inventory and the parsed study are sent to every worker once per sweep (``Client.scatter(broadcast=True)``,
@@ -57,7 +58,7 @@ CHUNKS_PER_WORKER = 4
 MAX_CHUNK = 8192
 #: Seconds to wait for a scheduler before giving up.
 CONNECT_TIMEOUT = 3
-#: Monte Carlo chunks in flight per worker (bounds the client's memory for the shipped draws).
+#: Monte Carlo chunks in flight per worker (bounds the client's memory for the returned scores).
 MC_IN_FLIGHT = 2
 
 _WORKER_ENGINES: dict = {}
@@ -270,28 +271,10 @@ def _sweep_subgrid(payload: dict, grid: dict):
         return "error", str(exc)
 
 
-def _draw_states(seed: int, samples: int, n_uncertain: int):
-    """(generator state, shape) at the start of each chunk of :meth:`lca_battery.montecarlo.Sampler.draws`
-    (one ``default_rng(seed)``, chunks of ``montecarlo.CHUNK`` drawn in order): a worker redraws its chunk
-    from the state, so only the state travels (a chunk of draws is ~15 MB). The client still draws every
-    chunk once, to advance the generator (normals are drawn by rejection: the state cannot be jumped)."""
-    import copy
-    import numpy as np
-    from .montecarlo import CHUNK
-    rng = np.random.default_rng(seed)
-    for k in range(0, samples, CHUNK):
-        shape = (min(CHUNK, samples - k), n_uncertain)
-        yield copy.deepcopy(rng.bit_generator.state), shape
-        rng.standard_normal(shape)
-
-
-def _mc_chunk(sampler, state: dict, shape: tuple, n_studies: int):
+def _mc_chunk(sampler, seed: int, chunk: int, shape: tuple, n_studies: int):
     """Worker: the scores of every study for one chunk of draws (the serial draw and solve)."""
-    import numpy as np
-    from .montecarlo import solve_values
-    rng = np.random.default_rng()
-    rng.bit_generator.state = state
-    Z = rng.standard_normal(shape)
+    from .montecarlo import chunk_draws, solve_values
+    Z = chunk_draws(seed, chunk, shape)
     tv, bv = sampler.values(Z)
     return [solve_values(sampler, tv, bv, i) for i in range(n_studies)]
 
@@ -465,7 +448,7 @@ def sweep_combos(c, study, combos: list[dict], overrides: dict, *, engine, progr
 
 def monte_carlo(c, engine, entry_lists: list, family: str, samples: int, seed: int, progress=None):
     """:func:`lca_battery.montecarlo.run` with the chunks of draws solved on the cluster of client ``c``:
-    same draws (drawn here, in the serial order and chunk size), same solves, same samples."""
+    same draws (each chunk's stream spawned from the seed, drawn on its worker), same solves, same samples."""
     import numpy as np
     from distributed import as_completed
     from . import montecarlo
@@ -479,7 +462,8 @@ def monte_carlo(c, engine, entry_lists: list, family: str, samples: int, seed: i
     [shared] = c.scatter([sampler], broadcast=True, hash=False)
     out = [np.empty(samples) for _ in deltas]
     limit = MC_IN_FLIGHT * _n_workers(c)
-    draws = _draw_states(seed, samples, ex.n_uncertain)
+    draws = ((c_, (min(montecarlo.CHUNK, samples - k), ex.n_uncertain))
+             for c_, k in enumerate(range(0, samples, montecarlo.CHUNK)))
     ac = as_completed(loop=c.loop)
     where: dict = {}
     at = done = 0
@@ -489,7 +473,7 @@ def monte_carlo(c, engine, entry_lists: list, family: str, samples: int, seed: i
         nxt = next(draws, None)
         if nxt is None:
             return False
-        f = c.submit(_mc_chunk, shared, nxt[0], nxt[1], len(deltas), pure=False)
+        f = c.submit(_mc_chunk, shared, seed, nxt[0], nxt[1], len(deltas), pure=False)
         where[f.key] = (at, nxt[1][0])
         ac.add(f)
         at += nxt[1][0]
@@ -504,5 +488,5 @@ def monte_carlo(c, engine, entry_lists: list, family: str, samples: int, seed: i
         done += k
         if progress:
             progress(done, samples)
-        submit()         # keeps ``limit`` chunks in flight (bounded memory for the shipped draws)
+        submit()         # keeps ``limit`` chunks in flight
     return out, det

@@ -8,10 +8,10 @@ cells a study sets replace the sampled cell and stay fixed; characterisation fac
 
 What differs is how it is computed:
 
-* **Sampling** is one ``numpy`` draw of standard normals per chunk of samples,
-  ``Z[s, i]`` for every uncertain exchange ``i`` of the inventory (``numpy.random.default_rng(seed)``,
-  drawn in sample order, so the first ``k`` samples of a run do not depend on how many are
-  asked for). The draws belong to the inventory's exchanges, not to the study: two studies run
+* **Sampling** is one ``numpy`` draw of standard normals per chunk of :data:`CHUNK` samples,
+  ``Z[s, i]`` for every uncertain exchange ``i`` of the inventory, each chunk from its own stream
+  spawned from the seed (:func:`chunk_draws`), so the first ``k`` samples of a run do not depend on
+  how many are asked for, nor on whether the chunks are drawn in one process or on many workers. The draws belong to the inventory's exchanges, not to the study: two studies run
   with the same seed see the same draws on every exchange they share, which is *paired*
   (correlated) Monte Carlo, and their difference has its own distribution.
 * **Solving**: the sparsity pattern is the same for every sample, so it is analysed once. The
@@ -214,10 +214,9 @@ class Sampler:
     # ------------------------------------------------------------ numeric
     def draws(self, seed: int, samples: int):
         """Standard normals per chunk, ``(k, uncertain exchanges)``: the same for every study."""
-        rng = np.random.default_rng(seed)
         nu = self.ex.n_uncertain
-        for k in range(0, samples, CHUNK):
-            yield rng.standard_normal((min(CHUNK, samples - k), nu))
+        for c, k in enumerate(range(0, samples, CHUNK)):
+            yield chunk_draws(seed, c, (min(CHUNK, samples - k), nu))
 
     def values(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Exchange values (as stored, before the flip) for draws ``Z`` (k x uncertain): (tech, bio), each exchanges x k."""
@@ -233,6 +232,16 @@ class Sampler:
     def scores(self, Z: np.ndarray, study: int = 0) -> np.ndarray:
         tv, bv = self.values(Z)
         return solve_values(self, tv, bv, study)
+
+
+def chunk_draws(seed: int, chunk: int, shape: tuple) -> np.ndarray:
+    """The standard normals of chunk ``chunk`` (samples ``chunk * CHUNK`` on) of a run seeded ``seed``.
+
+    Each chunk has its own stream, ``SeedSequence(seed, spawn_key=(chunk,))`` (numpy's way to give
+    parallel workers independent streams; the same as ``SeedSequence(seed).spawn(n)[chunk]``), so a
+    chunk is drawn without drawing the ones before it: a serial run and one spread over workers draw
+    the same numbers, and the first ``k`` samples do not depend on how many are asked for."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(chunk,))).standard_normal(shape)
 
 
 def solve_values(sampler: Sampler, tv: np.ndarray, bv: np.ndarray, study: int = 0) -> np.ndarray:

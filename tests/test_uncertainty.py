@@ -36,6 +36,23 @@ def test_monte_carlo_reproducible_and_around_deterministic(engine):
     assert c["samples"] != a["samples"]
 
 
+def test_monte_carlo_chunks_are_streams_of_their_own(engine, monkeypatch):
+    """Each chunk of samples is drawn from its own stream spawned from the seed: the first samples of a
+    run do not depend on how many are asked for, and a chunk is drawn without the ones before it (what
+    lets a Dask worker draw its chunk from the seed and the chunk's number alone)."""
+    from lca_battery import montecarlo as mc
+    monkeypatch.setattr(mc, "CHUNK", 16)
+    a = uncertainty(EXAMPLE, engine=engine, samples=40, seed=3)["samples"]
+    b = uncertainty(EXAMPLE, engine=engine, samples=23, seed=3)["samples"]
+    assert a[:23] == b                                   # chunks 0 and 1 (its 7 first samples) the same
+    z2 = mc.chunk_draws(3, 2, (8, 5))
+    assert np.array_equal(z2, mc.chunk_draws(3, 2, (8, 5)))
+    assert not np.allclose(z2, mc.chunk_draws(3, 1, (8, 5)))      # chunks differ
+    assert not np.allclose(z2, mc.chunk_draws(4, 2, (8, 5)))      # seeds differ
+    ref = np.random.SeedSequence(3).spawn(3)[2]                   # numpy's parallel streams, as documented
+    assert np.array_equal(z2, np.random.default_rng(ref).standard_normal((8, 5)))
+
+
 def test_fast_monte_carlo_exact_per_sample_and_at_zero_noise(engine):
     """The vectorised solve equals SciPy's SuperLU on the same sampled matrices, and bw2calc at zero noise."""
     import scipy.sparse as sp
