@@ -217,3 +217,34 @@ def test_verify_with_a_supplier_file_fails_naming_it_when_changed(engine, tmp_pa
     f.write_text(f.read_text() + "\n# changed\n")
     assert main(["verify", str(folder)]) == 1
     assert "FAIL supplier file cam_supplier_x.yaml" in capsys.readouterr().out
+
+
+def test_verify_names_the_code_that_wrote_the_folder(run, tmp_path, monkeypatch, capsys):
+    """The manifest records the code (version, git commit, SHA-256 over the package's code); a folder
+    re-run by other code passes when every number matches and says which code wrote it; when numbers
+    differ with unchanged inputs, verify lays the difference to the code and says how to reproduce it."""
+    import lca_battery.report.verify as verify
+    from lca_battery.report.outputs import code_sha256
+    folder = run[2]
+    m = json.loads((folder / "manifest.json").read_text())
+    assert m["code_sha256"] == code_sha256() and len(m["code_sha256"]) == 64
+    copy = tmp_path / "other" / "study"
+    shutil.copytree(folder, copy)
+    shutil.copy(run[1], tmp_path / "study.yaml")      # the study where the manifest's relative path looks
+    m["code_sha256"], m["git"] = "0" * 64, {"commit": "abc1234def" + "0" * 30, "uncommitted_changes": False}
+    (copy / "manifest.json").write_text(json.dumps(m))
+    assert main(["verify", str(copy)]) == 0
+    out = capsys.readouterr().out
+    line, = [x for x in out.splitlines() if " code " in x]
+    assert line.lstrip().startswith("OK") and "commit abc1234def" in line and "code 000000000000" in line
+    assert "every number still matches" in line
+    real = verify._compare_file
+    monkeypatch.setattr(verify, "_compare_file", lambda old, new: (False, "numbers differ: stand-in")
+                        if old.name == "summary.json" else real(old, new))
+    assert main(["verify", str(copy)]) == 1
+    out = capsys.readouterr().out
+    line, = [x for x in out.splitlines() if " code " in x]
+    assert line.lstrip().startswith("FAIL") and "may come from the code" in line and "git checkout abc1234def" in line
+    assert main(["verify", str(folder)]) == 1           # the same code: the difference is not laid to it
+    out = capsys.readouterr().out
+    assert "FAIL summary.json" in out and not [x for x in out.splitlines() if " code " in x]

@@ -370,6 +370,21 @@ def git_commit() -> dict | None:
     return {"commit": head, "uncommitted_changes": bool(dirty)}
 
 
+_CODE_SUFFIXES = (".py", ".j2", ".json")
+
+
+def code_sha256() -> str:
+    """One SHA-256 over the package's code (every ``.py`` file, report template and schema under
+    ``lca_battery/``, by relative path): names the code that wrote a results folder whether it runs
+    from a git checkout or from an installed package, and changes with any edit of it."""
+    pkg = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for f in sorted(p for p in pkg.rglob("*") if p.suffix in _CODE_SUFFIXES and p.is_file()
+                    and "__pycache__" not in p.parts):
+        h.update(f.relative_to(pkg).as_posix().encode() + b"\0" + hashlib.sha256(f.read_bytes()).digest())
+    return h.hexdigest()
+
+
 def inventory_hashes(root: Path) -> dict[str, str]:
     """SHA-256 of every inventory file (sources.yaml and the process files) by relative path."""
     from ..inventory.loader import inventory_files
@@ -426,6 +441,7 @@ def _write_manifest(tmp: Path, study_file: str | None, command: list[str] | None
     manifest = {
         "lca_battery": __version__,
         "git": git_commit(),
+        "code_sha256": code_sha256(),
         "paths": "relative to this results folder",
         "command": ["lca-battery", *args],
         "rerun": "cd <this folder> && lca-battery " + " ".join(shlex.quote(a) for a in args),

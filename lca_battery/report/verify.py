@@ -7,7 +7,10 @@ Checks, in this order, each naming the file at fault:
    SHA-256 the manifest recorded (a changed input is reported before anything is re-run);
 3. the numbers: the run is repeated into a temporary folder and every output file compared,
    byte for byte, else number by number (JSON and CSV: same structure, numbers within 1e-9
-   relative), else as differing.
+   relative), else as differing;
+4. the code: the version, git commit and code SHA-256 the manifest records against the code re-running
+   it (:func:`code_check`): other code passes when every number matches and is named; when numbers
+   differ while the inputs are unchanged, the difference is laid to the code, with how to reproduce it.
 
 A footprint folder is re-run whole. A report folder (``lca-battery report``) is re-run with the
 ``--set`` overrides, Monte Carlo sample count, Sobol' base sample and seed its manifest records:
@@ -265,4 +268,46 @@ def verify(folder: str | Path, engine_factory=None, full: bool = False, progress
             v.add(extra, False, "written by the re-run but not in the manifest")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    code = code_check(m, numbers_match=v.ok)
+    if code is not None:
+        v.add("code", *code)
     return v
+
+
+def _code_label(version, git: dict | None, digest: str | None) -> str:
+    label = f"lca_battery {version or '(version not recorded)'}"
+    if git and git.get("commit"):
+        label += f", commit {git['commit'][:10]}" + (" with uncommitted changes" if git.get("uncommitted_changes")
+                                                     else "")
+    if digest:
+        label += f", code {digest[:12]}"
+    return label
+
+
+def code_check(m: dict, numbers_match: bool) -> tuple[bool, str] | None:
+    """Which code wrote the folder (the manifest's version, git commit and code SHA-256) against the code
+    re-running it; None when they are the same code. Numbers that match across different code pass
+    (and say so); numbers that differ are laid to the code change, with the way to reproduce them."""
+    from .. import __version__
+    from .outputs import code_sha256, git_commit
+    then_git, now_git = m.get("git") or None, git_commit()
+    then_code, now_code = m.get("code_sha256"), code_sha256()
+    if then_code is not None:
+        same = then_code == now_code
+    elif then_git and now_git and then_git.get("commit") and not then_git.get("uncommitted_changes") \
+            and not now_git.get("uncommitted_changes"):
+        same = then_git["commit"] == now_git["commit"]
+    else:
+        same = None           # not known: an older manifest without the code's SHA-256 or a commit to compare
+    if same:
+        return None
+    then = _code_label(m.get("lca_battery"), then_git, then_code)
+    now = _code_label(__version__, now_git, now_code)
+    what = "differs from" if same is False else "cannot be matched with (the manifest records no code SHA-256)"
+    if numbers_match:
+        return True, f"written by {then}; re-run by {now}, which {what} it: every number still matches"
+    how = (f"git checkout {then_git['commit'][:10]}" if then_git and then_git.get("commit")
+           else f"install lca_battery {m.get('lca_battery')}")
+    return False, (f"written by {then}; re-run by {now}, which {what} it: the differences above may come from "
+                   f"the code, not the inputs (which are unchanged); to reproduce the numbers, re-run with the "
+                   f"code that wrote them ({how}) and run verify there")
