@@ -84,6 +84,10 @@ CITE = {
                     "ANL-19/16, Table 18 (p. 46): electricity and natural gas per kg of cathode powder from metal "
                     "sulfates (co-precipitation, filtration, washing, drying, lithiation and calcination together), "
                     "industry data after Dai et al. 2018 (everbatt2019_doc)",
+    "everbatt2023": "Argonne National Laboratory (2023), EverBatt 2023 (workbook EverBatt 2023.xlsm, sheet 'Cath. "
+                    "Prod. Par.', table 1.4 'Information on material and energy demand (per kg cathode materials "
+                    "produced)', defaults from GREET 2022), column LFP: natural gas 36.54 MJ, no electricity, "
+                    "LiOH 0.268, H3PO4 0.366, FeSO4 0.567 kg per kg (everbatt2023_workbook)",
     "thannimalay2013_naoh": "Thannimalay, L. (2013), Life cycle assessment of sodium hydroxide (one Malaysian "
                             "producer, JEMAI LCA Pro), abstract page: 0.6329 kg CO2e per kg NaOH "
                             "(thannimalay2013_naoh)",
@@ -221,6 +225,11 @@ REASONS = {
                     "is about 1/0.9 of it, in the heat process's own inputs), carried on the precursor step; the "
                     "electricity of the whole route sits on the calcination step (premise/GREET 2022), none on the "
                     "precursor",
+    "everbatt2023": "GREET 2022's LFP is the hydrothermal route (all its energy natural gas, no electric kiln) and its "
+                    "recipe does not close the iron balance (0.567 kg FeSO4 holds 0.208 kg Fe, 59 % of the 0.354 kg in "
+                    "1 kg LiFePO4), so it is a check of the energy total, not a source for the recipe; ours is the "
+                    "Chinese solid-state route (stoichiometric FePO4 and Li2CO3) with electric sintering kilns, their "
+                    "electricity a proxy (the NMC111 calcination figure) and its wet-step heat premise's useful heat",
     "wu2023_lime": "Wu et al. report one Chinese enterprise (its kiln type and fuel amounts are not in the "
                    "abstract read); ours is the USLCI US rotary kiln (0.172 kg coal and 0.021 m3 gas per kg, about "
                    "5.1 GJ/t) with its electricity on the Chinese grid: the calcination CO2 (0.746 kg/kg) matches "
@@ -655,6 +664,27 @@ def rows_everbatt(engine):
     return out
 
 
+#: EverBatt 2023 (GREET 2022 defaults), LFP cathode powder per kg: electricity and natural gas, MJ
+EVERBATT_LFP = ("cam_lfp", 0.0, 36.5399673641032)
+
+
+def rows_everbatt_lfp(engine):
+    """The LFP cathode's energy per kg of LiFePO4 against EverBatt 2023's (GREET 2022) LFP production."""
+    cam, el_mj, gas_mj = EVERBATT_LFP
+    if cam not in engine.inventory:
+        return [_row("LFP CAM energy per kg (electricity + heat)", "everbatt2023", el_mj + gas_mj, None, "",
+                     "MJ/kg CAM")]
+    kwh, mj = _direct_energy(engine, cam)
+    where = (f"{cam} direct inputs: electricity {kwh:.2f} kWh ({kwh * 3.6:.1f} MJ) + heat {mj:.1f} MJ "
+             f"(useful heat from natural gas); theirs: electricity {el_mj:.0f} MJ + natural gas {gas_mj:.2f} MJ")
+    return [_row("LFP CAM energy per kg (electricity + heat)", "everbatt2023", el_mj + gas_mj, kwh * 3.6 + mj, where,
+                 "MJ/kg CAM"),
+            _row("LFP CAM electricity share of that energy", "everbatt2023", el_mj / (el_mj + gas_mj),
+                 kwh * 3.6 / (kwh * 3.6 + mj), where, "share",
+                 note="theirs 0: GREET 2022's LFP has no electricity input; the share decides how far the "
+                      "plant's grid moves the CAM; " + REASONS["everbatt2023"])]
+
+
 # ----------------------------------------------------------------------------- Xu et al. 2022: why our cells are higher
 #: Xu et al. 2022, abstract: the cathode carries 33-70 % of the cell's GHG over their 8 chemistries, 3 regions and
 #: 2020-2050. Their per-component results by chemistry and region (figures, SI) were not readable (see README,
@@ -765,7 +795,8 @@ def rows_xu2022_breakdown(engine):
 
 BUILDERS = {"xu2022": rows_xu2022, "xu2022_breakdown": rows_xu2022_breakdown, "degen2023": rows_degen2023, "degen_schutte2022": rows_degen_schutte2022,
             "degen_schutte2022_steps": rows_degen_schutte2022_steps, "jinasena2021": rows_jinasena2021,
-            "istrate2024": rows_istrate2024, "batpac_5_2": rows_batpac, "everbatt2019": rows_everbatt, "hao2017": rows_lfp_ratio,
+            "istrate2024": rows_istrate2024, "batpac_5_2": rows_batpac, "everbatt2019": rows_everbatt,
+            "everbatt2023": rows_everbatt_lfp, "hao2017": rows_lfp_ratio,
             "hasselwander2023": rows_energy_density,
             "chordia2021": rows_chordia, "hpmsm_published": rows_hpmsm, "northey2013": rows_northey,
             "thannimalay2013_naoh": rows_thannimalay,
