@@ -617,10 +617,8 @@ def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine:
             st, mapping, eng = prepare_mapping(study, {**overrides, **ov}, engine, parsed=parsed, memo=memo)
         except StudyError as exc:
             if table is not None:
-                i = n // n_grid
-                col = f", column '{exc.field}'" if exc.field in rows_in[i] else ""
-                raise StudyError(f"scenario table row {i + 1}{col}: {exc.message}", file=exc.file,
-                                 field=exc.field, allowed=exc.allowed) from None
+                from .sweep_table import cell_error
+                raise cell_error(exc, n // n_grid, rows_in[n // n_grid]) from None
             raise
         if eng is not engine and eng.inventory.extra_files:   # a supplier inventory: its own project,
             prepared.append((ov, st, mapping, eng, None))       # solved by bw2calc

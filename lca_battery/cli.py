@@ -289,13 +289,13 @@ def cmd_compare(args) -> int:
 def _table_errors(table: str | None, study: str):
     """A bad value in a cell of the scenario table is reported against the table file (its row and column
     named), not against the study it overrides."""
-    from .errors import StudyError
+    from .errors import TableCellError
     try:
         yield
-    except StudyError as exc:
-        if table and exc.message.startswith("scenario table row") and ", column '" in exc.message.split(":")[0]:
-            raise StudyError(f"{exc.message} (study {study})", file=table, field=exc.field,
-                             allowed=exc.allowed) from None
+    except TableCellError as exc:
+        if table and exc.column:
+            raise TableCellError(f"{exc.message} (study {study})", row=exc.row, column=exc.column, file=table,
+                                 field=exc.field, allowed=exc.allowed) from None
         raise
 
 

@@ -437,10 +437,8 @@ def sweep_combos(c, study, combos: list[dict], overrides: dict, *, engine, progr
             prepare_mapping(study, {**overrides, **combos[i]}, engine, parsed=parsed)
         except StudyError as exc:
             if rows_in is not None and len(rows_in) and rows_in != [{}]:
-                r = i // n_grid
-                col = f", column '{exc.field}'" if exc.field in rows_in[r] else ""
-                raise StudyError(f"scenario table row {r + 1}{col}: {exc.message}", file=exc.file,
-                                 field=exc.field, allowed=exc.allowed) from None
+                from .sweep_table import cell_error
+                raise cell_error(exc, i // n_grid, rows_in[i // n_grid]) from None
             raise
         raise RuntimeError(f"scenario {i} failed on a worker but not on the client")
     return [row for p in parts for row in p[1]]

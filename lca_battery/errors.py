@@ -29,6 +29,16 @@ class StudyError(LcaBatteryError):
     """A study file or a ``--set`` override is invalid."""
 
 
+class TableCellError(StudyError):
+    """A scenario of a sweep's scenario table is invalid: ``row`` (1-based) and, when the bad value is in
+    one of the table's cells, its ``column`` (else None: the error lies in the study the row overrides)."""
+
+    def __init__(self, message: str, *, row: int, column: str | None = None, **kw):
+        self.row = row
+        self.column = column
+        super().__init__(message, **kw)
+
+
 class InventoryError(LcaBatteryError):
     """The inventory files are invalid. Holds every problem found, one per line."""
 

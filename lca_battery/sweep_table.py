@@ -7,10 +7,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import LcaBatteryError, StudyError
+from .errors import LcaBatteryError, StudyError, TableCellError
 
 #: Rows read at most (a sweep holds its rows in memory, see api.MAX_SCENARIOS).
 MAX_ROWS = 2_000_000
+
+
+def cell_error(exc: StudyError, row: int, columns) -> TableCellError:
+    """The error of the scenario built from table row ``row`` (0-based) with the table's ``columns``: the row,
+    and the column when the field at fault is one of the table's cells."""
+    column = exc.field if exc.field in columns else None
+    col = f", column '{column}'" if column else ""
+    return TableCellError(f"scenario table row {row + 1}{col}: {exc.message}", row=row + 1, column=column,
+                          file=exc.file, field=exc.field, allowed=exc.allowed)
 
 
 def read_scenario_table(path: str | Path) -> list[dict]:

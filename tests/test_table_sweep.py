@@ -72,8 +72,12 @@ def test_small_or_erroneous_tables_take_the_per_scenario_path(engine):
     bad[150]["plant.country"] = "XX"
     rows, stats = _stats(bad)
     assert rows is None and stats["fallback"]     # (a value seen once joins its column with the others)
-    with pytest.raises(StudyError, match="scenario table row 151"):
+    with pytest.raises(StudyError, match="scenario table row 151") as err:
         sweep(EXAMPLE, None, engine=engine, table=bad)
+    assert (err.value.row, err.value.column, err.value.field) == (151, "plant.country", "plant.country")
+    with pytest.raises(StudyError) as err:       # the study itself is at fault, not a cell: no column
+        sweep(EXAMPLE, None, ["cell.mass_kg=-1"], engine=engine, table=bad[:3])
+    assert (err.value.row, err.value.column) == (1, None) and "column" not in err.value.message
 
 
 def test_table_points_joint_axes_and_unset():
