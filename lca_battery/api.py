@@ -325,7 +325,6 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
 def _root_label(root: str) -> str:
     """The inventory folder without an absolute path (results must not depend on the machine):
     'shipped' for the package's own inventories, else the folder's name."""
-    from .inventory.loader import default_root
     pkg = Path(__file__).resolve().parent
     shipped = {(pkg.parent / "inventories").resolve(), (pkg / "_inventories").resolve()}
     return "shipped" if Path(root).resolve() in shipped else f"custom: {Path(root).name}"
@@ -596,7 +595,7 @@ def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine:
                 return rows
         return sweep_combos(client, study, combos, overrides, engine=engine or get_engine(), progress=progress,
                             n_grid=n_grid, rows_in=table, parsed=parsed, materials=materials)
-    from .compiled import BatchSolver, CompiledModel, NotCompilable, Scenario
+    from .compiled import CompiledModel, NotCompilable, Scenario
     from .model.entries import BuildMemo
     engine = engine or get_engine()
     if parsed is None:

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .bw.project import GAS_PARTS, METHODS, bd, ensure_project
+from .bw.build import ensure_project
+from .bw.project import GAS_PARTS, METHODS, bd
 from .model.superstructure import ROOT, Entry, all_processes, bio_key
 
 warnings.filterwarnings("ignore", category=UserWarning, module="bw2calc")

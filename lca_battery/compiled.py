@@ -310,7 +310,7 @@ class BatchSolver:
     def _group(self, scs: list[Scenario], family: str, overrides: dict, materials: bool = True) -> list[dict]:
         if not scs:
             return []
-        model, n = self.model, self.n
+        n = self.n
         deltas = [s.delta for s in scs]
         X = _woodbury(self._solve, n, self.F, deltas, lambda d: d[0], lambda d: d[1], lambda d: d[2])
         return self._results(X, deltas, family, overrides, materials)

@@ -138,7 +138,7 @@ def big_grid(scale: int = 1) -> dict:
 
 def big(args) -> None:
     import numpy as np
-    from lca_battery.api import footprint, get_engine, sweep, sweep_frame
+    from lca_battery.api import footprint, get_engine, sweep_frame
     engine = get_engine()
     grid = big_grid(args.big_scale)
     t_naive, ref = naive(engine)

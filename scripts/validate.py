@@ -467,8 +467,6 @@ def rows_istrate2024(engine):
 
 
 def rows_batpac(engine):
-    from lca_battery.api import footprint
-    from lca_battery.errors import LcaBatteryError
     out = []
     for chem, metals in BATPAC.items():
         r = _footprint(engine, chem, "CN")

@@ -4,7 +4,6 @@ refactorised), bw2calc, and the CSV/Parquet files of the ``sweep`` command."""
 import csv
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -1,6 +1,5 @@
 """scripts/validate.py: rows built by the engine on the default inventories, each with ours, theirs, ratio."""
 import importlib.util
-from pathlib import Path
 
 import pytest
 

@@ -74,7 +74,7 @@ def write_olca(scenario, engine, out: Path) -> tuple[Path, list[str]]:
     import olca_schema as o
     import olca_schema.units as ou
     import olca_schema.zipio as zipio
-    from ..bw.project import BIOSPHERE, biosphere_index
+    from ..bw.project import biosphere_index
     from ..bw.writer import database_of
     from ..errors import LcaBatteryError
     out = Path(out)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import textwrap
 from collections import defaultdict
 
-from ..inventory.records import DQR_KEYS, STAGES
+from ..inventory.records import DQR_KEYS
 
 #: ISO 14067 / PEF cut-off limit on the total of excluded flows
 CUTOFF_LIMIT = 0.03
