@@ -11,9 +11,10 @@ What differs is how it is computed:
 * **Sampling** is one ``numpy`` draw of standard normals per chunk of :data:`CHUNK` samples,
   ``Z[s, i]`` for every uncertain exchange ``i`` of the inventory, each chunk from its own stream
   spawned from the seed (:func:`chunk_draws`), so the first ``k`` samples of a run do not depend on
-  how many are asked for, nor on whether the chunks are drawn in one process or on many workers. The draws belong to the inventory's exchanges, not to the study: two studies run
-  with the same seed see the same draws on every exchange they share, which is *paired*
-  (correlated) Monte Carlo, and their difference has its own distribution.
+  how many are asked for, nor on whether the chunks are drawn in one process or on many workers.
+  The draws belong to the inventory's exchanges, not to the study: two studies run with the same
+  seed see the same draws on every exchange they share, which is *paired* (correlated) Monte
+  Carlo, and their difference has its own distribution.
 * **Solving**: the sparsity pattern is the same for every sample, so it is analysed once. The
   technosphere graph is split into strongly connected components and ordered topologically
   (block-triangular form); each level of blocks is then solved for all samples at once with

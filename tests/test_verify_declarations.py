@@ -248,3 +248,29 @@ def test_verify_names_the_code_that_wrote_the_folder(run, tmp_path, monkeypatch,
     assert main(["verify", str(folder)]) == 1           # the same code: the difference is not laid to it
     out = capsys.readouterr().out
     assert "FAIL summary.json" in out and not [x for x in out.splitlines() if " code " in x]
+
+
+def test_verify_a_folder_of_another_version(run, tmp_path, capsys):
+    """A folder written by another version (its shipped inventories and its code differ from the ones re-running
+    it): verify names the changed inventory files and says the folder is of another version, with the commit to
+    check out; nothing is re-run."""
+    folder = run[2]
+    m = json.loads((folder / "manifest.json").read_text())
+    copy = tmp_path / "other" / "study"
+    shutil.copytree(folder, copy)
+    shutil.copy(run[1], tmp_path / "study.yaml")
+    m["rerun_inputs"]["inventory_files"]["sources.yaml"] = "0" * 64          # that version's sources.yaml
+    m["code_sha256"] = "0" * 64                                                # that version's code
+    m["git"] = {"commit": "7543015c94" + "0" * 30, "uncommitted_changes": False}
+    (copy / "manifest.json").write_text(json.dumps(m))
+    assert main(["verify", str(copy)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL inventories/sources.yaml" in out and "OK   inputs" not in out
+    line, = [x for x in out.splitlines() if " code " in x]
+    assert line.lstrip().startswith("FAIL") and "another version" in line and "git checkout 7543015c94" in line
+    assert "other code" in line
+    m.pop("code_sha256"), m.pop("git")        # a manifest of before the field, written outside a git checkout
+    (copy / "manifest.json").write_text(json.dumps(m))
+    assert main(["verify", str(copy)]) == 1
+    line, = [x for x in capsys.readouterr().out.splitlines() if " code " in x]
+    assert "code not comparable" in line and "install lca_battery" in line

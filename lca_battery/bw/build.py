@@ -14,7 +14,6 @@ import time
 from .project import (BUILD_VERSION, STAGING_SUFFIX, _drop_project, _fault_hook, _lock, _quiet, _switch, bd,
                       biosphere_index, build_file, ensure_biosphere_and_methods, is_current, project_name,
                       read_build)
-from .writer import write_databases
 
 
 def ensure_project(inventory, progress=None, background=None) -> dict:
@@ -22,6 +21,7 @@ def ensure_project(inventory, progress=None, background=None) -> dict:
 
     Runs under the project's lock. A build goes into a staging project, which replaces the real
     one only when complete; the completeness marker is written last. Returns the build info."""
+    from .writer import write_databases   # here, not at the top: the writer needs pint, which a warm run never loads
     _quiet()
     b = bd()
     name = project_name(inventory)

@@ -236,7 +236,14 @@ def verify(folder: str | Path, engine_factory=None, full: bool = False, progress
             v.add(f"supplier file {rel}", False, "supplier file changed since the results were written"
                   if a and b else "supplier file missing or not listed when the results were written")
     if any(not c.ok for c in v.checks):
-        return v          # inputs or outputs changed: a re-run would not tell whether the numbers hold
+        # inputs or outputs changed: a re-run would not tell whether the numbers hold. The shipped inventories
+        # come with the code: changed ones beside other code mean another version, and how to get the one used
+        if inputs.get("inventory_root") == "shipped" and any(c.file.startswith("inventories/") and not c.ok
+                                                              for c in v.checks):
+            code = code_check(m, numbers_match=False, shipped_inventories=True)
+            if code is not None:
+                v.add("code", *code)
+        return v
     v.add("inputs", True, f"study, {len(now)} inventory files and {len(sup_now)} supplier files unchanged")
     engine = engine_factory() if engine_factory else None
     is_report = inputs.get("subcommand", "footprint") == "report"
@@ -268,7 +275,7 @@ def verify(folder: str | Path, engine_factory=None, full: bool = False, progress
             v.add(extra, False, "written by the re-run but not in the manifest")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    code = code_check(m, numbers_match=v.ok)
+    code = code_check(m, numbers_match=v.ok, hash_only=bool(v.hash_only))
     if code is not None:
         v.add("code", *code)
     return v
@@ -284,10 +291,12 @@ def _code_label(version, git: dict | None, digest: str | None) -> str:
     return label
 
 
-def code_check(m: dict, numbers_match: bool) -> tuple[bool, str] | None:
+def code_check(m: dict, numbers_match: bool, hash_only: bool = False,
+               shipped_inventories: bool = False) -> tuple[bool, str] | None:
     """Which code wrote the folder (the manifest's version, git commit and code SHA-256) against the code
     re-running it; None when they are the same code. Numbers that match across different code pass
-    (and say so); numbers that differ are laid to the code change, with the way to reproduce them."""
+    (and say so); numbers that differ are laid to the code change, with the way to reproduce them;
+    ``shipped_inventories``: the shipped inventory files differ too, so the folder is of another version."""
     from .. import __version__
     from .outputs import code_sha256, git_commit
     then_git, now_git = m.get("git") or None, git_commit()
@@ -303,11 +312,16 @@ def code_check(m: dict, numbers_match: bool) -> tuple[bool, str] | None:
         return None
     then = _code_label(m.get("lca_battery"), then_git, then_code)
     now = _code_label(__version__, now_git, now_code)
-    what = "differs from" if same is False else "cannot be matched with (the manifest records no code SHA-256)"
+    what = "other code" if same is False else "code not comparable (the manifest records no code SHA-256)"
     if numbers_match:
-        return True, f"written by {then}; re-run by {now}, which {what} it: every number still matches"
+        return True, (f"written by {then}; re-run by {now}, {what}: every "
+                      f"{'recomputed ' if hash_only else ''}number still matches")
     how = (f"git checkout {then_git['commit'][:10]}" if then_git and then_git.get("commit")
            else f"install lca_battery {m.get('lca_battery')}")
-    return False, (f"written by {then}; re-run by {now}, which {what} it: the differences above may come from "
+    if shipped_inventories:
+        return False, (f"written by {then}; re-run by {now}, {what}: the shipped inventories named above "
+                       f"come with the code, so this is another version of both; to verify the folder, re-run "
+                       f"with the version that wrote it ({how}) and run verify there")
+    return False, (f"written by {then}; re-run by {now}, {what}: the differences above may come from "
                    f"the code, not the inputs (which are unchanged); to reproduce the numbers, re-run with the "
                    f"code that wrote them ({how}) and run verify there")
