@@ -460,8 +460,7 @@ def monte_carlo(c, engine, entry_lists: list, family: str, samples: int, seed: i
     [shared] = c.scatter([sampler], broadcast=True, hash=False)
     out = [np.empty(samples) for _ in deltas]
     limit = MC_IN_FLIGHT * _n_workers(c)
-    draws = ((c_, (min(montecarlo.CHUNK, samples - k), ex.n_uncertain))
-             for c_, k in enumerate(range(0, samples, montecarlo.CHUNK)))
+    draws = montecarlo.chunks(samples, ex.n_uncertain)
     ac = as_completed(loop=c.loop)
     where: dict = {}
     at = done = 0

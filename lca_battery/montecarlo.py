@@ -215,9 +215,8 @@ class Sampler:
     # ------------------------------------------------------------ numeric
     def draws(self, seed: int, samples: int):
         """Standard normals per chunk, ``(k, uncertain exchanges)``: the same for every study."""
-        nu = self.ex.n_uncertain
-        for c, k in enumerate(range(0, samples, CHUNK)):
-            yield chunk_draws(seed, c, (min(CHUNK, samples - k), nu))
+        for c, shape in chunks(samples, self.ex.n_uncertain):
+            yield chunk_draws(seed, c, shape)
 
     def values(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Exchange values (as stored, before the flip) for draws ``Z`` (k x uncertain): (tech, bio), each exchanges x k."""
@@ -233,6 +232,12 @@ class Sampler:
     def scores(self, Z: np.ndarray, study: int = 0) -> np.ndarray:
         tv, bv = self.values(Z)
         return solve_values(self, tv, bv, study)
+
+
+def chunks(samples: int, n_uncertain: int):
+    """(chunk number, shape of its draws) for a run of ``samples``: chunks of :data:`CHUNK` samples, the last shorter."""
+    for c, k in enumerate(range(0, samples, CHUNK)):
+        yield c, (min(CHUNK, samples - k), n_uncertain)
 
 
 def chunk_draws(seed: int, chunk: int, shape: tuple) -> np.ndarray:
