@@ -41,16 +41,17 @@ class Mapping:
     layout_key: tuple | None = None
 
 
-def _shares(value, alternatives: dict[str, str], param: str, file: str, route: str | None = None) -> dict[str, float]:
+def _shares(value, alternatives: dict[str, str], param: str, file: str,
+            unavailable: dict[str, str] | None = None) -> dict[str, float]:
+    """Shares of every alternative of a switch for a study value (a name or {name: share}). A name the switch
+    does not offer is an error: with the switch's own reason when it lists the name as ``unavailable`` (a
+    documented alternative this switch cannot offer), else as unknown."""
     if isinstance(value, str):
         value = {value: 1.0}
     unknown = sorted(set(value) - set(alternatives))
     if unknown:
-        if param == "allocation.recycling" and route and unknown[0] == "economic":   # documented, not for this route
-            raise StudyError(f"basis '{unknown[0]}' is not available for the recycling route '{route}' this study "
-                             "uses (economic allocation needs a public price for every co-product of the route)",
-                             file=file, field=param, allowed=", ".join(sorted(alternatives)))
-        raise StudyError(f"unknown alternative '{unknown[0]}'", file=file, field=param,
+        why = (unavailable or {}).get(unknown[0])
+        raise StudyError(why or f"unknown alternative '{unknown[0]}'", file=file, field=param,
                          allowed=", ".join(sorted(alternatives)))
     return {k: float(value.get(k, 0.0)) for k in alternatives}
 
@@ -87,9 +88,9 @@ _AMOUNT = attrgetter("amount")
 
 
 def _basis_unused(p: Process, value, in_use: set) -> bool:
-    """A recycling basis the route of switch ``p`` lacks, for a route the study does not use (it then
-    keeps its default: the basis matters only if the study uses the route)."""
-    return p.switch == "allocation.recycling" and isinstance(value, str) and value not in p.alternatives \
+    """An alternative switch ``p`` lists as unavailable (a recycling basis its route lacks), for a route the
+    study does not use (it then keeps its default: the basis matters only if the study uses the route)."""
+    return isinstance(value, str) and value in p.extra.get("unavailable", {}) \
         and p.extra.get("route", "")[len("recycling_"):] not in in_use
 
 
@@ -151,8 +152,9 @@ class _SwitchIndex:
         hit = self._cells.get(key)
         if hit is None:
             # a switch's cells are the same whatever its value, so each is among the defaults
-            hit = _keyed([Entry(p.alternatives[name], p.id, share, p.switch)
-                          for name, share in _shares(value, p.alternatives, p.switch, file, p.extra.get("route")).items()], self.pos)
+            shares = _shares(value, p.alternatives, p.switch, file, p.extra.get("unavailable"))
+            hit = _keyed([Entry(p.alternatives[name], p.id, share, p.switch) for name, share in shares.items()],
+                         self.pos)
             if len(self._cells) >= 4096:
                 self._cells.clear()
             self._cells[key] = hit
@@ -224,7 +226,7 @@ def _switch_loop(study, procs: dict, plant, site_countries: dict, in_use: set, u
             flush()
             unique.update(_default_entries(p, file))
             continue
-        for name, share in _shares(value, p.alternatives, p.switch, file, p.extra.get("route")).items():
+        for name, share in _shares(value, p.alternatives, p.switch, file, p.extra.get("unavailable")).items():
             entries.append(Entry(p.alternatives[name], p.id, share, p.switch))
 
 

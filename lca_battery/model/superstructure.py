@@ -92,10 +92,14 @@ def _allocation_variants(p: Process) -> list[Process]:
     its share of the route's burden is raw-material acquisition, not the user's end of life."""
     out = []
     stage = "raw_material_acquisition" if p.stage == "end_of_life" else p.stage
-    extra = {**p.extra, "route": p.id}
     mass = {c.id: c.amount for c in p.coproducts}           # kg of each co-product
     priced = all(c.price is not None for c in p.coproducts)
     value = {c.id: c.amount * c.price for c in p.coproducts} if priced else {}
+    extra = {**p.extra, "route": p.id}
+    if not (priced and sum(value.values()) > 0):            # a basis the switch documents but cannot offer here
+        extra["unavailable"] = {"economic": f"basis 'economic' is not available for the recycling route '{p.id}' "
+                                            f"this study uses (economic allocation needs a public price for every "
+                                            f"co-product of the route)"}
     for c in p.coproducts:
         variants = {}
         bases = [("mass", mass[c.id] / sum(mass.values()))]
