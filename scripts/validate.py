@@ -88,6 +88,11 @@ CITE = {
                     "Prod. Par.', table 1.4 'Information on material and energy demand (per kg cathode materials "
                     "produced)', defaults from GREET 2022), column LFP: natural gas 36.54 MJ, no electricity, "
                     "LiOH 0.268, H3PO4 0.366, FeSO4 0.567 kg per kg (everbatt2023_workbook)",
+    "everbatt2023_plant": "Argonne National Laboratory (2023), EverBatt 2023 (workbook EverBatt 2023.xlsm, sheet 'Man "
+                          "Par.', table 1.4 'Cell manufacturing energy consumption', GREET 2022 defaults: 49.8-57.1 MJ "
+                          "per kg of cell by chemistry, 17.6 % electricity and 82.4 % natural gas; table 1.2: the default "
+                          "0.25 kWh cell's mass, 0.74-1.06 kg), i.e. 169.9 MJ = 47.2 kWh per kWh of cell for every "
+                          "chemistry (everbatt2023_workbook)",
     "thannimalay2013_naoh": "Thannimalay, L. (2013), Life cycle assessment of sodium hydroxide (one Malaysian "
                             "producer, JEMAI LCA Pro), abstract page: 0.6329 kg CO2e per kg NaOH "
                             "(thannimalay2013_naoh)",
@@ -230,6 +235,10 @@ REASONS = {
                     "1 kg LiFePO4), so it is a check of the energy total, not a source for the recipe; ours is the "
                     "Chinese solid-state route (stoichiometric FePO4 and Li2CO3) with electric sintering kilns, their "
                     "electricity a proxy (the NMC111 calcination figure) and its wet-step heat premise's useful heat",
+    "everbatt2023_plant": "GREET 2022 keeps the plant split of Dai et al. 2019 (17.6 % electricity, the rest natural gas, "
+                          "the same for every chemistry: the split the independent review faulted); ours is Degen & "
+                          "Schuette 2022's large plant by step, about half electricity (measured gas 52 % of the total), "
+                          "so our electricity is 2.4 times theirs while the totals lie within 15 %",
     "wu2023_lime": "Wu et al. report one Chinese enterprise (its kiln type and fuel amounts are not in the "
                    "abstract read); ours is the USLCI US rotary kiln (0.172 kg coal and 0.021 m3 gas per kg, about "
                    "5.1 GJ/t) with its electricity on the Chinese grid: the calcination CO2 (0.746 kg/kg) matches "
@@ -373,6 +382,51 @@ def rows_degen_schutte2022(engine):
         out.append(_row(f"cell plant energy, {chem}, gas and electricity (Degen & Schuette's plant)", "degen_schutte2022",
                         41.48, ours, settings, "kWh per kWh cell",
                         note="" if chem == "NMC811" else "proxy: the plant's energy per kWh of cell"))
+    return out
+
+
+#: EverBatt 2023 (GREET 2022 defaults), sheet 'Man Par.': cell manufacturing energy (MJ per kg cell, table 1.4) and
+#: the default cell's mass (kg, table 1.2) for its 0.25 kWh cell, by chemistry; 17.6 % of the energy electricity
+EVERBATT_PLANT = {"NMC111": (49.81790607649918, 0.8523792616814061), "NMC622": (53.20203888725798, 0.798160200025157),
+                  "NMC811": (57.06541858018304, 0.7441240431862227), "NCA": (55.196123933773684, 0.7693248542406629),
+                  "LFP": (40.07739954792769, 1.059543545214767)}
+EVERBATT_CELL_KWH = 0.25
+EVERBATT_ELECTRICITY_SHARE = 0.176
+
+
+def rows_everbatt_plant(engine):
+    """The cell plant's energy per kWh of cell against GREET 2022's (EverBatt 2023): total on the fuel basis and
+    its electricity. Their figure per kWh of cell is the same for every chemistry (energy per kg x the default
+    cell's mass), as ours is: one pair of rows then, for the chemistries whose figures agree to 0.1 %."""
+    from lca_battery.errors import LcaBatteryError
+    theirs = {chem: mj_per_kg * kg / EVERBATT_CELL_KWH / 3.6 for chem, (mj_per_kg, kg) in EVERBATT_PLANT.items()}
+    groups: list[list[str]] = []
+    for chem in theirs:
+        g = next((g for g in groups if abs(theirs[g[0]] / theirs[chem] - 1) < 1e-3), None)
+        g.append(chem) if g else groups.append([chem])
+    out = []
+    for g in groups:
+        chem, label = g[0], ", ".join(g)
+        mj_per_kg, kg = EVERBATT_PLANT[chem]
+        try:
+            ours = {c: _plant_energy(engine, c) for c in g}
+        except LcaBatteryError:
+            ours = None
+        same = ours is not None and all(abs(k - ours[chem][0]) < 1e-9 and abs(m - ours[chem][1]) < 1e-6
+                                        for k, m in ours.values())
+        kwh, mj = ours[chem] if same else (None, None)
+        total = None if kwh is None else kwh + mj / 3.6 / GAS_BOILER_EFFICIENCY
+        settings = (f"cell.chemistry in {label} (the same per kWh of cell for each, theirs and ours); ours = plant "
+                    f"electricity {kwh:.2f} kWh + plant heat {mj:.1f} MJ / 3.6 / {GAS_BOILER_EFFICIENCY} (gas boiler) "
+                    f"per kWh of cell; theirs = MJ per kg of cell x the default cell's kg per {EVERBATT_CELL_KWH} kWh "
+                    f"/ 3.6 ({chem}: {mj_per_kg:.2f} x {kg:.4f} / {EVERBATT_CELL_KWH} / 3.6)"
+                    if kwh is not None else f"cell.chemistry in {label}")
+        out.append(_row(f"cell plant energy, {label}, electricity and fuel", "everbatt2023_plant", theirs[chem], total,
+                        settings, "kWh per kWh cell"))
+        out.append(_row(f"cell plant electricity, {label}", "everbatt2023_plant",
+                        theirs[chem] * EVERBATT_ELECTRICITY_SHARE, kwh,
+                        settings + f"; theirs x {EVERBATT_ELECTRICITY_SHARE} (their electricity share)",
+                        "kWh per kWh cell"))
     return out
 
 
@@ -794,7 +848,7 @@ def rows_xu2022_breakdown(engine):
 BUILDERS = {"xu2022": rows_xu2022, "xu2022_breakdown": rows_xu2022_breakdown, "degen2023": rows_degen2023, "degen_schutte2022": rows_degen_schutte2022,
             "degen_schutte2022_steps": rows_degen_schutte2022_steps, "jinasena2021": rows_jinasena2021,
             "istrate2024": rows_istrate2024, "batpac_5_2": rows_batpac, "everbatt2019": rows_everbatt,
-            "everbatt2023": rows_everbatt_lfp, "hao2017": rows_lfp_ratio,
+            "everbatt2023": rows_everbatt_lfp, "everbatt2023_plant": rows_everbatt_plant, "hao2017": rows_lfp_ratio,
             "hasselwander2023": rows_energy_density,
             "chordia2021": rows_chordia, "hpmsm_published": rows_hpmsm, "northey2013": rows_northey,
             "thannimalay2013_naoh": rows_thannimalay,

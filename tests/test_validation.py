@@ -105,6 +105,22 @@ def test_lfp_cathode_energy_against_everbatt_2023(validate, engine):
     assert "everbatt2023" in validate.CITE
 
 
+def test_plant_energy_against_greet_2022(validate, engine):
+    """GREET 2022's cell plant (EverBatt 2023): MJ per kg of cell x its default cell's mass comes to the same
+    169.9 MJ = 47.18 kWh per kWh of cell for every chemistry (hand-computed for NMC811: 57.0654 x 0.74412 / 0.25
+    / 3.6), so the rows are one pair; ours is the plant's electricity + heat on the fuel basis, within 15 % of
+    their total, while its electricity is more than twice their 17.6 % share (the reason names it)."""
+    total, elec = validate.build_rows(engine, only={"everbatt2023_plant"})
+    assert total["quantity"].startswith("cell plant energy, NMC111, NMC622, NMC811, NCA, LFP")
+    assert total["theirs"] == pytest.approx(57.0654 * 0.74412 / 0.25 / 3.6, rel=1e-4)
+    assert total["theirs"] == pytest.approx(47.18, abs=0.01)
+    kwh, mj = validate._plant_energy(engine, "NMC811")
+    assert total["ours"] == pytest.approx(kwh + mj / 3.6 / validate.GAS_BOILER_EFFICIENCY)
+    assert abs(total["ratio"] - 1) <= validate.TOLERANCE and total["reason"] == ""
+    assert elec["theirs"] == pytest.approx(0.176 * total["theirs"]) and elec["ours"] == pytest.approx(kwh)
+    assert elec["ratio"] > 2 and "17.6 %" in elec["reason"]
+
+
 def test_lime_row_is_the_lime_on_the_chinese_grid(validate, engine):
     """The quicklime row compares the lime with its site in China (not its US default) against Wu et al. 2023's
     range: ours is the US-site lime plus its kiln kWh times the CN - US grid difference, and the ratio is taken to
