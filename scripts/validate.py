@@ -402,8 +402,11 @@ def rows_everbatt_plant(engine):
     theirs = {chem: mj_per_kg * kg / EVERBATT_CELL_KWH / 3.6 for chem, (mj_per_kg, kg) in EVERBATT_PLANT.items()}
     groups: list[list[str]] = []
     for chem in theirs:
-        g = next((g for g in groups if abs(theirs[g[0]] / theirs[chem] - 1) < 1e-3), None)
-        g.append(chem) if g else groups.append([chem])
+        same = next((g for g in groups if abs(theirs[g[0]] / theirs[chem] - 1) < 1e-3), None)
+        if same is None:
+            groups.append([chem])
+        else:
+            same.append(chem)
     out = []
     for g in groups:
         chem, label = g[0], ", ".join(g)
