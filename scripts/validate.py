@@ -88,6 +88,10 @@ CITE = {
                     "Prod. Par.', table 1.4 'Information on material and energy demand (per kg cathode materials "
                     "produced)', defaults from GREET 2022), column LFP: natural gas 36.54 MJ, no electricity, "
                     "LiOH 0.268, H3PO4 0.366, FeSO4 0.567 kg per kg (everbatt2023_workbook)",
+    "everbatt2023_ammonia": "Argonne National Laboratory (2023), EverBatt 2023 (workbook EverBatt 2023.xlsm, sheet "
+                            "'Cath. Prod. Par.', table 1.4, GREET 2022 defaults after Dai et al. 2019's industry data): "
+                            "ammonium hydroxide 0.117 kg per kg of NMC CAM (0.057 kg as NH3), ammonia 0.3515 kg per kg "
+                            "of NCA (everbatt2023_workbook)",
     "everbatt2023_plant": "Argonne National Laboratory (2023), EverBatt 2023 (workbook EverBatt 2023.xlsm, sheet 'Man "
                           "Par.', table 1.4 'Cell manufacturing energy consumption', GREET 2022 defaults: 49.8-57.1 MJ "
                           "per kg of cell by chemistry, 17.6 % electricity and 82.4 % natural gas; table 1.2: the default "
@@ -235,6 +239,9 @@ REASONS = {
                     "1 kg LiFePO4), so it is a check of the energy total, not a source for the recipe; ours is the "
                     "Chinese solid-state route (stoichiometric FePO4 and Li2CO3) with electric sintering kilns, their "
                     "electricity a proxy (the NMC111 calcination figure) and its wet-step heat premise's useful heat",
+    "everbatt2023_ammonia": "ours is premise's precursor (0.0058 kg of anhydrous ammonia per kg of hydroxide, all of it "
+                            "emitted to air), not GREET's net reagent use; both trace to Dai et al. 2019 and the paper's "
+                            "own table was not readable here, so the default is unchanged and the difference shown",
     "everbatt2023_plant": "GREET 2022 keeps the plant split of Dai et al. 2019 (17.6 % electricity, the rest natural gas, "
                           "the same for every chemistry: the split the independent review faulted); ours is Degen & "
                           "Schuette 2022's large plant by step, about half electricity (measured gas 52 % of the total), "
@@ -382,6 +389,35 @@ def rows_degen_schutte2022(engine):
         out.append(_row(f"cell plant energy, {chem}, gas and electricity (Degen & Schuette's plant)", "degen_schutte2022",
                         41.48, ours, settings, "kWh per kWh cell",
                         note="" if chem == "NMC811" else "proxy: the plant's energy per kWh of cell"))
+    return out
+
+
+#: EverBatt 2023 (GREET 2022 defaults), sheet 'Cath. Prod. Par.' table 1.4: the ammonia of the cathode route per kg
+#: of CAM, as NH3 (NMC: ammonium hydroxide 0.1173 kg x 17.031 / 35.046; NCA: ammonia 0.3515 kg)
+EVERBATT_AMMONIA = {"NMC811": ("cam_nmc811", "pcam_nmc811", 0.11728176627202669 * 17.031 / 35.046),
+                    "NMC622": ("cam_nmc622", "pcam_nmc622", 0.11725914201930376 * 17.031 / 35.046),
+                    "NMC111": ("cam_nmc111", "pcam_nmc111", 0.11722872022539077 * 17.031 / 35.046),
+                    "NCA": ("cam_nca", "pcam_nca", 0.3515)}
+
+
+def rows_everbatt_ammonia(engine):
+    """The cathode route's ammonia per kg of CAM (precursor step) against GREET 2022's, with what the
+    difference would add to the CAM at this engine's ammonia footprint."""
+    from lca_battery.api import material_footprint
+    out = []
+    nh3 = material_footprint("ammonia", engine=engine)["kg_co2e"] if "ammonia" in engine.inventory else None
+    for chem, (cam, pcam, theirs) in EVERBATT_AMMONIA.items():
+        if cam not in engine.inventory or pcam not in engine.inventory:
+            out.append(_row(f"CAM route ammonia per kg, {chem}", "everbatt2023_ammonia", theirs, None, "", "kg NH3/kg CAM"))
+            continue
+        per = next((e.amount for e in engine.inventory[cam].exchanges if e.target == pcam), 0.0)
+        ours = per * sum(e.amount for e in engine.inventory[pcam].exchanges
+                         if e.kind == "technosphere" and e.target == "ammonia")
+        note = "" if nh3 is None else (f"at this engine's ammonia ({nh3:.2f} kg CO2e/kg) their amount would add "
+                                       f"{(theirs - ours) * nh3:.2f} kg CO2e per kg CAM")
+        out.append(_row(f"CAM route ammonia per kg, {chem}", "everbatt2023_ammonia", theirs, ours,
+                        f"{per:.4f} kg {pcam} per kg {cam} x its ammonia input (premise's pCAM)", "kg NH3/kg CAM",
+                        note=note))
     return out
 
 
@@ -851,7 +887,8 @@ def rows_xu2022_breakdown(engine):
 BUILDERS = {"xu2022": rows_xu2022, "xu2022_breakdown": rows_xu2022_breakdown, "degen2023": rows_degen2023, "degen_schutte2022": rows_degen_schutte2022,
             "degen_schutte2022_steps": rows_degen_schutte2022_steps, "jinasena2021": rows_jinasena2021,
             "istrate2024": rows_istrate2024, "batpac_5_2": rows_batpac, "everbatt2019": rows_everbatt,
-            "everbatt2023": rows_everbatt_lfp, "everbatt2023_plant": rows_everbatt_plant, "hao2017": rows_lfp_ratio,
+            "everbatt2023": rows_everbatt_lfp, "everbatt2023_plant": rows_everbatt_plant,
+            "everbatt2023_ammonia": rows_everbatt_ammonia, "hao2017": rows_lfp_ratio,
             "hasselwander2023": rows_energy_density,
             "chordia2021": rows_chordia, "hpmsm_published": rows_hpmsm, "northey2013": rows_northey,
             "thannimalay2013_naoh": rows_thannimalay,

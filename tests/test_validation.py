@@ -121,6 +121,22 @@ def test_plant_energy_against_greet_2022(validate, engine):
     assert elec["ratio"] > 2 and "17.6 %" in elec["reason"]
 
 
+def test_cathode_ammonia_against_greet_2022(validate, engine):
+    """GREET 2022's ammonia of the cathode route (EverBatt 2023) beside ours: ammonium hydroxide converted to NH3
+    by molar mass (0.11728 x 17.031 / 35.046 = 0.0570 kg per kg NMC811 CAM), ours read from the precursor's
+    inputs; the row states what their amount would add at the engine's ammonia footprint."""
+    from lca_battery.api import material_footprint
+    rows = {r["quantity"]: r for r in validate.build_rows(engine, only={"everbatt2023_ammonia"})}
+    nmc = rows["CAM route ammonia per kg, NMC811"]
+    assert nmc["theirs"] == pytest.approx(0.0570, abs=5e-5)
+    per = next(e.amount for e in engine.inventory["cam_nmc811"].exchanges if e.target == "pcam_nmc811")
+    nh3_in = sum(e.amount for e in engine.inventory["pcam_nmc811"].exchanges if e.target == "ammonia")
+    assert nmc["ours"] == pytest.approx(per * nh3_in)
+    add = (nmc["theirs"] - nmc["ours"]) * material_footprint("ammonia", engine=engine)["kg_co2e"]
+    assert f"would add {add:.2f} kg CO2e per kg CAM" in nmc["reason"] and "not readable" in nmc["reason"]
+    assert rows["CAM route ammonia per kg, NCA"]["theirs"] == 0.3515
+
+
 def test_lime_row_is_the_lime_on_the_chinese_grid(validate, engine):
     """The quicklime row compares the lime with its site in China (not its US default) against Wu et al. 2023's
     range: ours is the US-site lime plus its kiln kWh times the CN - US grid difference, and the ratio is taken to
