@@ -311,13 +311,18 @@ def _pieces(n: int, parts: int) -> list[tuple[int, int]]:
     return out
 
 
+def _sub_shape(shape: tuple, axis: int, a: int, b: int) -> tuple:
+    """The shape of the sub-grid of ``shape`` holding values ``a:b`` of ``axis``."""
+    return tuple(b - a if i == axis else x for i, x in enumerate(shape))
+
+
 def _split_builds(shape: tuple, axis: int, parts: int) -> int:
     """Study builds the grid engine needs at least for the sub-grids of ``shape`` cut along ``axis`` into
     ``parts`` (:func:`lca_battery.sweep_engine.table_builds` of each sub-grid)."""
     from .sweep_engine import table_builds
     total = 0
     for a, b in _pieces(shape[axis], parts):
-        sub = tuple(b - a if i == axis else x for i, x in enumerate(shape))
+        sub = _sub_shape(shape, axis, a, b)
         total += table_builds(sub, math.prod(sub))
     return total
 
@@ -343,11 +348,11 @@ def grid_split(shape: tuple, n_workers: int) -> tuple[int, int] | None:
         top = min(n, CHUNKS_PER_WORKER * n_workers)
         low = min(n, n_workers)
         parts = low
-        for p in range(top, low - 1, -1):
-            if _split_builds(shape, axis, p) <= 1.25 * whole:
+        for p in range(top, low - 1, -1):      # top >= low: at least one cut is tried
+            cost = _split_builds(shape, axis, p)
+            if cost <= 1.25 * whole:
                 parts = p
-                break
-        cost = _split_builds(shape, axis, parts)
+                break                          # without a break, the last cost tried is that of ``low``
         key = (cost, -n, axis)
         if best is None or key < best[0]:
             best = (key, axis, parts)
@@ -394,8 +399,7 @@ def sweep_grid(c, study, grid: dict, overrides: dict, *, engine, progress=None, 
             errors.append(rows)
             continue
         a, b = ranges[k]
-        sub_shape = tuple(b - a if i == axis else x for i, x in enumerate(shape))
-        idx = list(np.unravel_index(np.arange(len(rows)), sub_shape))
+        idx = list(np.unravel_index(np.arange(len(rows)), _sub_shape(shape, axis, a, b)))
         idx[axis] = idx[axis] + a
         for at, row in zip(np.ravel_multi_index(tuple(idx), shape).tolist(), rows):
             out[at] = row
