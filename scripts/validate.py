@@ -410,7 +410,7 @@ def rows_everbatt_ammonia(engine):
         if cam not in engine.inventory or pcam not in engine.inventory:
             out.append(_row(f"CAM route ammonia per kg, {chem}", "everbatt2023_ammonia", theirs, None, "", "kg NH3/kg CAM"))
             continue
-        per = next((e.amount for e in engine.inventory[cam].exchanges if e.target == pcam), 0.0)
+        per = _input_amount(engine, cam, pcam)
         ours = per * sum(e.amount for e in engine.inventory[pcam].exchanges
                          if e.kind == "technosphere" and e.target == "ammonia")
         note = "" if nh3 is None else (f"at this engine's ammonia ({nh3:.2f} kg CO2e/kg) their amount would add "
@@ -723,6 +723,11 @@ def rows_nickel_id_ieefa(engine):
             for label, theirs in IEEFA_COAL]
 
 
+def _input_amount(engine, pid, target) -> float:
+    """The amount of ``target`` that process ``pid`` draws per unit of its product (0 if none)."""
+    return next((e.amount for e in engine.inventory[pid].exchanges if e.target == target), 0.0)
+
+
 def _direct_energy(engine, pid):
     """kWh of grid electricity and MJ of heat entered directly in process ``pid`` (per unit of its product)."""
     kwh = mj = 0.0
@@ -745,7 +750,7 @@ def rows_everbatt(engine):
                     for q, t, u in (("electricity", el_mj / 3.6, "kWh/kg CAM"), ("natural gas", gas_mj, "MJ/kg CAM"))]
             continue
         kwh, mj = _direct_energy(engine, cam)
-        amount = next((e.amount for e in engine.inventory[cam].exchanges if e.target == pcam), 0.0) if pcam else 0.0
+        amount = _input_amount(engine, cam, pcam) if pcam else 0.0
         p_kwh, p_mj = _direct_energy(engine, pcam) if pcam else (0.0, 0.0)
         where = f"{cam} direct inputs + {amount:.4f} kg {pcam} per kg CAM x its direct inputs"
         out.append(_row(f"CAM route electricity per kg, {chem}", "everbatt2019", el_mj / 3.6, kwh + amount * p_kwh,
