@@ -92,6 +92,10 @@ CITE = {
                             "'Cath. Prod. Par.', table 1.4, GREET 2022 defaults after Dai et al. 2019's industry data): "
                             "ammonium hydroxide 0.117 kg per kg of NMC CAM (0.057 kg as NH3), ammonia 0.3515 kg per kg "
                             "of NCA (everbatt2023_workbook)",
+    "premise_ammonia": "Sacchi et al., premise 2.4.9.2 battery inventories (lci-batteries-NMC111-811-NCA-LFP.xlsx and "
+                       "lci-batteries-NMC622-NMC532.xlsx, activities 'NMC811 hydroxide', 'NMC622 hydroxide', 'NMC111 "
+                       "hydroxide', 'NCA hydroxide'): anhydrous ammonia 0.0058, 0.0058765, 0.0058765 and 0.0058393 kg per "
+                       "kg of hydroxide (premise_batteries)",
     "everbatt2023_plant": "Argonne National Laboratory (2023), EverBatt 2023 (workbook EverBatt 2023.xlsm, sheet 'Man "
                           "Par.', table 1.4 'Cell manufacturing energy consumption', GREET 2022 defaults: 49.8-57.1 MJ "
                           "per kg of cell by chemistry, 17.6 % electricity and 82.4 % natural gas; table 1.2: the default "
@@ -239,9 +243,12 @@ REASONS = {
                     "1 kg LiFePO4), so it is a check of the energy total, not a source for the recipe; ours is the "
                     "Chinese solid-state route (stoichiometric FePO4 and Li2CO3) with electric sintering kilns, their "
                     "electricity a proxy (the NMC111 calcination figure) and its wet-step heat premise's useful heat",
-    "everbatt2023_ammonia": "ours is premise's precursor (0.0058 kg of anhydrous ammonia per kg of hydroxide, all of it "
-                            "emitted to air), not GREET's net reagent use; both trace to Dai et al. 2019 and the paper's "
-                            "own table was not readable here, so the default is unchanged and the difference shown",
+    "everbatt2023_ammonia": "adopted (2026-12): ours is GREET 2022's amount per kg of CAM carried to our precursor (divided "
+                            "by the CAM step's precursor input per kg), so the ratio checks that conversion",
+    "premise_ammonia": "premise's precursor, our earlier default, holds one tenth of GREET's ammonia for NMC (one "
+                       "sixtieth for NCA, where it repeats the NMC figure) while its sulfates and NaOH agree with the same "
+                       "Argonne industry table within 1-3 %; its origin could not be traced (Dai et al. 2019's own "
+                       "table was not readable), so the primary industry figure replaced it",
     "everbatt2023_plant": "GREET 2022 keeps the plant split of Dai et al. 2019 (17.6 % electricity, the rest natural gas, "
                           "the same for every chemistry: the split the independent review faulted); ours is Degen & "
                           "Schuette 2022's large plant by step, about half electricity (measured gas 52 % of the total), "
@@ -393,31 +400,34 @@ def rows_degen_schutte2022(engine):
 
 
 #: EverBatt 2023 (GREET 2022 defaults), sheet 'Cath. Prod. Par.' table 1.4: the ammonia of the cathode route per kg
-#: of CAM, as NH3 (NMC: ammonium hydroxide 0.1173 kg x 17.031 / 35.046; NCA: ammonia 0.3515 kg)
-EVERBATT_AMMONIA = {"NMC811": ("cam_nmc811", "pcam_nmc811", 0.11728176627202669 * 17.031 / 35.046),
-                    "NMC622": ("cam_nmc622", "pcam_nmc622", 0.11725914201930376 * 17.031 / 35.046),
-                    "NMC111": ("cam_nmc111", "pcam_nmc111", 0.11722872022539077 * 17.031 / 35.046),
-                    "NCA": ("cam_nca", "pcam_nca", 0.3515)}
+#: of CAM, as NH3 (NMC: ammonium hydroxide 0.1173 kg x 17.031 / 35.046; NCA: ammonia 0.3515 kg); and premise's
+#: precursor's anhydrous ammonia per kg of hydroxide, the earlier default
+EVERBATT_AMMONIA = {"NMC811": ("cam_nmc811", "pcam_nmc811", 0.11728176627202669 * 17.031 / 35.046, 0.0058),
+                    "NMC622": ("cam_nmc622", "pcam_nmc622", 0.11725914201930376 * 17.031 / 35.046, 0.0058765),
+                    "NMC111": ("cam_nmc111", "pcam_nmc111", 0.11722872022539077 * 17.031 / 35.046, 0.0058765),
+                    "NCA": ("cam_nca", "pcam_nca", 0.3515, 0.0058393)}
 
 
 def rows_everbatt_ammonia(engine):
-    """The cathode route's ammonia per kg of CAM (precursor step) against GREET 2022's, with what the
-    difference would add to the CAM at this engine's ammonia footprint."""
+    """The cathode route's ammonia per kg of CAM (precursor step) against GREET 2022's, the default's source, and
+    against premise's precursor, the earlier default, with what that difference does to the CAM at this engine's
+    ammonia footprint."""
     from lca_battery.api import material_footprint
     out = []
     nh3 = material_footprint("ammonia", engine=engine)["kg_co2e"] if "ammonia" in engine.inventory else None
-    for chem, (cam, pcam, theirs) in EVERBATT_AMMONIA.items():
+    for chem, (cam, pcam, greet, premise) in EVERBATT_AMMONIA.items():
+        quantity = f"CAM route ammonia per kg, {chem}"
         if cam not in engine.inventory or pcam not in engine.inventory:
-            out.append(_row(f"CAM route ammonia per kg, {chem}", "everbatt2023_ammonia", theirs, None, "", "kg NH3/kg CAM"))
+            out.append(_row(quantity, "everbatt2023_ammonia", greet, None, "", "kg NH3/kg CAM"))
             continue
         per = _input_amount(engine, cam, pcam)
-        ours = per * sum(e.amount for e in engine.inventory[pcam].exchanges
-                         if e.kind == "technosphere" and e.target == "ammonia")
-        note = "" if nh3 is None else (f"at this engine's ammonia ({nh3:.2f} kg CO2e/kg) their amount would add "
-                                       f"{(theirs - ours) * nh3:.2f} kg CO2e per kg CAM")
-        out.append(_row(f"CAM route ammonia per kg, {chem}", "everbatt2023_ammonia", theirs, ours,
-                        f"{per:.4f} kg {pcam} per kg {cam} x its ammonia input (premise's pCAM)", "kg NH3/kg CAM",
-                        note=note))
+        ours = per * _input_amount(engine, pcam, "ammonia")
+        settings = f"{per:.4f} kg {pcam} per kg {cam} x its ammonia input"
+        out.append(_row(quantity, "everbatt2023_ammonia", greet, ours, settings, "kg NH3/kg CAM"))
+        note = "" if nh3 is None else (f"at this engine's ammonia ({nh3:.2f} kg CO2e/kg) the change adds "
+                                       f"{(ours - premise * per) * nh3:.2f} kg CO2e per kg CAM")
+        out.append(_row(f"{quantity} (earlier default)", "premise_ammonia", premise * per, ours, settings,
+                        "kg NH3/kg CAM", note=note))
     return out
 
 
