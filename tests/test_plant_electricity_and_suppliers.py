@@ -1,4 +1,4 @@
-"""Plant electricity rules, supplier-specific data, company BOM, datasets registry (issue 3)."""
+"""Plant electricity rules (on-site, contracts, residual mix), supplier-specific data, company BOM, datasets registry."""
 import json
 
 import pytest
