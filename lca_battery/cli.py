@@ -48,14 +48,16 @@ def _engine(inventory_root=None):
 
 @contextlib.contextmanager
 def _progress_bar(desc: str):
-    """A tqdm bar on stderr; yields the ``progress(done, total)`` callback the API functions take."""
+    """A tqdm bar on stderr; yields the ``progress(done, total)`` callback the API functions take. Redrawn at most
+    ten times a second on a terminal; into a log file (stderr not a terminal) a line every 30 s at most, so that a
+    long run's log shows its progress without thousands of redraws."""
     from tqdm import tqdm
-    bar = tqdm(total=0, desc=desc, file=sys.stderr, leave=False)
+    bar = tqdm(total=0, desc=desc, file=sys.stderr, leave=False,
+               mininterval=0.1 if sys.stderr.isatty() else 30.0)
 
     def update(done: int, total: int) -> None:
         bar.total = total
-        bar.n = done
-        bar.refresh()
+        bar.update(done - bar.n)          # redraws only when mininterval has passed (refresh() would every time)
     try:
         yield update
     finally:

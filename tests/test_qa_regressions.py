@@ -130,3 +130,27 @@ def test_a_rerun_writes_the_same_bytes(engine, tmp_path):
     a, b = (json.loads((tmp_path / o / "nmc811-cn" / "manifest.json").read_text()) for o in ("a", "b"))
     assert a["files"] == b["files"]          # every output's SHA-256, the workbook and the charts included
     assert a["inventory_content_hash"] == b["inventory_content_hash"]
+
+
+def test_progress_bar_in_a_log_file_is_not_redrawn_at_every_step(monkeypatch):
+    """Into a file (stderr not a terminal) the bar is drawn at its start and end, not at each of 1,024 steps
+    (a CI log once held 1,024 redraws of the Sobol bar on one line); on a terminal it is throttled to 10 Hz."""
+    import io
+    import time
+
+    from lca_battery import cli
+    log = io.StringIO()
+    monkeypatch.setattr("sys.stderr", log)
+    with cli._progress_bar("sensitivity runs") as update:
+        for i in range(1, 1025):
+            update(i, 1024)
+    assert 1 <= log.getvalue().count("sensitivity runs") <= 3
+    term = io.StringIO()
+    term.isatty = lambda: True
+    monkeypatch.setattr("sys.stderr", term)
+    start = time.monotonic()
+    with cli._progress_bar("sensitivity runs") as update:
+        for i in range(1, 201):
+            update(i, 200)
+    # at most one redraw per 0.1 s of the loop, plus the first and the closing one
+    assert term.getvalue().count("sensitivity runs") <= 3 + 10 * (time.monotonic() - start)
