@@ -92,6 +92,14 @@ CITE = {
                             "'Cath. Prod. Par.', table 1.4, GREET 2022 defaults after Dai et al. 2019's industry data): "
                             "ammonium hydroxide 0.117 kg per kg of NMC CAM (0.057 kg as NH3), ammonia 0.3515 kg per kg "
                             "of NCA (everbatt2023_workbook)",
+    "everbatt2019_recycling": "Dai, Q. et al. (2019), EverBatt documentation (ANL-19/16), Table 10 'Materials and energy "
+                              "requirements to recycle 1 kg of spent battery through different technologies' (p. 26): "
+                              "hydrometallurgical electricity 0.125 MJ, H2SO4 1.08, H2O2 0.366, NaOH 0.561 kg (after Xie et "
+                              "al. 2015); pyrometallurgical electricity 4.68 MJ, limestone 0.30, sand 0.15 kg (after Huelens "
+                              "et al. 2016), H2O2 0.06 kg (after Dunn et al. 2014) (everbatt2019_doc)",
+    "everbatt2023_kiln_co2": "Argonne National Laboratory (2023), EverBatt 2023 (workbook EverBatt 2023.xlsm, sheet "
+                             "'Cath. Prod. Par.', table 1.4, process non-combustion emissions, GREET 2022 defaults): CO2 "
+                             "228.1, 227.9 and 227.0 g per kg of NMC111, NMC532 and NMC622 CAM (everbatt2023_workbook)",
     "premise_ammonia": "Sacchi et al., premise 2.4.9.2 battery inventories (lci-batteries-NMC111-811-NCA-LFP.xlsx and "
                        "lci-batteries-NMC622-NMC532.xlsx, activities 'NMC811 hydroxide', 'NMC622 hydroxide', 'NMC111 "
                        "hydroxide', 'NCA hydroxide'): anhydrous ammonia 0.0058, 0.0058765, 0.0058765 and 0.0058393 kg per "
@@ -245,6 +253,18 @@ REASONS = {
                     "electricity a proxy (the NMC111 calcination figure) and its wet-step heat premise's useful heat",
     "everbatt2023_ammonia": "adopted (2026-12): ours is GREET 2022's amount per kg of CAM carried to our precursor (divided "
                             "by the CAM step's precursor input per kg), so the ratio checks that conversion",
+    "everbatt2019_recycling": "EverBatt's generic routes are composed from older literature (its Table 10 "
+                              "cites Xie et al. 2015 for the hydro route, Huelens et al. 2016 and Dunn et al. 2014 for the "
+                              "pyro route); ours are premise's inventories of Hanna et al. 2025 for NMC batteries: the "
+                              "hydro route carries its own front end (discharge, crushing, drying and NMP stripping, "
+                              "0.20 of its 0.43 kWh) and uses soda ash (0.34 kg, 0.22 of it for the Li2CO3) where EverBatt uses "
+                              "NaOH (0.56 kg), and the pyro route leaches the smelter's alloy with H2SO4 and H2O2 and "
+                              "crystallises the sulfates (0.31 kg H2O2 against EverBatt's 0.06); the "
+                              "routes are other processes, so the rows show scale, not an error of either",
+    "everbatt2023_kiln_co2": "both are the carbon of the lithium carbonate (stoichiometry); ours takes premise's 0.383 kg "
+                             "Li2CO3 for every Li2CO3-fired NMC, GREET its own amount per chemistry (0.381-0.383 kg); "
+                             "premise's own CO2 figure, 0.207 kg, was 9 % short of its carbonate's carbon and was "
+                             "corrected to the carbon balance",
     "premise_ammonia": "premise's precursor, our earlier default, holds one tenth of GREET's ammonia for NMC (one "
                        "sixtieth for NCA, where it repeats the NMC figure) while its sulfates and NaOH agree with the same "
                        "Argonne industry table within 1-3 %; its origin could not be traced (Dai et al. 2019's own "
@@ -428,6 +448,59 @@ def rows_everbatt_ammonia(engine):
                                        f"{(ours - premise * per) * nh3:.2f} kg CO2e per kg CAM")
         out.append(_row(f"{quantity} (earlier default)", "premise_ammonia", premise * per, ours, settings,
                         "kg NH3/kg CAM", note=note))
+    return out
+
+
+#: EverBatt 2023 (GREET 2022 defaults), sheet 'Cath. Prod. Par.' table 1.4, process non-combustion emissions: the
+#: CO2 of the calcination per kg of CAM, g (the carbon of its Li2CO3: 0.3830, 0.3826, 0.3812 kg per kg CAM)
+EVERBATT_KILN_CO2 = {"NMC111": ("cam_nmc111", 228.12564793696868), "NMC532": ("cam_nmc532", 227.90591695752644),
+                     "NMC622": ("cam_nmc622", 227.02418289864636)}
+
+
+def rows_everbatt_kiln_co2(engine):
+    """The CO2 the CAM kiln releases from its lithium carbonate, per kg of CAM, against GREET 2022's."""
+    out = []
+    for chem, (cam, theirs_g) in EVERBATT_KILN_CO2.items():
+        quantity = f"CAM calcination CO2 (from Li2CO3) per kg, {chem}"
+        if cam not in engine.inventory:
+            out.append(_row(quantity, "everbatt2023_kiln_co2", theirs_g / 1000, None, "", "kg CO2/kg CAM"))
+            continue
+        proc = engine.inventory[cam]
+        ours = sum(e.amount for e in proc.exchanges if e.kind == "biosphere" and e.target.startswith("Carbon dioxide"))
+        out.append(_row(quantity, "everbatt2023_kiln_co2", theirs_g / 1000, ours,
+                        f"{_input_amount(engine, cam, 'lithium_carbonate'):.4f} kg Li2CO3 per kg {cam}", "kg CO2/kg CAM"))
+    return out
+
+
+#: EverBatt 2019 Table 10 (p. 26), per kg of spent battery: its generic routes' electricity (MJ) and reagents (kg)
+EVERBATT_RECYCLING = {
+    "hydrometallurgical": ("recycling_hydro_nmc", {"electricity": 0.125, "sulfuric_acid": 1.08,
+                                                   "hydrogen_peroxide": 0.366, "sodium_hydroxide": 0.561}),
+    "pyrometallurgical": ("recycling_pyro_nmc", {"electricity": 4.68, "limestone": 0.30, "silica_sand": 0.15,
+                                                 "hydrogen_peroxide": 0.06}),
+}
+
+
+def rows_everbatt_recycling(engine):
+    """The recycling routes' electricity and main reagents per kg of spent battery against EverBatt 2019's generic
+    routes (ours: premise's inventories of Hanna et al. 2025)."""
+    out = []
+    for route, (pid, theirs) in EVERBATT_RECYCLING.items():
+        present = pid in engine.inventory
+        for what, value in theirs.items():
+            electricity = what == "electricity"
+            quantity = f"{route} recycling, {'electricity' if electricity else what.replace('_', ' ')} per kg battery"
+            unit = "kWh/kg battery" if electricity else "kg/kg battery"
+            theirs_v = value / 3.6 if electricity else value
+            if not present:
+                out.append(_row(quantity, "everbatt2019_recycling", theirs_v, None, "", unit))
+                continue
+            if electricity:
+                ours = sum(e.amount for e in engine.inventory[pid].exchanges
+                           if e.kind == "technosphere" and e.target.startswith("electricity_grid") and e.unit == "kWh")
+            else:
+                ours = _input_amount(engine, pid, what)
+            out.append(_row(quantity, "everbatt2019_recycling", theirs_v, ours, pid, unit))
     return out
 
 
@@ -903,7 +976,9 @@ BUILDERS = {"xu2022": rows_xu2022, "xu2022_breakdown": rows_xu2022_breakdown, "d
             "degen_schutte2022_steps": rows_degen_schutte2022_steps, "jinasena2021": rows_jinasena2021,
             "istrate2024": rows_istrate2024, "batpac_5_2": rows_batpac, "everbatt2019": rows_everbatt,
             "everbatt2023": rows_everbatt_lfp, "everbatt2023_plant": rows_everbatt_plant,
-            "everbatt2023_ammonia": rows_everbatt_ammonia, "hao2017": rows_lfp_ratio,
+            "everbatt2023_ammonia": rows_everbatt_ammonia, "everbatt2023_kiln_co2": rows_everbatt_kiln_co2,
+            "everbatt2019_recycling": rows_everbatt_recycling,
+            "hao2017": rows_lfp_ratio,
             "hasselwander2023": rows_energy_density,
             "chordia2021": rows_chordia, "hpmsm_published": rows_hpmsm, "northey2013": rows_northey,
             "thannimalay2013_naoh": rows_thannimalay,
