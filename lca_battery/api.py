@@ -393,10 +393,13 @@ def compare(study, overrides=None, *, engine: Engine | None = None, steps: int =
     -------
     dict with ``materials`` (kg CO2e per kg salt and per kg contained metal, virgin versus each
     route), ``curves`` (kg CO2e/kWh by metal, accounting rule and recycled content), the EU
-    minimum recycled content, the accounting rule of the study and the critical-review notice.
+    minimum recycled content, ``routes`` (each recycling route that treats this cell: its modelled recovery of
+    Co, Ni, Li and Cu against the EU material-recovery targets of Annex XII Part C), the accounting rule of the
+    study and the critical-review notice.
     """
     from .analysis.compare import CRITICAL_REVIEW, curves, material_table
-    from .model.recycling import EU_MINIMUM_RECYCLED_CONTENT
+    from .model.recycling import EU_MATERIAL_RECOVERY_TARGETS, EU_MINIMUM_RECYCLED_CONTENT, recovery_against_targets
+    from .model.recycling import routes as recycling_routes
     from .errors import StudyError
     from .study import as_overrides
     overrides = as_overrides(overrides, str(study))
@@ -433,6 +436,11 @@ def compare(study, overrides=None, *, engine: Engine | None = None, steps: int =
                                     if absent else ""),
         "curves": rows,
         "eu_minimum_recycled_content": {str(k): v for k, v in EU_MINIMUM_RECYCLED_CONTENT.items()},
+        # the routes that treat this cell: their modelled material recovery against Annex XII Part C
+        "routes": [{"route": name, "process": proc.id, **recovery_against_targets(proc)}
+                   for name, proc in sorted(recycling_routes(engine.inventory).items())
+                   if name in mapping.recycling["routes_for_cell"]],
+        "eu_material_recovery_targets": {str(k): v for k, v in EU_MATERIAL_RECOVERY_TARGETS.items()},
         "critical_review": CRITICAL_REVIEW,
         "method": base["method"], "inventory": base["inventory"], "software": base["software"],
     }

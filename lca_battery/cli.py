@@ -278,12 +278,21 @@ def cmd_compare(args) -> int:
         return ", ".join(f"{k} {v:.0%}" for k, v in d.items())
     w(f"\n  EU minimum recycled content (Reg. 2023/1542 Art. 8): 2031: {shares(mins['2031'])}; "
       f"2036: {shares(mins['2036'])}\n")
+    targets = result["eu_material_recovery_targets"]
+    w("  Material recovery of the routes for this cell, as modelled (metal in the route's products / in its feed),\n"
+      "  against Reg. 2023/1542 Annex XII Part C: "
+      + "; ".join(f"{y}: {shares(t)}" for y, t in targets.items()) + "\n")
+    for r in result["routes"]:
+        verdict = "; ".join(f"{y} " + (f"below for {', '.join(r['below'][y])}" if r["below"][y] else "met")
+                            for y in targets)
+        rates = ", ".join(f"{k} {v:.1%}" for k, v in r["recovery"].items())
+        w(f"    {r['route']:<12}{rates:<42}{verdict}\n")
     cff = result["cff_parameters"]
     w(f"  CFF: A = {', '.join(f'{k} {v:g}' for k, v in cff['A'].items())}; Qsin/Qp = {cff['qsin_qp']:g}, "
       f"Qsout/Qp = {cff['qsout_qp']:g} ({cff['reason']})\n")
     w(f"  {result['critical_review']}\n")
     if out:
-        w(f"\n  written to {out}/ (compare.json, materials.csv, curves.csv, curves.png, curves.svg)\n")
+        w(f"\n  written to {out}/ (compare.json, materials.csv, curves.csv, recovery.csv, curves.png, curves.svg)\n")
     return 0
 
 

@@ -134,13 +134,18 @@ def test_compare_tables_plot_and_notice(engine, tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0
     folder = tmp_path / "nmc811-cn-compare"
-    for name in ("compare.json", "materials.csv", "curves.csv", "curves.png", "curves.svg", "manifest.json"):
+    for name in ("compare.json", "materials.csv", "curves.csv", "recovery.csv", "curves.png", "curves.svg",
+                 "manifest.json"):
         assert (folder / name).stat().st_size > 0
     data = json.loads((folder / "compare.json").read_text())
     assert {r["accounting"] for r in data["curves"]} == {"cut_off", "avoided_burden", "cff"}
     assert {r["metal"] for r in data["curves"]} == {"Co", "Ni", "Li"}
     assert data["eu_minimum_recycled_content"]["2031"]["Co"] == 0.16
     assert "ISO 14044" in out and "critical review" in out
+    assert "Annex XII Part C" in out and "hydro_nmc" in out
+    rec = (folder / "recovery.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert rec[0] == "route,process,metal,recovery,eu_target_2027,eu_target_2031,meets_2027,meets_2031"
+    assert len(rec) == 1 + sum(len(r["recovery"]) for r in data["routes"])
     co = [m for m in data["materials"] if m["metal"] == "Co"]
     assert any(m["supply"] == "virgin" for m in co) and any("hydro" in m["supply"] for m in co)
 
@@ -160,3 +165,25 @@ def test_compare_tables_plot_and_notice(engine, tmp_path, capsys):
 ])
 def test_bad_recycling_input(engine, tmp_path, capsys, override, field, words):
     assert_user_error(tmp_path, capsys, override, field, words)
+
+
+def test_compare_checks_each_route_against_the_eu_recovery_targets(engine):
+    """`compare` gives each route that treats the cell its modelled recovery (products over feed) of the metals
+    that Annex XII Part C of Reg. 2023/1542 names and its feed holds, and the metals below each year's target."""
+    from lca_battery.api import compare
+    from lca_battery.model.recycling import EU_MATERIAL_RECOVERY_TARGETS
+    assert EU_MATERIAL_RECOVERY_TARGETS[2027] == {"Co": 0.90, "Ni": 0.90, "Li": 0.50, "Cu": 0.90}
+    assert EU_MATERIAL_RECOVERY_TARGETS[2031] == {"Co": 0.95, "Ni": 0.95, "Li": 0.80, "Cu": 0.95}
+    c = compare(EXAMPLE, engine=engine, steps=2)
+    routes = {r["route"]: r for r in c["routes"]}
+    assert set(routes) == {"hydro_nmc", "pyro_nmc"}
+    hydro = routes["hydro_nmc"]
+    assert hydro["recovery"] == pytest.approx(
+        {m: engine.inventory["recycling_hydro_nmc"].extra["recovery"][m] for m in ("Co", "Ni", "Li", "Cu")})
+    for year, targets in EU_MATERIAL_RECOVERY_TARGETS.items():
+        assert hydro["below"][str(year)] == [m for m in ("Co", "Ni", "Li", "Cu") if hydro["recovery"][m] < targets[m]]
+    assert "Ni" in hydro["below"]["2031"] and hydro["below"]["2027"] == []
+    lfp = compare(EXAMPLE, {"cell.chemistry": "LFP", "cell.nominal_voltage_v": None, "recycling.route": "hydro_lfp"},
+                  engine=engine, steps=2)
+    for r in lfp["routes"]:                   # an LFP feed holds no Co or Ni: nothing said about them
+        assert set(r["recovery"]) == {"Li", "Cu"}

@@ -48,6 +48,28 @@ EU_MINIMUM_RECYCLED_CONTENT = {
 }
 
 
+#: EU Battery Regulation (EU) 2023/1542, Annex XII Part C: targets for the recovery of materials from waste
+#: batteries (share of each metal in the waste batteries that a recycler recovers), by the end of the year
+EU_MATERIAL_RECOVERY_TARGETS = {
+    2027: {"Co": 0.90, "Ni": 0.90, "Li": 0.50, "Cu": 0.90},
+    2031: {"Co": 0.95, "Ni": 0.95, "Li": 0.80, "Cu": 0.95},
+}
+
+
+def recovery_against_targets(route: Process) -> dict:
+    """A route's modelled recovery (metal in its products over metal in its feed, ``recovery``) of the metals that
+    its feed holds and that the EU targets name, and per target year the metals below the target:
+    ``{"recovery": {metal: share}, "below": {year: [metal, ...]}}``."""
+    feed = route.extra.get("feed_composition") or {}
+    recovery = route.extra["recovery"]
+    named = sorted({m for targets in EU_MATERIAL_RECOVERY_TARGETS.values() for m in targets},
+                   key=["Co", "Ni", "Li", "Cu"].index)
+    held = {m: float(recovery.get(m, 0.0)) for m in named if feed.get(m, 0.0) > 0}
+    return {"recovery": held,
+            "below": {str(year): [m for m, r in held.items() if r < targets[m] - 1e-12]
+                      for year, targets in EU_MATERIAL_RECOVERY_TARGETS.items()}}
+
+
 def supply_id(salt: str) -> str:
     return SUPPLY_PREFIX + salt
 

@@ -455,7 +455,8 @@ def _write_manifest(tmp: Path, study_file: str | None, command: list[str] | None
 
 
 def write_compare(result: dict, out_dir: Path, study_file: str | None = None, owner: dict | None = None) -> Path:
-    """compare.json, materials.csv, curves.csv and the curves plot (PNG, SVG)."""
+    """compare.json, materials.csv, curves.csv, recovery.csv (each route's recovery against the EU targets) and
+    the curves plot (PNG, SVG)."""
     from .charts import plot_curves
 
     def write(tmp: Path) -> None:
@@ -465,6 +466,13 @@ def write_compare(result: dict, out_dir: Path, study_file: str | None = None, ow
               "vs_virgin", "note"])
         _csv(tmp / "curves.csv", result["curves"],
              ["metal", "accounting", "recycled_content", "kg_co2e_per_kwh", "end_of_life_credits"])
+        targets = result["eu_material_recovery_targets"]
+        _csv(tmp / "recovery.csv", [{"route": r["route"], "process": r["process"], "metal": m, "recovery": v,
+                                     **{f"eu_target_{y}": targets[y][m] for y in targets},
+                                     **{f"meets_{y}": m not in r["below"][y] for y in targets}}
+                                    for r in result["routes"] for m, v in r["recovery"].items()],
+             ["route", "process", "metal", "recovery", *(f"eu_target_{y}" for y in targets),
+              *(f"meets_{y}" for y in targets)])
         a = result["cff_parameters"]["A"]          # the metals of the cell: one value, or each metal's
         a_text = f"{next(iter(a.values())):g}" if len(set(a.values())) == 1 else ", ".join(
             f"{m} {v:g}" for m, v in a.items())
