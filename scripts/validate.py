@@ -495,11 +495,7 @@ def rows_everbatt_recycling(engine):
             if not present:
                 out.append(_row(quantity, "everbatt2019_recycling", theirs_v, None, "", unit))
                 continue
-            if electricity:
-                ours = sum(e.amount for e in engine.inventory[pid].exchanges
-                           if e.kind == "technosphere" and e.target.startswith("electricity_grid") and e.unit == "kWh")
-            else:
-                ours = _input_amount(engine, pid, what)
+            ours = _direct_energy(engine, pid)[0] if electricity else _input_amount(engine, pid, what)
             out.append(_row(quantity, "everbatt2019_recycling", theirs_v, ours, pid, unit))
     return out
 

@@ -62,8 +62,7 @@ def recovery_against_targets(route: Process) -> dict:
     ``{"recovery": {metal: share}, "below": {year: [metal, ...]}}``."""
     feed = route.extra.get("feed_composition") or {}
     recovery = route.extra["recovery"]
-    named = sorted({m for targets in EU_MATERIAL_RECOVERY_TARGETS.values() for m in targets},
-                   key=["Co", "Ni", "Li", "Cu"].index)
+    named = dict.fromkeys(m for targets in EU_MATERIAL_RECOVERY_TARGETS.values() for m in targets)
     held = {m: float(recovery.get(m, 0.0)) for m in named if feed.get(m, 0.0) > 0}
     return {"recovery": held,
             "below": {str(year): [m for m, r in held.items() if r < targets[m] - 1e-12]
