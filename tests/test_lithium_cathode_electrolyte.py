@@ -123,3 +123,17 @@ def test_precursor_gets_at_least_two_hydroxides_per_metal_from_its_naoh(engine, 
     mol_metal = sum(kg / molar[el] for el, kg in proc.composition.items() if el in molar)
     naoh = sum(x.amount for x in proc.exchanges if x.kind == "technosphere" and x.target == "sodium_hydroxide")
     assert 1.0 <= naoh / (2 * mol_metal * 39.997) <= 1.05
+
+
+def test_nca_precursor_aluminium_enters_with_its_sulfate(engine):
+    """The NCA dopant's Al comes in as aluminium sulfate (Al2O3 + 3 H2SO4), the stoichiometric amount: Al in = Al in
+    the hydroxide (premise's 0.0868 kg supplied 92.5 % of it and was cut off before)."""
+    pcam = engine.inventory["pcam_nca"]
+    sulfate = engine.inventory["aluminium_sulfate"]
+    al_in = sum(x.amount * engine.inventory[x.target].composition.get("Al", 0.0)
+                for x in pcam.exchanges if x.kind == "technosphere")
+    assert al_in == pytest.approx(pcam.composition["Al"], rel=1e-5)
+    assert sulfate.composition["Al"] == pytest.approx(2 * 26.982 / 342.132, rel=1e-5)
+    inputs = {x.target: x.amount for x in sulfate.exchanges if x.kind == "technosphere"}
+    assert inputs == pytest.approx({"alumina_metallurgical": 101.961 / 342.132, "sulfuric_acid": 3 * 98.079 / 342.132},
+                                   rel=1e-4)
