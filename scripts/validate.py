@@ -244,7 +244,7 @@ REASONS = {
                  "and Chinese refining to NiSO4.6H2O, so it lies above the NPI-only producer",
     "everbatt2019": "EverBatt gives the natural gas burnt; ours is premise's useful heat from natural gas (the fuel "
                     "is about 1/0.9 of it, in the heat process's own inputs), carried on the precursor step; the "
-                    "electricity of the whole route sits on the calcination step (premise/GREET 2022), none on the "
+                    "electricity of the whole route sits on the calcination step (GREET 2022's figure), none on the "
                     "precursor",
     "everbatt2023": "GREET 2022's LFP is the hydrothermal route (all its energy natural gas, no electric kiln) and its "
                     "recipe does not close the iron balance (0.567 kg FeSO4 holds 0.208 kg Fe, 59 % of the 0.354 kg in "
