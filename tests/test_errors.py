@@ -110,6 +110,16 @@ def broken_inventory(tmp_path, file, old, new):
      ["cam_tiny", "unknown field(s) ['amout']"]),
     ("cells/c.yaml", "unit: kWh}", "unit: kWt}", ["cell_tiny", "unknown unit 'kWt'"]),
     ("materials/m.yaml", "source: handmade", "source: nobody2020", ["source 'nobody2020' is not in sources.yaml"]),
+    # the cut-off log: every excluded flow needs its size, as a share in [0, 1] or a computed kg_co2e with its basis
+    ("materials/m.yaml", "composition: {Co: 1.0}\n    exchanges:\n      - {biosphere",
+     "composition: {Co: 1.0}\n    excluded:\n      - {flow: ore haulage, share: 1.5, reason: none}\n    exchanges:\n"
+     "      - {biosphere", ["metal_virgin", "excluded #1", "share must be a number in [0, 1]", "1.5"]),
+    ("materials/m.yaml", "composition: {Co: 1.0}\n    exchanges:\n      - {biosphere",
+     "composition: {Co: 1.0}\n    excluded:\n      - {flow: ore haulage, kg_co2e: 0.2, reason: no data}\n"
+     "    exchanges:\n      - {biosphere", ["metal_virgin", "excluded #1", "kg_co2e needs its 'basis'"]),
+    ("materials/m.yaml", "composition: {Co: 1.0}\n    exchanges:\n      - {biosphere",
+     "composition: {Co: 1.0}\n    excluded:\n      - {flow: ore haulage, shares: 0.1, reason: no data}\n"
+     "    exchanges:\n      - {biosphere", ["excluded #1", "unknown field(s) ['shares']", "not neither"]),
 ])
 def test_bad_inventory(tmp_path, capsys, file, old, new, words):
     root = broken_inventory(tmp_path, file, old, new)

@@ -82,3 +82,37 @@ def test_materials_contribution_sums_with_cell_direct(tiny_engine):
     direct_cell = 0.2 * 5
     assert sum(m["kg_co2e_per_kwh"] for m in res["materials"]) + direct_cell == pytest.approx(
         res["kg_co2e_per_kwh"], rel=1e-12)
+
+
+def test_cutoff_log_hand_computed(tmp_path):
+    """The cut-off log on the tiny system: a computed exclusion (kg CO2e per kg of product) counts once per kg
+    the cell draws, a share counts on its process's cradle-to-gate footprint."""
+    import shutil
+
+    from conftest import TINY
+    from lca_battery.api import get_engine, prepare_mapping
+    from lca_battery.report.study_report import cutoff_log
+    root = tmp_path / "inv"
+    shutil.copytree(TINY, root)
+    m = root / "materials" / "m.yaml"
+    text = m.read_text()
+    old = "    composition: {Co: 1.0}\n    exchanges:\n      - {biosphere"
+    assert text.count(old) == 1
+    m.write_text(text.replace(old, "    composition: {Co: 1.0}\n    excluded:\n"
+                 "      - {flow: ore haulage, kg_co2e: 0.5, basis: '10 t km x 0.05 kg CO2e/t km', reason: test}\n"
+                 "      - {flow: explosives, share: 0.02, reason: test}\n"
+                 "    exchanges:\n      - {biosphere", 1))
+    eng = get_engine(root)
+    st, mapping, _ = prepare_mapping(tiny_study(), {}, eng)
+    solved = eng.solve(mapping.entries, st.method)
+    exact = hand_solution(F(3, 5))
+    total = float(exact["co2"])
+    log = cutoff_log(eng, solved, total)
+    rows = {r["flow"]: r for r in log["rows"]}
+    m_kg = float(exact["m"])                              # kg virgin metal per kWh of cell
+    virgin = m_kg * (10 + 0.6 * 0.5)                      # its cradle-to-gate: 10 kg CO2 + 0.5 kWh CN per kg
+    assert rows["ore haulage"]["estimated_kg_co2e_per_kwh"] == pytest.approx(0.5 * m_kg, rel=1e-12)
+    assert rows["ore haulage"]["share_of_process"] == pytest.approx(0.5 * m_kg / virgin, rel=1e-12)
+    assert "10 t km" in rows["ore haulage"]["basis"]
+    assert rows["explosives"]["estimated_kg_co2e_per_kwh"] == pytest.approx(0.02 * virgin, rel=1e-12)
+    assert log["total_share"] == pytest.approx((0.5 * m_kg + 0.02 * virgin) / total, rel=1e-12)

@@ -343,6 +343,43 @@ def _design_sources(design, path="design"):
             yield f"{path}.{k}", v
 
 
+EXCLUDED_KEYS = {"flow", "reason", "share", "kg_co2e", "basis"}
+
+
+def _check_excluded(entries, where: str, problems: list[str]) -> None:
+    """``excluded:`` (the cut-off log): a list of flows left out, each with ``flow`` and ``reason`` and its size,
+    either ``share`` (0..1 of the process's cradle-to-gate footprint, an own estimate) or ``kg_co2e`` (>= 0 per unit
+    of the reference product) with the ``basis`` it is computed from (amounts, factors, sources)."""
+    if entries is None:
+        return
+    if not isinstance(entries, list):
+        problems.append(f"{where}: excluded must be a list of flows (flow, reason, and share or kg_co2e)")
+        return
+    for k, ex in enumerate(entries):
+        at = f"{where}: excluded #{k + 1}"
+        if not isinstance(ex, dict):
+            problems.append(f"{at}: must be a mapping with flow, reason, and share or kg_co2e")
+            continue
+        unknown = set(ex) - EXCLUDED_KEYS
+        if unknown:
+            problems.append(f"{at}: unknown field(s) {sorted(unknown)} (allowed: {sorted(EXCLUDED_KEYS)})")
+        for f in ("flow", "reason"):
+            if not isinstance(ex.get(f), str) or not ex[f].strip():
+                problems.append(f"{at}: missing '{f}' (text)")
+        if ("share" in ex) == ("kg_co2e" in ex):
+            problems.append(f"{at}: give either 'share' (0..1 of the process footprint) or 'kg_co2e' (per unit "
+                            f"of the reference product, with its 'basis'), not {'both' if 'share' in ex else 'neither'}")
+        elif "share" in ex and not (_number(ex["share"]) and 0 <= ex["share"] <= 1):
+            problems.append(f"{at}: share must be a number in [0, 1] (got {ex['share']!r})")
+        elif "kg_co2e" in ex:
+            if not (_number(ex["kg_co2e"]) and ex["kg_co2e"] >= 0):
+                problems.append(f"{at}: kg_co2e must be a number >= 0 (got {ex['kg_co2e']!r})")
+            if not isinstance(ex.get("basis"), str) or not ex["basis"].strip():
+                problems.append(f"{at}: kg_co2e needs its 'basis' (the amounts and factors it is computed from)")
+        if "basis" in ex and "kg_co2e" not in ex:
+            problems.append(f"{at}: 'basis' belongs to a kg_co2e estimate")
+
+
 def load_inventory(root: Path | None = None, extra_files: tuple = ()) -> Inventory:
     """Load every inventory file under ``root`` and validate it. Raises InventoryError.
 
@@ -494,6 +531,7 @@ def load_inventory(root: Path | None = None, extra_files: tuple = ()) -> Invento
                                 f"reference cell)")
             if rp.get("driver_source") not in sources:
                 problems.append(f"{where}: driver_source '{rp.get('driver_source')}' is not in sources.yaml")
+        _check_excluded(rp.get("excluded"), where, problems)
         for key, val in _design_sources(rp.get("design")):
             if val not in sources:
                 problems.append(f"{where}: design: {key} '{val}' is not in sources.yaml")

@@ -596,7 +596,7 @@ def write_report(rep: dict, out_dir: Path, study_file: str | None = None, comman
             _csv(tmp / "sobol.csv", sens["sobol"]["rows"], ["parameter", "low", "high", "S1", "S1_conf", "ST", "ST_conf"])
         _csv(tmp / "cutoff.csv", rep["cutoff"]["rows"],
              ["process", "name", "flow", "share_of_process", "process_kg_co2e_per_kwh", "estimated_kg_co2e_per_kwh",
-              "share_of_total", "reason", "file"])
+              "share_of_total", "reason", "basis", "file"])
         write_report_workbook(rep, tmp / "report.xlsx")
         _write_manifest(tmp, study_file, command, inventory_content_hash=result["inventory"]["content_hash"],
                         method=result["method"], software=result["software"],
@@ -634,7 +634,8 @@ def write_report_workbook(rep: dict, path: Path) -> None:
                              ("share", "share", "0.0%")], rows)
     sheet("cut-off", [("process", "process", None), ("flow", "flow", None), ("share of process", "share_of_process",
                       "0.0%"), ("estimate, kg CO2e / kWh", "estimated_kg_co2e_per_kwh", "0.0000"),
-                      ("share of total", "share_of_total", "0.00%"), ("reason", "reason", None)], rep["cutoff"]["rows"])
+                      ("share of total", "share_of_total", "0.00%"), ("reason", "reason", None),
+                      ("computed from", "basis", None)], rep["cutoff"]["rows"])
     sheet("sensitivity", [("parameter", "parameter", None), ("low", "low_label", None), ("high", "high_label", None),
                           ("low, kg CO2e / kWh", "low", "0.00"), ("high, kg CO2e / kWh", "high", "0.00"),
                           ("swing, kg CO2e / kWh", "swing", "0.00")], rep["sensitivity"]["one_at_a_time"]["rows"])

@@ -5,11 +5,13 @@ footprint of EV batteries (CFB-EV, draft delegated act under Regulation (EU) 202
 Every table is computed from the solved system of the study; the HTML is rendered from Jinja2
 templates (``templates/``) and holds its charts as inline SVG, so that it opens without network.
 
-Cut-off log. Inventory processes list the flows they leave out under ``excluded:`` with an
-estimated share of the process footprint. The report estimates each exclusion's absolute
-size as ``share x cradle-to-gate footprint of the process as supplied in this study`` and
-totals them as a share of the study's result (PEF: at most 3 %). Exclusions of processes
-nested in another's supply chain are counted at each level, so the total is an upper bound.
+Cut-off log. Inventory processes list the flows they leave out under ``excluded:``, each with its
+size: either an own estimate of a share of the process footprint (``share``), which the report
+turns into ``share x cradle-to-gate footprint of the process as supplied in this study``, or a
+figure computed per unit of the process's product from stated amounts and factors (``kg_co2e``
+with its ``basis``), which it multiplies by the amount the study draws. The total is given as a
+share of the study's result (PEF: at most 3 %). A share applies to the whole cradle-to-gate
+footprint of its process, the supply chain included, so the total is an upper bound.
 """
 from __future__ import annotations
 
@@ -76,12 +78,16 @@ def cutoff_log(engine, solved, total: float) -> dict:
             continue
         _, score = engine.resolve(solved, {p.id: supply})
         for ex in p.excluded:
-            share = float(ex.get("share") or 0.0)
-            est = share * score
+            if "kg_co2e" in ex:              # computed per unit of product: times what the cell draws
+                est = float(ex["kg_co2e"]) * supply
+                share = est / score if score else 0.0
+            else:                            # an own estimate of a share of the process footprint
+                share = float(ex.get("share") or 0.0)
+                est = share * score
             rows.append({"process": p.id, "name": p.name, "file": p.file, "flow": ex.get("flow", ""),
                          "share_of_process": share, "process_kg_co2e_per_kwh": score,
                          "estimated_kg_co2e_per_kwh": est, "share_of_total": est / total if total else 0.0,
-                         "reason": ex.get("reason", "")})
+                         "reason": ex.get("reason", ""), "basis": ex.get("basis", "")})
     rows.sort(key=lambda r: -abs(r["estimated_kg_co2e_per_kwh"]))
     exempt = sum(r["estimated_kg_co2e_per_kwh"] for r in rows)
     share = exempt / total if total else 0.0
