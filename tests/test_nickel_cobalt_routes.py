@@ -219,3 +219,19 @@ def test_indonesian_smelter_sites_cannot_be_moved_yet(engine, pid):
         footprint(EXAMPLE, {f"suppliers.{pid}.location": "SE"}, engine=engine)
     assert f"suppliers.{pid}.location" in str(err.value)
     assert "no grid electricity input" in str(err.value)
+
+
+@pytest.mark.parametrize("pid, ni_per_kg_shipped", [
+    ("nickel_sulfate_from_npi_cn", 0.78),            # Vale Indonesia's matte, 78 % Ni (jakartaglobe2015_vale_matte)
+    ("nickel_sulfate_from_mhp_cn", 8805 / 22845),    # Ramu Q1 2021, Ni in dry MHP (nickel28_2021_ramu_q1)
+])
+def test_indonesian_intermediates_are_shipped_to_china(engine, pid, ni_per_kg_shipped):
+    """The Chinese refinery ships its Indonesian intermediate 4,300 km (Morowali to Ningbo, searoute_marnet_2026):
+    the t km follow from the nickel it holds, the intermediate's nickel content and the distance; the cut-off log
+    no longer carries the shipping as a guessed share."""
+    proc = engine.inventory[pid]
+    (ship,) = [x for x in proc.exchanges if x.kind == "technosphere" and x.target == "transport_sea"]
+    assert ship.unit == "tkm" and ship.source == "searoute_marnet_2026"
+    assert ship.amount == pytest.approx(NI_PER_KG_NISO4 / ni_per_kg_shipped * 4300 / 1000, rel=2e-4)
+    assert not any("shipping" in e["flow"].lower() and "share" in e for e in proc.excluded)
+    assert all("basis" in e for e in proc.excluded if "kg_co2e" in e)
