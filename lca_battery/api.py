@@ -782,8 +782,9 @@ def material_footprint(process_id: str, study=None, overrides=None, *, locations
 
     Returns
     -------
-    dict with ``process``, ``unit``, ``kg_co2e`` (per unit of the process), ``kwh_grid`` (grid
-    electricity drawn in the whole supply chain, by switch alternative) and ``locations``.
+    dict with ``process``, ``unit``, ``kg_co2e`` (per unit of the process), ``kwh_grid`` (electricity drawn
+    in the whole supply chain: by grid country, ``CN``, and by generation technology, ``tech_coal`` for a
+    captive plant) and ``locations``.
     """
     from .errors import StudyError
     from .study import DEFAULT_STUDY, as_overrides
@@ -798,10 +799,12 @@ def material_footprint(process_id: str, study=None, overrides=None, *, locations
     solved = engine.solve(mapping.entries, st.method, demand={process_id: 1.0})
     grid = {}
     for pid in procs:
-        if pid.startswith("electricity_grid_") and pid in engine.ids:
+        if pid.startswith(("electricity_grid_", "electricity_tech_")) and pid in engine.ids:
             kwh = float(solved.supply[engine.column(solved, pid)])
-            if kwh:
-                grid[pid[len("electricity_grid_"):].upper()] = kwh
+            if kwh:       # a country's grid by its code (CN), a technology by its name (tech_coal)
+                key = (pid[len("electricity_grid_"):].upper() if pid.startswith("electricity_grid_")
+                       else "tech_" + pid[len("electricity_tech_"):])
+                grid[key] = kwh
     return {"process": process_id, "name": procs[process_id].name, "unit": procs[process_id].unit,
             "kg_co2e": solved.total, "kwh_grid": grid, "locations": dict(locations or {})}
 

@@ -13,7 +13,7 @@ def test_inside_published_cell_range(engine, default_result):
     published cradle-to-gate figure for cells made with Indonesian/Chinese NPI and HPAL nickel was found, so
     the upper bound is not a published number (it used to be an uncited guard, 89 x 1.15): the default is
     bounded by the engine's own origin routes, each of them cited: above the class-1 cell and below the
-    cell made with its most carbon-intensive route (all NPI/matte, Wei et al. 2020 at the gate). The
+    cell made with its most carbon-intensive route (all NPI/matte: RKEF smelting on captive coal power). The
     validation table reports the default against Xu's range with the reason."""
     class1 = footprint(EXAMPLE, {"supply.nickel": "class1"}, engine=engine)
     assert 41.0 <= class1["kg_co2e_per_kwh"] <= 89.0

@@ -17,8 +17,7 @@ from lca_battery.study import DEFAULT_STUDY
 #: The materials above 2 % allowed to stay aggregated or energy-less; the reasons (phrases of each dataset) are
 #: material_audit.EXCEPTIONS, read from the dataset at test time, so an exception goes when its dataset stops
 #: saying why. Adding one means adding it here too, on purpose.
-EXPECTED_EXCEPTIONS = {"nickel_npi_rkef_id", "nickel_mhp_hpal_id", "nickel_matte_from_npi_id",
-                       "waste_incineration_hazardous"}
+EXPECTED_EXCEPTIONS = {"nickel_mhp_hpal_id", "waste_incineration_hazardous"}
 
 CHEMISTRIES = ["NMC811", "NMC622", "NMC532", "NMC111", "NCA", "LFP", "NMMT"]
 
@@ -50,7 +49,7 @@ def test_cumulative_contributions_are_the_footprint_per_unit_times_supply(engine
     s = eng.solve(entries)
     cum = cumulative_contributions(eng, s)
     assert cum["product_system"] == pytest.approx(s.total, rel=1e-9)
-    for pid in ("cam_nmc811", "graphite_synthetic", "nickel_npi_rkef_id"):
+    for pid in ("cam_nmc811", "graphite_synthetic", "nickel_matte_from_npi_id"):
         kg = s.supply[eng.column(s, pid)]
         _, per_kg = eng.resolve(s, {pid: 1.0})
         assert cum[pid] == pytest.approx(kg * per_kg, rel=1e-6), pid
@@ -77,10 +76,15 @@ def test_exceptions_are_still_needed_and_documented_in_their_datasets(engine, au
         p = engine.processes[pid]
         assert p.proxy is None and any(x.aggregated and x.comment == phrase for x in p.exchanges), \
             f"{pid} changed: move it to EXCEPTIONS (documented) or out of the lists (unit process)"
-    # the Indonesian NPI gate is above 2 % (and aggregated) in every nickel chemistry, in none of LFP
+    # the Indonesian HPAL gate is above 2 % (and aggregated) in every nickel chemistry, in none of LFP; the
+    # RKEF-to-matte step is a unit process in each of them, its captive power a site setting
     for chem in CHEMISTRIES:
-        agg = {r["id"] for r in audit if r["chemistry"] == chem and r["aggregated"]}
-        assert ("nickel_npi_rkef_id" in agg) == (chem != "LFP"), chem
+        rows = {r["id"]: r for r in audit if r["chemistry"] == chem}
+        agg = {pid for pid, r in rows.items() if r["aggregated"]}
+        assert ("nickel_mhp_hpal_id" in agg) == (chem != "LFP"), chem
+        if chem != "LFP":
+            matte = rows["nickel_matte_from_npi_id"]
+            assert matte["unit_process"] and matte["switchable"] and not matte["aggregated"], chem
 
 
 def _factor(engine, mix: dict, alternatives: dict) -> float:

@@ -32,13 +32,12 @@ THRESHOLD = 0.02
 
 #: Documented exceptions: material -> (dataset field, the phrase of that field that gives the reason).
 EXCEPTIONS = {
-    "nickel_npi_rkef_id": ("proxy", "per-stage split behind the figure (ore drying, kiln coal and reductant, "
-                                    "electric-furnace kWh per t Ni) could not be read"),
     "nickel_mhp_hpal_id": ("proxy", "was not built because no per-t figure was readable"),
-    "nickel_matte_from_npi_id": ("proxy", "so this step has no electricity input yet"),
     "waste_incineration_hazardous": ("proxy", "combustion CO2"),
 }
-# Not listed any more: quicklime (a unit process with its kiln's coal, gas and electricity, USLCI) and with it
+# Not listed any more: the Indonesian NPI gate and its NPI-to-matte step (one unit process since 2026-12: an
+# Indonesian RKEF-to-matte producer's electricity per t Ni on captive coal power, its other emissions and the
+# fuels' supply, nickel_matte_from_npi_id); quicklime (a unit process with its kiln's coal, gas and electricity, USLCI) and with it
 # calcined_petroleum_coke, whose chain now draws explicit energy through its lime; the calciner itself burns
 # its own volatiles and makes its power from waste heat, so it has no grid input and no site switch.
 #: Found by the audit with an aggregated factor and no reason in the dataset (``proxy: null``):

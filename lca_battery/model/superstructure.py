@@ -136,7 +136,10 @@ def _allocation_variants(p: Process) -> list[Process]:
 
 
 def _grid_inputs(p: Process) -> list[Exchange]:
-    return [x for x in p.exchanges if x.kind == "technosphere" and x.target.startswith("electricity_grid_")]
+    """The site electricity of ``p``: its inputs from a national grid or from a generation technology (a captive
+    coal plant, ``electricity_tech_coal``); a study can move either to another country's grid."""
+    return [x for x in p.exchanges if x.kind == "technosphere"
+            and x.target.startswith(("electricity_grid_", "electricity_tech_"))]
 
 
 def site_switch_id(pid: str) -> str:
