@@ -61,7 +61,7 @@ def markdown(rows: list[dict], compact: bool = False) -> str:
     """Full table (one row per chemistry and material) or, ``compact``, one row per material."""
     if not compact:
         lines = ["| material | chemistry | share | unit process | energy in its chain | its own energy | "
-                 "site kWh per kWh cell | switchable (site grid) |", "|---|---|---|---|---|---|---|---|"]
+                 "site kWh per kWh cell | switchable (default site power) |", "|---|---|---|---|---|---|---|---|"]
         for r in rows:
             lines.append(f"| {r['material']} | {r['chemistry']} | {100 * r['share']:.1f} % | {r['unit_process']} | "
                          f"{r['energy'] or '-'} | {r['own_energy'] or '-'} | {_kwh(r['site_kwh_per_kwh_cell'])} | "
@@ -72,7 +72,7 @@ def markdown(rows: list[dict], compact: bool = False) -> str:
             by.setdefault(r["material"], []).append(r)
         order = sorted(by, key=lambda m: -max(r["share"] for r in by[m]))
         lines = ["| material | chemistries (share of the cell) | unit process | energy in its chain | its own energy | "
-                 "site kWh per kWh cell | switchable (site grid) |", "|---|---|---|---|---|---|---|"]
+                 "site kWh per kWh cell | switchable (default site power) |", "|---|---|---|---|---|---|---|"]
         for m in order:
             rs = by[m]
             shares = ", ".join(f"{r['chemistry']} {100 * r['share']:.1f} %" for r in rs)
