@@ -16,6 +16,10 @@ Ranges and why:
   highest-carbon European grids of the embedded Ember factors);
 * graphite route: all natural / all synthetic (the default is a market mix);
 * cobalt allocation: mass instead of economic allocation of the Cu-Co mine (ISO 14044 4.3.4.2);
+* nickel origin (cells holding nickel): all class-1 nickel / all Indonesian RKEF nickel converted to matte (the
+  ends of the origin routes; the default is a cited feed mix);
+* RKEF smelter power (cells holding nickel): the Indonesian smelter's electricity on the PLN grid instead of
+  captive coal power (the default), i.e. what a grid-connected or cleaner-powered nickel supplier changes;
 * recycled content R1: the Art. 8 minimums of 2031 and 2036 (post-consumer Co, Ni, Li);
 * recycling route, CFF A, R2: see above;
 * cycles and service life change only the declared unit of the regulation (kWh over the
@@ -30,6 +34,8 @@ from __future__ import annotations
 
 from ..model.recycling import EU_MINIMUM_RECYCLED_CONTENT
 
+#: the Indonesian RKEF-to-matte step, whose captive coal power a study can move to a grid
+RKEF_SMELTER = "nickel_matte_from_npi_id"
 MIN_2031 = EU_MINIMUM_RECYCLED_CONTENT[2031]
 MIN_2036 = EU_MINIMUM_RECYCLED_CONTENT[2036]
 
@@ -53,7 +59,18 @@ def oat_cases(base_result: dict) -> list[dict]:
     plant = {"plant.heat_mj_per_kwh_cell": heat}
     reason = "recycling.cff.reason=sensitivity run of the CFF allocation factor A (EF range 0.2-0.8)"
     cff_key, cff_reason = reason.split("=", 1)
-    return [
+    nickel = []
+    if (base_result.get("element_kg_per_kwh") or {}).get("Ni", 0.0) > 0:
+        nickel = [
+            {"parameter": "nickel origin", "low_label": "all class-1", "high_label": "all Indonesian RKEF matte",
+             "low": {"supply.nickel": "class1"}, "high": {"supply.nickel": "npi_matte_id"},
+             "why": "ends of the nickel origin routes (the default is China's cited NiSO4 feed mix)"},
+            {"parameter": "RKEF smelter power (Indonesia)", "low_label": "PLN grid (ID)",
+             "high_label": "captive coal (default)",
+             "low": {f"suppliers.{RKEF_SMELTER}.location": "ID"}, "high": {},
+             "why": "the Indonesian smelter's electricity on the national grid instead of captive coal power"},
+        ]
+    return nickel + [
         {"parameter": "plant electricity (kWh per kWh cell)", "low_label": f"{lo_el:.3g} (x0.5)",
          "high_label": f"{hi_el:.3g} (x1.5)",
          "low": {**plant, "plant.electricity_kwh_per_kwh_cell": lo_el},
