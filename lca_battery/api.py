@@ -412,7 +412,8 @@ def compare(study, overrides=None, *, engine: Engine | None = None, steps: int =
         raise StudyError(f"route '{st.recycling.route}' recovers none of Co, Ni, Li that this cell's cathode draws",
                          file=str(study), field="recycling.route",
                          allowed=", ".join(mapping.recycling["routes_for_cell"]) or "none for this chemistry")
-    rows = curves(study, overrides, engine, metals=metals, steps=steps, progress=progress)
+    rows = curves(lambda ov: footprint(study, ov, engine=engine, details=False), overrides, metals=metals,
+                  steps=steps, progress=progress)
     base = footprint(study, overrides, engine=engine, details=False)
     # only the metals the cell holds (its element content): an LFP cell's table has no Co or Ni salts
     content = base["element_kg_per_kwh"]
@@ -832,10 +833,16 @@ def sensitivity(study, overrides=None, *, engine: Engine | None = None, sobol_n:
     overrides = as_overrides(overrides, str(study))
     base = footprint(study, overrides, engine=engine, details=False)
     engine = engine or get_engine()
+
+    def total(ov: dict) -> float:
+        st, mapping, eng = prepare_mapping(study, ov, engine)
+        return eng.solve(mapping.entries, st.method).total
+
+    st, _, _ = prepare_mapping(study, overrides, engine)
     out = {"study": base["study"], "kg_co2e_per_kwh": base["kg_co2e_per_kwh"],
-           "one_at_a_time": sens.one_at_a_time(study, overrides, engine, base),
-           "service_life": sens.service_life(study, overrides, engine, base)}
-    out["sobol"] = sens.sobol(study, overrides, engine, base, n=sobol_n, seed=seed, progress=progress) \
+           "one_at_a_time": sens.one_at_a_time(total, overrides, base),
+           "service_life": sens.service_life(st, base)}
+    out["sobol"] = sens.sobol(total, overrides, base, n=sobol_n, seed=seed, progress=progress) \
         if sobol_n else None
     return out
 

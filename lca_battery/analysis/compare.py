@@ -59,12 +59,12 @@ def material_table(engine, solved, procs, inventory) -> list[dict]:
     return rows
 
 
-def curves(study_file, overrides, engine, metals=("Co", "Ni", "Li"), steps: int = 11, progress=None) -> list[dict]:
+def curves(run, overrides, metals=("Co", "Ni", "Li"), steps: int = 11, progress=None) -> list[dict]:
     """Footprint per kWh at recycled content 0..100 % of each metal, under each accounting rule.
 
-    Points where the recycled content plus the study's own scrap loop would exceed the metal's
-    input are not physical and are left out (the curve ends there)."""
-    from ..api import footprint
+    ``run(overrides)`` is the study's footprint result with those overrides (the caller's solver: this module
+    does not reach up into the API). Points where the recycled content plus the study's own scrap loop would
+    exceed the metal's input are not physical and are left out (the curve ends there)."""
     from ..errors import StudyError
     rows = []
     grids = {m: sorted({round(float(x), 10) for x in np.linspace(0.0, 1.0, steps)}
@@ -81,7 +81,7 @@ def curves(study_file, overrides, engine, metals=("Co", "Ni", "Li"), steps: int 
                 content[metal] = {"post_consumer": float(r1)}
                 ov["recycling.recycled_content"] = content
                 try:
-                    r = footprint(study_file, ov, engine=engine, details=False)
+                    r = run(ov)
                 except StudyError as exc:
                     if "exceed 1" not in exc.message:
                         raise

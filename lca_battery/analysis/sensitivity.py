@@ -111,21 +111,18 @@ def as_set_args(values: dict) -> list[str]:
     return [_fmt_set(k, v) for k, v in values.items()]
 
 
-def _total(study, overrides: dict, engine) -> float:
-    from ..api import prepare_mapping
-    st, mapping, eng = prepare_mapping(study, overrides, engine)
-    return eng.solve(mapping.entries, st.method).total
+def one_at_a_time(total, overrides: dict, base_result: dict) -> dict:
+    """Tornado rows: base, low and high kg CO2e/kWh, swing, the ``--set`` arguments of each end.
 
-
-def one_at_a_time(study, overrides: dict, engine, base_result: dict) -> dict:
-    """Tornado rows: base, low and high kg CO2e/kWh, swing, the ``--set`` arguments of each end."""
+    ``total(overrides)`` is the study's kg CO2e/kWh with those overrides (the caller's solver: this module
+    does not reach up into the API)."""
     from ..errors import LcaBatteryError
     base = base_result["kg_co2e_per_kwh"]
     rows, skipped = [], []
     for case in oat_cases(base_result):
         try:
-            lo = _total(study, {**overrides, **case["low"]}, engine)
-            hi = _total(study, {**overrides, **case["high"]}, engine)
+            lo = total({**overrides, **case["low"]})
+            hi = total({**overrides, **case["high"]})
         except LcaBatteryError as exc:
             skipped.append({"parameter": case["parameter"], "reason": str(exc)})
             continue
@@ -137,14 +134,13 @@ def one_at_a_time(study, overrides: dict, engine, base_result: dict) -> dict:
     return {"base": base, "rows": rows, "not_applicable": skipped}
 
 
-def service_life(study, overrides: dict, engine, base_result: dict) -> dict:
-    """kg CO2e per kWh of E_total (the regulation's declared unit) over cycles and service life.
+def service_life(st, base_result: dict) -> dict:
+    """kg CO2e per kWh of E_total (the regulation's declared unit) over cycles and service life, for the parsed
+    study ``st``.
 
     The study's own values are the base when it states them; otherwise the draft delegated act's
     M1 default of 60 cycles a year and 10 years (an assumption of this table only)."""
     from ..report.declaration import lifetime_energy
-    from ..api import prepare_mapping
-    st, _, _ = prepare_mapping(study, overrides, engine)
     life = lifetime_energy(st, base_result["cell"]["energy_kwh"])
     cycles = life["cycles_per_year"] if life else 60
     years = life["service_life_years"] if life else 10
@@ -191,11 +187,12 @@ def _sobol_overrides(params: list[dict], x, heat: float) -> dict:
     return ov
 
 
-def sobol(study, overrides: dict, engine, base_result: dict, n: int = 64, seed: int = 42,
+def sobol(total, overrides: dict, base_result: dict, n: int = 64, seed: int = 42,
           progress=None) -> dict:
     """First-order (S1) and total (ST) Sobol indices of kg CO2e/kWh, with 95 % confidence halves.
 
-    ``n`` is SALib's base sample (a power of 2); the model runs ``n * (D + 2)`` times."""
+    ``total(overrides)`` as for :func:`one_at_a_time`; ``n`` is SALib's base sample (a power of 2); the model
+    runs ``n * (D + 2)`` times."""
     import numpy as np
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import sobol as sobol_sample
@@ -204,7 +201,7 @@ def sobol(study, overrides: dict, engine, base_result: dict, n: int = 64, seed: 
     params, skipped = [], []
     for p in sobol_problem(base_result):     # a parameter the study cannot take (e.g. Co in LFP) is left out
         try:
-            _total(study, {**overrides, **_sobol_overrides([p], [p["bounds"][1]], heat)}, engine)
+            total({**overrides, **_sobol_overrides([p], [p["bounds"][1]], heat)})
             params.append(p)
         except LcaBatteryError as exc:
             skipped.append({"parameter": p["name"], "reason": str(exc)})
@@ -213,7 +210,7 @@ def sobol(study, overrides: dict, engine, base_result: dict, n: int = 64, seed: 
     X = sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)
     Y = np.empty(len(X))
     for i, x in enumerate(X):
-        Y[i] = _total(study, {**overrides, **_sobol_overrides(params, x, heat)}, engine)
+        Y[i] = total({**overrides, **_sobol_overrides(params, x, heat)})
         if progress:
             progress(i + 1, len(X))
     Si = sobol_analyze.analyze(problem, Y, calc_second_order=False, seed=seed, print_to_console=False)

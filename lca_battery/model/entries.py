@@ -16,7 +16,7 @@ from ..errors import StudyError
 from ..inventory.records import Inventory, Process
 from .cell import BomLine, bill_of_materials, complete_voltage
 from .electricity import PlantElectricity, plant_shares
-from .plant import PlantEnergy, plant_energy, plant_energy_key, plant_yield
+from .plant import PLANT_ENERGY_FIELDS, PlantEnergy, plant_energy, plant_yield
 from .superstructure import (CO2_FOSSIL, site_switch_id, DISTRIBUTION, PLANT_ELECTRICITY, PLANT_HEAT, RESIDUAL_MIX, ROOT, TRANSPORT,
                              Entry, all_processes, bio_key, chemistries)
 
@@ -412,6 +412,12 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
                    amounts, (index.token, cells_set[n:]))
 
 
+def plant_energy_key(plant) -> tuple:
+    """What :func:`~lca_battery.model.plant.plant_energy` reads of the study's plant, as a key (the yield is keyed
+    apart)."""
+    return tuple([frozen(getattr(plant, f)) for f in PLANT_ENERGY_FIELDS])
+
+
 def frozen(value):
     """A hashable key equal for equal values only: a study section (pydantic model), dict (in its order),
     list or scalar, each with its type (1 and 1.0 and True differ; 0.0 and -0.0 differ)."""
@@ -429,7 +435,7 @@ def frozen(value):
 class BuildMemo:
     """Results of the parts of a study's mapping kept between the builds of one sweep, each keyed by all
     that part reads: the BOM (design model) by ``cell.*``, the plant energy by the ``plant`` fields it
-    reads (:func:`lca_battery.model.plant.plant_energy_key`), the BOM and the yield, the recycling entries
+    reads (:func:`plant_energy_key`), the BOM and the yield, the recycling entries
     by ``recycling.*`` and kg of cell per kWh; each also by the cell and the study file (named in errors).
     A part that raises is not kept (the next build raises the same error). The results are shared between
     the builds' mappings: the sweep only reads them. Tied to one processes dict (another clears it).

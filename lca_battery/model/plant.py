@@ -201,12 +201,6 @@ PLANT_ENERGY_FIELDS = ("energy_data", "electricity_kwh_per_kwh_cell", "electrici
                        "biomass_supply_kg_co2e_per_mj", "biomass_source")
 
 
-def plant_energy_key(plant) -> tuple:
-    """What :func:`plant_energy` reads of the study's plant, as a key (the yield is keyed apart)."""
-    from .entries import frozen
-    return tuple([frozen(getattr(plant, f)) for f in PLANT_ENERGY_FIELDS])
-
-
 def plant_energy(study, cell, procs: dict, bom: dict[str, float], ed: float, chem: str,
                  file: str = "<study>", yld: PlantYield | None = None) -> PlantEnergy:
     """The plant energy of the study and the matrix entries that set it.

@@ -104,7 +104,7 @@ def _route_inputs(route: Process, scale: float, note: str) -> list[Exchange]:
 def generated(inventory: Inventory, procs: dict, cells: dict[str, Process]) -> list[Process]:
     """Supply switches, scrap loops and end-of-life treatments (see module docstring)."""
     from .cell import element_content
-    from .superstructure import _model_process
+    from .base import _model_process
     out: list[Process] = []
     rts = routes(inventory)
     salts = {salt: metal for metal, ss in METAL_SALTS.items() for salt in ss if salt in procs}
@@ -267,7 +267,7 @@ def supply_entries(rc, procs: dict, cell, file: str):
     for its end of life (``rc``: the study's ``recycling``; of ``eol_collection_rate`` only whether it is zero)."""
     from ..errors import StudyError
     from .cell import element_content
-    from .superstructure import Entry
+    from .base import Entry
     chem = cell.id[len("cell_"):]
     eol_ids = _eol_treatments(procs)
     rts = {p.split("__")[1] for p in eol_ids}
@@ -356,7 +356,7 @@ def eol_entries(procs: dict, cell, kg_cell_per_kwh: float, route_name: str, rate
     """Entries of the cell's end of life (R2) and its report: only inside the system under avoided burden and
     CFF (the recycling section checked by :func:`supply_entries` first; reads only its arguments)."""
     from .cell import element_content
-    from .superstructure import ROOT, Entry, bio_key
+    from .base import ROOT, Entry, bio_key
     chem = cell.id[len("cell_"):]
     eol_ids = _eol_treatments(procs)
     applicable = sorted({p.split("__")[1] for p in eol_ids if p.endswith("__" + chem)})

@@ -13,51 +13,12 @@ Two parts:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..inventory.records import Exchange, Inventory, Process
 
-ROOT = "product_system"
-PLANT_ELECTRICITY = "electricity_cell_plant"
-PLANT_HEAT = "heat_cell_plant"
-PLANT_STEP_PREFIX = "plant_step__"      # cell-plant step processes (model/plant.py)
-RESIDUAL_MIX = "electricity_residual_mix"
-SITE_PREFIX = "electricity_site__"
-CO2_FOSSIL = ("Carbon dioxide, fossil", ("air",))
-DISTRIBUTION = "distribution_cell"
-MODEL_SOURCE = "lcab_model"
-MODEL_FILE = "model"
-TRANSPORT = {"truck_km": "transport_truck", "rail_km": "transport_rail", "sea_km": "transport_sea"}
-HEAT_ALTERNATIVES = {"natural_gas": "heat_natural_gas_industrial", "coal": "heat_coal_industrial",
-                     "electric_boiler": "heat_electric_boiler_plant", "heat_pump": "heat_heat_pump_plant",
-                     "district_steam": "heat_district_steam", "biomass": "heat_biomass_plant"}
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One matrix amount set by a study: ``input`` per unit of ``output``.
-
-    ``matrix`` is ``technosphere`` (input: a process id; consumed, so flipped) or ``biosphere``
-    (input: a biosphere3 flow code)."""
-    input: str
-    output: str
-    amount: float
-    parameter: str
-    matrix: str = "technosphere"
-
-
-def bio_key(flow: tuple[str, tuple[str, ...]]) -> str:
-    """How an entry names a biosphere flow: ``name::category::sub-category``."""
-    return f"{flow[0]}::{'::'.join(flow[1])}"
-
-
-def _model_process(pid, name, product, unit, location, stage=None, exchanges=(), **kw) -> Process:
-    """A process the engine generates; ``dqr``/``reference_year``/``source`` default to the model's."""
-    kw.setdefault("dqr", {"TeR": 1, "GeR": 1, "TiR": 1, "P": 1})
-    kw.setdefault("reference_year", 2026)
-    kw.setdefault("source", MODEL_SOURCE)
-    return Process(id=pid, name=name, reference_product=product, unit=unit, location=location,
-                   stage=stage, file=MODEL_FILE, exchanges=tuple(exchanges), **kw)
+from .base import (  # noqa: F401  (re-exported: the builders' shared names)
+    ROOT, PLANT_ELECTRICITY, PLANT_HEAT, PLANT_STEP_PREFIX, RESIDUAL_MIX, SITE_PREFIX, CO2_FOSSIL, DISTRIBUTION,
+    MODEL_SOURCE, MODEL_FILE, TRANSPORT, HEAT_ALTERNATIVES, Entry, bio_key, _model_process,
+)
 
 
 _CHEM_CACHE: dict[tuple[int, str], dict[str, Process]] = {}
