@@ -196,10 +196,10 @@ def test_hand_computed_overhang_and_utilisation():
     m_c = 6.25 / 0.9
     area = 1000.0 / (0.8 * 4.0)                          # 312.5 cm2 cathode (both sides)
     m_a = 1.1 * 1.2 * 1000.0 / (0.8 * 350.0)             # 4.714 g graphite over 1.1 x the cathode area
-    al = 312.5 / 2 * 10e-4 * 2.7                         # 0.4219 g
-    cu = 1.1 * 312.5 / 2 * 5e-4 * 9.0                    # 0.7734 g
-    sep = 1.25 * 312.5 * 20e-4 * 1.0 * 0.6               # 0.46875 g
-    pores = 0.2 * m_c / (0.8 / 0.23) + 0.3 * m_a / 1.4 + 0.4 * 1.25 * 312.5 * 20e-4
+    al = area / 2 * 10e-4 * 2.7                          # 0.4219 g
+    cu = 1.1 * area / 2 * 5e-4 * 9.0                     # 0.7734 g
+    sep = 1.25 * area * 20e-4 * 1.0 * 0.6                # 0.46875 g
+    pores = 0.2 * m_c / (0.8 / 0.23) + 0.3 * m_a / 1.4 + 0.4 * 1.25 * area * 20e-4
     assert g == pytest.approx({"cathode_x": m_c, "anode_x": m_a, "al": al, "cu": cu, "sep": sep,
                                "el": 1.1 * 1.25 * pores}, rel=1e-12)
     # the anode coating keeps its thickness: the extra anode mass sits on the extra area
