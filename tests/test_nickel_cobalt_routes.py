@@ -270,3 +270,32 @@ def test_indonesian_intermediates_are_shipped_to_china(engine, pid, ni_per_kg_sh
     assert ship.amount == pytest.approx(NI_PER_KG_NISO4 / ni_per_kg_shipped * 4300 / 1000, rel=2e-4)
     assert not any("shipping" in e["flow"].lower() and "share" in e for e in proc.excluded)
     assert all("basis" in e for e in proc.excluded if "kg_co2e" in e)
+
+
+def _sea_script():
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "scripts" / "sea_distances.py"
+    spec = importlib.util.spec_from_file_location("sea_distances", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return path, mod
+
+
+def test_sea_distance_script_names_its_inputs_and_its_missing_package():
+    """scripts/sea_distances.py recomputes searoute_marnet_2026: its origin is the Labota jetty the source names,
+    its access legs are great circles (1 degree of the equator: 111.195 km), and without the optional searoute
+    package it says what to install (exit 2) instead of a traceback."""
+    import subprocess
+    import sys
+    path, mod = _sea_script()
+    assert mod.ORIGINS["Morowali, IMIP Labota jetty"] == (122.1871, -2.8606)
+    assert mod.great_circle_km((0.0, 0.0), (1.0, 0.0)) == pytest.approx(6371.0088 * 3.141592653589793 / 180)
+    try:
+        import searoute  # noqa: F401
+    except ImportError:
+        run = subprocess.run([sys.executable, str(path)], capture_output=True, text=True)
+        assert run.returncode == 2 and "pip install searoute" in run.stderr and "Traceback" not in run.stderr
+    else:                                                   # pragma: no cover - searoute installed here
+        rows = {(r["from"], r["to"]): r for r in mod.routes()}
+        assert rows[("Morowali, IMIP Labota jetty", "Ningbo-Beilun")]["total_km"] == pytest.approx(4300, abs=10)
