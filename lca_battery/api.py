@@ -12,7 +12,8 @@ from .inventory.records import STAGES
 from .model.cell import complete_voltage, element_content
 from .model.electricity import RULE_LABELS
 from .model.entries import study_mapping
-from .model.superstructure import PLANT_ELECTRICITY, all_processes, chemistries, switch_parameters
+from .model.superstructure import (PLANT_ELECTRICITY, all_processes, chemistries, electricity_alternatives,
+                                   switch_parameters)
 from .report.registry import credit_pact_files, credit_suppliers, dataset_registry
 from .study import Study, load_study
 
@@ -799,13 +800,11 @@ def material_footprint(process_id: str, study=None, overrides=None, *, locations
         raise StudyError(f"unknown process '{process_id}'", field="process_id")
     solved = engine.solve(mapping.entries, st.method, demand={process_id: 1.0})
     grid = {}
-    for pid in procs:
-        if pid.startswith(("electricity_grid_", "electricity_tech_")) and pid in engine.ids:
+    for key, pid in electricity_alternatives(engine.inventory).items():
+        if pid in engine.ids:
             kwh = float(solved.supply[engine.column(solved, pid)])
-            if kwh:       # a country's grid by its code (CN), a technology by its name (tech_coal)
-                key = (pid[len("electricity_grid_"):].upper() if pid.startswith("electricity_grid_")
-                       else "tech_" + pid[len("electricity_tech_"):])
-                grid[key] = kwh
+            if kwh:       # a country's grid by its code (CN), a technology by its switch key (tech_coal)
+                grid[key[len("grid_"):] if key.startswith("grid_") else key] = kwh
     return {"process": process_id, "name": procs[process_id].name, "unit": procs[process_id].unit,
             "kg_co2e": solved.total, "kwh_grid": grid, "locations": dict(locations or {})}
 

@@ -1,7 +1,7 @@
 """What every model builder shares: the ids of the processes the engine generates, the :class:`Entry` a study
-sets, how an entry names a biosphere flow, and how a generated process is made. The builders
-(:mod:`.superstructure`, :mod:`.recycling`, :mod:`.entries`) import from here, so none of them needs another
-to get these."""
+sets, how an entry names a biosphere flow, and how a generated process is made. :mod:`.superstructure` (which
+re-exports them) and :mod:`.recycling` import them from here, so the recycling builder does not need the
+superstructure that assembles it."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -96,7 +96,7 @@ def _allocation_variants(p: Process) -> list[Process]:
     return out
 
 
-def _grid_inputs(p: Process) -> list[Exchange]:
+def _site_power_inputs(p: Process) -> list[Exchange]:
     """The site electricity of ``p``: its inputs from a national grid or from a generation technology (a captive
     coal plant, ``electricity_tech_coal``); a study can move either to another country's grid."""
     return [x for x in p.exchanges if x.kind == "technosphere"
@@ -111,7 +111,7 @@ def _rewired(p: Process, elec: dict[str, str]) -> tuple[Process, Process | None]
     """A process's grid electricity goes through a switch of its own, so that a study can move the
     production site (``suppliers.<process id>.location: KR``) on the same matrix. Background materials
     too (primary aluminium's smelter): moving one moves it for every consumer, as a change of supplier does."""
-    grid = _grid_inputs(p)
+    grid = _site_power_inputs(p)
     if not grid or not elec:
         return p, None
     total = sum(x.amount for x in grid)
