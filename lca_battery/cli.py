@@ -123,6 +123,8 @@ def print_footprint(r: dict, out=None) -> None:
     if company:
         w(f"  company-specific bill of materials for: {', '.join(company)}\n")
     for s in r["suppliers"]:
+        if s.get("power"):
+            w(f"  supplier power: {s['process']} on {s['power']} in place of its grid\n")
         if s["pcf_kg_co2e_per_kg"] is not None:
             w(f"  supplier figure: {s['process']} = {s['pcf_kg_co2e_per_kg']:g} kg CO2e/kg ({s['source']}, "
               f"{s['verification']}{'' if s.get('used', True) else '; UNUSED'})\n")

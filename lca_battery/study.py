@@ -155,6 +155,9 @@ class Supplier(_Model):
                                                             "(1 excellent ... 5 poor), if assessed")
     verification: Literal["third-party verified", "self-declared", "unverified"] = "unverified"
     location: str | None = Field(None, description="production country (ISO alpha-2): its grid supplies the process")
+    power: str | None = Field(None, description=(
+        "the generation technology that supplies the process's site electricity in place of its grid (the "
+        "supplier's own plant or contract: hydro, pv_utility, wind_onshore, coal, ...; IPCC AR5 life-cycle medians)"))
     inventory: str | None = Field(None, description="supplier's process inventory file (inventories/ format), "
                                                     "relative to the study file")
     process: str | None = Field(None, description="the process id in that file that replaces the material")
@@ -173,12 +176,19 @@ class Supplier(_Model):
             raise ValueError("give either pcf_kg_co2e_per_kg or an inventory, not both")
         if self.pact and self.inventory:
             raise ValueError("give either a PACT file (pact) or an inventory, not both")
+        if self.location and self.power:
+            raise ValueError("give either location (the site's national grid) or power (a technology), not both")
         return self
 
     @field_validator("location")
     @classmethod
     def _upper(cls, v):
         return v.strip().upper() if isinstance(v, str) else v
+
+    @field_validator("power")
+    @classmethod
+    def _lower(cls, v):
+        return v.strip().lower() if isinstance(v, str) else v
 
     @field_validator("scope")
     @classmethod

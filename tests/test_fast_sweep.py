@@ -9,8 +9,11 @@ from conftest import EXAMPLE, assert_row_equals_footprint
 from lca_battery.api import footprint, sweep
 from lca_battery.cli import main
 
-#: a sample of every kind of scenario: grid, recycled content, accounting rule, chemistry, method
+#: a sample of every kind of scenario: grid, recycled content, accounting rule, chemistry, method, a supplier's
+#: site (its country's grid, or its own power technology)
 SCENARIOS = [
+    {"suppliers.nickel_matte_from_npi_id.power": "hydro"},
+    {"suppliers.cam_nmc811.location": "KR", "plant.country": "SE"},
     {"plant.country": "CN"},
     {"plant.country": "SE"},
     {"plant.country": "PL", "recycling.recycled_content.Co.post_consumer": 0.26},

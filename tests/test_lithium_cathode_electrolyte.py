@@ -95,7 +95,7 @@ def test_pcam_has_no_grid_input_and_its_site_is_refused_not_ignored(engine, pid)
     assert not any(x.kind != "biosphere" and x.target.startswith("electricity_") for x in proc.exchanges)
     assert "no electricity exchange" in " ".join(proc.comment.split())
     chem = pid.split("_", 1)[1].upper()
-    with pytest.raises(StudyError, match="has no grid electricity input"):
+    with pytest.raises(StudyError, match="has no site electricity input"):
         footprint(EXAMPLE, {"cell.chemistry": chem, "cell.nominal_voltage_v": None,
                             f"suppliers.{pid}.location": "SE"}, engine=engine, details=False)
 

@@ -253,7 +253,7 @@ def test_indonesian_smelter_sites_cannot_be_moved_yet(engine, pid):
     with pytest.raises(LcaBatteryError) as err:
         footprint(EXAMPLE, {f"suppliers.{pid}.location": "SE"}, engine=engine)
     assert f"suppliers.{pid}.location" in str(err.value)
-    assert "no grid electricity input" in str(err.value)
+    assert "no site electricity input" in str(err.value)
 
 
 @pytest.mark.parametrize("pid, ni_per_kg_shipped", [

@@ -73,6 +73,26 @@ def test_material_made_in_another_country(engine, default_result):
         site_kwh * (ef(engine, "electricity_grid_kr") - ef(engine, "electricity_grid_cn")), rel=1e-9)
 
 
+@pytest.mark.parametrize("pid, default_power", [
+    ("cam_nmc811", "electricity_grid_cn"),                  # a cathode maker on its own hydro or PV contract
+    ("nickel_matte_from_npi_id", "electricity_tech_coal"),  # an Indonesian smelter off its captive coal plant
+])
+def test_supplier_power_replaces_the_site_grid(engine, default_result, pid, default_power, capsys):
+    """suppliers.<id>.power puts the material's site electricity on a generation technology (IPCC AR5 median):
+    the cell moves by the site kWh times the difference of the two factors, and the text output names it."""
+    r = footprint(EXAMPLE, {f"suppliers.{pid}.power": "hydro"}, engine=engine)
+    study, entries, eng = prepare(EXAMPLE, engine=engine)
+    solved = eng.solve(entries)
+    site_kwh = solved.supply[eng.column(solved, f"electricity_site__{pid}")]
+    assert site_kwh > 0
+    assert r["kg_co2e_per_kwh"] - default_result["kg_co2e_per_kwh"] == pytest.approx(
+        site_kwh * (ef(engine, "electricity_tech_hydro") - ef(engine, default_power)), rel=1e-9)
+    (row,) = [s for s in r["suppliers"] if s["process"] == pid]
+    assert row["power"] == "hydro" and row["location"] is None
+    assert main(["footprint", str(EXAMPLE), "--no-write", "--set", f"suppliers.{pid}.power=Hydro"]) == 0
+    assert f"supplier power: {pid} on hydro" in capsys.readouterr().out
+
+
 def test_company_bom_replaces_default_and_is_reported(engine, default_result):
     mass = default_result["cell"]["mass_kg"]
     (line,) = [b for b in default_result["bom"] if b["input"] == "electrolyte"]
@@ -111,6 +131,12 @@ def test_weighted_dqr_and_most_relevant(default_result):
     ({"plant.country": "QQ"}, "plant.country", ["unknown country code 'QQ'"]),
     ({"plant.electricity.onsite": {"fusion": 0.2}}, "plant.electricity.onsite", ["unknown technology 'fusion'"]),
     ({"suppliers.cam_nmc999.location": "KR"}, "suppliers.cam_nmc999", ["unknown material"]),
+    ({"suppliers.cam_nmc811.power": "fusion"}, "suppliers.cam_nmc811.power",
+     ["unknown generation technology 'fusion'", "hydro", "pv_utility"]),
+    ({"suppliers.cam_nmc811.power": "hydro", "suppliers.cam_nmc811.location": "KR"}, "suppliers.cam_nmc811",
+     ["either location", "or power"]),
+    ({"suppliers.nickel_mhp_hpal_id.power": "hydro"}, "suppliers.nickel_mhp_hpal_id.power",
+     ["no site electricity input"]),
     ({"cell.bom.unobtainium": 0.1}, "cell.bom.unobtainium", ["unknown component"]),
 ])
 def test_bad_plant_and_supplier_input(engine, tmp_path, capsys, override, field, words):

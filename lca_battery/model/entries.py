@@ -94,8 +94,30 @@ def _basis_unused(p: Process, value, in_use: set) -> bool:
         and p.extra.get("route", "")[len("recycling_"):] not in in_use
 
 
+#: how a supplier's ``power`` is told apart from a ``location`` among the site settings of a study
+POWER_PREFIX = "power:"
+
+
+def _site_settings(study) -> dict[str, str]:
+    """Supplier id -> its site setting: the country whose grid supplies it (``location``) or ``power:<tech>``."""
+    return {pid: (f"{POWER_PREFIX}{s.power}" if s.power else s.location) for pid, s in study.suppliers.items()
+            if s.location or s.power}
+
+
+def _site_field(target: str, setting: str) -> str:
+    return f"suppliers.{target}.{'power' if setting.startswith(POWER_PREFIX) else 'location'}"
+
+
 def _location_value(p: Process, target: str, cc: str, file: str) -> dict:
-    """The value of the ``locations.<target>`` switch ``p`` for site country ``cc`` (an unknown one is an error)."""
+    """The value of the ``locations.<target>`` switch ``p`` for site country ``cc``, or for the generation technology
+    of a ``power:<tech>`` setting (an unknown one is an error)."""
+    if cc.startswith(POWER_PREFIX):
+        key = "tech_" + cc[len(POWER_PREFIX):]
+        if key not in p.alternatives:
+            raise StudyError(f"unknown generation technology '{cc[len(POWER_PREFIX):]}'", file=file,
+                             field=_site_field(target, cc),
+                             allowed=", ".join(sorted(k[5:] for k in p.alternatives if k.startswith("tech_"))))
+        return {key: 1.0}
     if f"grid_{cc}" not in p.alternatives:
         raise StudyError(f"unknown country code '{cc}'", file=file, field=f"suppliers.{target}.location",
                          allowed=", ".join(sorted(k[5:] for k in p.alternatives if k.startswith("grid_"))))
@@ -263,7 +285,7 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
             unique[(e.matrix, e.input, e.output)] = e
         entries.clear()
     plant = plant_shares(study, procs[PLANT_ELECTRICITY].alternatives, rule, file)
-    site_countries = {pid: s.location for pid, s in study.suppliers.items() if s.location}
+    site_countries = _site_settings(study)
     in_use = routes_in_use(study)
     for pid in study.suppliers:
         if pid not in procs or procs[pid].is_switch or (procs[pid].stage is None
@@ -301,9 +323,9 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
             pairs, patches = index.switch_cells(p, value, file)
             unique.update(pairs)
             patched += patches
-    for pid in site_countries:
-        raise StudyError(f"'{pid}' has no grid electricity input whose location could change", file=file,
-                         field=f"suppliers.{pid}.location",
+    for pid, setting in site_countries.items():
+        raise StudyError(f"'{pid}' has no site electricity input (grid or own plant) that could change", file=file,
+                         field=_site_field(pid, setting),
                          allowed=", ".join(sorted(p.switch.split(".", 1)[1] for p in procs.values()
                                                   if p.switch and p.switch.startswith("locations."))))
     entries.append(Entry(bio_key(CO2_FOSSIL), RESIDUAL_MIX, plant.residual_kg_per_kwh or 0.0,
@@ -367,7 +389,8 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
     # supplier-specific figures replace the whole column of the material
     suppliers = []
     for pid, sup in study.suppliers.items():
-        row = {"process": pid, "name": procs[pid].name, "location": sup.location, "source": sup.source or None,
+        row = {"process": pid, "name": procs[pid].name, "location": sup.location, "power": sup.power,
+               "source": sup.source or None,
                "year": sup.year, "scope": sup.scope, "verification": sup.verification, "dqr": sup.dqr,
                "pcf_kg_co2e_per_kg": sup.pcf_kg_co2e_per_kg}
         suppliers.append(row)
