@@ -156,8 +156,9 @@ class Supplier(_Model):
     verification: Literal["third-party verified", "self-declared", "unverified"] = "unverified"
     location: str | None = Field(None, description="production country (ISO alpha-2): its grid supplies the process")
     power: str | None = Field(None, description=(
-        "the generation technology that supplies the process's site electricity in place of its grid (the "
-        "supplier's own plant or contract: hydro, pv_utility, wind_onshore, coal, ...; IPCC AR5 life-cycle medians)"))
+        "the generation technology that supplies the process's site electricity in place of its grid: the "
+        "supplier's own plant or a direct line (hydro, pv_utility, wind_onshore, coal, ...; IPCC AR5 life-cycle "
+        "medians), which both electricity rules accept; a contract or certificate is not a power source here"))
     inventory: str | None = Field(None, description="supplier's process inventory file (inventories/ format), "
                                                     "relative to the study file")
     process: str | None = Field(None, description="the process id in that file that replaces the material")

@@ -18,8 +18,9 @@ Ranges and why:
 * cobalt allocation: mass instead of economic allocation of the Cu-Co mine (ISO 14044 4.3.4.2);
 * nickel origin (cells holding nickel): all class-1 nickel / all Indonesian RKEF nickel converted to matte (the
   ends of the origin routes; the default is a cited feed mix);
-* RKEF smelter power (cells holding nickel): the Indonesian smelter's electricity on the PLN grid instead of
-  captive coal power (the default), i.e. what a grid-connected or cleaner-powered nickel supplier changes;
+* RKEF smelter power (cells holding nickel): the Indonesian smelter's electricity from hydropower (as at the
+  one producer whose site figures the route carries, Vale Indonesia) instead of captive coal power (the default),
+  i.e. what a cleaner-powered nickel supplier changes;
 * recycled content R1: the Art. 8 minimums of 2031 and 2036 (post-consumer Co, Ni, Li);
 * recycling route, CFF A, R2: see above;
 * cycles and service life change only the declared unit of the regulation (kWh over the
@@ -65,10 +66,10 @@ def oat_cases(base_result: dict) -> list[dict]:
             {"parameter": "nickel origin", "low_label": "all class-1", "high_label": "all Indonesian RKEF matte",
              "low": {"supply.nickel": "class1"}, "high": {"supply.nickel": "npi_matte_id"},
              "why": "ends of the nickel origin routes (the default is China's cited NiSO4 feed mix)"},
-            {"parameter": "RKEF smelter power (Indonesia)", "low_label": "PLN grid (ID)",
+            {"parameter": "RKEF smelter power (Indonesia)", "low_label": "hydropower (as at Vale Indonesia)",
              "high_label": "captive coal (default)",
-             "low": {f"suppliers.{RKEF_SMELTER}.location": "ID"}, "high": {},
-             "why": "the Indonesian smelter's electricity on the national grid instead of captive coal power"},
+             "low": {f"suppliers.{RKEF_SMELTER}.power": "hydro"}, "high": {},
+             "why": "the Indonesian smelter's own power: hydropower (Vale Indonesia's) or captive coal (the parks')"},
         ]
     return nickel + [
         {"parameter": "plant electricity (kWh per kWh cell)", "low_label": f"{lo_el:.3g} (x0.5)",
