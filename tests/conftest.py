@@ -86,18 +86,31 @@ def grid_kwh(engine, pid, grid="electricity_grid_cn"):
     return sum(x.amount for x in engine.inventory[pid].exchanges if x.kind != "biosphere" and x.target == grid)
 
 
-def assert_site_move(engine, default_result, solved, pid, cc, home="electricity_grid_cn", kwh_per_unit=None):
-    """Move ``pid``'s site (``suppliers.<pid>.location``) from the grid ``home`` to country ``cc``: its site switch
-    carries exactly its own grid kWh (``kwh_per_unit`` per unit of ``pid``, read from the inventory if not given)
-    and the default cell changes by exactly that kWh x the grid difference. Returns the change (moved - default)."""
+def site_power(engine, pid) -> dict[str, float]:
+    """kWh per unit of ``pid`` by its site power source (national grids and captive-plant technologies), read from
+    the inventory (not hard-coded)."""
+    out: dict[str, float] = {}
+    for x in engine.inventory[pid].exchanges:
+        if x.kind != "biosphere" and x.target.startswith(("electricity_grid_", "electricity_tech_")):
+            out[x.target] = out.get(x.target, 0.0) + x.amount
+    return out
+
+
+def assert_site_move(engine, default_result, solved, pid, cc):
+    """Move ``pid``'s site (``suppliers.<pid>.location``) from its power sources (its grid, or a grid and a captive
+    plant) to country ``cc``: its site switch carries exactly its own site kWh (read from the inventory) and the
+    default cell changes by exactly that kWh x (the new grid's factor - the kWh-weighted factor of its sources).
+    Returns the change (moved - default)."""
     from lca_battery.api import footprint
     eng, s = solved
     site_kwh = s.supply[eng.column(s, f"electricity_site__{pid}")]
-    per_unit = grid_kwh(engine, pid, home) if kwh_per_unit is None else kwh_per_unit
+    power = site_power(engine, pid)
+    per_unit = sum(power.values())
+    home = sum(kwh * ef(engine, src) for src, kwh in power.items()) / per_unit
     kwh = s.supply[eng.column(s, pid)] * per_unit
     assert kwh > 0 and site_kwh == pytest.approx(kwh, rel=1e-9)
     moved = footprint(EXAMPLE, {f"suppliers.{pid}.location": cc}, engine=engine)
-    delta = site_kwh * (ef(engine, f"electricity_grid_{cc.lower()}") - ef(engine, home))
+    delta = site_kwh * (ef(engine, f"electricity_grid_{cc.lower()}") - home)
     assert delta != 0
     assert moved["kg_co2e_per_kwh"] - default_result["kg_co2e_per_kwh"] == pytest.approx(delta, rel=1e-9)
     return delta

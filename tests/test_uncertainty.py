@@ -88,13 +88,15 @@ def test_fast_monte_carlo_exact_per_sample_and_at_zero_noise(engine):
 
 def test_fast_monte_carlo_matches_bw2calc_statistically(engine):
     fast = uncertainty(EXAMPLE, engine=engine, samples=2000, seed=11)
-    slow = uncertainty(EXAMPLE, engine=engine, samples=400, seed=11, fast=False)
+    # 1,000 bw2calc draws: the 2.5 and 97.5 % points of 400 right-skewed draws moved by 0.65 SD between inventory
+    # versions (sampling noise, only 10 draws above the upper one)
+    slow = uncertainty(EXAMPLE, engine=engine, samples=1000, seed=11, fast=False)
     assert fast["solver"] != slow["solver"]
     f, s = fast["kg_co2e_per_kwh"], slow["kg_co2e_per_kwh"]
     assert f["deterministic"] == s["deterministic"]
     assert abs(f["median"] - s["median"]) < 0.25 * s["sd"]
     assert abs(f["mean"] - s["mean"]) < 0.25 * s["sd"]
-    # the spread as the 5-95 % range: the SD of 400 right-skewed samples moves by 25 % between seeds
+    # the spread as the 5-95 % range: the SD of a few hundred right-skewed samples moves by 25 % between seeds
     assert 0.8 < (f["p95"] - f["p5"]) / (s["p95"] - s["p5"]) < 1.25
     assert abs(f["p97_5"] - s["p97_5"]) < 0.6 * s["sd"] and abs(f["p2_5"] - s["p2_5"]) < 0.6 * s["sd"]
     # same seed, same numbers; a prefix of a longer run is the shorter run
