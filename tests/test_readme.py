@@ -23,3 +23,36 @@ def test_a_stale_number_is_caught(engine):
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     stale = text.replace("| NMC811 | ", "| NMC811 | 1", 1)
     assert mod.render(stale, engine) != stale
+
+
+def _prose_claims(engine):
+    """Numbers the README's prose states outside the generated blocks, each with what the code computes now:
+    (the sentence as printed, the computed values formatted as printed)."""
+    from lca_battery.api import footprint, material_footprint
+    from conftest import EXAMPLE
+    mod = _script()
+    out = []
+    for chem in ("LFP", "NMC811"):
+        s = mod._study(chem)
+        base = footprint(s, engine=engine, details=False)["kg_co2e_per_kwh"]
+        s["cell"].setdefault("design", {})["cathode_utilisation"] = 1
+        batpac = footprint(s, engine=engine, details=False)["kg_co2e_per_kwh"]
+        out.append((chem, f"{batpac:.1f} instead of {base:.1f}"))
+    gate = "nickel_matte_from_npi_id"
+    ni = engine.inventory[gate].composition["Ni"]
+    out.append(("RKEF gate", f"{material_footprint(gate, engine=engine)['kg_co2e'] / ni:.1f} kg CO2e per kg Ni at the gate"))
+    out.append(("RKEF gate, PLN grid",
+                f"({material_footprint(gate, locations={gate: 'ID'}, engine=engine)['kg_co2e'] / ni:.1f} on the PLN grid)"))
+    hydro = footprint(EXAMPLE, {f"suppliers.{gate}.power": "hydro"}, engine=engine, details=False)["kg_co2e_per_kwh"]
+    base = footprint(EXAMPLE, engine=engine, details=False)["kg_co2e_per_kwh"]
+    out.append(("RKEF smelter on hydropower", f"{hydro:.1f} instead of {base:.1f} kg CO2e/kWh"))
+    return out
+
+
+def test_prose_numbers_match_the_code(engine):
+    """The few numbers the README's prose states by hand (BatPaC's capacity basis, the RKEF gate, the smelter on
+    hydropower) are what the code computes: a change of the defaults that moves them fails here, not silently."""
+    import re
+    text = re.sub(r"\s+", " ", (ROOT / "README.md").read_text(encoding="utf-8"))
+    stale = [(what, claim) for what, claim in _prose_claims(engine) if claim not in text]
+    assert not stale, f"README prose out of date (what, the sentence the code gives now): {stale}"
