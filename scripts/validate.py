@@ -827,12 +827,14 @@ def _input_amount(engine, pid, target) -> float:
 
 
 def _direct_energy(engine, pid):
-    """kWh of grid electricity and MJ of heat entered directly in process ``pid`` (per unit of its product)."""
+    """kWh of site electricity (grid or captive plant) and MJ of heat entered directly in process ``pid`` (per unit of
+    its product)."""
+    from lca_battery.model.base import SITE_POWER_PREFIXES
     kwh = mj = 0.0
     for e in engine.inventory[pid].exchanges:
         if e.kind != "technosphere":
             continue
-        if e.target.startswith("electricity_grid") and e.unit == "kWh":
+        if e.target.startswith(SITE_POWER_PREFIXES) and e.unit == "kWh":
             kwh += e.amount
         elif e.target.startswith("heat_") and e.unit == "MJ":
             mj += e.amount

@@ -89,9 +89,10 @@ def grid_kwh(engine, pid, grid="electricity_grid_cn"):
 def site_power(engine, pid) -> dict[str, float]:
     """kWh per unit of ``pid`` by its site power source (national grids and captive-plant technologies), read from
     the inventory (not hard-coded)."""
+    from lca_battery.model.base import SITE_POWER_PREFIXES
     out: dict[str, float] = {}
     for x in engine.inventory[pid].exchanges:
-        if x.kind != "biosphere" and x.target.startswith(("electricity_grid_", "electricity_tech_")):
+        if x.kind != "biosphere" and x.target.startswith(SITE_POWER_PREFIXES):
             out[x.target] = out.get(x.target, 0.0) + x.amount
     return out
 

@@ -23,7 +23,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..model.superstructure import (DISTRIBUTION, PLANT_ELECTRICITY, PLANT_HEAT, PLANT_STEP_PREFIX, RESIDUAL_MIX,
-                                    ROOT, SITE_PREFIX)
+                                    ROOT, SITE_POWER_PREFIXES, SITE_PREFIX)
 
 #: Files of the background whose processes are energy carriers and transport, not materials.
 ENERGY_FILES = ("background/electricity.yaml", "background/energy_transport.yaml")
@@ -64,7 +64,7 @@ def exception_reason(engine, pid: str) -> str:
 
 
 def is_electricity(pid: str) -> bool:
-    return pid.startswith(("electricity_grid_", "electricity_tech_", SITE_PREFIX)) or \
+    return pid.startswith((*SITE_POWER_PREFIXES, SITE_PREFIX)) or \
         pid in (PLANT_ELECTRICITY, RESIDUAL_MIX)
 
 

@@ -14,6 +14,8 @@ PLANT_HEAT = "heat_cell_plant"
 PLANT_STEP_PREFIX = "plant_step__"      # cell-plant step processes (model/plant.py)
 RESIDUAL_MIX = "electricity_residual_mix"
 SITE_PREFIX = "electricity_site__"
+#: a process's site electricity: inputs from a national grid or from a generation technology (a captive plant)
+SITE_POWER_PREFIXES = ("electricity_grid_", "electricity_tech_")
 CO2_FOSSIL = ("Carbon dioxide, fossil", ("air",))
 DISTRIBUTION = "distribution_cell"
 MODEL_SOURCE = "lcab_model"

@@ -16,7 +16,8 @@ from __future__ import annotations
 from ..inventory.records import Exchange, Inventory, Process
 
 from .base import (  # noqa: F401  (re-exported: the builders' shared names)
-    ROOT, PLANT_ELECTRICITY, PLANT_HEAT, PLANT_STEP_PREFIX, RESIDUAL_MIX, SITE_PREFIX, CO2_FOSSIL, DISTRIBUTION,
+    ROOT, PLANT_ELECTRICITY, PLANT_HEAT, PLANT_STEP_PREFIX, RESIDUAL_MIX, SITE_PREFIX, SITE_POWER_PREFIXES,
+    CO2_FOSSIL, DISTRIBUTION,
     MODEL_SOURCE, MODEL_FILE, TRANSPORT, HEAT_ALTERNATIVES, Entry, bio_key, _model_process,
 )
 
@@ -100,7 +101,7 @@ def _site_power_inputs(p: Process) -> list[Exchange]:
     """The site electricity of ``p``: its inputs from a national grid or from a generation technology (a captive
     coal plant, ``electricity_tech_coal``); a study can move either to another country's grid."""
     return [x for x in p.exchanges if x.kind == "technosphere"
-            and x.target.startswith(("electricity_grid_", "electricity_tech_"))]
+            and x.target.startswith(SITE_POWER_PREFIXES)]
 
 
 def site_switch_id(pid: str) -> str:
