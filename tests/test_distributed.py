@@ -90,9 +90,9 @@ def test_grid_on_cluster_is_cut_into_sub_grids(engine, cluster):
     assert {r["cell.chemistry"] for r in rows} == {"NMC811", "NMC622"}
     assert seen[-1] == (30, 30)
     two = {"plant.country": ["CN", "SE", "PL"], "recycling.recycled_content.Co.post_consumer": [0.0, 0.1, 0.2, 0.3]}
-    # on this grid the sub-grids' sums of deltas come out as the whole grid's: the serial rows bit for bit
-    # (in general a sub-grid assembles from its own first values: 1e-12, above)
-    assert sweep(EXAMPLE, two, engine=engine, client=cluster) == sweep(EXAMPLE, two, engine=engine)
+    # a sub-grid assembles its rows from its own first values, so its sums of deltas round differently from the
+    # whole grid's (bit for bit on some inventories, 1e-16-size differences on others): 1e-12 relative, same order
+    _equal(sweep(EXAMPLE, two, engine=engine), sweep(EXAMPLE, two, engine=engine, client=cluster))
     one = {"plant.country": ["SE"], "recycling.eol_collection_rate": [0.6]}      # nothing to cut: a row chunk
     _equal(sweep(EXAMPLE, one, engine=engine), sweep(EXAMPLE, one, engine=engine, client=cluster))
     assert dist._COUNTS["chunks"] == before["chunks"] + 1

@@ -17,7 +17,7 @@ from lca_battery.study import DEFAULT_STUDY
 #: The materials above 2 % allowed to stay aggregated or energy-less; the reasons (phrases of each dataset) are
 #: material_audit.EXCEPTIONS, read from the dataset at test time, so an exception goes when its dataset stops
 #: saying why. Adding one means adding it here too, on purpose.
-EXPECTED_EXCEPTIONS = {"nickel_mhp_hpal_id", "waste_incineration_hazardous"}
+EXPECTED_EXCEPTIONS = {"nickel_mhp_hpal_id"}
 
 CHEMISTRIES = ["NMC811", "NMC622", "NMC532", "NMC111", "NCA", "LFP", "NMMT"]
 

@@ -33,9 +33,10 @@ THRESHOLD = 0.02
 #: Documented exceptions: material -> (dataset field, the phrase of that field that gives the reason).
 EXCEPTIONS = {
     "nickel_mhp_hpal_id": ("proxy", "was not built because no per-t figure was readable"),
-    "waste_incineration_hazardous": ("proxy", "combustion CO2"),
 }
-# Not listed any more: the Indonesian NPI gate and its NPI-to-matte step (one unit process since 2026-12: an
+# Not listed any more: hazardous-waste incineration (since 2026-12 the IPCC defaults for fossil liquid and for
+# industrial waste, 2.93 and 1.65 kg fossil CO2 per kg, in place of burning kerosene: below 2 % of every cell);
+# the Indonesian NPI gate and its NPI-to-matte step (one unit process since 2026-12: an
 # Indonesian RKEF-to-matte producer's electricity per t Ni on captive coal power, its other emissions and the
 # fuels' supply, nickel_matte_from_npi_id); quicklime (a unit process with its kiln's coal, gas and electricity, USLCI) and with it
 # calcined_petroleum_coke, whose chain now draws explicit energy through its lime; the calciner itself burns
