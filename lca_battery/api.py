@@ -863,6 +863,7 @@ def report(study, overrides=None, *, engine: Engine | None = None, samples: int 
         _, m2, _ = prepare_mapping(study, overrides, engine, rule=rule)
         rules[rule] = {"rule": RULE_LABELS.get(rule, rule), "kg_co2e_per_kwh": engine.solve(m2.entries, st.method).total,
                        "headline": rule == result["plant"]["electricity_rule"]}
+    limits = sr.limitations(result, engine, solved)
     unc = uncertainty(study, overrides, engine=engine, samples=samples, seed=seed)
     sens = sensitivity(study, overrides, engine=engine, sobol_n=sobol_n, seed=seed, progress=progress)
     return {
@@ -878,7 +879,8 @@ def report(study, overrides=None, *, engine: Engine | None = None, samples: int 
         "electricity_rules": rules,
         "breakdowns": sr.breakdowns(result),
         "recycled_content": sr.recycled_content_check(result),
-        "limitations": sr.limitations(result, engine),
+        "limitations": limits,
+        "limitations_summary": sr.limitations_summary(limits),
         "boundary": sr.boundary(result, engine),
         "uncertainty": {k: v for k, v in unc.items() if k != "samples"},
         "uncertainty_samples": unc["samples"],

@@ -105,6 +105,61 @@ def test_cutoff_lists_only_the_cells_supply_chain(rep, engine):
     assert outside < 1e-9 * rep["result"]["kg_co2e_per_kwh"]
 
 
+def test_limitations_say_what_rests_on_each_proxy_and_aggregated_dataset(rep, engine):
+    """Section 12 lists every proxy or aggregated dataset with its own emissions and the part of the result resting
+    on it, checked by independent solves: a whole dataset's part is the amount the cell draws x the footprint of one
+    unit of it (a solve with that demand); a dataset with proxies on some inputs only carries what those inputs
+    bring (input amount x the input's unit footprint), not its whole footprint."""
+    from lca_battery.api import material_footprint, prepare_mapping
+    rows = {r["id"]: r for r in rep["limitations"]}
+    total = rep["result"]["kg_co2e_per_kwh"]
+    st, mapping, _ = prepare_mapping(EXAMPLE, {}, engine)
+    solved = engine.solve(mapping.entries, st.method)
+
+    def drawn(pid):
+        return solved.supply[engine.column(solved, pid)]
+
+    hpal = rows["nickel_mhp_hpal_id"]                     # aggregated as a whole: its own CO2 is all of it
+    assert hpal["scope"] == "dataset" and hpal["aggregated"]
+    assert hpal["resting_kg_co2e_per_kwh"] == pytest.approx(
+        drawn("nickel_mhp_hpal_id") * material_footprint("nickel_mhp_hpal_id", engine=engine)["kg_co2e"], rel=1e-9)
+    assert hpal["direct_kg_co2e_per_kwh"] == pytest.approx(hpal["resting_kg_co2e_per_kwh"], rel=1e-9)
+    npi = rows["nickel_sulfate_from_npi_cn"]              # a proxy as a whole: its supply chain rests on it
+    assert npi["scope"] == "dataset" and npi["resting_kg_co2e_per_kwh"] == pytest.approx(
+        drawn("nickel_sulfate_from_npi_cn") * material_footprint("nickel_sulfate_from_npi_cn", engine=engine)["kg_co2e"],
+        rel=1e-9)
+    assert npi["resting_kg_co2e_per_kwh"] > 20 * npi["direct_kg_co2e_per_kwh"]
+    cathode = rows["cathode_nmc811"]                      # one proxied input (the binder): that input only
+    assert cathode["scope"] == "exchanges" and cathode["proxied_inputs"] == "binder_pvdf"
+    A, col = solved.lca.technosphere_matrix, engine.column(solved, "cathode_nmc811")
+    row = solved.lca.dicts.product[engine.ids["binder_pvdf"]]
+    binder_kg = -A[row, col] * drawn("cathode_nmc811")
+    assert binder_kg > 0
+    assert cathode["resting_kg_co2e_per_kwh"] == pytest.approx(
+        binder_kg * material_footprint("binder_pvdf", engine=engine)["kg_co2e"], rel=1e-9)
+    assert cathode["resting_kg_co2e_per_kwh"] < 0.05 * drawn("cathode_nmc811") * material_footprint(
+        "cathode_nmc811", engine=engine)["kg_co2e"]
+    # own emissions add up (a part of the total); largest resting part first; the summary says the same
+    assert 0 < sum(r["direct_share"] for r in rows.values()) < 1
+    parts = [abs(r["resting_kg_co2e_per_kwh"]) for r in rep["limitations"]]
+    assert parts == sorted(parts, reverse=True)
+    ls = rep["limitations_summary"]
+    assert ls["count"] == len(rows) and ls["largest"]["id"] == rep["limitations"][0]["id"]
+    assert ls["direct_share"] == pytest.approx(sum(r["direct_kg_co2e_per_kwh"] for r in rows.values()) / total)
+
+
+def test_limitations_table_opens_in_excel(written):
+    import csv
+    import openpyxl
+    a, _ = written
+    with (a / "limitations.csv").open(encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and {"id", "scope", "direct_share", "resting_share", "proxy"} <= set(rows[0])
+    ws = openpyxl.load_workbook(a / "report.xlsx", read_only=True)["proxies and aggregated"]
+    assert [c.value for c in next(ws.iter_rows(max_row=1))][:2] == ["dataset", "geo"]
+    assert ws.max_row == len(rows) + 1
+
+
 class _Parser(HTMLParser):
     def __init__(self):
         super().__init__()
@@ -134,7 +189,7 @@ def test_report_files_sections_and_charts(written):
     from lca_battery.report.study_report import SECTIONS
     a, _ = written
     for f in ("report.html", "report.json", "report.xlsx", "sensitivity.csv", "sobol.csv", "cutoff.csv",
-              "summary.json", "declaration.json", "passport.json", "footprint.xlsx", "processes.csv",
+              "limitations.csv", "summary.json", "declaration.json", "passport.json", "footprint.xlsx", "processes.csv",
               "manifest.json"):
         assert (a / f).is_file(), f
     p = _Parser()

@@ -597,6 +597,9 @@ def write_report(rep: dict, out_dir: Path, study_file: str | None = None, comman
         _csv(tmp / "cutoff.csv", rep["cutoff"]["rows"],
              ["process", "name", "flow", "share_of_process", "process_kg_co2e_per_kwh", "estimated_kg_co2e_per_kwh",
               "share_of_total", "reason", "basis", "file"])
+        _csv(tmp / "limitations.csv", rep["limitations"],
+             ["id", "name", "location", "scope", "proxied_inputs", "aggregated", "direct_kg_co2e_per_kwh",
+              "direct_share", "resting_kg_co2e_per_kwh", "resting_share", "proxy"])
         write_report_workbook(rep, tmp / "report.xlsx")
         _write_manifest(tmp, study_file, command, inventory_content_hash=result["inventory"]["content_hash"],
                         method=result["method"], software=result["software"],
@@ -636,6 +639,13 @@ def write_report_workbook(rep: dict, path: Path) -> None:
                       "0.0%"), ("estimate, kg CO2e / kWh", "estimated_kg_co2e_per_kwh", "0.0000"),
                       ("share of total", "share_of_total", "0.00%"), ("reason", "reason", None),
                       ("computed from", "basis", None)], rep["cutoff"]["rows"])
+    sheet("proxies and aggregated", [("dataset", "id", None), ("geo", "location", None),
+                                     ("direct, kg CO2e / kWh", "direct_kg_co2e_per_kwh", "0.0000"),
+                                     ("direct share", "direct_share", "0.00%"),
+                                     ("resting on it, kg CO2e / kWh", "resting_kg_co2e_per_kwh", "0.0000"),
+                                     ("resting share", "resting_share", "0.00%"), ("scope", "scope", None),
+                                     ("proxied inputs", "proxied_inputs", None), ("aggregated", "aggregated", None),
+                                     ("proxy", "proxy", None)], rep["limitations"])
     sheet("sensitivity", [("parameter", "parameter", None), ("low", "low_label", None), ("high", "high_label", None),
                           ("low, kg CO2e / kWh", "low", "0.00"), ("high, kg CO2e / kWh", "high", "0.00"),
                           ("swing, kg CO2e / kWh", "swing", "0.00")], rep["sensitivity"]["one_at_a_time"]["rows"])

@@ -169,20 +169,49 @@ def recycled_content_check(result: dict) -> list[dict]:
     return rows
 
 
-def limitations(result: dict, engine) -> list[dict]:
-    """Datasets used that are proxies or carry aggregated cradle-to-gate figures."""
+def limitations(result: dict, engine, solved) -> list[dict]:
+    """Datasets used that are proxies or carry aggregated cradle-to-gate figures, with what the result owes each:
+    its own emissions (``direct_*``: these add up over the rows) and the part of the result that rests on the
+    proxy or aggregated figure (``resting_*``): for a dataset that is a proxy or aggregated as a whole
+    (``scope`` "dataset"), the cradle-to-gate footprint of what the study draws from it, its supply chain included;
+    for one with proxies on some exchanges only (``scope`` "exchanges"), what those exchanges bring (input amount
+    x its cradle-to-gate footprint, or flow amount x its factor). Resting parts nest (a proxy's supply chain can
+    hold another), so they do not add up. Largest resting part first."""
+    from ..analysis.material_audit import cumulative_contributions, exchange_contribution, unit_footprints
+    total = solved.total
+    per_unit = unit_footprints(solved)
+    cumulative = cumulative_contributions(engine, solved, per_unit)
     out = []
     for d in result["datasets"]:
         p = engine.processes.get(d["id"])
-        if p is None:
+        if p is None or p.id not in engine.ids:
             continue
-        proxies = sorted({x.proxy for x in p.exchanges if x.proxy})
+        proxied = [x for x in p.exchanges if x.proxy]
         aggregated = any(x.aggregated for x in p.exchanges)
-        if p.proxy or proxies or aggregated:
-            out.append({"id": p.id, "name": p.name, "location": p.location,
-                        "proxy": p.proxy or "; ".join(proxies[:2]),
-                        "aggregated": aggregated})
+        if not (p.proxy or proxied or aggregated):
+            continue
+        whole = bool(p.proxy or aggregated)
+        resting = cumulative.get(p.id, 0.0) if whole else exchange_contribution(engine, solved, p.id, proxied,
+                                                                                 per_unit)
+        direct = float(solved.scores[engine.column(solved, p.id)])
+        out.append({"id": p.id, "name": p.name, "location": p.location,
+                    "scope": "dataset" if whole else "exchanges",
+                    "proxy": p.proxy or "; ".join(sorted({x.proxy for x in proxied})[:2]),
+                    "proxied_inputs": "" if whole else ", ".join(sorted({x.target for x in proxied})),
+                    "aggregated": aggregated,
+                    "direct_kg_co2e_per_kwh": direct, "direct_share": direct / total if total else 0.0,
+                    "resting_kg_co2e_per_kwh": resting, "resting_share": resting / total if total else 0.0})
+    out.sort(key=lambda r: (-abs(r["resting_kg_co2e_per_kwh"]), r["id"]))
     return out
+
+
+def limitations_summary(rows: list[dict]) -> dict:
+    """What the result owes the proxy and aggregated datasets together: their own emissions' share of the result
+    (additive), their number, and the one the most of the result rests on."""
+    top = rows[0] if rows else None
+    return {"count": len(rows), "direct_share": sum(r["direct_share"] for r in rows),
+            "aggregated_direct_share": sum(r["direct_share"] for r in rows if r["aggregated"]),
+            "largest": {"id": top["id"], "resting_share": top["resting_share"]} if top else None}
 
 
 def boundary(result: dict, engine) -> dict:
