@@ -71,6 +71,34 @@ def test_sobol_indices_stated_and_seeded(rep, engine):
     assert {r["parameter"] for r in sob["rows"][:2]} == {"natural graphite share", "plant electricity (kWh/kWh)"}
 
 
+def test_sobol_runs_through_the_sweep_engine_equal_single_runs(engine):
+    """The report's Sobol' runs go through the sweep engine in one scenario table; the indices equal those of one
+    solve per run."""
+    from lca_battery.analysis import sensitivity as sens
+    from lca_battery.api import footprint, prepare_mapping, sweep
+    base = footprint(EXAMPLE, engine=engine, details=False)
+
+    def total(ov):
+        st, mapping, eng = prepare_mapping(EXAMPLE, ov, engine)
+        return eng.solve(mapping.entries, st.method).total
+
+    calls = []
+
+    def totals(rows):
+        calls.append(len(rows))
+        return [r["kg_co2e_per_kwh"] for r in sweep(EXAMPLE, table=rows, engine=engine, materials=False)]
+
+    one = sens.sobol(total, {}, base, n=4, seed=3)
+    batch = sens.sobol(total, {}, base, n=4, seed=3, totals=totals)
+    assert calls == [batch["runs"]] and batch["runs"] == one["runs"] == 4 * (len(one["rows"]) + 2)
+    assert batch["mean"] == pytest.approx(one["mean"], rel=1e-12)
+    assert batch["sd"] == pytest.approx(one["sd"], rel=1e-9)
+    for a, b in zip(one["rows"], batch["rows"]):
+        assert a["parameter"] == b["parameter"]
+        for k in ("S1", "ST", "S1_conf", "ST_conf"):
+            assert b[k] == pytest.approx(a[k], rel=1e-6, abs=1e-9), (a["parameter"], k)
+
+
 def test_cutoff_dqr_primary_share(rep):
     cut = rep["cutoff"]
     assert cut["rows"] and cut["total_share"] == pytest.approx(

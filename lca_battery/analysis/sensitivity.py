@@ -189,11 +189,12 @@ def _sobol_overrides(params: list[dict], x, heat: float) -> dict:
 
 
 def sobol(total, overrides: dict, base_result: dict, n: int = 64, seed: int = 42,
-          progress=None) -> dict:
+          progress=None, totals=None) -> dict:
     """First-order (S1) and total (ST) Sobol indices of kg CO2e/kWh, with 95 % confidence halves.
 
-    ``total(overrides)`` as for :func:`one_at_a_time`; ``n`` is SALib's base sample (a power of 2); the model
-    runs ``n * (D + 2)`` times."""
+    ``total(overrides)`` as for :func:`one_at_a_time`; ``totals(list of the runs' own settings)``, when given,
+    computes all the runs at once on top of ``overrides`` (the caller's sweep engine), else each run is a
+    ``total`` call; ``n`` is SALib's base sample (a power of 2); the model runs ``n * (D + 2)`` times."""
     import numpy as np
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import sobol as sobol_sample
@@ -209,11 +210,14 @@ def sobol(total, overrides: dict, base_result: dict, n: int = 64, seed: int = 42
     problem = {"num_vars": len(params), "names": [p["name"] for p in params],
                "bounds": [p["bounds"] for p in params]}
     X = sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)
-    Y = np.empty(len(X))
-    for i, x in enumerate(X):
-        Y[i] = total({**overrides, **_sobol_overrides(params, x, heat)})
-        if progress:
-            progress(i + 1, len(X))
+    if totals is not None:
+        Y = np.asarray(totals([_sobol_overrides(params, x, heat) for x in X]), dtype=float)
+    else:
+        Y = np.empty(len(X))
+        for i, x in enumerate(X):
+            Y[i] = total({**overrides, **_sobol_overrides(params, x, heat)})
+            if progress:
+                progress(i + 1, len(X))
     Si = sobol_analyze.analyze(problem, Y, calc_second_order=False, seed=seed, print_to_console=False)
     rows = [{"parameter": p["name"], "low": p["bounds"][0], "high": p["bounds"][1],
              "S1": float(Si["S1"][i]), "S1_conf": float(Si["S1_conf"][i]),
