@@ -176,6 +176,21 @@ def test_limitations_say_what_rests_on_each_proxy_and_aggregated_dataset(rep, en
     assert ls["direct_share"] == pytest.approx(sum(r["direct_kg_co2e_per_kwh"] for r in rows.values()) / total)
 
 
+def test_a_dataset_a_supplier_figure_replaces_is_no_limitation(engine):
+    """A proxy dataset whose product the study takes from a supplier's own figure is not listed: its proxy text
+    no longer describes what the result holds."""
+    from lca_battery.api import footprint, prepare_mapping
+    from lca_battery.report.study_report import limitations
+    pid = "nickel_sulfate_from_npi_cn"
+    sup = {f"suppliers.{pid}.pcf_kg_co2e_per_kg": 4.0, f"suppliers.{pid}.source": "Supplier X PCF 2025"}
+    for overrides, listed in (({}, True), (sup, False)):
+        result = footprint(EXAMPLE, overrides, engine=engine)
+        st, mapping, _ = prepare_mapping(EXAMPLE, overrides, engine)
+        rows = limitations(result, engine, engine.solve(mapping.entries, st.method))
+        assert (pid in {r["id"] for r in rows}) is listed
+        assert "nickel_mhp_hpal_id" in {r["id"] for r in rows}       # the other nickel route is still drawn
+
+
 def test_limitations_table_opens_in_excel(written):
     import csv
     import openpyxl

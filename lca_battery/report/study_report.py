@@ -170,7 +170,8 @@ def recycled_content_check(result: dict) -> list[dict]:
 
 
 def limitations(result: dict, engine, solved) -> list[dict]:
-    """Datasets used that are proxies or carry aggregated cradle-to-gate figures, with what the result owes each:
+    """Open datasets used that are proxies or carry aggregated cradle-to-gate figures (not those a licensed
+    background or a supplier's figure replaces in this study), with what the result owes each:
     its own emissions (``direct_*``: these add up over the rows) and the part of the result that rests on the
     proxy or aggregated figure (``resting_*``): for a dataset that is a proxy or aggregated as a whole
     (``scope`` "dataset"), the cradle-to-gate footprint of what the study draws from it, its supply chain included;
@@ -186,6 +187,8 @@ def limitations(result: dict, engine, solved) -> list[dict]:
         p = engine.processes.get(d["id"])
         if p is None or p.id not in engine.ids:
             continue
+        if d.get("file", "").startswith("background: ") or d.get("file") == "study: suppliers":
+            continue       # replaced by a licensed background's activity or a supplier's figure: not the open dataset
         proxied = [x for x in p.exchanges if x.proxy]
         aggregated = any(x.aggregated for x in p.exchanges)
         if not (p.proxy or proxied or aggregated):
