@@ -43,7 +43,7 @@ def test_every_default_chemistry_is_audited(engine, audit):
 
 
 def test_cumulative_contributions_are_the_footprint_per_unit_times_supply(engine):
-    from lca_battery.analysis.material_audit import cumulative_contributions
+    from lca_battery.analysis.contribution import cumulative_contributions
     from lca_battery.api import prepare
     _, entries, eng = prepare(DEFAULT_STUDY, engine=engine)
     s = eng.solve(entries)

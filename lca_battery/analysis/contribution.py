@@ -191,3 +191,49 @@ def electricity_sites(engine, solved, entries) -> list[dict]:
                      "sources": sorted({procs[pid].source for pid in mix if procs[pid].source})})
     rows.sort(key=lambda r: -r["kwh"])
     return rows
+
+
+def unit_footprints(solved) -> np.ndarray:
+    """Cradle-to-gate score of one unit of each product of the solved system, by matrix column (one
+    transposed solve)."""
+    lca = solved.lca
+    A = sp.csc_matrix(lca.technosphere_matrix)
+    direct = np.asarray(solved.cf["total"] @ lca.biosphere_matrix).ravel()
+    return spla.spsolve(A.T.tocsc(), direct)
+
+
+def cumulative_contributions(engine, solved, per_unit: np.ndarray | None = None) -> dict[str, float]:
+    """Cumulative score of every process of the solved system: footprint of one unit of its product
+    times the amount the system supplies (kg CO2e per unit of the demand), by process id."""
+    per_unit = unit_footprints(solved) if per_unit is None else per_unit
+    return {engine.codes[node]: float(per_unit[col] * solved.supply[col])
+            for node, col in solved.lca.dicts.activity.items()}
+
+
+def exchange_contribution(engine, solved, pid: str, exchanges, per_unit: np.ndarray) -> float:
+    """Score the solved system owes to some of ``pid``'s exchanges (each distinct input or flow counted once,
+    at its whole amount in the matrix): a technosphere input's amount x the cradle-to-gate footprint of one unit
+    of it, a biosphere flow's amount x its characterisation factor, times the supply of ``pid``."""
+    from ..model.base import bio_key
+    lca = solved.lca
+    col = engine.column(solved, pid)
+    supply = solved.supply[col]
+    A = lca.technosphere_matrix
+    B = lca.biosphere_matrix
+    total = 0.0
+    seen = set()
+    for x in exchanges:
+        if x.kind == "biosphere":
+            key = ("b", bio_key((x.target, x.compartment)))
+            if key in seen:
+                continue
+            seen.add(key)
+            row = lca.dicts.biosphere[engine.bio_id(key[1])]
+            total += float(B[row, col]) * float(solved.cf["total"][row]) * supply
+        else:
+            if ("t", x.target) in seen or x.target not in engine.ids:
+                continue
+            seen.add(("t", x.target))
+            row = lca.dicts.product[engine.ids[x.target]]
+            total += -float(A[row, col]) * float(per_unit[lca.dicts.activity[engine.ids[x.target]]]) * supply
+    return total

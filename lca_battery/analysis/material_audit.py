@@ -5,8 +5,8 @@ per unit times the amount the system draws of it) is above a threshold of the ce
 process whose electricity and heat are explicit inputs from the engine's own background, not one
 aggregated factor; then its production site is a study setting that really changes the footprint.
 
-:func:`cumulative_contributions` gives every process's cumulative score in one transposed solve
-(``x^T A = c^T B``: ``x_j`` is the footprint of one unit of process ``j``'s product), and
+:func:`~lca_battery.analysis.contribution.cumulative_contributions` gives every process's cumulative score in one
+transposed solve (``x^T A = c^T B``: ``x_j`` is the footprint of one unit of process ``j``'s product), and
 :func:`material_audit` walks, for each material above the threshold, its own supply chain (on the
 study's matrix) down to the first aggregated factor, looking for an explicit electricity, heat or fuel
 input (fuel: e.g. diesel burned in mining machinery, which has no grid to move).
@@ -18,10 +18,9 @@ reason (``tests/test_material_audit.py`` holds the same list and fails on any ot
 """
 from __future__ import annotations
 
-import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
+from .contribution import cumulative_contributions
 from ..model.superstructure import (DISTRIBUTION, PLANT_ELECTRICITY, PLANT_HEAT, PLANT_STEP_PREFIX, RESIDUAL_MIX,
                                     ROOT, SITE_POWER_PREFIXES, SITE_PREFIX)
 
@@ -92,52 +91,6 @@ def is_material(p) -> bool:
 def is_aggregated(p) -> bool:
     """One aggregated cradle-to-gate factor (``aggregated: true`` on a biosphere exchange)."""
     return any(x.kind == "biosphere" and x.aggregated for x in p.exchanges)
-
-
-def unit_footprints(solved) -> np.ndarray:
-    """Cradle-to-gate score of one unit of each product of the solved system, by matrix column (one
-    transposed solve)."""
-    lca = solved.lca
-    A = sp.csc_matrix(lca.technosphere_matrix)
-    direct = np.asarray(solved.cf["total"] @ lca.biosphere_matrix).ravel()
-    return spla.spsolve(A.T.tocsc(), direct)
-
-
-def cumulative_contributions(engine, solved, per_unit: np.ndarray | None = None) -> dict[str, float]:
-    """Cumulative score of every process of the solved system: footprint of one unit of its product
-    times the amount the system supplies (kg CO2e per unit of the demand), by process id."""
-    per_unit = unit_footprints(solved) if per_unit is None else per_unit
-    return {engine.codes[node]: float(per_unit[col] * solved.supply[col])
-            for node, col in solved.lca.dicts.activity.items()}
-
-
-def exchange_contribution(engine, solved, pid: str, exchanges, per_unit: np.ndarray) -> float:
-    """Score the solved system owes to some of ``pid``'s exchanges (each distinct input or flow counted once,
-    at its whole amount in the matrix): a technosphere input's amount x the cradle-to-gate footprint of one unit
-    of it, a biosphere flow's amount x its characterisation factor, times the supply of ``pid``."""
-    from ..model.base import bio_key
-    lca = solved.lca
-    col = engine.column(solved, pid)
-    supply = solved.supply[col]
-    A = lca.technosphere_matrix
-    B = lca.biosphere_matrix
-    total = 0.0
-    seen = set()
-    for x in exchanges:
-        if x.kind == "biosphere":
-            key = ("b", bio_key((x.target, x.compartment)))
-            if key in seen:
-                continue
-            seen.add(key)
-            row = lca.dicts.biosphere[engine.bio_id(key[1])]
-            total += float(B[row, col]) * float(solved.cf["total"][row]) * supply
-        else:
-            if ("t", x.target) in seen or x.target not in engine.ids:
-                continue
-            seen.add(("t", x.target))
-            row = lca.dicts.product[engine.ids[x.target]]
-            total += -float(A[row, col]) * float(per_unit[lca.dicts.activity[engine.ids[x.target]]]) * supply
-    return total
 
 
 def _inputs(engine, solved, A, rev_product, pid: str) -> list[str]:

@@ -178,7 +178,7 @@ def limitations(result: dict, engine, solved) -> list[dict]:
     for one with proxies on some exchanges only (``scope`` "exchanges"), what those exchanges bring (input amount
     x its cradle-to-gate footprint, or flow amount x its factor). Resting parts nest (a proxy's supply chain can
     hold another), so they do not add up. Largest resting part first."""
-    from ..analysis.material_audit import cumulative_contributions, exchange_contribution, unit_footprints
+    from ..analysis.contribution import cumulative_contributions, exchange_contribution, unit_footprints
     total = solved.total
     per_unit = unit_footprints(solved)
     cumulative = cumulative_contributions(engine, solved, per_unit)
