@@ -401,7 +401,7 @@ def cmd_report(args) -> int:
     from .api import report
     from .report.outputs import check_report_target, write_report
     check_report_target(Path(args.out))        # before the runs: a wrong --out fails at once
-    engine = _engine()
+    engine = _footprint_engine(args.study, args.set or [])     # warm when its cache is valid, as footprint
     with _progress_bar("sensitivity runs") as progress:
         rep = report(args.study, args.set or [], engine=engine, samples=args.samples, seed=args.seed,
                      sobol_n=args.sobol_n, progress=progress)
@@ -415,7 +415,7 @@ def cmd_report(args) -> int:
 def cmd_export_pact(args) -> int:
     from .api import pact
     from .report.outputs import to_json
-    pf = pact(args.study, args.set or [], engine=_engine(), file=args.study)
+    pf = pact(args.study, args.set or [], engine=_footprint_engine(args.study, args.set or []), file=args.study)
     text = to_json(pf)
     if not args.out or args.out == "-":
         print(text)
@@ -436,7 +436,8 @@ def cmd_export_pact(args) -> int:
 def cmd_datasets(args) -> int:
     from .api import footprint
     from .report.outputs import to_json
-    result = footprint(args.study, args.set or [], engine=_engine(), details=False)
+    result = footprint(args.study, args.set or [], engine=_footprint_engine(args.study, args.set or []),
+                       details=False)
     rows = result["datasets"]
     if args.json:
         print(to_json(rows))

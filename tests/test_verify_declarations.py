@@ -274,3 +274,17 @@ def test_verify_a_folder_of_another_version(run, tmp_path, capsys):
     assert main(["verify", str(copy)]) == 1
     line, = [x for x in capsys.readouterr().out.splitlines() if " code " in x]
     assert "code not comparable" in line and "install lca_battery" in line
+
+
+def test_a_file_differing_only_in_its_software_record_is_called_identical_but_for_it(tmp_path):
+    """A summary written by the warm path and re-run through bw2calc differs in the solver's name only: verify says
+    so instead of 'text differs'; any other difference is still named."""
+    from lca_battery.report.verify import _compare_file
+    base = {"kg_co2e_per_kwh": 98.15, "stages": {"main_production": 16.28}}
+    a, b, c = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "c.json"
+    a.write_text(json.dumps({**base, "software": {"solver": "lca_battery.warm"}}))
+    b.write_text(json.dumps({**base, "software": {"solver": "bw2calc"}}))
+    c.write_text(json.dumps({**base, "study": "x", "software": {"solver": "bw2calc"}}))
+    assert _compare_file(a, b) == (True, "identical but for the software record (solver, versions)")
+    ok, detail = _compare_file(a, c)
+    assert not ok and "study" in detail
