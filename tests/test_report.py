@@ -176,6 +176,24 @@ def test_limitations_say_what_rests_on_each_proxy_and_aggregated_dataset(rep, en
     assert ls["direct_share"] == pytest.approx(sum(r["direct_kg_co2e_per_kwh"] for r in rows.values()) / total)
 
 
+def test_a_proxied_exchange_beside_a_plain_one_of_the_same_input_counts_alone(rep, engine):
+    """Spodumene concentrate burns diesel and coal heat in two exchanges each, one of each a proxy: only the
+    proxied amounts rest on the proxies (amount x the cell's draw x the input's unit footprint)."""
+    from lca_battery.api import material_footprint, prepare_mapping
+    pid = "spodumene_concentrate_au"
+    (row,) = [r for r in rep["limitations"] if r["id"] == pid]
+    assert row["scope"] == "exchanges"
+    st, mapping, _ = prepare_mapping(EXAMPLE, {}, engine)
+    solved = engine.solve(mapping.entries, st.method)
+    drawn = solved.supply[engine.column(solved, pid)]
+    proxied = [x for x in engine.processes[pid].exchanges if x.proxy]
+    assert {x.target for x in proxied} == {"diesel_burned_machinery", "heat_coal_industrial"}
+    plain = {x.target for x in engine.processes[pid].exchanges if not x.proxy}
+    assert plain >= {x.target for x in proxied}                   # the same inputs also in plain exchanges
+    expected = sum(x.amount * drawn * material_footprint(x.target, engine=engine)["kg_co2e"] for x in proxied)
+    assert expected > 0 and row["resting_kg_co2e_per_kwh"] == pytest.approx(expected, rel=1e-9)
+
+
 def test_a_dataset_a_supplier_figure_replaces_is_no_limitation(engine):
     """A proxy dataset whose product the study takes from a supplier's own figure is not listed: its proxy text
     no longer describes what the result holds."""

@@ -211,29 +211,33 @@ def cumulative_contributions(engine, solved, per_unit: np.ndarray | None = None)
 
 
 def exchange_contribution(engine, solved, pid: str, exchanges, per_unit: np.ndarray) -> float:
-    """Score the solved system owes to some of ``pid``'s exchanges (each distinct input or flow counted once,
-    at its whole amount in the matrix): a technosphere input's amount x the cradle-to-gate footprint of one unit
-    of it, a biosphere flow's amount x its characterisation factor, times the supply of ``pid``."""
+    """Score the solved system owes to some of ``pid``'s exchanges: a technosphere input's amount x the
+    cradle-to-gate footprint of one unit of it, a biosphere flow's amount x its characterisation factor, times the
+    supply of ``pid``. The amounts are the study's (the matrix entry of each input or flow); where ``pid`` has
+    other exchanges of the same input or flow, the entry is shared in proportion to the inventory's amounts."""
     from ..model.base import bio_key
     lca = solved.lca
     col = engine.column(solved, pid)
     supply = solved.supply[col]
     A = lca.technosphere_matrix
     B = lca.biosphere_matrix
-    total = 0.0
-    seen = set()
+    everything = engine.processes[pid].exchanges
+
+    def key(x):
+        return ("b", bio_key((x.target, x.compartment))) if x.kind == "biosphere" else ("t", x.target)
+
+    chosen: dict[tuple, float] = {}
     for x in exchanges:
-        if x.kind == "biosphere":
-            key = ("b", bio_key((x.target, x.compartment)))
-            if key in seen:
-                continue
-            seen.add(key)
-            row = lca.dicts.biosphere[engine.bio_id(key[1])]
-            total += float(B[row, col]) * float(solved.cf["total"][row]) * supply
-        else:
-            if ("t", x.target) in seen or x.target not in engine.ids:
-                continue
-            seen.add(("t", x.target))
-            row = lca.dicts.product[engine.ids[x.target]]
-            total += -float(A[row, col]) * float(per_unit[lca.dicts.activity[engine.ids[x.target]]]) * supply
+        chosen[key(x)] = chosen.get(key(x), 0.0) + x.amount
+    total = 0.0
+    for k, amount in chosen.items():
+        whole = sum(x.amount for x in everything if key(x) == k)
+        share = amount / whole if whole else 1.0
+        if k[0] == "b":
+            row = lca.dicts.biosphere[engine.bio_id(k[1])]
+            total += share * float(B[row, col]) * float(solved.cf["total"][row]) * supply
+        elif k[1] in engine.ids:
+            row = lca.dicts.product[engine.ids[k[1]]]
+            unit = float(per_unit[lca.dicts.activity[engine.ids[k[1]]]])
+            total += share * -float(A[row, col]) * unit * supply
     return total
