@@ -40,6 +40,8 @@ def test_tornado_bars_are_single_footprint_runs(rep, engine):
     from lca_battery.cli import main
     oat = rep["sensitivity"]["one_at_a_time"]
     assert len(oat["rows"]) >= 8 and not oat["not_applicable"]
+    # a greener cathode or anode supplier: the suppliers' sites on the plant row's grids
+    assert {"cathode active material plant grid", "synthetic graphite plant grid"} <= {r["parameter"] for r in oat["rows"]}
     for row in oat["rows"]:
         for end in ("low", "high"):
             r = footprint(EXAMPLE, row[f"{end}_set"], engine=engine, details=False)

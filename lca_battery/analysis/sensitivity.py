@@ -21,6 +21,8 @@ Ranges and why:
 * RKEF smelter power (cells holding nickel): the Indonesian smelter's electricity from hydropower (as at the
   one producer whose site figures the route carries, Vale Indonesia) instead of captive coal power (the default),
   i.e. what a cleaner-powered nickel supplier changes;
+* cathode active material and synthetic graphite plant grid: the supplier's site on the Swedish and Polish
+  mixes (``suppliers.<id>.location``), i.e. what a greener cathode or anode supplier changes;
 * recycled content R1: the Art. 8 minimums of 2031 and 2036 (post-consumer Co, Ni, Li);
 * recycling route, CFF A, R2: see above;
 * cycles and service life change only the declared unit of the regulation (kWh over the
@@ -60,6 +62,7 @@ def oat_cases(base_result: dict) -> list[dict]:
     plant = {"plant.heat_mj_per_kwh_cell": heat}
     reason = "recycling.cff.reason=sensitivity run of the CFF allocation factor A (EF range 0.2-0.8)"
     cff_key, cff_reason = reason.split("=", 1)
+    cam = f"cam_{str(base_result.get('chemistry', '')).lower()}"     # a chemistry without a site switch: not applicable
     nickel = []
     if (base_result.get("element_kg_per_kwh") or {}).get("Ni", 0.0) > 0:
         nickel = [
@@ -80,6 +83,15 @@ def oat_cases(base_result: dict) -> list[dict]:
         {"parameter": "plant grid", "low_label": "Swedish mix (SE)", "high_label": "Polish mix (PL)",
          "low": {"plant.electricity.mix": {"grid_SE": 1}}, "high": {"plant.electricity.mix": {"grid_PL": 1}},
          "why": "lowest- and highest-carbon European grids of the embedded Ember factors"},
+        {"parameter": "cathode active material plant grid", "low_label": "Swedish mix (SE)",
+         "high_label": "Polish mix (PL)", "low": {f"suppliers.{cam}.location": "SE"},
+         "high": {f"suppliers.{cam}.location": "PL"},
+         "why": "a cathode supplier's site: its calcination and route electricity on another grid (same grids as "
+                "the plant row)"},
+        {"parameter": "synthetic graphite plant grid", "low_label": "Swedish mix (SE)", "high_label": "Polish mix (PL)",
+         "low": {"suppliers.graphite_synthetic.location": "SE"}, "high": {"suppliers.graphite_synthetic.location": "PL"},
+         "why": "an anode supplier's site: graphitisation and milling electricity on another grid (same grids as "
+                "the plant row)"},
         {"parameter": "graphite route", "low_label": "all natural", "high_label": "all synthetic",
          "low": {"supply.graphite": "natural"}, "high": {"supply.graphite": "synthetic"},
          "why": "ends of the market mix"},
