@@ -870,7 +870,8 @@ def report(study, overrides=None, *, engine: Engine | None = None, samples: int 
         _, m2, _ = prepare_mapping(study, overrides, engine, rule=rule)
         rules[rule] = {"rule": RULE_LABELS.get(rule, rule), "kg_co2e_per_kwh": engine.solve(m2.entries, st.method).total,
                        "headline": rule == result["plant"]["electricity_rule"]}
-    limits = sr.limitations(result, engine, solved)
+    per_unit = contrib.unit_footprints(solved)       # one transposed solve, shared by the cut-off log and limitations
+    limits = sr.limitations(result, engine, solved, per_unit)
     unc = uncertainty(study, overrides, engine=engine, samples=samples, seed=seed)
     sens = sensitivity(study, overrides, engine=engine, sobol_n=sobol_n, seed=seed, progress=progress)
     return {
@@ -880,7 +881,7 @@ def report(study, overrides=None, *, engine: Engine | None = None, samples: int 
                        "recycling": st.allocation.get("recycling") or "default of each route: economic where every "
                                                                       "co-product has a price, else mass",
                        "accounting": st.recycling.accounting},
-        "cutoff": sr.cutoff_log(engine, solved, result["kg_co2e_per_kwh"]),
+        "cutoff": sr.cutoff_log(engine, solved, result["kg_co2e_per_kwh"], per_unit),
         "dqr": sr.dqr_by_criterion(engine, result["processes"]),
         "primary_data": sr.primary_share(result),
         "electricity_rules": rules,

@@ -66,9 +66,13 @@ def supply_chain_columns(solved) -> set[int]:
     return chain
 
 
-def cutoff_log(engine, solved, total: float) -> dict:
+def cutoff_log(engine, solved, total: float, per_unit=None) -> dict:
     """The flows the inventories leave out (``excluded:``), of the processes in this cell's supply chain
-    only: a process outside it (another chemistry's cathode, an unused route) has nothing to cut off here."""
+    only: a process outside it (another chemistry's cathode, an unused route) has nothing to cut off here.
+    ``per_unit``: the unit footprints of the solved system
+    (:func:`~lca_battery.analysis.contribution.unit_footprints`), when the caller has them."""
+    from ..analysis.contribution import cumulative_contributions
+    cumulative = cumulative_contributions(engine, solved, per_unit)
     rows = []
     chain = supply_chain_columns(solved)
     for node_id, col in solved.lca.dicts.activity.items():
@@ -76,7 +80,7 @@ def cutoff_log(engine, solved, total: float) -> dict:
         p = engine.processes[engine.codes[node_id]]
         if not p.excluded or col not in chain or abs(supply) < 1e-14 or p.id in getattr(engine, "links", {}):
             continue
-        _, score = engine.resolve(solved, {p.id: supply})
+        score = cumulative[p.id]             # its cradle-to-gate footprint as this study draws it
         for ex in p.excluded:
             if "kg_co2e" in ex:              # computed per unit of product: times what the cell draws
                 est = float(ex["kg_co2e"]) * supply
@@ -169,7 +173,7 @@ def recycled_content_check(result: dict) -> list[dict]:
     return rows
 
 
-def limitations(result: dict, engine, solved) -> list[dict]:
+def limitations(result: dict, engine, solved, per_unit=None) -> list[dict]:
     """Open datasets used that are proxies or carry aggregated cradle-to-gate figures (not those a licensed
     background or a supplier's figure replaces in this study), with what the result owes each:
     its own emissions (``direct_*``: these add up over the rows) and the part of the result that rests on the
@@ -177,10 +181,10 @@ def limitations(result: dict, engine, solved) -> list[dict]:
     (``scope`` "dataset"), the cradle-to-gate footprint of what the study draws from it, its supply chain included;
     for one with proxies on some exchanges only (``scope`` "exchanges"), what those exchanges bring (input amount
     x its cradle-to-gate footprint, or flow amount x its factor). Resting parts nest (a proxy's supply chain can
-    hold another), so they do not add up. Largest resting part first."""
+    hold another), so they do not add up. Largest resting part first. ``per_unit`` as for :func:`cutoff_log`."""
     from ..analysis.contribution import cumulative_contributions, exchange_contribution, unit_footprints
     total = solved.total
-    per_unit = unit_footprints(solved)
+    per_unit = unit_footprints(solved) if per_unit is None else per_unit
     cumulative = cumulative_contributions(engine, solved, per_unit)
     out = []
     for d in result["datasets"]:
