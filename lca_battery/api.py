@@ -9,164 +9,11 @@ from .analysis import contribution as contrib
 from .bw.project import METHODS
 from .calc import Engine
 from .inventory.records import STAGES
-from .model.cell import complete_voltage, element_content
+from .model.cell import element_content
 from .model.electricity import RULE_LABELS
-from .model.entries import study_mapping
-from .model.superstructure import (PLANT_ELECTRICITY, all_processes, chemistries, electricity_alternatives,
-                                   switch_parameters)
+from .model.superstructure import PLANT_ELECTRICITY, all_processes, electricity_alternatives
+from .prepare import get_engine, prepare, prepare_mapping  # noqa: F401  (prepare: part of the API)
 from .report.registry import credit_pact_files, credit_suppliers, dataset_registry
-from .study import Study, load_study
-
-_ENGINES: dict[str, Engine] = {}
-
-
-def get_engine(inventory_root: str | Path | None = None, progress=None, extra_files: tuple = (),
-               background=None) -> Engine:
-    """One Engine per inventory folder (+ supplier files, + licensed background) and process (the set-up
-    is paid once). ``background``: None / "open", or a study's ``background`` ({database, project, mapping})."""
-    from .inventory.loader import default_root, load_inventory
-    root = str(Path(inventory_root) if inventory_root else default_root())
-    bg_key = None if background in (None, "open") else (background.database, background.project, background.mapping)
-    key = (root, tuple(str(Path(f).resolve()) for f in extra_files)) + ((bg_key,) if bg_key else ())
-    eng = _ENGINES.get(key)
-    if eng is None:
-        inv = load_inventory(Path(root), key[1])
-        bg = None
-        if bg_key:
-            from .background import resolve
-            bg = resolve(background, inv, all_processes(inv))     # every missing node, before any build
-        eng = Engine(inv, progress, bg)
-        _ENGINES[key] = eng
-    return eng
-
-
-def _background_key(engine: Engine):
-    bg = engine.background
-    return None if bg is None else (bg.database, bg.project, bg.mapping_file)
-
-
-def _supplier_files(study, file: str | None) -> tuple:
-    """Supplier inventory files of a study (absolute: the study loader resolved them)."""
-    from .errors import StudyError
-    out = []
-    for pid, sup in study.suppliers.items():
-        if sup.inventory:
-            if not Path(sup.inventory).is_file():
-                raise StudyError(f"supplier inventory file not found: {sup.inventory}", file=file,
-                                 field=f"suppliers.{pid}.inventory")
-            out.append(sup.inventory)
-    return tuple(sorted(set(out)))
-
-
-def prepare(study, overrides=None, engine: Engine | None = None, file: str | None = None, rule: str | None = None):
-    """Load and validate a study against the inventories; returns (study, entries, engine)."""
-    study, mapping, engine = prepare_mapping(study, overrides, engine, file, rule)
-    return study, mapping.entries, engine
-
-
-def prepare_mapping(study, overrides=None, engine: Engine | None = None, file: str | None = None,
-                    rule: str | None = None, parsed: dict | None = None, memo=None):
-    """(validated study, its mapping, the engine that solves it). ``parsed``: the study file already
-    parsed (:func:`lca_battery.study.read_study_file`; a sweep reads its file once); ``memo``: parts of the
-    mapping kept between a sweep's builds (:class:`lca_battery.model.entries.BuildMemo`)."""
-    engine = engine or get_engine()
-    if not isinstance(study, Study):
-        file = file or (str(study) if not isinstance(study, dict) else "<study>")
-        study = load_study(study, overrides, switch_parameters(engine.inventory), parsed=parsed,
-                           sections=memo.sections if memo is not None else None)
-    extras = _supplier_files(study, file)
-    want_bg = study.background
-    if want_bg != "open" or engine.background is not None:
-        from .background import mapping_path
-        want = None if want_bg == "open" else (want_bg.database, want_bg.project,
-                                                 str(mapping_path(engine.inventory, want_bg.mapping)))
-        have = _background_key(engine)
-        if want is None or have is None or want[0] != have[0] or (want[1] and want[1] != have[1]) \
-                or want[2] != have[2]:
-            engine = get_engine(engine.inventory.root, extra_files=tuple(engine.inventory.extra_files),
-                                background=want_bg)
-    if extras and tuple(engine.inventory.extra_files) != extras:
-        # supplier inventories are written as an extra database, in a project of their own; their metal
-        # balance is checked first (loading is cheap, the project build is not)
-        from .inventory.loader import load_inventory
-        check_supplier_metals(study, load_inventory(Path(engine.inventory.root), extras), file or "<study>")
-        engine = get_engine(engine.inventory.root, extra_files=extras, background=study.background)
-    cells = chemistries(engine.inventory)
-    chem = study.cell.chemistry.upper()
-    if chem in cells:      # an unknown chemistry is reported by study_mapping
-        study = complete_voltage(study, cells[chem], file or "<study>")
-    mapping = study_mapping(study, engine.inventory, file or "<study>", rule, memo=memo)
-    _check_stated_mass(study, mapping, file or "<study>")
-    check_supplier_metals(study, engine.inventory, file or "<study>")
-    return study, mapping, engine
-
-
-#: Relative tolerance of the supplier metal balance (rounding of declared compositions).
-SUPPLIER_METAL_TOLERANCE = 0.01
-BALANCED_METALS = ("Co", "Ni", "Mn", "Li")
-
-
-def check_supplier_metals(study, inventory, file: str) -> None:
-    """A supplier process inventory goes through the metal mass balance of the defaults: its product
-    must hold the metal of the material it replaces, and it may not hold more metal than its inputs
-    bring (unless it has no metal-bearing inputs: then the metal enters the system there, as for a
-    supplier figure). Errors name the element and the shortfall."""
-    from .errors import StudyError
-    procs = all_processes(inventory)
-    for pid, sup in study.suppliers.items():
-        if not sup.inventory or sup.process not in procs or pid not in procs:
-            continue
-        target = procs[sup.process]
-        field = f"suppliers.{pid}.process"
-        want = element_content(pid, procs)
-        have = element_content(target.id, procs)
-        inputs = {}
-        for x in target.exchanges:
-            if x.kind == "technosphere" and procs[x.target].unit == "kg" and not x.substitution:
-                for el, v in element_content(x.target, procs).items():
-                    inputs[el] = inputs.get(el, 0.0) + x.amount * v
-        for el in BALANCED_METALS:
-            w, h = want.get(el, 0.0), have.get(el, 0.0)
-            if abs(h - w) > SUPPLIER_METAL_TOLERANCE * max(w, h):
-                short = (w - h) / w if w else None
-                what = (f"short of {el} by {w - h:.4g} kg per kg ({short:.0%})" if h < w else
-                        f"{h - w:.4g} kg {el} per kg more than '{pid}' holds")
-                raise StudyError(f"supplier process '{target.id}' ({target.file}) is {what}: it holds {h:.4g} kg "
-                                 f"{el}/kg, the material it replaces {w:.4g} kg {el}/kg", file=file, field=field,
-                                 allowed=f"the {el} content of '{pid}' within {SUPPLIER_METAL_TOLERANCE:.0%}")
-            m_in = inputs.get(el, 0.0)
-            if any(inputs.get(m, 0.0) for m in BALANCED_METALS) and h > m_in * (1 + SUPPLIER_METAL_TOLERANCE):
-                raise StudyError(f"supplier process '{target.id}' ({target.file}) creates {el}: its inputs bring "
-                                 f"{m_in:.4g} kg {el} per kg of product, the product holds {h:.4g} kg (shortfall "
-                                 f"{h - m_in:.4g} kg {el}/kg)", file=file, field=field,
-                                 allowed=f"{el} in the product <= {el} in the inputs (losses >= 0)")
-
-
-#: A stated cell mass may exceed the chemistry's design mass by at most this factor (beyond it the stated
-#: cell is not one of that chemistry: the design's casing, foils and electrolyte cannot account for the
-#: rest; between 1.x and this factor the design model warns). The lighter bound is the active materials'.
-MAX_MASS_OVER_DESIGN = 4.0
-
-
-def _check_stated_mass(study, mapping, file: str) -> None:
-    """A stated mass (or energy density) far heavier than the chemistry's design is not a cell of it."""
-    from .errors import StudyError
-    info = mapping.bom_info
-    dev, ed = info.get("stated_vs_design"), info.get("energy_density_kwh_per_kg")
-    if dev is None or not ed or dev + 1.0 <= MAX_MASS_OVER_DESIGN:
-        return
-    c = study.cell
-    design_kg = c.energy_kwh / ed
-    per_ah = 1000.0 * design_kg / c.capacity_ah
-    if c.mass_kg:
-        raise StudyError(f"{c.mass_kg:g} kg ({1000 * c.mass_kg / c.capacity_ah:.4g} g/Ah) is not a "
-                         f"{study.cell.chemistry.upper()} cell of {c.capacity_ah:g} Ah: the design gives "
-                         f"{design_kg:.4g} kg ({per_ah:.4g} g/Ah)", file=file, field="cell.mass_kg",
-                         allowed=f"at most {MAX_MASS_OVER_DESIGN:g} x the design mass, i.e. <= "
-                                 f"{design_kg * MAX_MASS_OVER_DESIGN:.4g} kg")
-    raise StudyError(f"{c.energy_density_wh_per_kg:g} Wh/kg is far below a {study.cell.chemistry.upper()} cell "
-                     f"({ed * 1000:.0f} Wh/kg by design)", file=file, field="cell.energy_density_wh_per_kg",
-                     allowed=f">= {ed * 1000 / MAX_MASS_OVER_DESIGN:.0f} Wh/kg")
 
 
 def footprint(study, overrides=None, *, engine: Engine | None = None, details: bool = True,
@@ -272,7 +119,8 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
         "background": _background_info(engine),
         "software": {"lca_battery": __version__, "python": platform.python_version(),
                      "brightway_project": engine.build.get("project"), "solver": solved.solver, **_versions()},
-        "parameters": [{"input": e.input, "output": e.output, "amount": e.amount, "parameter": e.parameter}
+        "parameters": [{"input": e.input, "output": e.output, "amount": e.amount,
+                        "parameter": _study_field(e.parameter, study)}
                        for e in entries],     # zeros too: applying them all reproduces the number
     }
     from .report.declaration import end_of_life_included, rules_check
@@ -322,6 +170,17 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
     result["declaration"] = declaration(study, result)
     result["passport"] = passport(study, result)
     return result
+
+
+def _study_field(parameter: str, study) -> str:
+    """The study field behind an entry: a material's site switch (``locations.<id>`` in the model) is set by
+    ``suppliers.<id>.power`` when the study gives a power source, else by ``suppliers.<id>.location`` (the
+    inventory's site when the study is silent); every other parameter already names its study field."""
+    if parameter.startswith("locations."):
+        pid = parameter.split(".", 1)[1]
+        sup = study.suppliers.get(pid)
+        return f"suppliers.{pid}.{'power' if sup is not None and sup.power else 'location'}"
+    return parameter
 
 
 def _root_label(root: str) -> str:
@@ -448,16 +307,6 @@ def compare(study, overrides=None, *, engine: Engine | None = None, steps: int =
     }
 
 
-#: Sweep columns of the cell's direct inputs: ``material:<process id>`` (``footprint``'s ``materials``).
-MATERIAL_PREFIX = "material:"
-
-#: A sweep holds its rows in memory (about 1 kB each): larger grids are refused up front.
-MAX_SCENARIOS = 2_000_000
-#: Scenarios solved together on the per-scenario path (one Woodbury batch). A Dask chunk is a multiple of
-#: it, so each batch a worker solves is a batch of the serial run (:mod:`lca_battery.distributed`).
-SOLVE_BATCH = 512
-
-
 def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine: Engine | None = None,
           progress=None, table: list[dict] | None = None, fast: bool = True, client=None,
           parsed: dict | None = None, materials: bool = True, memo=None) -> list[dict]:
@@ -484,7 +333,8 @@ def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine:
 
     ``client``: a ``distributed.Client`` (:func:`lca_battery.distributed.client`): a grid is cut into
     sub-grids along one axis (:func:`lca_battery.distributed.sweep_grid`), a table (or a grid not worth
-    cutting) into chunks of scenarios; each is solved on a worker by this same function, and the rows are put
+    cutting) into chunks of scenarios; each is solved on a worker by the serial sweep
+    (:func:`lca_battery.sweep_serial.sweep`), and the rows are put
     back in the serial order (equal to the serial run). ``parsed``: the study file already parsed (a worker gets it from the client); ``memo``:
     the parts of the study builds kept between calls (:class:`lca_battery.model.entries.BuildMemo`; a Dask
     worker keeps one per study for all its chunks), else one for this call.
@@ -494,210 +344,26 @@ def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine:
     >>> sweep("examples/nmc811-cn.yaml", {"plant.country": ["CN", "SE"],
     ...        "recycling.recycled_content.Co.post_consumer": [0, 0.16, 0.26]})   # doctest: +SKIP
     """
-    import itertools
-    from .errors import StudyError
-    from .study import as_overrides
-    overrides = as_overrides(overrides, str(study))
-    grid = dict(grid or {})
-    for k, vals in grid.items():
-        if not isinstance(vals, (list, tuple)) or len(vals) == 0:
-            raise StudyError(f"sweep key '{k}' has no values", file=str(study), field=k,
-                             allowed="one value or more, e.g. plant.country=CN,SE")
-    n_grid = 1
-    for vals in grid.values():
-        n_grid *= len(vals)
-    rows_in = table if table is not None else [{}]
-    total = n_grid * len(rows_in)
-    if total > MAX_SCENARIOS:
-        raise StudyError(f"{total:,} scenarios is more than a sweep holds in memory ({MAX_SCENARIOS:,}): split the "
-                         "grid or the table", file=str(study), field="--grid")
-    keys = list(grid)
-    combos = []
-    for row in rows_in:
-        for combo in itertools.product(*(grid[k] for k in keys)):
-            combos.append({**row, **dict(zip(keys, combo))})
-    if not fast:
-        return _sweep_bw2calc(study, combos, overrides, engine, progress, table is not None, materials)
-    if client is not None:
-        from .distributed import sweep_combos, sweep_grid
-        if table is None and grid:          # a grid: sub-grids, each solved by the grid engine on a worker
-            rows = sweep_grid(client, study, grid, overrides, engine=engine or get_engine(), progress=progress,
-                              parsed=parsed, materials=materials)
-            if rows is not None:
-                return rows
-        return sweep_combos(client, study, combos, overrides, engine=engine or get_engine(), progress=progress,
-                            n_grid=n_grid, rows_in=table, parsed=parsed, materials=materials)
-    from .compiled import CompiledModel, NotCompilable, Scenario
-    from .model.entries import BuildMemo
-    engine = engine or get_engine()
-    if parsed is None:
-        parsed = _parsed(study)
-    if memo is None:
-        memo = BuildMemo()             # parts of the study builds shared by the scenarios (exact: keyed by all they read)
-    if table is None and grid:
-        frame = _grid_frame(study, grid, overrides, engine, parsed, progress, materials=materials, memo=memo)
-        if frame is not None:
-            return frame.rows()
-    if table is not None:
-        rows = _table_rows(study, combos, overrides, engine, parsed, progress, materials=materials, memo=memo)
+    from . import sweep_serial
+    if client is None or not fast:
+        return sweep_serial.sweep(study, grid, overrides, engine=engine, progress=progress, table=table, fast=fast,
+                                  parsed=parsed, materials=materials, memo=memo)
+    from .distributed import sweep_combos, sweep_grid
+    overrides, grid, combos, n_grid = sweep_serial.scenarios(study, grid, overrides, table)
+    if table is None and grid:          # a grid: sub-grids, each solved by the grid engine on a worker
+        rows = sweep_grid(client, study, grid, overrides, engine=engine or get_engine(), progress=progress,
+                          parsed=parsed, materials=materials)
         if rows is not None:
             return rows
-    prepared = []
-    for n, ov in enumerate(combos):
-        try:
-            st, mapping, eng = prepare_mapping(study, {**overrides, **ov}, engine, parsed=parsed, memo=memo)
-        except StudyError as exc:
-            if table is not None:
-                from .sweep_table import cell_error
-                raise cell_error(exc, n // n_grid, rows_in[n // n_grid]) from None
-            raise
-        if eng is not engine and eng.inventory.extra_files:   # a supplier inventory: its own project,
-            prepared.append((ov, st, mapping, eng, None))       # solved by bw2calc
-            continue                   # (a linked background's engine is compiled like the open one)
-        model = CompiledModel.from_engine(eng)
-        try:
-            sc = Scenario(model.delta(mapping.entries, mapping.cells, mapping.amounts, mapping.layout_key), st.method,
-                          dict(st.stage_overrides))      # the layout per study family, as the grid engine
-        except NotCompilable:
-            sc = None
-        prepared.append((ov, st, mapping, eng, sc))
-        if progress and (n + 1) % 256 == 0:
-            progress(n + 1, 2 * len(combos))
-    fast_idx = [i for i, p in enumerate(prepared) if p[4] is not None]
-    solved = {}
-    step, by_engine = SOLVE_BATCH, {}
-    for i in fast_idx:                 # one solver per engine (open background, or a linked one)
-        by_engine.setdefault(id(prepared[i][3]), []).append(i)
-    for fast_idx in by_engine.values():
-        solver = _solver(prepared[fast_idx[0]][3])
-        for k in range(0, len(fast_idx), step):
-            part = fast_idx[k:k + step]
-            for i, r in zip(part, solver.solve([prepared[i][4] for i in part], materials)):
-                solved[i] = r
-            if progress:
-                progress(len(combos) + min(k + step, len(fast_idx)), 2 * len(combos))
-    rows = []
-    for i, (ov, st, mapping, eng, sc) in enumerate(prepared):
-        r = solved.get(i)
-        rows.append(_sweep_row(ov, st, mapping, r if r is not None else _solve_bw2calc(eng, st, mapping, materials)))
-    if progress:
-        progress(2 * len(combos), 2 * len(combos))
-    return rows
-
-
-def _parsed(study):
-    """A study file parsed once (each scenario overrides a deep copy); None when it is reported per scenario."""
-    from .errors import StudyError
-    if isinstance(study, (str, Path)):
-        from .study import read_study_file
-        try:
-            return read_study_file(study)
-        except StudyError:
-            return None                            # reported per scenario, as before
-    return None
-
-
-def _grid_frame(study, grid, overrides, engine, parsed, progress, stats=None, materials: bool = True, memo=None):
-    """The grid by separable building and one vectorised solve (:mod:`lca_battery.sweep_engine`), or None
-    when that path does not apply (the caller builds every scenario)."""
-    from .sweep_engine import Fallback, grid_frame
-    try:
-        return grid_frame(study, grid, overrides, engine, parsed, progress, stats=stats, materials=materials,
-                          memo=memo)
-    except Fallback as exc:
-        if stats is not None:
-            stats["fallback"] = str(exc)
-        return None
-
-
-def _table_rows(study, combos, overrides, engine, parsed, progress, stats=None, materials: bool = True,
-                memo=None):
-    """A scenario table's rows by the grid engine on the virtual grid of its columns' distinct values
-    (:func:`lca_battery.sweep_engine.table_frame`), or None when that path does not apply (the caller
-    builds every scenario)."""
-    from .sweep_engine import Fallback, column_rows, table_frame
-    try:
-        cols = table_frame(study, combos, overrides, engine, parsed, progress, stats=stats, materials=materials,
-                           memo=memo)
-    except Fallback as exc:
-        if stats is not None:
-            stats["fallback"] = str(exc)
-        return None
-    return column_rows(cols, len(combos), heads=combos)     # the scenario's values, then the columns
+    return sweep_combos(client, study, combos, overrides, engine=engine or get_engine(), progress=progress,
+                        n_grid=n_grid, rows_in=table, parsed=parsed, materials=materials)
 
 
 def sweep_frame(study, grid: dict[str, list], overrides=None, *, engine: Engine | None = None, progress=None,
                 stats: dict | None = None, materials: bool = True):
-    """A grid sweep as columns (:class:`lca_battery.sweep_engine.SweepFrame`: numpy arrays, grid order, the
-    last key fastest), for grids of 1e5-1e6 scenarios; ``frame.rows()`` equals :func:`sweep`'s rows
-    (``materials``: the ``material:<id>`` columns, see :func:`sweep`).
-    ``stats`` receives the number of study builds, the blocks of interacting axes, or why the grid was
-    built scenario by scenario."""
-    from .sweep_engine import SweepFrame
-    rows_grid = dict(grid or {})
-    engine = engine or get_engine()
-    frame = None
-    if rows_grid and all(isinstance(v, (list, tuple)) and v for v in rows_grid.values()):
-        from .study import as_overrides
-        n = 1
-        for v in rows_grid.values():
-            n *= len(v)
-        if n <= MAX_SCENARIOS:
-            frame = _grid_frame(study, rows_grid, as_overrides(overrides, str(study)), engine, _parsed(study),
-                                progress, stats, materials)
-    if frame is not None:
-        return frame
-    rows = sweep(study, grid, overrides, engine=engine, progress=progress, materials=materials)   # checks bad input
-    keys = list(dict.fromkeys(k for r in rows for k in r))
-    cols = {}
-    import numpy as np
-    for k in keys:
-        vals = [r.get(k, float("nan")) for r in rows]
-        arr = np.empty(len(vals), dtype=object)
-        for i, v in enumerate(vals):
-            arr[i] = v
-        cols[k] = arr.astype(float) if all(isinstance(v, float) for v in vals) else arr
-    return SweepFrame(cols, len(rows), list(rows_grid))
-
-
-def _solver(engine: Engine):
-    from .compiled import BatchSolver, CompiledModel
-    if getattr(engine, "_batch_solver", None) is None:
-        engine._batch_solver = BatchSolver(CompiledModel.from_engine(engine))
-    return engine._batch_solver
-
-
-def _sweep_row(ov: dict, st, mapping, r: dict) -> dict:
-    """One row of a sweep: the scenario's values, the totals per kWh, kg and cell, stages, gases and, when
-    ``r`` has them, the cell's direct inputs (``material:<process id>``, by id; only the inputs the cell has)."""
-    tot = r["kg_co2e_per_kwh"]
-    return {**ov, "kg_co2e_per_kwh": tot, "kg_co2e_per_kg": tot * mapping.bom_info["energy_density_kwh_per_kg"],
-            "kg_co2e_per_cell": tot * st.cell.energy_kwh,
-            **{f"stage:{k}": v for k, v in r["stages"].items()}, **{f"gas:{k}": v for k, v in r["gases"].items()},
-            **{f"{MATERIAL_PREFIX}{k}": v for k, v in sorted(r.get("materials", {}).items())}}
-
-
-def _solve_bw2calc(eng: Engine, st, mapping, materials: bool = True) -> dict:
-    from .analysis import contribution as contrib
-    solved = eng.solve(mapping.entries, st.method)
-    solved.stage_overrides = dict(st.stage_overrides)
-    stages, _ = contrib.stage_split(eng, solved, mapping.entries)
-    out = {"kg_co2e_per_kwh": solved.total, "stages": stages, "gases": contrib.gas_scores(solved)}
-    if materials:
-        out["materials"] = {m["id"]: m["kg_co2e"] for m in contrib.input_contributions(eng, solved, mapping.cell_id)}
-    return out
-
-
-def _sweep_bw2calc(study, combos, overrides, engine, progress, is_table, materials: bool = True) -> list[dict]:
-    """The reference path: bw2calc per scenario (a new LCA and override package each time)."""
-    rows = []
-    for n, ov in enumerate(combos):
-        st, mapping, eng = prepare_mapping(study, {**overrides, **ov}, engine)
-        engine = eng
-        rows.append(_sweep_row(ov, st, mapping, _solve_bw2calc(eng, st, mapping, materials)))
-        if progress:
-            progress(n + 1, len(combos))
-    return rows
+    """See :func:`lca_battery.sweep_serial.sweep_frame` (a grid sweep as columns)."""
+    from .sweep_serial import sweep_frame as frame
+    return frame(study, grid, overrides, engine=engine, progress=progress, stats=stats, materials=materials)
 
 
 def uncertainty(study, overrides=None, *, engine: Engine | None = None, samples: int = 200, seed: int = 42,

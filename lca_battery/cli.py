@@ -50,18 +50,23 @@ def _engine(inventory_root=None):
 def _progress_bar(desc: str):
     """A tqdm bar on stderr; yields the ``progress(done, total)`` callback the API functions take. Redrawn at most
     ten times a second on a terminal; into a log file (stderr not a terminal) a line every 30 s at most, so that a
-    long run's log shows its progress without thousands of redraws."""
-    from tqdm import tqdm
-    bar = tqdm(total=0, desc=desc, file=sys.stderr, leave=False,
-               mininterval=0.1 if sys.stderr.isatty() else 30.0)
+    long run's log shows its progress without thousands of redraws. The bar appears at the first progress report:
+    a run that fails on its input before any work prints its error alone, not after an empty bar."""
+    bars = []
 
     def update(done: int, total: int) -> None:
+        if not bars:
+            from tqdm import tqdm
+            bars.append(tqdm(total=total, desc=desc, file=sys.stderr, leave=False,
+                             mininterval=0.1 if sys.stderr.isatty() else 30.0))
+        bar = bars[0]
         bar.total = total
         bar.update(done - bar.n)          # redraws only when mininterval has passed (refresh() would every time)
     try:
         yield update
     finally:
-        bar.close()
+        for bar in bars:
+            bar.close()
 
 
 def _cut(text: str, n: int) -> str:
@@ -294,7 +299,8 @@ def cmd_compare(args) -> int:
       f"Qsout/Qp = {cff['qsout_qp']:g} ({cff['reason']})\n")
     w(f"  {result['critical_review']}\n")
     if out:
-        w(f"\n  written to {out}/ (compare.json, materials.csv, curves.csv, recovery.csv, curves.png, curves.svg)\n")
+        w(f"\n  written to {out}/ (compare.json, materials.csv, curves.csv, recovery.csv, curves.png, curves.svg, "
+          "manifest.json)\n")
     return 0
 
 
@@ -312,6 +318,23 @@ def _table_errors(table: str | None, study: str):
         raise
 
 
+@contextlib.contextmanager
+def _option_errors(option: str, keys):
+    """A study error on one of ``keys`` (the study paths an option sets) says which option set it, as ``--set``'s
+    errors do: ``unknown key 'plant.countryy' (in --grid)``."""
+    from .errors import StudyError, TableCellError
+    keys = [k for k in keys if k]
+    try:
+        yield
+    except StudyError as exc:
+        f = exc.field or ""
+        if isinstance(exc, TableCellError) or f"in {option}" in exc.message or not any(
+                f == k or f.startswith(k + ".") or k.startswith(f + ".") for k in keys):
+            raise
+        raise StudyError(f"{exc.message} (in {option})", file=exc.file, field=exc.field,
+                         allowed=exc.allowed) from None
+
+
 def cmd_sweep(args) -> int:
     from .api import sweep
     from .report.outputs import slug, to_json, write_table
@@ -322,7 +345,9 @@ def cmd_sweep(args) -> int:
     table = read_scenario_table(args.table) if args.table else None
     with _cluster(args) as client:         # an unreachable scheduler fails before the engine is set up
         engine = _engine()
-        with _progress_bar("scenarios") as progress, _table_errors(args.table, args.study):
+        with _progress_bar("scenarios") as progress, _table_errors(args.table, args.study), \
+                _option_errors("--set", [s.split("=", 1)[0].strip() for s in args.set or []]), \
+                _option_errors("--grid", grid):
             rows = sweep(args.study, grid, args.set or [], engine=engine, progress=progress, table=table, client=client,
                          materials=not args.no_materials)
     out = None
@@ -360,7 +385,8 @@ def cmd_uncertainty(args) -> int:
         raise LcaBatteryError(f"study file not found: {paired_with}", field="--paired-with")
     with _cluster(args) as client:
         engine = _engine()
-        with _progress_bar("Monte Carlo") as progress:
+        with _progress_bar("Monte Carlo") as progress, \
+                _option_errors("--paired-set", [s.split("=", 1)[0].strip() for s in args.paired_set or []]):
             result = uncertainty(args.study, args.set or [], engine=engine, samples=args.samples, seed=args.seed,
                                  progress=progress, paired_with=paired_with, paired_overrides=paired_set or None,
                                  client=client)
@@ -393,7 +419,7 @@ def cmd_uncertainty(args) -> int:
     print(f"  distributions: {result['method']}")
     print(f"  {result['statement']}")
     if out:
-        print(f"\n  written to {out}/ (uncertainty.json, samples.csv, histogram.png, histogram.svg)")
+        print(f"\n  written to {out}/ (uncertainty.json, samples.csv, histogram.png, histogram.svg, manifest.json)")
     return 0
 
 
@@ -553,8 +579,17 @@ def cmd_export(args) -> int:
     return 0
 
 
-def _count(minimum: int):
-    """argparse type: an integer >= ``minimum``."""
+#: Upper bounds of the run sizes, refused up front (a larger run would exhaust memory or run for hours):
+#: Monte Carlo samples (each sample's total, stages and gases are kept and written to samples.csv), the
+#: Sobol' base sample (8 N runs: 524,288 at the bound, about 45 min on 2 cores at the measured 16,384 runs
+#: in 87 s) and the points of a recycled-content curve (one solve each per metal and rule).
+MAX_SAMPLES = 10_000_000
+MAX_SOBOL_N = 65_536
+MAX_STEPS = 1_001
+
+
+def _count(minimum: int, maximum: int | None = None, why: str = ""):
+    """argparse type: an integer >= ``minimum`` (and <= ``maximum``, ``why`` saying what the bound is for)."""
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -562,13 +597,15 @@ def _count(minimum: int):
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum} (got {value})")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum:,} (got {value:,}){why}")
         return value
     return parse
 
 
 def _power_of_two_or_zero(text: str) -> int:
     """argparse type of ``--sobol-n``: 0 (skip) or a power of 2 (SALib's Sobol' sequence needs one)."""
-    value = _count(0)(text)
+    value = _count(0, MAX_SOBOL_N, ": 8 N runs")(text)
     if value and value & (value - 1):
         lower = 1 << (value.bit_length() - 1)
         raise argparse.ArgumentTypeError(f"must be 0 or a power of 2 (got {value}; e.g. {lower} or {lower * 2})")
@@ -597,7 +634,8 @@ def build_parser() -> argparse.ArgumentParser:
     _study_command(sub, "footprint", "cradle-to-gate carbon footprint of a study's cell", cmd_footprint)
     cp = _study_command(sub, "compare", "recycled versus virgin: per material and per cell, three accounting rules",
                         cmd_compare)
-    cp.add_argument("--steps", type=_count(2), default=11, help="points per recycled-content curve (default 11)")
+    cp.add_argument("--steps", type=_count(2, MAX_STEPS), default=11,
+                    help="points per recycled-content curve (default 11)")
     sw = _study_command(sub, "sweep", "footprints over a grid of study values (one solve each, same matrices)",
                         cmd_sweep)
     sw.add_argument("--grid", action="append", metavar="KEY=V1,V2,...",
@@ -610,10 +648,11 @@ def build_parser() -> argparse.ArgumentParser:
     _dask_options(sw)
     un = _study_command(sub, "uncertainty", "Monte Carlo from the datasets' data quality (pedigree factors)",
                         cmd_uncertainty)
-    un.add_argument("--samples", type=_count(2), default=10_000,
+    un.add_argument("--samples", type=_count(2, MAX_SAMPLES, ": the samples are kept in memory"), default=10_000,
                     help="Monte Carlo samples (default 10,000, about 1-2 s with the vectorised engine; the "
                          "percentiles of a few hundred samples move by several percent from one seed to another)")
-    un.add_argument("--seed", type=_count(0), default=42)
+    un.add_argument("--seed", type=_count(0), default=42,
+                    help="seed of the sampling (default 42): the same seed gives the same samples")
     un.add_argument("--paired-with", metavar="OTHER_STUDY",
                     help="paired Monte Carlo: study B sampled with the same draws on every exchange; prints and "
                          "writes the distribution of A - B and the probability that B < A")
@@ -625,10 +664,11 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("study", help="study file (YAML), e.g. examples/nmc811-cn.yaml")
     rp.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a study field (repeatable)")
     rp.add_argument("--out", required=True, help="report folder (written all or nothing)")
-    rp.add_argument("--samples", type=_count(2), default=200, help="Monte Carlo samples (default 200)")
+    rp.add_argument("--samples", type=_count(2, MAX_SAMPLES, ": the samples are kept in memory"), default=200,
+                    help="Monte Carlo samples (default 200)")
     rp.add_argument("--sobol-n", type=_power_of_two_or_zero, default=128,
                     help="Sobol base sample N, a power of 2 (8 N runs; default 128; 0 skips)")
-    rp.add_argument("--seed", type=_count(0), default=42, help="seed of Monte Carlo and Sobol sampling")
+    rp.add_argument("--seed", type=_count(0), default=42, help="seed of Monte Carlo and Sobol sampling (default 42)")
     rp.set_defaults(func=cmd_report)
     xp = _study_command(sub, "export-pact", "the result as a WBCSD PACT v3 ProductFootprint (JSON)", cmd_export_pact,
                         write=False)

@@ -428,3 +428,11 @@ class BatchSolver:
             rows = rows[rows != c]
             out.append({model.pids[i]: float(-col[i] * x[s, c] * u[s, i]) for i in rows})
         return out
+
+
+def batch_solver(engine) -> BatchSolver:
+    """The engine's :class:`BatchSolver` on its compiled model, made on first use and kept on the engine (its
+    factorisations are reused by every sweep on that engine)."""
+    if getattr(engine, "_batch_solver", None) is None:
+        engine._batch_solver = BatchSolver(CompiledModel.from_engine(engine))
+    return engine._batch_solver

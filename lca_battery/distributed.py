@@ -4,17 +4,17 @@ The distribution sits *above* the serial engine and does not change what it comp
 
 * **Grid sweep** (a grid without a table; :func:`sweep_grid`): the grid is cut along one axis into
   sub-grids (:func:`grid_split`: the axis whose cut keeps the grid engine's study builds lowest, about
-  :data:`CHUNKS_PER_WORKER` pieces per worker), each worker runs the serial :func:`~lca_battery.api.sweep`
+  :data:`CHUNKS_PER_WORKER` pieces per worker), each worker runs the serial :func:`~lca_battery.sweep_serial.sweep`
   on its sub-grid (the grid engine: separable builds and one vectorised solve) with its kept study context,
   and the client puts the rows back in the grid's order (the last key fastest). The rows equal the serial
   rows within 1e-12 (a sub-grid is assembled from its own first values). A grid that cannot be cut (one value
   per axis) or does not pay goes as row chunks (below). A failing scenario: the client runs the serial
   sweep, which stops at the same error in its build phase, so the message is the serial run's.
-* **Table sweep**: the client builds the scenario list exactly as :func:`lca_battery.api.sweep` does,
+* **Table sweep**: the client builds the scenario list exactly as the serial sweep does (:func:`lca_battery.sweep_serial.scenarios`),
   splits it into consecutive chunks (:func:`sweep_chunk_size`: about :data:`CHUNKS_PER_WORKER` per
-  worker, multiples of ``api.SOLVE_BATCH``, the serial per-scenario path's own solve batch, so when
+  worker, multiples of ``sweep_serial.SOLVE_BATCH``, the serial per-scenario path's own solve batch, so when
   the serial run solves scenario by scenario every batch a worker solves is one of its batches), and
-  each worker runs the serial :func:`~lca_battery.api.sweep` on its chunk (as a scenario table). The
+  each worker runs the serial :func:`~lca_battery.sweep_serial.sweep` on its chunk (as a scenario table). The
   rows come back in order and are concatenated: the serial rows (bit for bit when the serial run goes
   row by row; within 1e-12 when it builds the grid or the table's virtual grid as a whole).
 * **Monte Carlo**: the client does the symbolic analysis once (:class:`lca_battery.montecarlo.Sampler`)
@@ -54,7 +54,7 @@ import threading
 
 #: Chunks per worker a sweep is split into (at least; load balancing).
 CHUNKS_PER_WORKER = 4
-#: Scenarios a sweep chunk has at most (a multiple of the serial solve batch ``api.SOLVE_BATCH``).
+#: Scenarios a sweep chunk has at most (a multiple of the serial solve batch ``sweep_serial.SOLVE_BATCH``).
 MAX_CHUNK = 8192
 #: Seconds to wait for a scheduler before giving up.
 CONNECT_TIMEOUT = 3
@@ -74,12 +74,16 @@ _STUDIES_LOCK = threading.Lock()
 
 def sweep_chunk_size(n: int, n_workers: int) -> int:
     """Scenarios per sweep chunk: about :data:`CHUNKS_PER_WORKER` chunks per worker, a multiple of the
-    serial solve batch (``api.SOLVE_BATCH``: a worker's batches are those of the serial per-scenario path), at
+    serial solve batch (``sweep_serial.SOLVE_BATCH``: a worker's batches are those of the serial per-scenario path), at
     most :data:`MAX_CHUNK`. A chunk of the per-scenario path costs about 1-5 ms a scenario, a task of
     Dask some milliseconds: one batch per chunk at least keeps the overhead below 1 %."""
-    from .api import SOLVE_BATCH
+    from .sweep_serial import SOLVE_BATCH
     per = math.ceil(n / (max(1, n_workers) * CHUNKS_PER_WORKER)) if n else 1
     return min(MAX_CHUNK, max(SOLVE_BATCH, math.ceil(per / SOLVE_BATCH) * SOLVE_BATCH))
+
+
+#: Seconds a scheduler may take beyond the connect timeout to finish Dask's handshake.
+HANDSHAKE_GRACE = 2.0
 
 
 def worker_counts() -> dict:
@@ -122,16 +126,30 @@ def client(workers: int | None = None, scheduler: str | None = None, *, processe
         levels = [lg.level for lg in quiet]
         for lg in quiet:
             lg.setLevel(logging.CRITICAL)
-        try:
-            c = Client(scheduler.strip(), timeout=timeout, set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as exc:
+        got: dict = {}
+
+        def connect():                  # in a thread of its own: a listener that is not a Dask scheduler can
+            try:                        # leave the handshake waiting for ever (an HTTP server does)
+                got["client"] = Client(scheduler.strip(), timeout=timeout, set_as_default=False)
+            except BaseException as exc:            # noqa: BLE001 - reported below, whatever it is
+                got["error"] = exc
+        t = threading.Thread(target=connect, name="lca-battery-connect", daemon=True)
+        t.start()
+        t.join(timeout + HANDSHAKE_GRACE)
+        for lg, lv in zip(quiet, levels):
+            lg.setLevel(lv)
+        exc = got.get("error")
+        if t.is_alive() or (exc is not None and not isinstance(exc, (OSError, TimeoutError, ValueError))):
+            what = (f"no Dask handshake within {timeout + HANDSHAKE_GRACE:g} s" if t.is_alive() else
+                    f"its answer is not Dask's: {type(exc).__name__}")
+            raise LcaBatteryError(f"{scheduler} accepted the connection but is not a Dask scheduler ({what}): "
+                                  f"give the address `dask scheduler` prints", field="--scheduler")
+        if exc is not None:
             raise LcaBatteryError(f"cannot reach the Dask scheduler at {scheduler} within {timeout:g} s "
                                   f"({type(exc).__name__}): start one with `dask scheduler` and workers with "
                                   f"`dask worker {scheduler}`, or use --workers N for a local cluster",
                                   field="--scheduler") from None
-        finally:
-            for lg, lv in zip(quiet, levels):
-                lg.setLevel(lv)
+        c = got["client"]
         try:
             yield c
         finally:
@@ -238,19 +256,20 @@ def _WorkerEngine(inventory, model):
 def _sweep_chunk(payload: dict, combos: list[dict], start: int):
     """Worker: the serial sweep of ``combos`` (scenario indices ``start``...); ("ok", rows) or
     ("error", index of the first failing scenario) - the client words the error as the serial run."""
-    from . import api
+    from . import sweep_serial
     from .errors import LcaBatteryError
+    from .prepare import prepare_mapping
     eng, memo, lock = _worker_study(payload)
     _COUNTS["chunks"] += 1
     try:
         with lock:
-            return "ok", api.sweep(payload["study"], None, payload["overrides"], engine=eng, table=combos,
-                                   fast=True, parsed=payload["parsed"], materials=payload.get("materials", True),
-                                   memo=memo)
+            return "ok", sweep_serial.sweep(payload["study"], None, payload["overrides"], engine=eng, table=combos,
+                                            fast=True, parsed=payload["parsed"],
+                                            materials=payload.get("materials", True), memo=memo)
     except LcaBatteryError:
         for i, ov in enumerate(combos):
             try:
-                api.prepare_mapping(payload["study"], {**payload["overrides"], **ov}, eng, parsed=payload["parsed"])
+                prepare_mapping(payload["study"], {**payload["overrides"], **ov}, eng, parsed=payload["parsed"])
             except LcaBatteryError:
                 return "error", start + i
         raise
@@ -259,14 +278,15 @@ def _sweep_chunk(payload: dict, combos: list[dict], start: int):
 def _sweep_subgrid(payload: dict, grid: dict):
     """Worker: the serial grid sweep (grid engine) of the sub-grid ``grid``; ("ok", rows) or ("error", message)
     - the client then reproduces the serial run's error (:func:`sweep_grid`)."""
-    from . import api
+    from . import sweep_serial
     from .errors import LcaBatteryError
     eng, memo, lock = _worker_study(payload)
     _COUNTS["subgrids"] += 1
     try:
         with lock:
-            return "ok", api.sweep(payload["study"], grid, payload["overrides"], engine=eng, fast=True,
-                                   parsed=payload["parsed"], materials=payload.get("materials", True), memo=memo)
+            return "ok", sweep_serial.sweep(payload["study"], grid, payload["overrides"], engine=eng, fast=True,
+                                            parsed=payload["parsed"], materials=payload.get("materials", True),
+                                            memo=memo)
     except LcaBatteryError as exc:
         return "error", str(exc)
 
@@ -375,7 +395,7 @@ def sweep_grid(c, study, grid: dict, overrides: dict, *, engine, progress=None, 
     the client runs the serial sweep, which stops at the same error (builds come before any solve)."""
     import numpy as np
     from distributed import as_completed
-    from .api import sweep as serial_sweep
+    from .sweep_serial import sweep as serial_sweep
     keys = list(grid)
     shape = tuple(len(grid[k]) for k in keys)
     cut = grid_split(shape, _n_workers(c))
@@ -418,7 +438,7 @@ def sweep_combos(c, study, combos: list[dict], overrides: dict, *, engine, progr
     """Rows of :func:`lca_battery.api.sweep` for ``combos`` (full override mappings, in order), solved
     in chunks on the cluster of client ``c``. Equal to the serial rows (same batches, same code)."""
     from distributed import as_completed
-    from .api import prepare_mapping
+    from .prepare import prepare_mapping
     from .errors import StudyError
     shared, parsed = _scatter_payload(c, study, overrides, engine, parsed, materials)
     n = len(combos)

@@ -105,6 +105,12 @@ class Cell(_Model):
                 raise ValueError(f"bom.{k}: a mass in kg per cell must be a number >= 0 (got {x!r})")
         return v
 
+    @model_validator(mode="after")
+    def _bom_needs_source(self):
+        if self.bom and not self.bom_source.strip():     # as a supplier figure: no number without its source
+            raise ValueError("a company BOM needs 'bom_source' (the document its masses come from)")
+        return self
+
     @property
     def energy_kwh(self) -> float:  # nominal energy: rated capacity x nominal voltage
         return self.capacity_ah * self.nominal_voltage_v / 1000.0
@@ -699,7 +705,7 @@ def load_study(path: str | Path | dict, overrides: list[str] | dict | None = Non
     _resolve_supplier_files(data, Path(file).parent if file != "<study>" else Path.cwd())
     sups = data.get("suppliers")
     if isinstance(sups, dict) and any(isinstance(e, dict) and e.get("pact") is not None for e in sups.values()):
-        from .report.pact import apply_supplier_pact      # its pydantic models load only when a study names a file
+        from .supplier_pact import apply_supplier_pact
         apply_supplier_pact(data, file)
     bg = data.get("background")
     if isinstance(bg, dict) and isinstance(bg.get("mapping"), str) and not Path(bg["mapping"]).is_absolute():

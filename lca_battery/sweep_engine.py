@@ -920,7 +920,7 @@ def solve_frame(solver: GridSolver, tr, tc, DV, family, overrides, ed, ekwh, mat
 
 # ---------------------------------------------------------------------------- driver
 def _solver(engine) -> GridSolver:
-    from .api import _solver as batch_solver
+    from .compiled import batch_solver
     gs = getattr(engine, "_grid_solver", None)
     batch = batch_solver(engine)
     if gs is None or gs.b is not batch:
@@ -1065,7 +1065,7 @@ def _frame(study, keys, values, overrides, engine, parsed, progress, seed, stats
            points: np.ndarray | None = None, memo=None):
     """:func:`grid_frame` (``points`` None: every combination, a :class:`SweepFrame`) or
     :func:`table_frame` (``points``: flat indices of the scenarios into the grid; their result columns)."""
-    from .api import prepare_mapping
+    from .prepare import prepare_mapping
     from .compiled import CompiledModel
     from .errors import StudyError
     table = points is not None

@@ -22,6 +22,31 @@ def cell_error(exc: StudyError, row: int, columns) -> TableCellError:
                           file=exc.file, field=exc.field, allowed=exc.allowed)
 
 
+def _workbook_rows(path: Path) -> list[list]:
+    """The first sheet's rows (saved values). A formula cell without a saved value (a workbook written by a
+    program and never opened in Excel) is an error naming its cell: read as empty it would silently leave the
+    field at the study's value."""
+    import openpyxl
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        values = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
+        wb.close()
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        formulas = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
+        wb.close()
+    except Exception as exc:     # noqa: BLE001 - not a workbook, whatever openpyxl says
+        raise LcaBatteryError(f"cannot read the workbook {path}: {exc}", field="--table") from None
+    header = values[0] if values else []
+    for i, (vrow, frow) in enumerate(zip(values, formulas), start=1):
+        for j, (v, f) in enumerate(zip(vrow, frow)):
+            if v is None and isinstance(f, str) and f.startswith("="):
+                col = f", column '{header[j]}'" if i > 1 and j < len(header) and header[j] is not None else ""
+                raise LcaBatteryError(f"scenario table {path.name} row {i}{col}: the cell holds a formula ({f}) "
+                                      "without a saved value (open and save the workbook in Excel, or type the "
+                                      "value)", field="--table")
+    return values
+
+
 def read_scenario_table(path: str | Path) -> list[dict]:
     """Rows of a CSV/XLSX scenario table as ``{study path: value}`` mappings (empty cells left out)."""
     from .study import _parse_value
@@ -31,16 +56,20 @@ def read_scenario_table(path: str | Path) -> list[dict]:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         import csv
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            raw = list(csv.reader(fh))
-    elif suffix in (".xlsx", ".xlsm"):
-        import openpyxl
         try:
-            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:     # not a workbook
-            raise LcaBatteryError(f"cannot read the workbook {path}: {exc}", field="--table") from None
-        raw = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
-        wb.close()
+            with path.open(newline="", encoding="utf-8-sig") as fh:
+                raw = list(csv.reader(fh))
+        except UnicodeDecodeError:
+            raise LcaBatteryError(f"scenario table {path.name} is not UTF-8 text (in Excel: save as 'CSV UTF-8 "
+                                  "(comma delimited)')", field="--table") from None
+        first = next((r for r in raw if any(c.strip() for c in r)), [])
+        if len(first) == 1 and (";" in first[0] or "\t" in first[0]):
+            sep = "semicolons" if ";" in first[0] else "tabs"
+            raise LcaBatteryError(f"scenario table {path.name}: its columns are separated by {sep}, a CSV table's "
+                                  "by commas (in Excel: save as 'CSV UTF-8 (comma delimited)', or give an .xlsx)",
+                                  field="--table")
+    elif suffix in (".xlsx", ".xlsm"):
+        raw = _workbook_rows(path)
     else:
         raise LcaBatteryError(f"scenario table {path.name}: unknown format '{suffix}'", field="--table",
                               allowed=".csv or .xlsx")

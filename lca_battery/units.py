@@ -5,6 +5,8 @@ not know, or one of another dimension, is an error naming both units, never a gu
 """
 from __future__ import annotations
 
+import math
+import re
 from functools import lru_cache
 
 import pint
@@ -27,15 +29,31 @@ BRIGHTWAY_UNIT_NAMES = {
 }
 
 
+#: What a unit string may hold: unit names, digits, spaces and the operators * / ^ ** ( ) and a decimal point.
+#: pint's parser reads more (a ``#`` starts a comment it drops, ``kg,`` or ``kg=1`` parse as ``kg``): such a
+#: string is refused here, not read as a guess.
+UNIT_CHARACTERS = re.compile(r"^[A-Za-z0-9_ .*/^()\-]+$")
+
+
 @lru_cache(maxsize=None)
 def parse(unit: str) -> pint.Unit:
-    """Parse a unit string; raise :class:`UnitError` on anything pint does not know."""
+    """Parse a unit string; raise :class:`UnitError` on anything pint does not know or cannot parse
+    (``kWh/``, ``(kWh``, ``kWh/0``, ``kg#t``)."""
     if not isinstance(unit, str) or not unit.strip():
         raise UnitError(f"missing unit (got {unit!r})")
+    if not UNIT_CHARACTERS.match(unit.strip()):
+        raise UnitError(f"unknown unit {unit!r} (a unit holds names, numbers, spaces and * / ^ ( ) only)")
     try:
-        return ureg.Unit(unit.strip())
-    except (pint.errors.UndefinedUnitError, AttributeError, ValueError, TypeError) as exc:
+        u = ureg.Unit(unit.strip())
+    except Exception as exc:            # noqa: BLE001 - pint's parser raises many kinds on malformed text
         raise UnitError(f"unknown unit {unit!r}") from exc
+    try:                                # a unit that is a number times a unit ('kWh/0' is 'kWh * inf')
+        ok = math.isfinite(float(ureg.Quantity(1.0, u).to_base_units().magnitude))
+    except Exception:                   # noqa: BLE001
+        ok = False
+    if not ok:
+        raise UnitError(f"unknown unit {unit!r}")
+    return u
 
 
 @lru_cache(maxsize=None)

@@ -324,7 +324,7 @@ def footprint_engine(progress=None, study=None, overrides=None):
     With ``study`` (and its ``--set`` overrides): when the study asks for a licensed background with its
     project named, the engine of the model linked to it, warm from its own cache (no bw2data) while the
     inventories, the mapping file and the user's database are unchanged; else linked cold and cached."""
-    from .api import get_engine
+    from .prepare import get_engine
     if os.environ.get("LCA_BATTERY_NO_WARM"):
         return get_engine(progress=progress)
     eng = load()

@@ -212,7 +212,7 @@ def sweeps(bg: list, project: str, scale: int, repeat: int = 3) -> dict:
     grid, same process, interleaved: end to end and solve only (``stats['solve_s']``, after the model is
     compiled and factorised by a warm-up sweep); the per-scenario path on a small grid for reference; a
     sample of rows against bw2calc (``sweep(fast=False)``) and ``footprint``."""
-    from lca_battery import api
+    from lca_battery import sweep_serial
     from lca_battery.api import footprint, sweep, sweep_frame
     big = _script("bench_fast_sweep").big_grid(scale)
     small = {"plant.country": ["CN", "SE", "PL", "HU", "KR", "JP", "US", "DE"],
@@ -255,15 +255,15 @@ def sweeps(bg: list, project: str, scale: int, repeat: int = 3) -> dict:
         o["median_end_to_end_per_s"] = float(np.median(o["end_to_end_per_s"]))
         o["median_solve_only_per_s"] = float(np.median(o["solve_only_per_s"]))
     # the per-scenario path (grid engine off: a study build and a Woodbury solve per scenario), small grid
-    orig = api._grid_frame
-    api._grid_frame = lambda *a, **k: None
+    orig = sweep_serial._grid_frame
+    sweep_serial._grid_frame = lambda *a, **k: None
     try:
         for name, ov in sets.items():
             t = time.perf_counter()
             rows = sweep(STUDY, small, ov)
             out[name]["per_scenario_path_per_s"] = len(rows) / (time.perf_counter() - t)
     finally:
-        api._grid_frame = orig
+        sweep_serial._grid_frame = orig
     out["table"] = tables(STUDY, big, sets)
     for name, ov in sets.items():
         sub = {k: v[:2] for k, v in small.items()}
@@ -279,7 +279,7 @@ def tables(study, big: dict, sets: dict, n_rows: int = 20_000, n_slow: int = 400
     first ``n_slow`` of them through the per-scenario path it replaced (the table path off), same process;
     on the linked background also on a Dask local cluster of 2 worker processes (one chunk per worker).
     Rows of the two serial paths compared to 1e-9 relative."""
-    from lca_battery import api
+    from lca_battery import api, sweep_serial
     from lca_battery.api import sweep
     rng = np.random.default_rng(seed)
     keys = list(big)
@@ -291,19 +291,19 @@ def tables(study, big: dict, sets: dict, n_rows: int = 20_000, n_slow: int = 400
         from lca_battery.study import as_overrides
         stats: dict = {}
         t = time.perf_counter()          # = sweep(study, None, ov, table=rows), with the engine's stats
-        fast = api._table_rows(study, rows, as_overrides(ov, str(study)), api.get_engine(), api._parsed(study), None,
+        fast = sweep_serial._table_rows(study, rows, as_overrides(ov, str(study)), api.get_engine(), sweep_serial._parsed(study), None,
                                stats=stats)
         t_fast = time.perf_counter() - t
         if fast is None:
             raise SystemExit(f"table path fell back on the {name} background: {stats['fallback']}")
-        orig = api._table_rows
-        api._table_rows = lambda *a, **k: None
+        orig = sweep_serial._table_rows
+        sweep_serial._table_rows = lambda *a, **k: None
         try:
             t = time.perf_counter()
             slow = sweep(study, None, ov, table=rows[:n_slow])
             t_slow = time.perf_counter() - t
         finally:
-            api._table_rows = orig
+            sweep_serial._table_rows = orig
         worst = max(abs(a[k] - b[k]) / max(abs(b[k]), 1e-300) for a, b in zip(fast, slow) for k in b
                     if k.startswith("kg_co2e"))
         out[name] = {"per_s": n_rows / t_fast, "per_scenario_path_per_s": n_slow / t_slow, "builds": stats["builds"],

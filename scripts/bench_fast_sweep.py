@@ -60,7 +60,8 @@ def main() -> None:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     try:
-        from lca_battery.api import _solver, get_engine, prepare_mapping, sweep
+        from lca_battery.api import get_engine, prepare_mapping, sweep
+        from lca_battery.compiled import batch_solver as _solver
         from lca_battery.compiled import CompiledModel, Scenario
         engine = get_engine()
         countries = ["CN", "SE", "PL", "HU", "KR", "JP", "US", "DE", "NO", "FR", "FI", "ES"][: args.countries]

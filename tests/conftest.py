@@ -54,6 +54,19 @@ def default_result(engine):
     return footprint(EXAMPLE, engine=engine)
 
 
+def tiny_variant(tmp_path: Path, edits: dict[str, tuple[str, str]]) -> Path:
+    """A copy of the tiny inventory under ``tmp_path`` with text replaced: {file relative to it: (old, new)}, each
+    old text found exactly once (a fixture edit that misses fails here, not silently)."""
+    root = tmp_path / "inv"
+    shutil.copytree(TINY, root)
+    for rel, (old, new) in edits.items():
+        f = root / rel
+        text = f.read_text()
+        assert text.count(old) == 1, (rel, old)
+        f.write_text(text.replace(old, new))
+    return root
+
+
 def tiny_study(**plant):
     return {"name": "tiny", "cell": {"chemistry": "tiny", "capacity_ah": 50, "nominal_voltage_v": 4},
             "plant": {"country": "CN", **plant}}
@@ -140,10 +153,10 @@ def assert_row_equals_footprint(row, one, rel=1e-9):
 def sweep_per_scenario(monkeypatch, *args, **kw):
     """``api.sweep`` with every scenario built and solved on its own (no table or grid fast path): the reference
     the fast paths are compared with."""
-    from lca_battery import api
+    from lca_battery import api, sweep_serial
     with monkeypatch.context() as mp:
-        mp.setattr(api, "_table_rows", lambda *a, **k: None)
-        mp.setattr(api, "_grid_frame", lambda *a, **k: None)
+        mp.setattr(sweep_serial, "_table_rows", lambda *a, **k: None)
+        mp.setattr(sweep_serial, "_grid_frame", lambda *a, **k: None)
         return api.sweep(*args, **kw)
 
 

@@ -62,14 +62,23 @@ def test_element_content_near_batpac(by_chem, chem):
         assert got[el] == pytest.approx(ref, rel=0.30), (chem, el, got[el], ref)
 
 
-@pytest.mark.parametrize("fmt", ["pouch", "prismatic", "cylindrical"])
-def test_formats_differ_in_casing(engine, fmt):
-    r = footprint(EXAMPLE, {"cell.format": fmt}, engine=engine, details=False)
-    casing = r["cell_design"]["casing"]
-    assert casing["kg_per_kg_cell"] > 0 and casing["source"]
-    lines = {b["input"]: b for b in r["bom"] if b["role"] == "casing"}
-    assert lines[casing["process"]]["kg_per_kg_cell"] == pytest.approx(casing["kg_per_kg_cell"])
-    assert sum(b["kg_per_kg_cell"] for b in lines.values()) == pytest.approx(casing["kg_per_kg_cell"])
+def test_formats_differ_in_casing(engine):
+    """Each format takes its own casing (process and kg per kg of cell) from the cell's ``cell_format`` entry in
+    the inventory, and the footprints differ."""
+    from lca_battery.model.superstructure import chemistries
+    formats = chemistries(engine.inventory)["NMC811"].extra["cell_format"]
+    totals = {}
+    for fmt in ("pouch", "prismatic", "cylindrical"):
+        r = footprint(EXAMPLE, {"cell.format": fmt}, engine=engine, details=False)
+        casing = r["cell_design"]["casing"]
+        assert casing["process"] == formats[fmt]["casing"], fmt
+        assert casing["source"] == formats[fmt]["source"], fmt
+        lines = {b["input"]: b for b in r["bom"] if b["role"] == "casing"}
+        assert lines[casing["process"]]["kg_per_kg_cell"] == pytest.approx(casing["kg_per_kg_cell"], rel=1e-12)
+        assert casing["kg_per_kg_cell"] > 0
+        assert all(b["kg_per_kg_cell"] == 0 for k, b in lines.items() if k != casing["process"]), fmt   # the others
+        totals[fmt] = r["kg_co2e_per_kwh"]
+    assert len({formats[f]["casing"] for f in totals}) == 3 and len(set(totals.values())) == 3
 
 
 def test_stated_energy_density_does_not_change_the_design_bom(engine, default_result):

@@ -35,8 +35,12 @@ def test_gases_sum_to_total(default_result):
 
 
 def test_cobalt_per_kwh_near_batpac(default_result):
-    # BatPaC 5.2, NMC811: 0.076 kg Co per kWh
-    assert default_result["cobalt_kg_per_kwh"] == pytest.approx(0.076, rel=0.30)
+    """BatPaC 5.2, NMC811: 0.076 kg Co per kWh with the cathode counted at utilisation 1; the default design
+    is on the VW ID.3 teardown's measured basis (0.93 of the cathode's capacity, inventories/cells/cells.yaml),
+    so BatPaC's figure on that basis is 0.076 / 0.93. Within 10 % (issue 7); the cobalt line is the cell's
+    element content."""
+    assert default_result["cobalt_kg_per_kwh"] == pytest.approx(0.076 / 0.93, rel=0.10)
+    assert default_result["cobalt_kg_per_kwh"] == default_result["element_kg_per_kwh"]["Co"]
 
 
 def test_reference_flows_are_consistent(default_result):
@@ -83,8 +87,12 @@ def test_mass_allocation_of_cobalt_is_lower_than_economic(engine, default_result
 
 
 def test_ef31_method_family_runs(engine, default_result):
+    """EF v3.1 runs on the default study and gives the same digits: the three flows on which bw2io's EF v3.1 and
+    IPCC 2021 differ are emitted by no default inventory (the families are told apart on the tiny system:
+    test_tiny_system.py::test_the_method_family_chooses_the_factors). A default emitting one fails here."""
     ef = footprint(EXAMPLE, ["method=ef31"], engine=engine)
-    assert ef["kg_co2e_per_kwh"] == pytest.approx(default_result["kg_co2e_per_kwh"], rel=0.05)
+    assert ef["method"]["family"] == "ef31"
+    assert ef["kg_co2e_per_kwh"] == default_result["kg_co2e_per_kwh"]
 
 
 def test_reproducible_to_the_same_digits(engine, default_result):
@@ -118,3 +126,20 @@ def test_stage_rule_can_be_changed_by_the_study(engine, default_result):
     assert shift > 5
     assert default_result["stages"]["raw_material_acquisition"] - moved["stages"]["raw_material_acquisition"] == \
         pytest.approx(shift, rel=1e-9)
+
+
+def test_parameters_name_the_study_field_that_sets_them(engine, default_result):
+    """``parameters.csv`` names the study field behind each entry: a material's site is
+    ``suppliers.<id>.location`` (``.power`` when the study gives a power source), never the model's internal
+    switch name; the field's section is one a study file has."""
+    from lca_battery.study import Study
+    sections = set(Study.model_fields)
+    params = {p["parameter"] for p in default_result["parameters"]}
+    assert not any(p.startswith("locations.") for p in params)
+    assert {p.split(".")[0].split(" ")[0] for p in params} <= sections
+    r = footprint(EXAMPLE, {"suppliers.sodium_hydroxide.location": "SE",
+                            "suppliers.aluminium_primary.power": "hydro"}, engine=engine, details=False)
+    naoh = {p["input"]: p["amount"] for p in r["parameters"] if p["parameter"] == "suppliers.sodium_hydroxide.location"}
+    assert naoh["electricity_grid_se"] == 1.0 and naoh["electricity_grid_cn"] == 0.0
+    al = {p["input"]: p["amount"] for p in r["parameters"] if p["parameter"] == "suppliers.aluminium_primary.power"}
+    assert al and max(al.values()) == 1.0

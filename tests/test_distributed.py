@@ -37,13 +37,13 @@ def _equal(a: list[dict], b: list[dict]):
 
 
 def test_sweep_on_cluster_equals_serial(engine, cluster, monkeypatch):
-    import lca_battery.api as api
+    import lca_battery.sweep_serial as sweep_serial
     grid = {"plant.country": ["CN", "SE"], "recycling.eol_collection_rate": [0.5, 0.7]}
     serial = sweep(EXAMPLE, grid, engine=engine, table=SCENARIOS)
     t0 = time.perf_counter()
     same = sweep(EXAMPLE, grid, engine=engine, table=SCENARIOS, client=cluster)     # one chunk: bit-identical
     assert same == serial
-    monkeypatch.setattr(api, "SOLVE_BATCH", 5)            # 6 chunks over 2 workers, in order
+    monkeypatch.setattr(sweep_serial, "SOLVE_BATCH", 5)            # 6 chunks over 2 workers, in order
     seen = []
     split = sweep(EXAMPLE, grid, engine=engine, table=SCENARIOS, client=cluster,
                   progress=lambda d, n: seen.append((d, n)))
@@ -111,9 +111,9 @@ def test_grid_error_on_cluster_as_serial(engine, cluster):
 
 
 def test_sweep_error_on_cluster_names_row_as_serial(engine, cluster, monkeypatch):
-    import lca_battery.api as api
+    import lca_battery.sweep_serial as sweep_serial
     from lca_battery.errors import StudyError
-    monkeypatch.setattr(api, "SOLVE_BATCH", 2)
+    monkeypatch.setattr(sweep_serial, "SOLVE_BATCH", 2)
     table = [{"plant.country": "CN"}, {"plant.country": "SE"}, {"plant.country": "SE"},
              {"plant.country": "XX"}, {"plant.country": "CN"}]
     with pytest.raises(StudyError) as serial:
@@ -141,7 +141,7 @@ def test_real_processes(engine, monkeypatch):
     of the user, no study file read on the worker), results equal to the serial run. Each worker builds
     its engine and the study's context once and reuses them for all its chunks, in this sweep and the
     next one of the same study (counted in the worker process; a new study gets a new context)."""
-    import lca_battery.api as api
+    import lca_battery.sweep_serial as sweep_serial
     import lca_battery.montecarlo as mc
     from lca_battery.distributed import client, worker_counts
     grid = {"plant.country": ["CN", "SE", "PL"], "recycling.recycled_content.Co.post_consumer": [0.0, 0.16]}
@@ -150,7 +150,7 @@ def test_real_processes(engine, monkeypatch):
     serial = sweep(EXAMPLE, grid, engine=engine)
     monkeypatch.setattr(mc, "CHUNK", 100)
     u_serial = uncertainty(EXAMPLE, engine=engine, samples=250, seed=3)
-    monkeypatch.setattr(api, "SOLVE_BATCH", 2)
+    monkeypatch.setattr(sweep_serial, "SOLVE_BATCH", 2)
     t_serial = sweep(EXAMPLE, table=table, engine=engine)      # solved in batches of 2: the chunks' batches
     with client(workers=2) as c:
         assert len(c.scheduler_info()["workers"]) == 2

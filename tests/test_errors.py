@@ -68,9 +68,27 @@ def test_good_run_writes_results(engine, tmp_path, capsys):
     names = {p.name for p in folder.iterdir()}
     assert {"summary.json", "stages.csv", "processes.csv", "materials.csv", "manifest.json", "footprint.xlsx",
             "footprint.png", "declaration.json", "passport.json"} <= names
+    import csv
+
     import openpyxl
     wb = openpyxl.load_workbook(folder / "footprint.xlsx", read_only=True)
-    assert {"summary", "stages", "processes", "datasets", "mass balance"} <= set(wb.sheetnames)
+    tables = sorted(p for p in folder.iterdir() if p.suffix == ".csv")
+    # the workbook holds the summary and the same tables as the CSV files: same columns, same rows
+    assert sorted(wb.sheetnames) == sorted(["summary", *(p.stem.replace("_", " ") for p in tables)])
+    for p in tables:
+        with p.open(encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.reader(fh))
+        sheet = [["" if v is None else v for v in r] for r in wb[p.stem.replace("_", " ")].iter_rows(values_only=True)]
+        assert sheet[0] == rows[0], p.name
+        assert len(sheet) == len(rows), p.name
+        for a, b in zip(rows[1:], sheet[1:]):            # numbers to Excel's 15-16 digits; text as it is
+            for x, y in zip(a, b):
+                if isinstance(y, bool):
+                    assert x == str(y), p.name
+                elif isinstance(y, (int, float)):
+                    assert float(x) == pytest.approx(y, rel=1e-15, abs=0), (p.name, x, y)
+                else:
+                    assert x == y, (p.name, x, y)
 
 
 def test_json_output_fields(engine, tmp_path, capsys):

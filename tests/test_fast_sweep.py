@@ -49,9 +49,9 @@ def test_fast_sweep_equals_footprint(engine, tmp_path):
 
 def test_refactorised_path_equals_footprint(engine, monkeypatch):
     import lca_battery.compiled as compiled
-    import lca_battery.api as api
+    import lca_battery.sweep_serial as sweep_serial
     monkeypatch.setattr(compiled, "MAX_RANK", 0)          # every changed scenario refactorised
-    monkeypatch.setattr(api, "_grid_frame", lambda *a, **k: None)     # per-scenario path, not the grid engine
+    monkeypatch.setattr(sweep_serial, "_grid_frame", lambda *a, **k: None)     # per-scenario path, not the grid engine
     rows = sweep(EXAMPLE, {"plant.country": ["CN", "SE"], "cell.chemistry": ["NMC811", "NMC111"]}, engine=engine)
     for r in rows:
         _check(r, footprint(EXAMPLE, {"plant.country": r["plant.country"], "cell.chemistry": r["cell.chemistry"]},

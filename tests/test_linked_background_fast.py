@@ -12,7 +12,7 @@ import pytest
 
 import bg_fixture as fx
 from conftest import EXAMPLE, assert_same_rows, sweep_per_scenario, ROOT, assert_row_equals_footprint
-from lca_battery import api, warm
+from lca_battery import api, sweep_serial, warm
 from lca_battery.api import footprint, get_engine, sweep, sweep_frame
 from lca_battery.report.verify import _numbers_equal
 
@@ -61,7 +61,7 @@ def test_grid_sweep_on_linked_background_uses_grid_engine(linked, monkeypatch):
     assert stats["builds"] < frame.n == 72
     rows = frame.rows()
     with monkeypatch.context() as mp:             # every scenario built and solved on its own
-        mp.setattr(api, "_grid_frame", lambda *a, **k: None)
+        mp.setattr(sweep_serial, "_grid_frame", lambda *a, **k: None)
         direct = sweep(EXAMPLE, GRID, bg())
     assert sweep(EXAMPLE, GRID, bg()) == rows     # api.sweep takes the grid path too
     assert_same_rows(rows, direct, same_columns=True)
@@ -214,7 +214,7 @@ def test_scenario_table_on_linked_background_uses_grid_engine(linked, monkeypatc
     combos = [{**r, **{k: v}} for r in table for k in grid for v in grid[k]]
     stats = {}
     from lca_battery.study import as_overrides
-    fast = api._table_rows(EXAMPLE, combos, as_overrides(bg(), str(EXAMPLE)), api.get_engine(), api._parsed(EXAMPLE),
+    fast = sweep_serial._table_rows(EXAMPLE, combos, as_overrides(bg(), str(EXAMPLE)), api.get_engine(), sweep_serial._parsed(EXAMPLE),
                            None, stats=stats)
     assert fast is not None and "fallback" not in stats, stats
     assert stats["background"] == fx.DATABASE and stats["builds"] < len(combos)
@@ -233,15 +233,15 @@ def test_dask_chunks_on_linked_background_use_grid_engine(linked, monkeypatch):
     from lca_battery.distributed import client
     table = _table(800, seed=3)
     used = []
-    real = api._table_rows
+    real = sweep_serial._table_rows
 
     def spy(*a, **k):
         out = real(*a, **k)
         used.append(out is not None)
         return out
     serial = sweep(EXAMPLE, None, bg(), table=table)
-    monkeypatch.setattr(api, "SOLVE_BATCH", 400)          # 2 chunks of 400 rows
-    monkeypatch.setattr(api, "_table_rows", spy)
+    monkeypatch.setattr(sweep_serial, "SOLVE_BATCH", 400)          # 2 chunks of 400 rows
+    monkeypatch.setattr(sweep_serial, "_table_rows", spy)
     with client(workers=2, processes=False) as c:       # workers are threads of this process: the spy sees them
         rows = sweep(EXAMPLE, None, bg(), table=table, client=c)
     assert used and all(used) and len(used) == 2

@@ -50,10 +50,12 @@ def test_workbook_sheets_and_header(default_result, tmp_path):
     wb = openpyxl.load_workbook(tmp_path / "f.xlsx")
     assert wb.sheetnames[:3] == ["summary", "stages", "gases"]
     ws = wb["stages"]
-    assert [c.value for c in ws[1]] == ["stage", "kg_co2e_per_kwh"] and ws[1][0].font.bold
+    assert [c.value for c in ws[1]] == ["stage", "kg_co2e_per_kwh", "share"] and ws[1][0].font.bold
     assert ws.freeze_panes == "A2"
     rows = {r[0]: r[1] for r in ws.iter_rows(min_row=2, values_only=True)}
     assert rows == pytest.approx(default_result["stages"])
+    shares = {r[0]: r[2] for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert shares == pytest.approx({k: v / default_result["kg_co2e_per_kwh"] for k, v in default_result["stages"].items()})
     assert wb["processes"].max_row == len(default_result["processes"]) + 1
     # every CSV table of the folder is a sheet too, the plant's energy by step included (README)
     ws = wb["plant energy"]

@@ -1,5 +1,6 @@
 """Issue 8 point 5: WBCSD PACT v3 export (validated against the pydantic models written from the PACT
 Technical Specifications v3) and supplier PACT v2 / v3 files as supplier figures."""
+import hashlib
 import json
 import shutil
 from datetime import datetime, timezone
@@ -10,7 +11,8 @@ from conftest import EXAMPLE, assert_user_error
 from lca_battery.api import footprint, pact
 from lca_battery.cli import main
 from lca_battery.errors import StudyError
-from lca_battery.report.pact import ProductFootprint, pact_to_pef_dqr, pef_to_pact_dqr
+from lca_battery.report.pact import ProductFootprint, pef_to_pact_dqr
+from lca_battery.supplier_pact import pact_to_pef_dqr
 
 IDS = {"company.name": "Demo Cells Ltd", "company.ids": ["urn:pact:company:example:demo"],
        "product.ids": ["urn:pact:product:demo:cell-60ah"], "product.reference_period_start": "2024-01-01",
@@ -67,6 +69,11 @@ def test_export_needs_the_company_and_product_fields(engine):
         pact(EXAMPLE, {**IDS, "product.ids": ["gtin:123"]}, engine=engine)
     with pytest.raises(StudyError, match="before reference_period_start"):
         pact(EXAMPLE, {**IDS, "product.reference_period_end": "2023-01-01"}, engine=engine)
+    with pytest.raises(StudyError) as exc:                  # none given: every missing field named at once
+        pact(EXAMPLE, engine=engine)
+    assert exc.value.field == "company.name"
+    assert str(exc.value).endswith("; also missing: company.ids, product.ids, product.reference_period_start, "
+                                   "product.reference_period_end")
 
 
 def test_cli_export_pact_writes_a_file(engine, tmp_path, capsys):
@@ -151,5 +158,6 @@ def test_manifest_hashes_the_supplier_pact_file(engine, tmp_path):
     study = tmp_path / "study.yaml"
     study.write_text(EXAMPLE.read_text() + "\nsuppliers:\n  cam_nmc811:\n    pact: cam.json\n", encoding="utf-8")
     files = supplier_files(str(study), [])
-    assert list(files) == ["cam.json"] and files["cam.json"]
-    assert f.exists()
+    assert files == {"cam.json": hashlib.sha256(f.read_bytes()).hexdigest()}
+    f.write_text(f.read_text(encoding="utf-8").replace("}", " }", 1), encoding="utf-8")     # the file changes
+    assert supplier_files(str(study), [])["cam.json"] == hashlib.sha256(f.read_bytes()).hexdigest() != files["cam.json"]

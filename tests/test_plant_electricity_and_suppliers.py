@@ -137,7 +137,8 @@ def test_weighted_dqr_and_most_relevant(default_result):
      ["either location", "or power"]),
     ({"suppliers.nickel_mhp_hpal_id.power": "hydro"}, "suppliers.nickel_mhp_hpal_id.power",
      ["no site electricity input"]),
-    ({"cell.bom.unobtainium": 0.1}, "cell.bom.unobtainium", ["unknown component"]),
+    ({"cell.bom.unobtainium": 0.1, "cell.bom_source": "BOM"}, "cell.bom.unobtainium", ["unknown component"]),
+    ({"cell.bom.electrolyte": 0.1}, "cell", ["a company BOM needs 'bom_source'"]),
 ])
 def test_bad_plant_and_supplier_input(engine, tmp_path, capsys, override, field, words):
     assert_user_error(tmp_path, capsys, override, field, words)

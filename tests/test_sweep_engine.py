@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from conftest import EXAMPLE, assert_row_equals_footprint, assert_same_rows
-from lca_battery import api
+from lca_battery import sweep_serial
 from lca_battery.api import footprint, sweep, sweep_frame
 from lca_battery.errors import StudyError
 from lca_battery.sweep_engine import Build, Fallback, GridBuilder
@@ -19,7 +19,7 @@ GRID = {"plant.country": ["CN", "SE", "PL"],
 def _direct(monkeypatch, grid, engine):
     """The same grid, every scenario built and solved on its own (compiled.BatchSolver)."""
     with monkeypatch.context() as mp:
-        mp.setattr(api, "_grid_frame", lambda *a, **k: None)
+        mp.setattr(sweep_serial, "_grid_frame", lambda *a, **k: None)
         return sweep(EXAMPLE, grid, engine=engine)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT as REPO
-from lca_battery import api
+from lca_battery import api, sweep_serial
 from lca_battery.api import footprint, sweep, sweep_frame
 from lca_battery.cli import main
 from lca_battery.model.superstructure import ROOT
@@ -87,7 +87,7 @@ def test_per_scenario_material_columns_equal_footprint(engine, study, monkeypatc
     from lca_battery import compiled
     if max_rank is not None:
         monkeypatch.setattr(compiled, "MAX_RANK", max_rank)     # every changed scenario refactorised
-    monkeypatch.setattr(api, "_grid_frame", lambda *a, **k: None)
+    monkeypatch.setattr(sweep_serial, "_grid_frame", lambda *a, **k: None)
     table = [{"plant.country": "PL", "recycling.accounting": "avoided_burden"},
              {"cell.chemistry": "NCA", "recycling.recycled_content.Co.post_consumer": 0.0},
              {"cell.chemistry": "NMC622", "recycling.accounting": "cut_off", "plant.country": "SE"},
@@ -130,7 +130,7 @@ def test_materials_false_leaves_the_columns_out(engine, study, monkeypatch, tmp_
     plain = [sweep(study, grid, engine=engine, materials=False),
              sweep(study, grid, engine=engine, materials=False, fast=False)]
     with monkeypatch.context() as mp:
-        mp.setattr(api, "_grid_frame", lambda *a, **k: None)
+        mp.setattr(sweep_serial, "_grid_frame", lambda *a, **k: None)
         plain.append(sweep(study, grid, engine=engine, materials=False))
     frame = sweep_frame(study, grid, engine=engine, materials=False)
     assert not any(c.startswith(PREFIX) for c in frame.columns)

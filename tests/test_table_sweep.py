@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import EXAMPLE, assert_same_rows, sweep_per_scenario, assert_row_equals_footprint
-from lca_battery import api, sweep_engine
+from lca_battery import api, sweep_engine, sweep_serial
 from lca_battery.api import footprint, sweep
 from lca_battery.errors import StudyError
 
@@ -36,8 +36,8 @@ def _table(n, seed):
 def _stats(combos, overrides=()):
     from lca_battery.study import as_overrides
     stats = {}
-    rows = api._table_rows(EXAMPLE, combos, as_overrides(list(overrides), str(EXAMPLE)), api.get_engine(),
-                           api._parsed(EXAMPLE), None, stats=stats)
+    rows = sweep_serial._table_rows(EXAMPLE, combos, as_overrides(list(overrides), str(EXAMPLE)), api.get_engine(),
+                           sweep_serial._parsed(EXAMPLE), None, stats=stats)
     return rows, stats
 
 

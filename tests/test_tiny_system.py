@@ -87,21 +87,15 @@ def test_materials_contribution_sums_with_cell_direct(tiny_engine):
 def test_cutoff_log_hand_computed(tmp_path):
     """The cut-off log on the tiny system: a computed exclusion (kg CO2e per kg of product) counts once per kg
     the cell draws, a share counts on its process's cradle-to-gate footprint."""
-    import shutil
-
-    from conftest import TINY
+    from conftest import tiny_variant
     from lca_battery.api import get_engine, prepare_mapping
     from lca_battery.report.study_report import cutoff_log
-    root = tmp_path / "inv"
-    shutil.copytree(TINY, root)
-    m = root / "materials" / "m.yaml"
-    text = m.read_text()
-    old = "    composition: {Co: 1.0}\n    exchanges:\n      - {biosphere"
-    assert text.count(old) == 1
-    m.write_text(text.replace(old, "    composition: {Co: 1.0}\n    excluded:\n"
-                 "      - {flow: ore haulage, kg_co2e: 0.5, basis: '10 t km x 0.05 kg CO2e/t km', reason: test}\n"
-                 "      - {flow: explosives, share: 0.02, reason: test}\n"
-                 "    exchanges:\n      - {biosphere", 1))
+    root = tiny_variant(tmp_path, {"materials/m.yaml": (
+        "    composition: {Co: 1.0}\n    exchanges:\n      - {biosphere",
+        "    composition: {Co: 1.0}\n    excluded:\n"
+        "      - {flow: ore haulage, kg_co2e: 0.5, basis: '10 t km x 0.05 kg CO2e/t km', reason: test}\n"
+        "      - {flow: explosives, share: 0.02, reason: test}\n"
+        "    exchanges:\n      - {biosphere")})
     eng = get_engine(root)
     st, mapping, _ = prepare_mapping(tiny_study(), {}, eng)
     solved = eng.solve(mapping.entries, st.method)
@@ -116,3 +110,25 @@ def test_cutoff_log_hand_computed(tmp_path):
     assert "10 t km" in rows["ore haulage"]["basis"]
     assert rows["explosives"]["estimated_kg_co2e_per_kwh"] == pytest.approx(0.02 * virgin, rel=1e-12)
     assert log["total_share"] == pytest.approx((0.5 * m_kg + 0.02 * virgin) / total, rel=1e-12)
+
+
+def test_the_method_family_chooses_the_factors(tmp_path):
+    """IPCC 2021 and EF v3.1 differ on three flows (bw2io's bundled methods): perfluoropentane is 9,220 kg CO2e
+    per kg in IPCC 2021 and not characterised in EF v3.1. The tiny system's heat emits 0.1 g of it per MJ
+    (25 MJ per kWh of cell), so the two families must differ by exactly 25 x 1e-4 x 9,220 kg CO2e per kWh,
+    and EF v3.1 gives the hand solution's CO2 alone (the default study emits none of the three flows and
+    cannot tell the families apart)."""
+    from conftest import tiny_variant
+    from lca_battery.api import get_engine
+    root = tiny_variant(tmp_path, {"background/bg.yaml": (
+        'exchanges: [{biosphere: "Carbon dioxide, fossil", amount: 0.07, unit: kg}]}',
+        'exchanges: [{biosphere: "Carbon dioxide, fossil", amount: 0.07, unit: kg},\n'
+        '                {biosphere: "Perfluoropentane", amount: 0.1, unit: g}]}')})
+    eng = get_engine(root)
+    co2 = float(hand_solution(F(3, 5))["co2"])
+    heat_mj = 5 * 5                                      # 5 MJ per kg of cell, 5 kg of cell per kWh
+    ipcc = footprint({**tiny_study(), "method": "ipcc2021"}, engine=eng)
+    ef = footprint({**tiny_study(), "method": "ef31"}, engine=eng)
+    assert ipcc["kg_co2e_per_kwh"] == pytest.approx(co2 + heat_mj * 1e-4 * 9220, rel=1e-12)
+    assert ef["kg_co2e_per_kwh"] == pytest.approx(co2, rel=1e-12)
+    assert ef["method"]["family"] == "ef31" and ipcc["method"]["family"] == "ipcc2021"

@@ -214,7 +214,7 @@ def audit_chemistries(engine, study=None, chemistries=None, threshold: float = T
     """:func:`material_audit` of the default cell of each chemistry (default: all) on ``study``
     (default: the embedded default study, CN plant), with the chemistry's design voltage; each row
     also carries ``chemistry`` and ``cell_kg_co2e_per_kwh``."""
-    from ..api import prepare
+    from ..prepare import prepare
     from ..study import DEFAULT_STUDY
     study = DEFAULT_STUDY if study is None else study
     rows = []

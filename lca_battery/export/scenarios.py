@@ -26,7 +26,7 @@ def build_scenarios(studies, overrides=None, grid: dict | None = None, engine=No
 
     Returns the scenarios and the engine. Studies that need a Brightway project of their own
     (a supplier inventory file) cannot share a scenario file with the others: one clear error."""
-    from ..api import get_engine, prepare_mapping
+    from ..prepare import get_engine, prepare_mapping
     from ..study import as_overrides
     engine = engine or get_engine()
     grid = grid or {}

@@ -109,7 +109,18 @@ def _number(value) -> bool:
 
 
 class UniqueKeyLoader(yaml.SafeLoader):
-    """A YAML loader that refuses duplicate keys (YAML would silently keep the last one)."""
+    """A YAML loader that refuses duplicate keys (YAML would silently keep the last one), with YAML 1.2's plain
+    scalars where YAML 1.1 surprises: only true/false are booleans (``NO``, Norway's country code, and
+    yes/no/on/off stay text) and a date-like value stays text (the field that wants a date reads it, so
+    ``2024-02-30`` is that field's error, not the parser's)."""
+
+
+UniqueKeyLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers
+            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+UniqueKeyLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                      list("tTfF"))
 
 
 def _construct_mapping(loader, node, deep=False):
@@ -397,8 +408,12 @@ def load_inventory(root: Path | None = None, extra_files: tuple = ()) -> Invento
     files = [(path, str(path.relative_to(root))) for path in inventory_files(root)]
     files += [(path, f"{SUPPLIER_FOLDER}/{path.name}") for path in extra_files]
     for path, rel in files:
+        before = len(problems)
         data = _read_yaml(path, problems, str(path) if path in extra_files else rel)
         if data is None:
+            if len(problems) == before:       # read, but nothing in it (or only comments)
+                problems.append(f"{rel}: empty file: an inventory file holds a top-level list 'processes:' "
+                                "(remove the file or fill it)")
             continue
         if path in extra_files and isinstance(data, dict) and data.get("sources") is not None:
             if not isinstance(data["sources"], dict):
@@ -562,7 +577,10 @@ def load_inventory(root: Path | None = None, extra_files: tuple = ()) -> Invento
                 problems.append(f"{p.file}: process '{p.id}': coproduct '{c.id}' substitutes unknown "
                                 f"process '{c.substitutes}'")
     if problems:
-        raise InventoryError(problems)
+        # a supplier file's processes live in the model's 'supplier/' folder; its problems name the file itself
+        given = {f"{SUPPLIER_FOLDER}/{path.name}:": f"{path}:" for path in extra_files}
+        raise InventoryError([next((full + msg[len(label):] for label, full in given.items() if msg.startswith(label)),
+                                   msg) for msg in problems])
     # convert technosphere amounts to the unit of the process they refer to
     converted = {}
     for p in processes.values():

@@ -52,8 +52,44 @@ def _csv(path: Path, rows: list[dict], fields: list[str] | None = None) -> None:
             w.writerow({k: (repr(float(v)) if isinstance(v, (float, np.floating)) else v) for k, v in r.items()})
 
 
+def footprint_tables(result: dict) -> dict[str, tuple[list[dict], list[str]]]:
+    """The tables of a footprint result, by file stem: (rows, columns). Each is a CSV file of the results
+    folder (``<stem>.csv``) and, with the same columns in the same order, a sheet of ``footprint.xlsx`` (the
+    stem with spaces); a table the result does not have (no materials, no site electricity, no plant-step
+    energy) is neither."""
+    total = result["kg_co2e_per_kwh"]
+    energy = result["plant"].get("energy")
+    tables = {
+        "stages": ([{"stage": k, "kg_co2e_per_kwh": v, "share": v / total if total else 0}
+                    for k, v in result["stages"].items()], ["stage", "kg_co2e_per_kwh", "share"]),
+        "gases": ([{"part": k, "kg_co2e_per_kwh": v} for k, v in result["gases"].items()],
+                  ["part", "kg_co2e_per_kwh"]),
+        "processes": (result["processes"], ["id", "name", "location", "stage", "kg_co2e", "share", "most_relevant",
+                                            "dqr", "source", "data"]),
+        "materials": (result.get("materials") or [], ["id", "name", "amount", "unit", "kg_co2e_per_kwh", "share"]),
+        "bom": (result["bom"], ["input", "name", "role", "kg_per_cell", "kg_per_kg_cell", "default_kg_per_kg_cell",
+                                "data"]),
+        "electricity": ([{**r, "mix": "; ".join(f"{k}: {v:.4g}" for k, v in r["mix"].items()),
+                          "sources": "; ".join(r["sources"])} for r in result.get("electricity_sites") or []],
+                        ["site", "switch", "stage", "kwh", "mix", "factor_kg_co2e_per_kwh", "kg_co2e", "sources"]),
+        "plant_energy": ([{**r, "profile": energy["profile"]} for r in energy["steps"]] if energy else [],
+                         ["profile", "step", "name", "electricity_kwh_per_kwh", "heat_mj_per_kwh", "source"]),
+        "mass_balance": ([{"metal": m, **{k: v for k, v in b.items() if k != "processes_creating_metal"}}
+                          for m, b in result["mass_balance"].items()],
+                         ["metal", "entering_kg_per_kwh", "in_product_kg_per_kwh", "losses_kg_per_kwh",
+                          "relative_residual"]),
+        "datasets": ([{**d, "sources": " | ".join(d["sources"]), "source_keys": ", ".join(d.get("source_keys", []))}
+                      for d in result["datasets"]],
+                     ["id", "name", "location", "reference_year", "data", "dqr", "proxy", "licence", "sources",
+                      "source_keys", "file"]),
+        "parameters": (result["parameters"], ["parameter", "input", "output", "amount"]),
+    }
+    return {k: v for k, v in tables.items() if v[0] or k not in ("materials", "electricity", "plant_energy")}
+
+
 def write_workbook(result: dict, path: Path) -> None:
-    """The tables of a footprint as one Excel workbook, a sheet each."""
+    """The tables of a footprint as one Excel workbook: a summary sheet, then a sheet per CSV table
+    (:func:`footprint_tables`, the same columns in the same order)."""
     summary = [{"field": k, "value": result[k]} for k in
                ("study", "label", "declared_unit", "chemistry", "plant_country", "kg_co2e_per_kwh",
                 "kg_co2e_per_cell", "kg_co2e_per_kg", "cobalt_kg_per_kwh", "dqr_weighted")]
@@ -61,23 +97,9 @@ def write_workbook(result: dict, path: Path) -> None:
                 {"field": "electricity rule", "value": result["plant"]["electricity_rule_label"]},
                 {"field": "inventory content hash", "value": result["inventory"]["content_hash"]},
                 {"field": "lca_battery", "value": result["software"]["lca_battery"]}]
-    energy = result["plant"].get("energy")
-    sheets = {
-        "summary": summary,
-        "stages": [{"stage": k, "kg_co2e_per_kwh": v} for k, v in result["stages"].items()],
-        "gases": [{"part": k, "kg_co2e_per_kwh": v} for k, v in result["gases"].items()],
-        "processes": result["processes"],
-        "materials": result.get("materials") or [],
-        "bom": result["bom"],
-        "electricity": [{**r, "mix": "; ".join(f"{k}: {v:.4g}" for k, v in r["mix"].items()),
-                         "sources": "; ".join(r["sources"])} for r in result.get("electricity_sites", [])],
-        "plant energy": [{"profile": energy["profile"], **r} for r in energy["steps"]] if energy else [],
-        "mass balance": [{"metal": m, **{k: v for k, v in b.items() if k != "processes_creating_metal"}}
-                         for m, b in result["mass_balance"].items()],
-        "datasets": [{**d, "sources": " | ".join(d["sources"]),
-                      "source_keys": ", ".join(d.get("source_keys", []))} for d in result["datasets"]],
-        "parameters": result["parameters"],
-    }
+    sheets = {"summary": summary}
+    for stem, (rows, columns) in footprint_tables(result).items():
+        sheets[stem.replace("_", " ")] = [{c: r.get(c) for c in columns} for r in rows]
     _write_sheets(path, sheets)
 
 
@@ -287,31 +309,8 @@ def _footprint_tables(result: dict, tmp: Path) -> None:
     (tmp / "summary.json").write_text(to_json(result) + "\n", encoding="utf-8")
     (tmp / "declaration.json").write_text(to_json(result["declaration"]) + "\n", encoding="utf-8")
     (tmp / "passport.json").write_text(to_json(result["passport"]) + "\n", encoding="utf-8")
-    _csv(tmp / "stages.csv", [{"stage": k, "kg_co2e_per_kwh": v,
-                               "share": v / result["kg_co2e_per_kwh"] if result["kg_co2e_per_kwh"] else 0}
-                              for k, v in result["stages"].items()])
-    _csv(tmp / "gases.csv", [{"part": k, "kg_co2e_per_kwh": v} for k, v in result["gases"].items()])
-    _csv(tmp / "processes.csv", result["processes"],
-         ["id", "name", "location", "stage", "kg_co2e", "share", "most_relevant", "dqr", "source", "data"])
-    if result.get("materials"):
-        _csv(tmp / "materials.csv", result["materials"],
-             ["id", "name", "amount", "unit", "kg_co2e_per_kwh", "share"])
-    _csv(tmp / "parameters.csv", result["parameters"], ["parameter", "input", "output", "amount"])
-    _csv(tmp / "mass_balance.csv", [{"metal": m, **{k: v for k, v in b.items() if k != "processes_creating_metal"}}
-                                     for m, b in result["mass_balance"].items()],
-         ["metal", "entering_kg_per_kwh", "in_product_kg_per_kwh", "losses_kg_per_kwh", "relative_residual"])
-    if result.get("electricity_sites"):
-        _csv(tmp / "electricity.csv", [{**r, "mix": "; ".join(f"{k}: {v:.4g}" for k, v in r["mix"].items()),
-                                        "sources": "; ".join(r["sources"])} for r in result["electricity_sites"]],
-             ["site", "stage", "kwh", "mix", "factor_kg_co2e_per_kwh", "kg_co2e", "sources"])
-    energy = result["plant"].get("energy")
-    if energy:
-        _csv(tmp / "plant_energy.csv", [{**r, "profile": energy["profile"]} for r in energy["steps"]],
-             ["profile", "step", "name", "electricity_kwh_per_kwh", "heat_mj_per_kwh", "source"])
-    _csv(tmp / "bom.csv", result["bom"], ["input", "name", "role", "kg_per_cell", "kg_per_kg_cell",
-                                          "default_kg_per_kg_cell", "data"])
-    _csv(tmp / "datasets.csv", [{**d, "sources": " | ".join(d["sources"])} for d in result["datasets"]],
-         ["id", "name", "location", "reference_year", "data", "dqr", "proxy", "licence", "sources", "file"])
+    for stem, (rows, columns) in footprint_tables(result).items():
+        _csv(tmp / f"{stem}.csv", rows, columns)
 
 
 def _in_child(fn, *args):

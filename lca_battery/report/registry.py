@@ -79,7 +79,7 @@ def credit_pact_files(study, result: dict) -> None:
     datasets table and the supplier rows."""
     if not any(s.pact for s in study.suppliers.values()):
         return
-    from .pact import supplier_details
+    from ..supplier_pact import supplier_details
     details = supplier_details(study)
     for row in result["datasets"]:
         if row["id"] in details:

@@ -67,6 +67,35 @@ class Verification:
         self.checks.append(Check(file, ok, detail, recomputed))
 
 
+def _is_hashes(x, nullable: bool = False) -> bool:
+    return isinstance(x, dict) and all(isinstance(k, str) and (isinstance(v, str) or (nullable and v is None))
+                                       for k, v in x.items())
+
+
+def _check_shape(m: dict, path: Path) -> None:
+    """The fields verify reads have the types ``lca-battery footprint``/``report`` write: one clear error
+    naming the first that does not (a hand-edited or truncated manifest), not a crash."""
+    inputs = m["rerun_inputs"]
+    shapes = [("files", m.get("files"), _is_hashes(m.get("files")), "a mapping of file name to SHA-256"),
+              ("study_sha256", m.get("study_sha256"), isinstance(m.get("study_sha256"), str), "a SHA-256 (text)"),
+              ("study_file", m.get("study_file"), m.get("study_file") is None or isinstance(m.get("study_file"), str),
+               "the study's path relative to the folder (text)"),
+              ("rerun_inputs", inputs, isinstance(inputs, dict), "a mapping (what the re-run needs)")]
+    if isinstance(inputs, dict):
+        shapes += [("rerun_inputs.set", inputs.get("set"),
+                    isinstance(inputs.get("set"), list) and all(isinstance(s, str) for s in inputs["set"]),
+                    "a list of KEY=VALUE overrides"),
+                   ("rerun_inputs.inventory_files", inputs.get("inventory_files"),
+                    _is_hashes(inputs.get("inventory_files")), "a mapping of inventory file to SHA-256"),
+                   ("rerun_inputs.supplier_files", inputs.get("supplier_files"),
+                    _is_hashes(inputs.get("supplier_files"), nullable=True), "a mapping of supplier file to SHA-256")]
+    for name, value, ok, allowed in shapes:
+        if not ok:
+            shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+            raise LcaBatteryError(f"'{path}': {name} is {shown} (allowed: {allowed}, as lca-battery writes it): "
+                                  f"not a manifest this version can verify", field="DIR")
+
+
 def _manifest(folder: Path) -> dict:
     path = folder / "manifest.json"
     if not folder.is_dir():
@@ -88,6 +117,7 @@ def _manifest(folder: Path) -> dict:
                                   field="DIR")
         raise LcaBatteryError(f"'{path}' records no re-run inputs: only folders of `lca-battery footprint` and "
                               f"`lca-battery report` written by this version can be verified", field="DIR")
+    _check_shape(m, path)
     inputs = m["rerun_inputs"]
     sub = inputs.get("subcommand", "footprint")
     if sub not in ("footprint", "report"):
@@ -205,9 +235,9 @@ def verify(folder: str | Path, engine_factory=None, full: bool = False, progress
     if study_file is not None:      # given by the verifier (a folder received without the study beside it)
         label = str(study_file)
         study = Path(study_file).resolve()
-        if not study.is_file():
-            v.add(label, False, "study file not found (given with --study)")
-            return v
+        if not study.is_file():                  # the verifier's input, not the folder's state: a usage error
+            raise LcaBatteryError(f"study file not found: {label}", field="--study",
+                                  allowed="the study file the results were written from")
     else:
         label = m.get("study_file") or "study"
         study = (folder / m["study_file"]).resolve() if m.get("study_file") else None

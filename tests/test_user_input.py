@@ -1,0 +1,235 @@
+"""User mistakes found by feeding the command line malformed input: each is one message naming the file or
+option and the field, exit 2, no traceback, nothing written (before, each ended as an internal error, a hang or
+a silently wrong number)."""
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+import time
+
+import pytest
+
+from conftest import EXAMPLE, tiny_variant
+from lca_battery.cli import main
+from lca_battery.errors import InventoryError, LcaBatteryError, UnitError
+
+
+def _user_error(capsys, args, *words, out=None):
+    code = main(args)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err and "internal error" not in err, err
+    for w in words:
+        assert w in err, err
+    if out is not None:
+        assert not out.exists()
+    return err
+
+
+# ------------------------------------------------------------------------------------------ YAML scalars
+
+def test_yaml_keeps_country_codes_and_date_like_text():
+    """YAML 1.1 reads NO (Norway) as false and 2024-02-30 as a date that cannot exist; the loader reads both as
+    text, keeps true/false and numbers."""
+    from lca_battery.inventory.loader import read_yaml_text
+    got = read_yaml_text("a: NO\nb: 2024-02-30\nc: true\nd: no\ne: 1.5\nf: 2024-01-01\ng: False\nh: ~\ni: 12")
+    assert got == {"a": "NO", "b": "2024-02-30", "c": True, "d": "no", "e": 1.5, "f": "2024-01-01", "g": False,
+                   "h": None, "i": 12}
+
+
+def test_norway_as_a_plant_country(engine, capsys):
+    assert main(["footprint", str(EXAMPLE), "--set", "plant.country=NO", "--json", "--no-write"]) == 0
+    assert json.loads(capsys.readouterr().out)["plant_country"] == "NO"
+
+
+def test_an_impossible_date_is_the_fields_error(tmp_path, capsys):
+    study = tmp_path / "date.yaml"
+    study.write_text(EXAMPLE.read_text() + "\nproduct:\n  reference_period_start: 2024-02-30\n"
+                     "  reference_period_end: 2024-12-31\n")
+    _user_error(capsys, ["footprint", str(study), "--out", str(tmp_path / "r")], "date.yaml",
+                "'product.reference_period_start'", "2024-02-30", out=tmp_path / "r")
+    _user_error(capsys, ["footprint", str(EXAMPLE), "--set", "product.reference_period_start=2024-13-45",
+                         "--set", "product.reference_period_end=2024-12-31", "--out", str(tmp_path / "r")],
+                "'product.reference_period_start'", out=tmp_path / "r")
+
+
+def test_a_date_like_amount_in_an_inventory(tmp_path):
+    from lca_battery.inventory.loader import load_inventory
+    root = tiny_variant(tmp_path, {"background/bg.yaml": ("amount: 0.6,", "amount: 2024-13-01,")})
+    with pytest.raises(InventoryError) as exc:
+        load_inventory(root)
+    assert "bg.yaml" in str(exc.value) and "2024-13-01" in str(exc.value)
+
+
+# ------------------------------------------------------------------------------------------ units
+
+@pytest.mark.parametrize("unit", ["kWh/", "(kWh", "kWh/0", "kWh**", "kg^", "kg*", "kg-", "..", "kg)", "kg/(", "1/0",
+                                  "kWh#t", "kg,", "kg;", "kg=1", "kg@", "kg'"])
+def test_a_malformed_unit_is_an_unknown_unit(unit):
+    from lca_battery.units import parse
+    with pytest.raises(UnitError, match="unknown unit"):
+        parse(unit)
+
+
+def test_the_units_of_the_inventories_still_parse():
+    from lca_battery.units import factor
+    assert factor("g", "kg") == 1e-3 and factor("GJ", "MJ") == 1000.0 and factor("kg/kWh", "g/kWh") == 1000.0
+    assert factor("tkm", "kgkm") == 1000.0
+
+
+# ------------------------------------------------------------------------------------------ Dask scheduler
+
+def _listener(answer: bytes | None):
+    """A TCP listener that accepts and then says ``answer`` (None: nothing) and keeps the connection open."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen()
+    conns = []
+
+    def serve():
+        while True:
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            conns.append(c)
+            if answer:
+                c.sendall(answer)
+    threading.Thread(target=serve, daemon=True).start()
+    return srv, conns
+
+
+@pytest.mark.parametrize("answer", [None, b"\xff" * 64, b"HTTP/1.0 400 Bad Request\r\n\r\n"])
+def test_a_listener_that_is_not_a_scheduler(answer):
+    pytest.importorskip("distributed")
+    from lca_battery.distributed import HANDSHAKE_GRACE, client
+    srv, conns = _listener(answer)
+    port = srv.getsockname()[1]
+    t0 = time.perf_counter()
+    try:
+        with pytest.raises(LcaBatteryError) as exc:
+            with client(scheduler=f"tcp://127.0.0.1:{port}", timeout=1.0):
+                pass
+    finally:
+        srv.close()
+        for c in conns:
+            c.close()
+    assert time.perf_counter() - t0 < 1.0 + HANDSHAKE_GRACE + 5
+    assert exc.value.field == "--scheduler"
+    assert "is not a Dask scheduler" in str(exc.value) or "cannot reach" in str(exc.value)
+
+
+# ------------------------------------------------------------------------------------------ scenario tables
+
+def test_a_formula_without_a_saved_value(tmp_path, capsys):
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["plant.country", "cell.capacity_ah"])
+    ws.append(["SE", "=25*2"])
+    ws.append(["PL", 40])
+    wb.save(tmp_path / "t.xlsx")
+    _user_error(capsys, ["sweep", str(EXAMPLE), "--table", str(tmp_path / "t.xlsx"), "--out", str(tmp_path / "r")],
+                "t.xlsx row 2, column 'cell.capacity_ah'", "=25*2", "without a saved value", out=tmp_path / "r")
+
+
+def test_a_table_not_in_utf8_or_not_comma_separated(tmp_path, capsys):
+    t = tmp_path / "t16.csv"
+    t.write_bytes("plant.country\nCN\n".encode("utf-16"))
+    _user_error(capsys, ["sweep", str(EXAMPLE), "--table", str(t), "--out", str(tmp_path / "r")],
+                "t16.csv is not UTF-8 text", out=tmp_path / "r")
+    t = tmp_path / "semi.csv"
+    t.write_text("plant.country;cell.capacity_ah\nCN;50\n", encoding="utf-8")
+    _user_error(capsys, ["sweep", str(EXAMPLE), "--table", str(t), "--out", str(tmp_path / "r")],
+                "semi.csv: its columns are separated by semicolons", out=tmp_path / "r")
+
+
+# ------------------------------------------------------------------------------------------ run sizes
+
+@pytest.mark.parametrize("args, words", [
+    (["uncertainty", "--samples", "100000000000"], "must be at most 10,000,000"),
+    (["report", "--sobol-n", "1073741824"], "must be at most 65,536"),
+    (["compare", "--steps", "100000000"], "must be at most 1,001"),
+])
+def test_run_sizes_beyond_memory_or_patience_are_refused(tmp_path, capsys, args, words):
+    cmd, *rest = args
+    with pytest.raises(SystemExit) as e:
+        main([cmd, str(EXAMPLE), *rest, "--out", str(tmp_path / "r")])
+    assert e.value.code == 2
+    assert words in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+
+
+# ------------------------------------------------------------------------------------------ verify
+
+@pytest.fixture(scope="module")
+def footprint_folder(tmp_path_factory):
+    out = tmp_path_factory.mktemp("fp")
+    assert main(["footprint", str(EXAMPLE), "--out", str(out)]) == 0
+    (folder,) = list(out.iterdir())
+    return folder
+
+
+@pytest.mark.parametrize("edit, field", [
+    (lambda m: m.update(files="abc"), "files"),
+    (lambda m: m.update(files=5), "files"),
+    (lambda m: m.update(rerun_inputs="abc"), "rerun_inputs"),
+    (lambda m: m["rerun_inputs"].pop("inventory_files"), "rerun_inputs.inventory_files"),
+    (lambda m: m["rerun_inputs"].update(set="plant.country=SE"), "rerun_inputs.set"),
+    (lambda m: m.update(study_sha256=None), "study_sha256"),
+])
+def test_verify_a_manifest_of_the_wrong_shape(footprint_folder, tmp_path, capsys, edit, field):
+    folder = tmp_path / "copy"
+    shutil.copytree(footprint_folder, folder)
+    m = json.loads((folder / "manifest.json").read_text())
+    edit(m)
+    (folder / "manifest.json").write_text(json.dumps(m))
+    _user_error(capsys, ["verify", str(folder)], f"manifest.json': {field} is", "not a manifest this version")
+
+
+def test_verify_with_a_missing_study_file(footprint_folder, tmp_path, capsys):
+    _user_error(capsys, ["verify", str(footprint_folder), "--study", str(tmp_path / "nope.yaml")],
+                "'--study'", "study file not found")
+
+
+# ------------------------------------------------------------------------------------------ supplier files
+
+def test_a_supplier_inventory_error_names_the_file_given(engine, tmp_path, capsys):
+    bad = tmp_path / "sup.yaml"
+    bad.write_text("sources:\n  own: {author: Us, year: 2025, title: plant data, table: 'meter log 2025'}\n"
+                   "processes:\n  - id: sup_cam\n    name: x\n    reference_product: x\n    unit: kg\n"
+                   "    location: KR\n    stage: raw_material_acquisition\n    reference_year: 2025\n    source: own\n"
+                   "    dqr: {TeR: 1, GeR: 1, TiR: 1, P: 1}\n"
+                   "    exchanges:\n      - {input: electricity_grid_kr, amount: 5, unit: 'kWh/'}\n")
+    study = tmp_path / "study.yaml"
+    study.write_text(EXAMPLE.read_text() + "\nsuppliers:\n  cam_nmc811:\n    inventory: sup.yaml\n"
+                     "    process: sup_cam\n")
+    err = _user_error(capsys, ["footprint", str(study), "--out", str(tmp_path / "r")], "unknown unit 'kWh/'",
+                      out=tmp_path / "r")
+    assert str(bad) in err and "supplier/sup.yaml" not in err
+
+
+# ------------------------------------------------------------------------------------------ options named
+
+def test_an_error_names_the_option_that_set_the_field(engine, tmp_path, capsys):
+    err = _user_error(capsys, ["sweep", str(EXAMPLE), "--grid", "plant.countryy=SE", "--no-write"],
+                      "unknown key 'plant.countryy' (in --grid)")
+    assert err.startswith("lca-battery: error:"), err          # no empty progress bar before the message
+    _user_error(capsys, ["sweep", str(EXAMPLE), "--grid", "plant.country=CN,XX", "--no-write"],
+                "unknown country code 'XX'", "(in --grid)")
+    _user_error(capsys, ["uncertainty", str(EXAMPLE), "--samples", "100", "--paired-set", "plant.countryy=SE",
+                         "--no-write"], "unknown key 'plant.countryy' (in --paired-set)")
+    err = _user_error(capsys, ["sweep", str(EXAMPLE), "--grid", "plant.country=CN", "--set", "plant.countryy=SE",
+                               "--no-write"], "in --set")
+    assert "(in --grid)" not in err
+
+
+def test_an_empty_inventory_file_is_named(tmp_path):
+    from lca_battery.inventory.loader import load_inventory
+    root = tiny_variant(tmp_path, {})
+    (root / "materials" / "empty.yaml").write_text("# nothing yet\n")
+    with pytest.raises(InventoryError) as exc:
+        load_inventory(root)
+    assert "materials/empty.yaml: empty file" in str(exc.value)
