@@ -128,12 +128,12 @@ def check_supplier_metals(study, inventory, file: str) -> None:
                 short = (w - h) / w if w else None
                 what = (f"short of {el} by {w - h:.4g} kg per kg ({short:.0%})" if h < w else
                         f"{h - w:.4g} kg {el} per kg more than '{pid}' holds")
-                raise StudyError(f"supplier process '{target.id}' ({target.file}) is {what}: it holds {h:.4g} kg "
+                raise StudyError(f"supplier process '{target.id}' ({sup.inventory}) is {what}: it holds {h:.4g} kg "
                                  f"{el}/kg, the material it replaces {w:.4g} kg {el}/kg", file=file, field=field,
                                  allowed=f"the {el} content of '{pid}' within {SUPPLIER_METAL_TOLERANCE:.0%}")
             m_in = inputs.get(el, 0.0)
             if any(inputs.get(m, 0.0) for m in BALANCED_METALS) and h > m_in * (1 + SUPPLIER_METAL_TOLERANCE):
-                raise StudyError(f"supplier process '{target.id}' ({target.file}) creates {el}: its inputs bring "
+                raise StudyError(f"supplier process '{target.id}' ({sup.inventory}) creates {el}: its inputs bring "
                                  f"{m_in:.4g} kg {el} per kg of product, the product holds {h:.4g} kg (shortfall "
                                  f"{h - m_in:.4g} kg {el}/kg)", file=file, field=field,
                                  allowed=f"{el} in the product <= {el} in the inputs (losses >= 0)")

@@ -39,8 +39,9 @@ def _strict_numbers(value, path: str = ""):
 
 
 class _Model(BaseModel):
-    # allow_inf_nan=False: .inf / .nan are refused for every number
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    # allow_inf_nan=False: .inf / .nan are refused for every number; a number where text is wanted is that text
+    # (a cell model 123, a battery model 2024: YAML reads them as numbers)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, coerce_numbers_to_str=True)
 
     @field_validator("*", mode="before")
     @classmethod

@@ -233,3 +233,10 @@ def test_an_empty_inventory_file_is_named(tmp_path):
     with pytest.raises(InventoryError) as exc:
         load_inventory(root)
     assert "materials/empty.yaml: empty file" in str(exc.value)
+
+
+def test_a_number_where_text_is_wanted_is_that_text(engine, capsys):
+    assert main(["footprint", str(EXAMPLE), "--set", "cell.model=123", "--set", "declaration.battery_model=2024",
+                 "--json", "--no-write"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["declaration"]["battery_model"] == "2024"
