@@ -269,9 +269,11 @@ def compare(study, overrides=None, *, engine: Engine | None = None, steps: int =
     mats = material_table(engine, solved, procs, engine.inventory)
     metals = mapping.recycling["recyclable_metals"]
     if not metals:
+        useful = [r for r in mapping.recycling["routes_for_cell"] if r != st.recycling.route and
+                  prepare_mapping(study, {**overrides, "recycling.route": r}, engine)[1].recycling["recyclable_metals"]]
         raise StudyError(f"route '{st.recycling.route}' recovers none of Co, Ni, Li that this cell's cathode draws",
                          file=str(study), field="recycling.route",
-                         allowed=", ".join(mapping.recycling["routes_for_cell"]) or "none for this chemistry")
+                         allowed=", ".join(useful) or "no route recovers them for this chemistry")
     rows = curves(lambda ov: footprint(study, ov, engine=engine, details=False), overrides, metals=metals,
                   steps=steps, progress=progress)
     base = footprint(study, overrides, engine=engine, details=False)

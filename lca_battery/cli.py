@@ -737,10 +737,32 @@ def _exit(status: int) -> None:
     os._exit(status)
 
 
+#: Commands whose --out is the folder that holds their results folders (results/<study>/), not a file or the
+#: results folder itself.
+OUT_HOLDS_RESULTS = ("footprint", "compare", "sweep", "uncertainty")
+
+
+def _check_out(args) -> None:
+    """``--out`` may not write into the results folder of another run (one with a manifest.json): a file put there
+    would replace one of its files, and a folder nested there would not be one of its outputs either way."""
+    out = getattr(args, "out", None)
+    if not out or out == "-" or getattr(args, "no_write", False):
+        return
+    p = Path(out)
+    inside = [p.parent] + ([p] if args.command in OUT_HOLDS_RESULTS
+                           or (args.command == "export" and args.format == "bw-excel") else [])
+    for folder in inside:
+        if (folder / "manifest.json").is_file():
+            raise LcaBatteryError(f"{folder} is the results folder of another run (it has manifest.json): write "
+                                  "beside it, not into it", field="--out",
+                                  allowed=f"a path outside {folder}, e.g. {folder.parent}")
+
+
 def _main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.argv = ["lca-battery", *argv] if argv is not None else list(sys.argv)
     try:
+        _check_out(args)
         with _doing(f"run '{args.command}'"):
             return args.func(args)
     except LcaBatteryError as exc:

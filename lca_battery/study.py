@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import StudyError
+from .supplier_pact import MAX_PCF_KG_CO2E_PER_KG
 
 Share = Union[str, dict[str, float]]
 
@@ -56,6 +57,14 @@ class _Model(BaseModel):
 #: checked by the design model): the largest stationary-storage cells are around 1,200 Ah and
 #: 25 kg; no Li-ion cell stores 1,000 Wh/kg.
 MAX_CAPACITY_AH = 2000.0
+MIN_CAPACITY_AH = 0.001         # below a coin cell's capacity by an order of magnitude
+#: Ceilings of other magnitudes a study gives, far above any real value but below the overflow of the numbers
+#: derived from them: a transport leg at most the Earth's circumference; a plant's energy at most 1,000 kWh of
+#: electricity and 3,600 MJ of heat per kWh (or kg) of cell (measured plants: 20-60 kWh per kWh, pilot lines a
+#: few hundred); a material's footprint as a supplier's PACT file may give it (supplier_pact).
+MAX_LEG_KM = 40_075.0
+MAX_PLANT_KWH = 1000.0
+MAX_PLANT_MJ = 3600.0
 MAX_CELL_MASS_KG = 50.0
 MAX_ENERGY_DENSITY_WH_PER_KG = 1000.0
 
@@ -83,7 +92,7 @@ class Cell(_Model):
     chemistry: str = Field(description="Cell chemistry, e.g. NMC811 (see `lca-battery chemistries`)")
     model: str = Field("", description="Battery model name, for the declaration")
     format: Literal["pouch", "prismatic", "cylindrical"] = "pouch"
-    capacity_ah: float = Field(gt=0, le=MAX_CAPACITY_AH, description="Rated capacity, Ah")
+    capacity_ah: float = Field(ge=MIN_CAPACITY_AH, le=MAX_CAPACITY_AH, description="Rated capacity, Ah")
     nominal_voltage_v: float | None = Field(
         None, gt=0, description="Nominal voltage, V (default: the chemistry's design voltage; checked "
                                 "against it, per chemistry)")
@@ -153,7 +162,8 @@ class Electricity(_Model):  # noqa: D101 (documented below)
 
 class Supplier(_Model):
     """Supplier-specific data for one material (by its process id)."""
-    pcf_kg_co2e_per_kg: float | None = Field(None, ge=0, description="supplier's product carbon footprint")
+    pcf_kg_co2e_per_kg: float | None = Field(None, ge=0, le=MAX_PCF_KG_CO2E_PER_KG,
+                                             description="supplier's product carbon footprint")
     source: str = Field("", description="document the figure comes from")
     year: int | None = None
     scope: str = Field("cradle-to-gate", description="system boundary of the figure: only cradle-to-gate fits "
@@ -241,14 +251,14 @@ class Plant(_Model):
         "reference cell, formation per kWh), 'degen_schutte_2022' (the same plant, two steps), or 'inventory' "
         "(the electrode and cell inventories)"))
     electricity_kwh_per_kwh_cell: float | None = Field(
-        None, ge=0, description="measured whole-plant electricity, kWh per kWh of cell (replaces energy_data)")
+        None, ge=0, le=MAX_PLANT_KWH, description="measured whole-plant electricity, kWh per kWh of cell (replaces energy_data)")
     heat_mj_per_kwh_cell: float | None = Field(
-        None, ge=0, description="measured whole-plant useful heat, MJ per kWh of cell (replaces energy_data)")
+        None, ge=0, le=MAX_PLANT_MJ, description="measured whole-plant useful heat, MJ per kWh of cell (replaces energy_data)")
     electricity_kwh_per_kg_cell: float | None = Field(
-        None, ge=0, description="measured whole-plant electricity, kWh per kg cell (same as the per-kWh field "
+        None, ge=0, le=MAX_PLANT_KWH, description="measured whole-plant electricity, kWh per kg cell (same as the per-kWh field "
                                 "divided by the energy density)")
     heat_mj_per_kg_cell: float | None = Field(
-        None, ge=0, description="measured whole-plant useful heat, MJ per kg cell")
+        None, ge=0, le=MAX_PLANT_MJ, description="measured whole-plant useful heat, MJ per kg cell")
     cell_yield: float | None = Field(
         None, alias="yield",
         description="share of built cells that pass end-of-line inspection; the rejected cells' materials (and "
@@ -297,9 +307,9 @@ class Plant(_Model):
 
 
 class Distribution(_Model):
-    truck_km: float = Field(0.0, ge=0)
-    rail_km: float = Field(0.0, ge=0)
-    sea_km: float = Field(0.0, ge=0)
+    truck_km: float = Field(0.0, ge=0, le=MAX_LEG_KM)
+    rail_km: float = Field(0.0, ge=0, le=MAX_LEG_KM)
+    sea_km: float = Field(0.0, ge=0, le=MAX_LEG_KM)
 
 
 #: The study whose amounts the Brightway databases store (what Activity Browser shows); the same as

@@ -55,6 +55,23 @@ def _number(obj: dict, path: str, required: bool = True) -> float | None:
     return x
 
 
+def _no_duplicates(pairs):
+    out = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"key '{k}' appears twice in one object (which value is meant?)")
+        out[k] = v
+    return out
+
+
+#: What a PACT file may say, beyond the specification's types: the statuses of PACT v2/v3, a footprint per kg
+#: at most this (platinum-group metals are about 1e4-1e5 kg CO2e per kg; a study's own supplier figure has the
+#: same ceiling), a reference period ending between these years.
+MAX_PCF_KG_CO2E_PER_KG = 1e6
+STATUSES = ("Active", "Deprecated")
+YEARS = (1990, 2100)
+
+
 def read_supplier_pact(path: str | Path) -> dict:
     """The supplier figure of a PACT v2 / v3 ProductFootprint JSON file (a footprint, or an API
     response ``{"data": footprint}`` / ``{"data": [footprint]}``). Raises _PactFileError(field, message)."""
@@ -64,11 +81,15 @@ def read_supplier_pact(path: str | Path) -> dict:
     if p.stat().st_size > MAX_PACT_BYTES:
         raise _PactFileError(None, f"larger than {MAX_PACT_BYTES // 1024 // 1024} MB: not a single product footprint")
     try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
+        doc = json.loads(p.read_text(encoding="utf-8-sig"), object_pairs_hook=_no_duplicates)
     except UnicodeDecodeError:
         raise _PactFileError(None, "not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise _PactFileError(None, f"not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from None
+    except RecursionError:
+        raise _PactFileError(None, "nested too deeply: not a product footprint") from None
+    except ValueError as exc:            # a duplicate key, an integer of thousands of digits
+        raise _PactFileError(None, f"not a product footprint: {exc}") from None
     prefix = ""
     if isinstance(doc, dict) and "data" in doc and "pcf" not in doc:
         data = doc["data"]
@@ -94,8 +115,16 @@ def _read_footprint(pf: dict) -> dict:
         raise _PactFileError("specVersion", f"PACT version 2.x or 3.x is read (got {spec!r})")
     major = int(m.group(1))
     status = _get(pf, "status", required=False)
+    if status is not None and status not in STATUSES:
+        raise _PactFileError("status", f"must be one of {', '.join(STATUSES)} (got {status!r})")
     if status == "Deprecated":
         raise _PactFileError("status", "the footprint is Deprecated: ask the supplier for its current one")
+    for name in ("companyName", "productNameCompany", "id"):
+        if _get(pf, name, required=False) is not None and not isinstance(pf[name], str):
+            raise _PactFileError(name, f"must be text (got {pf[name]!r})")
+    ids = _get(pf, "productIds", required=False)
+    if ids is not None and (not isinstance(ids, list) or not all(isinstance(x, str) for x in ids)):
+        raise _PactFileError("productIds", f"must be a list of URNs (text) (got {ids!r})")
     pcf = _get(pf, "pcf")
     if not isinstance(pcf, dict):
         raise _PactFileError("pcf", "must be an object (the CarbonFootprint)")
@@ -111,11 +140,14 @@ def _read_footprint(pf: dict) -> dict:
         value = _number(pcf, value_field)
     except _PactFileError as exc:
         raise _PactFileError(f"pcf.{exc.field}", exc.message) from None
-    if value < 0:
-        raise _PactFileError(f"pcf.{value_field}", f"a material's footprint must be >= 0 (got {value:g})")
+    if value < 0 or value > MAX_PCF_KG_CO2E_PER_KG:
+        raise _PactFileError(f"pcf.{value_field}", f"a material's footprint must be between 0 and "
+                                                   f"{MAX_PCF_KG_CO2E_PER_KG:g} kg CO2e per kg (got {value:g})")
     names = ("technologicalDQR", "geographicalDQR", "temporalDQR") + (
         ("completenessDQR", "reliabilityDQR") if major == 2 else ())
     dq = {}
+    if pcf.get("dqi") is not None and not isinstance(pcf["dqi"], dict):
+        raise _PactFileError("pcf.dqi", f"must be an object of DQR ratings (got {pcf['dqi']!r})")
     if isinstance(pcf.get("dqi"), dict):
         for n in names:
             try:
@@ -129,13 +161,16 @@ def _read_footprint(pf: dict) -> dict:
     ver_key = "verification" if major >= 3 else "assurance"
     ver = pcf.get(ver_key)
     if major >= 3:
-        verified = isinstance(ver, dict)
+        verified = isinstance(ver, dict) and bool(ver)       # an empty object states no verification
     else:
         verified = isinstance(ver, dict) and ver.get("assurance") is True
     end = _get(pcf, "referencePeriodEnd", required=False)
     year = None
     if isinstance(end, str) and re.match(r"^\d{4}-", end):
         year = int(end[:4])
+        if not YEARS[0] <= year <= YEARS[1]:
+            raise _PactFileError("pcf.referencePeriodEnd", f"the year must be between {YEARS[0]} and {YEARS[1]} "
+                                                           f"(got {end!r})")
     return {
         "id": str(_get(pf, "id", required=False) or ""), "specVersion": str(spec),
         "companyName": str(_get(pf, "companyName", required=False) or ""),

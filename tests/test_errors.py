@@ -26,7 +26,7 @@ BASE = EXAMPLE.read_text()
 
 @pytest.mark.parametrize("edit, field, words", [
     (("chemistry: NMC811", "chemistry: NMC999"), "cell.chemistry", ["unknown chemistry", "NMC811"]),
-    (("capacity_ah: 60", "capacity_ah: -60"), "cell.capacity_ah", ["greater than 0"]),
+    (("capacity_ah: 60", "capacity_ah: -60"), "cell.capacity_ah", ["greater than or equal to 0.001"]),
     (("capacity_ah: 60", "capacity_ah: sixty"), "cell.capacity_ah", ["number"]),
     (("country: CN", "country: XX"), "plant.country", ["unknown country code 'XX'", "SE"]),
     (("  format: pouch", "  fromat: pouch"), "cell.fromat", ["unknown field 'fromat'", "format"]),

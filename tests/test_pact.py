@@ -125,7 +125,7 @@ def test_supplier_pact_v2_and_api_response(engine, tmp_path):
     ({**_v3(), "pcf": {k: v for k, v in _v3()["pcf"].items() if k != "pcfExcludingBiogenicUptake"}},
      "pcf.pcfExcludingBiogenicUptake", ["required field is missing"]),
     (_v3(value="about 9"), "pcf.pcfExcludingBiogenicUptake", ["not a decimal number"]),
-    (_v3(value="-2"), "pcf.pcfExcludingBiogenicUptake", [">= 0"]),
+    (_v3(value="-2"), "pcf.pcfExcludingBiogenicUptake", ["between 0 and 1e+06"]),
     ({**_v3(), "specVersion": "1.0.0"}, "specVersion", ["2.x or 3.x"]),
     ({**_v3(), "status": "Deprecated"}, "status", ["Deprecated"]),
     (_v3(dqi={"technologicalDQR": "4", "geographicalDQR": "2", "temporalDQR": "1"}), "pcf.dqi.technologicalDQR",

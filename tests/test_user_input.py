@@ -240,3 +240,160 @@ def test_a_number_where_text_is_wanted_is_that_text(engine, capsys):
                  "--json", "--no-write"]) == 0
     r = json.loads(capsys.readouterr().out)
     assert r["declaration"]["battery_model"] == "2024"
+
+
+# ------------------------------------------------------------------------------------------ supply loops
+
+@pytest.mark.parametrize("edit, words", [
+    # a process consuming its own product at 1 or more per unit made
+    (("      - {input: electricity_grid_cn, amount: 0.5, unit: kWh}\n",
+      "      - {input: electricity_grid_cn, amount: 0.5, unit: kWh}\n"
+      "      - {input: metal_virgin, amount: 1.0, unit: kg}\n"), "process 'metal_virgin': consumes 1 kg of its own"),
+    (("      - {input: electricity_grid_cn, amount: 0.5, unit: kWh}\n",
+      "      - {input: electricity_grid_cn, amount: 0.5, unit: kWh}\n"
+      "      - {input: metal_virgin, amount: 2.0, unit: kg}\n"), "consumes 2 kg of its own product"),
+    # the scrap loop at a gain of exactly 1 (1.25 kg scrap x 0.8 kg recycled metal) and above it
+    (("      - {input: metal_recycled, amount: 200, unit: g}\n", "      - {input: metal_recycled, amount: 800, unit: g}\n"),
+     "their inputs form a loop that consumes as much as it makes or more"),
+    (("      - {input: metal_recycled, amount: 200, unit: g}\n", "      - {input: metal_recycled, amount: 1, unit: kg}\n"),
+     "'cam_tiny', 'metal_recycled'"),
+])
+def test_a_supply_loop_that_cannot_make_its_product(tmp_path, edit, words):
+    """Such a loop solved as it stands gives a huge or negative footprint with exit 0 (the fuzzing helper's
+    -1e29 kg CO2e/kWh); the inventory is refused instead, naming the processes. The tiny system's own loop
+    (gain 0.25) loads."""
+    from lca_battery.inventory.loader import load_inventory
+    load_inventory(tiny_variant(tmp_path / "ok", {}))
+    with pytest.raises(InventoryError) as exc:
+        load_inventory(tiny_variant(tmp_path, {"materials/m.yaml": edit}))
+    assert "materials/m.yaml" in str(exc.value) and words in str(exc.value), str(exc.value)
+
+
+def test_yaml_numbers_are_decimal():
+    from lca_battery.inventory.loader import read_yaml_text
+    assert read_yaml_text("a: 060\nb: 1:30\nc: 6_0\nd: 1e-3\ne: +5\nf: 0x1f") == {
+        "a": 60, "b": "1:30", "c": "6_0", "d": 0.001, "e": 5, "f": "0x1f"}
+
+
+# ------------------------------------------------------------------------------------------ second pass
+
+@pytest.mark.parametrize("old, new, words", [
+    ('{biosphere: "Carbon dioxide, fossil", amount: 10, unit: kg}', '{biosphere: "Carbon dioxide, fossil", amount: -10, '
+     'unit: kg}', "an emission must be >= 0"),
+    ("{input: electricity_grid_cn, amount: 0.5, unit: kWh}", "{input: [electricity_grid_cn], amount: 0.5, unit: kWh}",
+     "input must be a process id (text"),
+    ("{input: electricity_grid_cn, amount: 0.5, unit: kWh}", "{input: electricity_grid_cn, amount: 0.5, unit: [kWh]}",
+     "unit must be text"),
+    ("composition: {Co: 1.0}\n    exchanges:\n      - {biosphere: \"Carbon dioxide, fossil\", amount: 10, unit: kg}\n"
+     "      - {input: electricity_grid_cn, amount: 0.5, unit: kWh}", "composition: {Co: 1.0}\n    exchanges: 5",
+     "exchanges must be a list"),
+    ("composition: {Co: 1.0}\n    exchanges:\n      - {biosphere: \"Carbon dioxide, fossil\", amount: 10, unit: kg}\n"
+     "      - {input: electricity_grid_cn", "composition: {? [Co] : 1.0}\n    exchanges:\n      - {biosphere: \"Carbon "
+     "dioxide, fossil\", amount: 10, unit: kg}\n      - {input: electricity_grid_cn", "a key must be text"),
+])
+def test_odd_shapes_in_an_inventory_file(tmp_path, old, new, words):
+    from lca_battery.inventory.loader import load_inventory
+    with pytest.raises(InventoryError) as exc:
+        load_inventory(tiny_variant(tmp_path, {"materials/m.yaml": (old, new)}))
+    assert "materials/m.yaml" in str(exc.value) and words in str(exc.value), str(exc.value)
+
+
+def test_fields_the_engine_computes_with_are_checked(tmp_path):
+    from lca_battery.inventory.loader import load_inventory
+    from lca_battery.inventory.loader import _check_extra
+    problems = []
+    _check_extra({"recovery": {"Co": 5.0, "Ni": "high"}, "energy_density_kwh_per_kg": -0.28,
+                  "design": {"voltage_v": "high", "voltage_source": "x", "cathode": {"porosity": 0.25}}}, "f: p", problems)
+    assert problems == ["f: p: energy_density_kwh_per_kg must be a number > 0 (got -0.28)",
+                        "f: p: recovery of Co must be a number in [0, 1] (got 5.0)",
+                        "f: p: recovery of Ni must be a number in [0, 1] (got 'high')",
+                        "f: p: design.voltage_v must be a number > 0 (got 'high')"]
+    load_inventory(tiny_variant(tmp_path, {}))           # the fixture's own fields pass
+
+
+def test_a_study_nested_thousands_deep(tmp_path, capsys):
+    study = tmp_path / "deep.yaml"
+    study.write_text(EXAMPLE.read_text() + "\nnotes: " + "[" * 5000 + "]" * 5000 + "\n")
+    _user_error(capsys, ["footprint", str(study), "--no-write"], "deep.yaml", "nested too deeply")
+
+
+def test_out_inside_another_runs_results(footprint_folder, tmp_path, capsys):
+    before = sorted(p.name for p in footprint_folder.iterdir())
+    _user_error(capsys, ["footprint", str(EXAMPLE), "--out", str(footprint_folder)], "'--out'",
+                "is the results folder of another run")
+    _user_error(capsys, ["export", str(EXAMPLE), "--format", "ab-scenarios", "--out",
+                         str(footprint_folder / "stages.csv")], "'--out'", "is the results folder of another run")
+    _user_error(capsys, ["export-pact", str(EXAMPLE), "--out", str(footprint_folder / "pact.json")], "'--out'")
+    assert sorted(p.name for p in footprint_folder.iterdir()) == before
+
+
+@pytest.mark.parametrize("edit, field", [
+    (lambda m: m.update(code_sha256=123), "code_sha256"),
+    (lambda m: m.update(git="abc"), "git"),
+    (lambda m: m["files"].update({"/etc/hostname": "0" * 64}), "files"),
+])
+def test_verify_more_manifest_shapes(footprint_folder, tmp_path, capsys, edit, field):
+    test_verify_a_manifest_of_the_wrong_shape(footprint_folder, tmp_path, capsys, edit, field)
+
+
+def _pact(tmp_path, text):
+    f = tmp_path / "cam.json"
+    f.write_text(text, encoding="utf-8")
+    study = tmp_path / "study.yaml"
+    study.write_text(EXAMPLE.read_text() + "\nsuppliers:\n  cam_nmc811:\n    pact: cam.json\n", encoding="utf-8")
+    return study
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda d: json.dumps(d).replace('"pcfExcludingBiogenicUptake": "9.5"',
+                                      '"pcfExcludingBiogenicUptake": "9.5", "pcfExcludingBiogenicUptake": "95"'),
+     "appears twice"),
+    (lambda d: json.dumps({**d, "status": "Foo"}), "field 'status': must be one of Active, Deprecated"),
+    (lambda d: json.dumps({**d, "productIds": 5}), "field 'productIds': must be a list"),
+    (lambda d: json.dumps({**d, "companyName": {"a": "b"}}), "field 'companyName': must be text"),
+    (lambda d: json.dumps({**d, "pcf": {**d["pcf"], "pcfExcludingBiogenicUptake": "1e307"}}), "between 0 and 1e+06"),
+    (lambda d: json.dumps({**d, "pcf": {**d["pcf"], "dqi": [1, 2]}}), "field 'pcf.dqi': must be an object"),
+    (lambda d: json.dumps({**d, "pcf": {**d["pcf"], "referencePeriodEnd": "1066-10-14T00:00:00Z"}}),
+     "the year must be between 1990 and 2100"),
+    (lambda d: "[" * 200000 + "]" * 200000, "nested too deeply"),
+])
+def test_odd_supplier_pact_files(engine, tmp_path, capsys, change, words):
+    from test_pact import _v3
+    study = _pact(tmp_path, change(_v3()))
+    _user_error(capsys, ["footprint", str(study), "--out", str(tmp_path / "r")], "suppliers.cam_nmc811.pact", words,
+                out=tmp_path / "r")
+
+
+def test_an_empty_verification_is_self_declared_and_a_bom_is_read(engine, tmp_path):
+    from lca_battery.supplier_pact import read_supplier_pact
+    from test_pact import _v3
+    f = tmp_path / "cam.json"
+    f.write_bytes(b"\xef\xbb\xbf" + json.dumps({**_v3(), "pcf": {**_v3()["pcf"], "verification": {}}}).encode())
+    assert read_supplier_pact(f)["verification"] == "self-declared"
+
+
+@pytest.mark.parametrize("sets, field, words", [
+    (["distribution.sea_km=1e300"], "distribution.sea_km", "less than or equal to 40075"),
+    (["plant.electricity_kwh_per_kwh_cell=1e308"], "plant.electricity_kwh_per_kwh_cell", "less than or equal to 1000"),
+    (["cell.capacity_ah=1e-310"], "cell.capacity_ah", "greater than or equal to 0.001"),
+    (["stage_overrides={nonexistent_*: main_production}"], "stage_overrides.nonexistent_*", "matches no process"),
+])
+def test_magnitudes_and_patterns_beyond_reason(engine, tmp_path, capsys, sets, field, words):
+    args = ["footprint", str(EXAMPLE), "--out", str(tmp_path / "r")]
+    for s in sets:
+        args += ["--set", s]
+    _user_error(capsys, args, f"'{field}'", words, out=tmp_path / "r")
+
+
+def test_compare_names_only_routes_that_recover_the_cells_metals(engine, capsys):
+    err = _user_error(capsys, ["compare", str(EXAMPLE), "--set", "cell.chemistry=LFP", "--set", "cell.nominal_voltage_v=null",
+                               "--set", "recycling.route=pyro_lfp", "--no-write"], "route 'pyro_lfp' recovers none")
+    assert "(allowed: hydro_lfp)" in err
+
+
+def test_yaml_merge_keys_are_named_not_a_parser_error():
+    import yaml
+    from lca_battery.inventory.loader import read_yaml_text
+    with pytest.raises(yaml.YAMLError, match="merge keys"):
+        read_yaml_text("a: &c {x: 1}\nb:\n  <<: *c\n  y: 2")
+    assert read_yaml_text("a: &c {x: 1}\nb: *c") == {"a": {"x": 1}, "b": {"x": 1}}

@@ -110,23 +110,61 @@ def _number(value) -> bool:
 
 class UniqueKeyLoader(yaml.SafeLoader):
     """A YAML loader that refuses duplicate keys (YAML would silently keep the last one), with YAML 1.2's plain
-    scalars where YAML 1.1 surprises: only true/false are booleans (``NO``, Norway's country code, and
-    yes/no/on/off stay text) and a date-like value stays text (the field that wants a date reads it, so
-    ``2024-02-30`` is that field's error, not the parser's)."""
+    scalars (the core schema) where YAML 1.1 surprises: only true/false are booleans (``NO``, Norway's country
+    code, and yes/no/on/off stay text); a date-like value stays text (the field that wants a date reads it, so
+    ``2024-02-30`` is that field's error, not the parser's); an integer is decimal (``060`` is 60, not octal
+    48) and ``1:30`` or ``6_0`` are text, not 90 and 60 (the field that wants a number refuses them); ``1e-3``
+    is a number."""
 
 
+_YAML_TAG = "tag:yaml.org,2002:"
 UniqueKeyLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers
-            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")]
+            if tag not in tuple(_YAML_TAG + t for t in ("bool", "timestamp", "int", "float"))]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
-UniqueKeyLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+UniqueKeyLoader.add_implicit_resolver(_YAML_TAG + "bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
                                       list("tTfF"))
+UniqueKeyLoader.add_implicit_resolver(_YAML_TAG + "int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
+UniqueKeyLoader.add_implicit_resolver(
+    _YAML_TAG + "float", re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+                                    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"), list("-+0123456789."))
+
+
+def _construct_int(loader, node):
+    text = loader.construct_scalar(node)
+    try:
+        return int(str(text).replace("+", "", 1), 10)
+    except ValueError:
+        raise yaml.constructor.ConstructorError(None, None, f"not a decimal integer: {text!r}",
+                                                node.start_mark) from None
+
+
+def _construct_float(loader, node):
+    text = str(loader.construct_scalar(node))
+    low = text.lower().replace("+", "", 1)
+    if low in (".inf", "-.inf", ".nan"):
+        return {".inf": math.inf, "-.inf": -math.inf, ".nan": math.nan}[low]
+    try:
+        return float(low)
+    except ValueError:
+        raise yaml.constructor.ConstructorError(None, None, f"not a number: {text!r}", node.start_mark) from None
+
+
+UniqueKeyLoader.add_constructor(_YAML_TAG + "int", _construct_int)
+UniqueKeyLoader.add_constructor(_YAML_TAG + "float", _construct_float)
 
 
 def _construct_mapping(loader, node, deep=False):
     seen = set()
     for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            raise yaml.constructor.ConstructorError(None, None, "merge keys (<<: *name) are not supported: write "
+                                                    "the keys out (an alias *name as a whole value is)",
+                                                    key_node.start_mark)
         key = loader.construct_object(key_node, deep=deep)
+        if isinstance(key, (list, dict, set)):
+            raise yaml.constructor.ConstructorError(None, None, "a key must be text or a number, not a list or a "
+                                                    "mapping", key_node.start_mark)
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key '{key}'", key_node.start_mark)
@@ -191,7 +229,10 @@ class LimitedLoader(UniqueKeyLoader):
 def read_yaml_text(text: str):
     if len(text) > MAX_YAML_BYTES:
         raise YamlLimitError(f"{len(text):,} characters is above the limit of {MAX_YAML_BYTES:,}: refused")
-    return yaml.load(text, Loader=LimitedLoader)
+    try:
+        return yaml.load(text, Loader=LimitedLoader)
+    except RecursionError:
+        raise YamlLimitError("nested too deeply (thousands of levels): refused") from None
 
 
 def read_yaml_file(path: Path):
@@ -318,9 +359,18 @@ def _parse_exchange(raw, where: str, proc_source, problems: list[str]) -> dict |
     if has_in == has_bio:
         problems.append(f"{where}: give exactly one of 'input' (a process id) or 'biosphere' (a flow name)")
         return None
+    key = "input" if has_in else "biosphere"
+    if not isinstance(raw[key], str) or not raw[key].strip():
+        problems.append(f"{where}: {key} must be a {'process id' if has_in else 'flow name'} (text; got "
+                        f"{raw[key]!r})")
+        return None
     amount = raw.get("amount")
     if not _number(amount):
         problems.append(f"{where}: amount must be a finite number (got {amount!r})")
+        return None
+    if has_bio and amount < 0 and "resource" not in str(raw.get("compartment", "air")):
+        problems.append(f"{where}: an emission must be >= 0 (got {amount!r}; an avoided product is a "
+                        f"substitution input, not a negative emission)")
         return None
     source = raw.get("source", proc_source)
     if not source:
@@ -329,6 +379,9 @@ def _parse_exchange(raw, where: str, proc_source, problems: list[str]) -> dict |
     unit = raw.get("unit")
     if not unit:
         problems.append(f"{where}: missing unit")
+        return None
+    if not isinstance(unit, str):
+        problems.append(f"{where}: unit must be text such as kg or kWh (got {unit!r})")
         return None
     try:
         units.parse(unit)
@@ -352,6 +405,47 @@ def _design_sources(design, path="design"):
             yield from _design_sources(v, f"{path}.{k}")
         elif k == "source" or k.endswith("_source"):
             yield f"{path}.{k}", v
+
+
+#: Optional process fields the engine computes with: each a finite number > 0; ``recovery`` (share of each element
+#: recovered) and ``feed_composition`` (kg per kg of feed) map elements to numbers in [0, 1]; in ``design``
+#: every value is a number > 0 but for the texts below (sources, comments, the input ids).
+POSITIVE_EXTRA = ("energy_density_kwh_per_kg", "cam_specific_capacity_ah_per_kg", "cam_voltage_v", "anode_np_ratio",
+                  "anode_specific_capacity_ah_per_kg", "driver_reference_kwh_per_kg")
+SHARE_MAPS = ("recovery", "feed_composition")
+
+
+def _design_text(key: str) -> bool:
+    return key in ("source", "comment", "input") or key.endswith(("_source", "_comment"))
+
+
+def _check_extra(extra: dict, where: str, problems: list[str]) -> None:
+    """The optional fields the engine reads later are numbers where it computes with them (a text or a 500 %
+    recovery would otherwise fail deep in a run, or pass the EU targets)."""
+    for k in POSITIVE_EXTRA:
+        if k in extra and not (_number(extra[k]) and extra[k] > 0):
+            problems.append(f"{where}: {k} must be a number > 0 (got {extra[k]!r})")
+    for k in SHARE_MAPS:
+        if k not in extra:
+            continue
+        if not isinstance(extra[k], dict):
+            problems.append(f"{where}: {k} must map elements to shares in [0, 1] (got {extra[k]!r})")
+            continue
+        for el, v in extra[k].items():
+            if not (_number(v) and 0 <= v <= 1):
+                problems.append(f"{where}: {k} of {el} must be a number in [0, 1] (got {v!r})")
+
+    def walk(d, path):
+        for key, v in d.items():
+            if isinstance(v, dict):
+                walk(v, f"{path}.{key}")
+            elif not _design_text(str(key)) and not (_number(v) and v > 0):
+                problems.append(f"{where}: {path}.{key} must be a number > 0 (got {v!r})")
+    if "design" in extra:
+        if isinstance(extra["design"], dict):
+            walk(extra["design"], "design")
+        else:
+            problems.append(f"{where}: design must be a mapping of the design model's parameters")
 
 
 EXCLUDED_KEYS = {"flow", "reason", "share", "kg_co2e", "basis"}
@@ -389,6 +483,67 @@ def _check_excluded(entries, where: str, problems: list[str]) -> None:
                 problems.append(f"{at}: kg_co2e needs its 'basis' (the amounts and factors it is computed from)")
         if "basis" in ex and "kg_co2e" not in ex:
             problems.append(f"{at}: 'basis' belongs to a kg_co2e estimate")
+
+
+def unproductive_loops(processes: dict[str, Process]) -> list[str]:
+    """Problems of a supply chain that cannot make its products: a process that consumes at least one unit of
+    its own product per unit made, or a loop of inputs whose amounts multiply to one or more around it (a
+    technosphere matrix that is singular, or whose solution for a positive demand goes negative: the result
+    would be a huge or negative number, not an error). Checked on the inputs as written (substitution credits
+    left out) with switches at their default shares: with X the input coefficients, the system makes every
+    product iff (I - X) s = 1 has a solution s > 0 (for a non-negative X, s > 0 with Xs < s is the test of a
+    spectral radius below 1, whatever the units)."""
+    import numpy as np
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+    from scipy.sparse.linalg import splu
+    ids = list(processes)
+    at = {pid: i for i, pid in enumerate(ids)}
+    rows, cols, vals = [], [], []
+    for p in processes.values():
+        j = at[p.id]
+        edges = [(x.target, x.amount) for x in p.exchanges
+                 if x.kind == "technosphere" and not x.substitution and x.amount > 0]
+        edges += [(target, p.default.get(name, 0.0)) for name, target in p.alternatives.items()]
+        for target, amount in edges:
+            if target in at and amount > 0:
+                rows.append(at[target])
+                cols.append(j)
+                vals.append(float(amount))
+    n = len(ids)
+    X = sp.csc_matrix((vals, (rows, cols)), shape=(n, n))
+    out = []
+    for i in np.flatnonzero(X.diagonal() >= 1.0):
+        p = processes[ids[i]]
+        out.append(f"{p.file}: process '{p.id}': consumes {X[i, i]:g} {p.unit} of its own product per {p.unit} "
+                   f"made (allowed: a self-input below 1)")
+    if out or n == 0:
+        return out
+    try:
+        s = splu((sp.identity(n, format="csc") - X).tocsc()).solve(np.ones(n))
+        ok = bool(np.all(np.isfinite(s)) and s.min() > 0)
+    except RuntimeError:                               # exactly singular
+        ok = False
+    if ok:
+        return out
+    k, label = connected_components(X, directed=True, connection="strong")
+    for c in range(k):
+        members = np.flatnonzero(label == c)
+        if len(members) < 2:
+            continue
+        sub = X[members][:, members]
+        try:
+            s = splu((sp.identity(len(members), format="csc") - sub).tocsc()).solve(np.ones(len(members)))
+            if np.all(np.isfinite(s)) and s.min() > 0:
+                continue
+        except RuntimeError:
+            pass
+        names = [ids[i] for i in members]
+        first = processes[names[0]]
+        out.append(f"{first.file}: processes {', '.join(repr(x) for x in names[:6])}"
+                   f"{' ...' if len(names) > 6 else ''}: their inputs form a loop that consumes as much as it makes "
+                   f"or more (allowed: amounts that multiply to less than 1 around every loop)")
+    return out or ["the inventories' inputs form a loop that consumes as much as it makes or more"]
 
 
 def load_inventory(root: Path | None = None, extra_files: tuple = ()) -> Inventory:
@@ -471,6 +626,9 @@ def load_inventory(root: Path | None = None, extra_files: tuple = ()) -> Invento
             problems.append(f"{where}: source '{psource}' is not in sources.yaml")
 
         exchanges = []
+        if not isinstance(rp.get("exchanges") or [], list):
+            problems.append(f"{where}: exchanges must be a list (got {type(rp['exchanges']).__name__})")
+            rp = {**rp, "exchanges": []}
         for j, rx in enumerate(rp.get("exchanges") or []):
             xwhere = f"{where}: exchange #{j + 1}"
             if isinstance(rx, dict):
@@ -537,6 +695,7 @@ def load_inventory(root: Path | None = None, extra_files: tuple = ()) -> Invento
                                         rc.get("price"), rc.get("price_source"), rc.get("substitutes"),
                                         _composition(rc.get("composition"), cwhere, problems), rc.get("name")))
         extra = {k: rp[k] for k in EXTRA_KEYS if k in rp}
+        _check_extra(extra, where, problems)
         if "driver" in rp:
             if rp["driver"] not in STEP_DRIVERS:
                 problems.append(f"{where}: driver '{rp['driver']}' unknown (allowed: {', '.join(STEP_DRIVERS)})")
@@ -576,11 +735,14 @@ def load_inventory(root: Path | None = None, extra_files: tuple = ()) -> Invento
             if c.substitutes and c.substitutes not in processes and c.substitutes not in coproduct_units:
                 problems.append(f"{p.file}: process '{p.id}': coproduct '{c.id}' substitutes unknown "
                                 f"process '{c.substitutes}'")
+    # a supplier file's processes live in the model's 'supplier/' folder; its problems name the file itself
+    given = {f"{SUPPLIER_FOLDER}/{path.name}:": f"{path}:" for path in extra_files}
+
+    def refuse(msgs):
+        raise InventoryError([next((full + m[len(label):] for label, full in given.items() if m.startswith(label)), m)
+                              for m in msgs])
     if problems:
-        # a supplier file's processes live in the model's 'supplier/' folder; its problems name the file itself
-        given = {f"{SUPPLIER_FOLDER}/{path.name}:": f"{path}:" for path in extra_files}
-        raise InventoryError([next((full + msg[len(label):] for label, full in given.items() if msg.startswith(label)),
-                                   msg) for msg in problems])
+        refuse(problems)
     # convert technosphere amounts to the unit of the process they refer to
     converted = {}
     for p in processes.values():
@@ -593,6 +755,9 @@ def load_inventory(root: Path | None = None, extra_files: tuple = ()) -> Invento
                              x.aggregated, x.substitution, x.proxy, x.comment)
             exs.append(x)
         converted[p.id] = Process(**{**p.__dict__, "exchanges": tuple(exs)})
+    loops = unproductive_loops(converted)
+    if loops:
+        refuse(loops)
     digest = content_hash(root)
     if extra_files:
         h = hashlib.sha256(digest.encode())

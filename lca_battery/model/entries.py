@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from operator import attrgetter
+from fnmatch import fnmatchcase
 
 import numpy as np
 from pydantic import BaseModel
@@ -275,6 +276,10 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
         raise StudyError(f"unknown chemistry '{study.cell.chemistry}'", file=file, field="cell.chemistry",
                          allowed=", ".join(sorted(cells)))
     cell = procs[cells[chem].id]
+    for pattern in study.stage_overrides:       # a pattern that matches no process would move nothing, silently
+        if not any(fnmatchcase(pid, pattern) for pid in procs):
+            raise StudyError(f"'{pattern}' matches no process", file=file, field=f"stage_overrides.{pattern}",
+                             allowed="a process id or a pattern of them, e.g. cam_* (ids: processes.csv)")
     entries: list[Entry] = []
     # last entry wins for the same matrix cell (a supplier figure overrides the design model): ``unique``
     # holds the entries in order, ``entries`` those not yet in it

@@ -76,10 +76,18 @@ def _check_shape(m: dict, path: Path) -> None:
     """The fields verify reads have the types ``lca-battery footprint``/``report`` write: one clear error
     naming the first that does not (a hand-edited or truncated manifest), not a crash."""
     inputs = m["rerun_inputs"]
-    shapes = [("files", m.get("files"), _is_hashes(m.get("files")), "a mapping of file name to SHA-256"),
+    files = m.get("files")
+    inside = _is_hashes(files) and all(not Path(k).is_absolute() and ".." not in Path(k).parts for k in files)
+    shapes = [("files", files, inside, "a mapping of the folder's file names to SHA-256"),
               ("study_sha256", m.get("study_sha256"), isinstance(m.get("study_sha256"), str), "a SHA-256 (text)"),
               ("study_file", m.get("study_file"), m.get("study_file") is None or isinstance(m.get("study_file"), str),
                "the study's path relative to the folder (text)"),
+              ("code_sha256", m.get("code_sha256"), m.get("code_sha256") is None or isinstance(m.get("code_sha256"), str),
+               "a SHA-256 (text)"),
+              ("git", m.get("git"), m.get("git") is None or isinstance(m.get("git"), dict),
+               "a mapping of the commit and whether it had uncommitted changes"),
+              ("lca_battery", m.get("lca_battery"), m.get("lca_battery") is None or isinstance(m.get("lca_battery"), str),
+               "the package version (text)"),
               ("rerun_inputs", inputs, isinstance(inputs, dict), "a mapping (what the re-run needs)")]
     if isinstance(inputs, dict):
         shapes += [("rerun_inputs.set", inputs.get("set"),
@@ -124,10 +132,13 @@ def _manifest(folder: Path) -> dict:
         raise LcaBatteryError(f"'{path}': rerun_inputs.subcommand is '{sub}' (allowed: footprint, report)",
                               field="DIR")
     if sub == "report":
-        for key in ("samples", "seed", "sobol_n"):
-            if not isinstance(inputs.get(key), int) or isinstance(inputs.get(key), bool) or inputs[key] < 0:
-                raise LcaBatteryError(f"'{path}': rerun_inputs.{key} is {inputs.get(key)!r} (allowed: a whole number "
-                                      f">= 0, as `lca-battery report` records it)", field="DIR")
+        # what `lca-battery report` accepts: samples >= 2, a seed >= 0, sobol_n 0 or a power of 2
+        for key, low in (("samples", 2), ("seed", 0), ("sobol_n", 0)):
+            v = inputs.get(key)
+            if not isinstance(v, int) or isinstance(v, bool) or v < low or (key == "sobol_n" and v & (v - 1)):
+                what = "0 or a power of 2" if key == "sobol_n" else f"a whole number >= {low}"
+                raise LcaBatteryError(f"'{path}': rerun_inputs.{key} is {v!r} (allowed: {what}, as `lca-battery "
+                                      f"report` records it)", field="DIR")
     return m
 
 
