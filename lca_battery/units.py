@@ -29,7 +29,8 @@ BRIGHTWAY_UNIT_NAMES = {
 }
 
 
-#: What a unit string may hold: unit names, digits, spaces and the operators * / ^ ** ( ) and a decimal point.
+#: What a unit string may hold: unit names (letters, digits, _), spaces, the operators * / ^ ** ( ) and a sign or
+#: decimal point of an exponent.
 #: pint's parser reads more (a ``#`` starts a comment it drops, ``kg,`` or ``kg=1`` parse as ``kg``): such a
 #: string is refused here, not read as a guess.
 UNIT_CHARACTERS = re.compile(r"^[A-Za-z0-9_ .*/^()\-]+$")

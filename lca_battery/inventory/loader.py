@@ -519,25 +519,20 @@ def unproductive_loops(processes: dict[str, Process]) -> list[str]:
                    f"made (allowed: a self-input below 1)")
     if out or n == 0:
         return out
-    try:
-        s = splu((sp.identity(n, format="csc") - X).tocsc()).solve(np.ones(n))
-        ok = bool(np.all(np.isfinite(s)) and s.min() > 0)
-    except RuntimeError:                               # exactly singular
-        ok = False
-    if ok:
+
+    def makes(M) -> bool:                              # (I - M) s = 1 has a solution s > 0
+        try:
+            s = splu((sp.identity(M.shape[0], format="csc") - M).tocsc()).solve(np.ones(M.shape[0]))
+        except RuntimeError:                           # exactly singular
+            return False
+        return bool(np.all(np.isfinite(s)) and s.min() > 0)
+    if makes(X):
         return out
     k, label = connected_components(X, directed=True, connection="strong")
-    for c in range(k):
+    for c in range(k):                                 # name the loops (strongly connected groups) that fail
         members = np.flatnonzero(label == c)
-        if len(members) < 2:
+        if len(members) < 2 or makes(X[members][:, members]):
             continue
-        sub = X[members][:, members]
-        try:
-            s = splu((sp.identity(len(members), format="csc") - sub).tocsc()).solve(np.ones(len(members)))
-            if np.all(np.isfinite(s)) and s.min() > 0:
-                continue
-        except RuntimeError:
-            pass
         names = [ids[i] for i in members]
         first = processes[names[0]]
         out.append(f"{first.file}: processes {', '.join(repr(x) for x in names[:6])}"
