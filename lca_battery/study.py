@@ -4,6 +4,7 @@ Errors name the file, the field (dotted path) and what is allowed; they never sh
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 from typing import Literal, Union
@@ -726,7 +727,8 @@ def load_study(path: str | Path | dict, overrides: list[str] | dict | None = Non
     try:
         study = Study.model_validate(data)
     except ValidationError as exc:
-        errors = sorted(exc.errors(), key=lambda e: (e["type"] != "extra_forbidden", e["type"] == "missing"))
+        errors = sorted(_merge_unions(exc.errors()),
+                        key=lambda e: (e["type"] != "extra_forbidden", e["type"] == "missing"))
         parts = [_describe(e) for e in errors[:4]]
         more = f" (+{len(errors) - 4} more)" if len(errors) > 4 else ""
         field, msg, allowed = parts[0]
@@ -800,6 +802,36 @@ def _pin_rules(data: dict, file: str) -> None:
                 raise StudyError(f"rules '{rules}' fix this to '{value}' (the study sets {have!r}): remove it "
                                  f"or set it to '{value}'", file=file, field=path)
             node[parts[-1]] = value
+
+
+_UNION_MEMBER = re.compile(r"^(str|int|float|bool|none|dict|list|tuple|set)(\[.*\])?$")
+_KIND_WORDS = {"str": "text", "int": "a whole number", "float": "a number", "bool": "true or false",
+               "dict": "a mapping", "list": "a list", "tuple": "a list", "set": "a list", "none": "empty"}
+
+
+def _merge_unions(errors: list[dict]) -> list[dict]:
+    """Pydantic reports a value that fits no member of a union (``str | dict[str, float]``) once per member, at
+    locations ending in the member's type (``supply.graphite.str``): one error per field instead, saying what
+    the field takes (``Input should be text or a mapping``)."""
+    out, at = [], {}
+    for e in errors:
+        loc = tuple(e["loc"])
+        members = [str(x) for x in loc if _UNION_MEMBER.match(str(x))]
+        if not members:
+            out.append(e)
+            continue
+        key = tuple(x for x in loc if not _UNION_MEMBER.match(str(x)))
+        kind = _KIND_WORDS.get(_UNION_MEMBER.match(members[-1]).group(1), members[-1])
+        if key in at:
+            if kind not in at[key]["kinds"]:
+                at[key]["kinds"].append(kind)
+            continue
+        at[key] = {**e, "loc": key, "kinds": [kind]}
+        out.append(at[key])
+    for e in out:
+        if len(e.get("kinds", ())) > 1:
+            e["msg"], e["type"] = f"Input should be {' or '.join(e['kinds'])}", "union"
+    return out
 
 
 def _describe(err) -> tuple[str, str, str | None]:

@@ -397,3 +397,10 @@ def test_yaml_merge_keys_are_named_not_a_parser_error():
     with pytest.raises(yaml.YAMLError, match="merge keys"):
         read_yaml_text("a: &c {x: 1}\nb:\n  <<: *c\n  y: 2")
     assert read_yaml_text("a: &c {x: 1}\nb: *c") == {"a": {"x": 1}, "b": {"x": 1}}
+
+
+def test_a_value_that_fits_no_member_of_a_union_is_one_error(engine, tmp_path, capsys):
+    err = _user_error(capsys, ["footprint", str(EXAMPLE), "--set", "supply.graphite=null", "--out",
+                               str(tmp_path / "r")], "field 'supply.graphite': Input should be text or a mapping (got None)",
+                      out=tmp_path / "r")
+    assert "'supply.graphite.str'" not in err and "dict[" not in err
