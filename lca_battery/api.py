@@ -11,6 +11,7 @@ from .calc import Engine
 from .inventory.records import STAGES
 from .model.cell import element_content
 from .model.electricity import RULE_LABELS
+from .model.entries import study_fields
 from .model.superstructure import PLANT_ELECTRICITY, all_processes, electricity_alternatives
 from .prepare import get_engine, prepare, prepare_mapping  # noqa: F401  (prepare: part of the API)
 from .report.registry import credit_pact_files, credit_suppliers, dataset_registry
@@ -66,6 +67,7 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
         other = "iso14067" if el.rule == "eu_delegated_act" else "eu_delegated_act"
         _, m2, _ = prepare_mapping(study, engine=engine, rule=other)
         rules[other] = engine.solve(m2.entries, study.method).total
+    field = study_fields(study)          # the study field behind each entry, for parameters.csv
     result = {
         "study": study.name,
         "label": "partial carbon footprint (cradle-to-gate), ISO 14067",
@@ -119,8 +121,7 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
         "background": _background_info(engine),
         "software": {"lca_battery": __version__, "python": platform.python_version(),
                      "brightway_project": engine.build.get("project"), "solver": solved.solver, **_versions()},
-        "parameters": [{"input": e.input, "output": e.output, "amount": e.amount,
-                        "parameter": _study_field(e.parameter, study)}
+        "parameters": [{"input": e.input, "output": e.output, "amount": e.amount, "parameter": field(e.parameter)}
                        for e in entries],     # zeros too: applying them all reproduces the number
     }
     from .report.declaration import end_of_life_included, rules_check
@@ -170,17 +171,6 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
     result["declaration"] = declaration(study, result)
     result["passport"] = passport(study, result)
     return result
-
-
-def _study_field(parameter: str, study) -> str:
-    """The study field behind an entry: a material's site switch (``locations.<id>`` in the model) is set by
-    ``suppliers.<id>.power`` when the study gives a power source, else by ``suppliers.<id>.location`` (the
-    inventory's site when the study is silent); every other parameter already names its study field."""
-    if parameter.startswith("locations."):
-        pid = parameter.split(".", 1)[1]
-        sup = study.suppliers.get(pid)
-        return f"suppliers.{pid}.{'power' if sup is not None and sup.power else 'location'}"
-    return parameter
 
 
 def _root_label(root: str) -> str:

@@ -318,6 +318,11 @@ def _table_errors(table: str | None, study: str):
         raise
 
 
+def _set_keys(sets: list[str] | None) -> list[str]:
+    """The study paths of ``KEY=VALUE`` options (--set, --paired-set)."""
+    return [s.split("=", 1)[0].strip() for s in sets or []]
+
+
 @contextlib.contextmanager
 def _option_errors(option: str, keys):
     """A study error on one of ``keys`` (the study paths an option sets) says which option set it, as ``--set``'s
@@ -346,7 +351,7 @@ def cmd_sweep(args) -> int:
     with _cluster(args) as client:         # an unreachable scheduler fails before the engine is set up
         engine = _engine()
         with _progress_bar("scenarios") as progress, _table_errors(args.table, args.study), \
-                _option_errors("--set", [s.split("=", 1)[0].strip() for s in args.set or []]), \
+                _option_errors("--set", _set_keys(args.set)), \
                 _option_errors("--grid", grid):
             rows = sweep(args.study, grid, args.set or [], engine=engine, progress=progress, table=table, client=client,
                          materials=not args.no_materials)
@@ -386,7 +391,7 @@ def cmd_uncertainty(args) -> int:
     with _cluster(args) as client:
         engine = _engine()
         with _progress_bar("Monte Carlo") as progress, \
-                _option_errors("--paired-set", [s.split("=", 1)[0].strip() for s in args.paired_set or []]):
+                _option_errors("--paired-set", _set_keys(args.paired_set)):
             result = uncertainty(args.study, args.set or [], engine=engine, samples=args.samples, seed=args.seed,
                                  progress=progress, paired_with=paired_with, paired_overrides=paired_set or None,
                                  client=client)

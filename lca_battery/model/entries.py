@@ -109,6 +109,20 @@ def _site_field(target: str, setting: str) -> str:
     return f"suppliers.{target}.{'power' if setting.startswith(POWER_PREFIX) else 'location'}"
 
 
+def study_fields(study):
+    """``parameter -> study field`` for the entries of ``study``: a material's site switch (``locations.<id>`` in
+    the model) is set by ``suppliers.<id>.power`` or ``.location`` (:func:`_site_field`, as the errors name it;
+    ``.location`` when the study is silent: the inventory's site); every other parameter names its field."""
+    settings = _site_settings(study)
+
+    def field(parameter: str) -> str:
+        if not parameter.startswith("locations."):
+            return parameter
+        target = parameter.split(".", 1)[1]
+        return _site_field(target, settings.get(target, ""))
+    return field
+
+
 def _location_value(p: Process, target: str, cc: str, file: str) -> dict:
     """The value of the ``locations.<target>`` switch ``p`` for site country ``cc``, or for the generation technology
     of a ``power:<tech>`` setting (an unknown one is an error)."""

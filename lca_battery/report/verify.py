@@ -78,16 +78,15 @@ def _check_shape(m: dict, path: Path) -> None:
     inputs = m["rerun_inputs"]
     files = m.get("files")
     inside = _is_hashes(files) and all(not Path(k).is_absolute() and ".." not in Path(k).parts for k in files)
+
+    def optional(key: str, kind: type, allowed: str):      # absent (older manifests) or of the written type
+        return key, m.get(key), m.get(key) is None or isinstance(m.get(key), kind), allowed
     shapes = [("files", files, inside, "a mapping of the folder's file names to SHA-256"),
               ("study_sha256", m.get("study_sha256"), isinstance(m.get("study_sha256"), str), "a SHA-256 (text)"),
-              ("study_file", m.get("study_file"), m.get("study_file") is None or isinstance(m.get("study_file"), str),
-               "the study's path relative to the folder (text)"),
-              ("code_sha256", m.get("code_sha256"), m.get("code_sha256") is None or isinstance(m.get("code_sha256"), str),
-               "a SHA-256 (text)"),
-              ("git", m.get("git"), m.get("git") is None or isinstance(m.get("git"), dict),
-               "a mapping of the commit and whether it had uncommitted changes"),
-              ("lca_battery", m.get("lca_battery"), m.get("lca_battery") is None or isinstance(m.get("lca_battery"), str),
-               "the package version (text)"),
+              optional("study_file", str, "the study's path relative to the folder (text)"),
+              optional("code_sha256", str, "a SHA-256 (text)"),
+              optional("git", dict, "a mapping of the commit and whether it had uncommitted changes"),
+              optional("lca_battery", str, "the package version (text)"),
               ("rerun_inputs", inputs, isinstance(inputs, dict), "a mapping (what the re-run needs)")]
     if isinstance(inputs, dict):
         shapes += [("rerun_inputs.set", inputs.get("set"),
