@@ -19,6 +19,10 @@ from .model.superstructure import ROOT, Entry, all_processes, bio_key
 warnings.filterwarnings("ignore", category=UserWarning, module="bw2calc")
 
 
+#: Relative size below which a solved supply or score is round-off, not a use (:meth:`Solved.used`).
+ROUNDOFF = 1e-12
+
+
 @dataclass
 class Solved:
     """One solved system: supply, per-process characterized scores, and the means to re-solve."""
@@ -33,6 +37,22 @@ class Solved:
     @property
     def total(self) -> float:
         return float(self.scores.sum())
+
+    def used(self, col: int) -> bool:
+        """Whether the system uses process ``col``: a supply above round-off. The sparse LU leaves 1e-15-size
+        supplies where exact arithmetic gives 0 (through the cells a study sets to zero, e.g. another chemistry's
+        cathode plant); those are not uses, so no table lists them (the NCA cathode's site was listed in the
+        electricity table of an NMC811 study with 3.6e-15 kWh, and its datasets as used)."""
+        return abs(float(self.supply[col])) > ROUNDOFF * self._scale()
+
+    def negligible(self, score: float) -> bool:
+        """A score of round-off size against the system's (its absolute scores summed)."""
+        return abs(score) <= ROUNDOFF * float(np.abs(self.scores).sum())
+
+    def _scale(self) -> float:
+        if getattr(self, "_supply_scale", None) is None:
+            self._supply_scale = float(np.abs(self.supply).max()) if len(self.supply) else 0.0
+        return self._supply_scale
 
 
 class Engine:

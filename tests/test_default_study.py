@@ -143,3 +143,21 @@ def test_parameters_name_the_study_field_that_sets_them(engine, default_result):
     assert naoh["electricity_grid_se"] == 1.0 and naoh["electricity_grid_cn"] == 0.0
     al = {p["input"]: p["amount"] for p in r["parameters"] if p["parameter"] == "suppliers.aluminium_primary.power"}
     assert al and max(al.values()) == 1.0
+
+
+def test_tables_list_only_what_the_study_uses(engine, default_result):
+    """Round-off supplies (1e-15 kWh at the NCA cathode plant: the solver works through the zero cells of the other
+    chemistries) are not uses: no other chemistry's cathode chain in the datasets, electricity or process tables of an
+    NMC811 study, while the datasets and electricity tables hold the NMC811 chain."""
+    other = ("cam_nca", "cam_lfp", "cam_nmc111", "cam_nmc622", "cam_nmmt", "cathode_lfp", "cathode_nmmt", "pcam_nca")
+    datasets = {d["id"] for d in default_result["datasets"]}
+    sites = {r["switch"] for r in default_result["electricity_sites"]}
+    processes = {p["id"] for p in default_result["processes"]}
+    assert not datasets & set(other)
+    assert not sites & {f"electricity_site__{p}" for p in other}
+    assert not processes & set(other)
+    assert {"cam_nmc811", "pcam_nmc811", "cathode_nmc811"} <= datasets
+    assert "electricity_site__cam_nmc811" in sites and "electricity_grid_cn" in processes
+    # the datasets the study uses carry the whole footprint: none left out above round-off
+    solved_total = sum(p["kg_co2e"] for p in default_result["processes"])
+    assert solved_total == pytest.approx(default_result["kg_co2e_per_kwh"], rel=1e-12)

@@ -110,7 +110,7 @@ def process_table(engine, solved, per: float = 1.0) -> list[dict]:
     rows = []
     for node_id, col in lca.dicts.activity.items():
         score = float(solved.scores[col]) * per
-        if score == 0.0:
+        if score == 0.0 or solved.negligible(solved.scores[col]):
             continue
         p = engine.processes[engine.codes[node_id]]
         link = getattr(engine, "links", {}).get(p.id)
@@ -175,9 +175,10 @@ def electricity_sites(engine, solved, entries) -> list[dict]:
     factor_cache: dict[str, float] = {}
     rows = []
     for sw, mix in shares.items():
-        kwh = float(solved.supply[engine.column(solved, sw)])
-        if kwh == 0:
+        col = engine.column(solved, sw)
+        if not solved.used(col):
             continue
+        kwh = float(solved.supply[col])
         for pid in mix:
             if pid not in factor_cache:
                 factor_cache[pid] = engine.resolve(solved, {pid: 1.0})[1]

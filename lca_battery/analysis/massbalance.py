@@ -42,7 +42,7 @@ def metal_balance(engine, solved, metal: str, cell_content: dict[str, float] | N
         if not in_chain(pid):
             continue
         s = solved.supply[col]
-        if s == 0:
+        if not solved.used(col):
             continue
         if pid.startswith("scrap_recovered__"):
             # element routing: a recovered salt takes its metal from the scrap treatment (counted there)

@@ -37,7 +37,7 @@ def dataset_registry(engine: Engine, solved, mapping) -> list[dict]:
     company_bom = any(b.data == "company-specific" for b in mapping.bom)
     out = []
     for node_id, col in solved.lca.dicts.activity.items():
-        if solved.supply[col] == 0:
+        if not solved.used(col):
             continue
         p = procs[engine.codes[node_id]]
         keys = sorted({k for k in [p.source, *(x.source for x in p.exchanges)] if k})
