@@ -299,3 +299,37 @@ def test_sea_distance_script_names_its_inputs_and_its_missing_package():
     else:                                                   # pragma: no cover - searoute installed here
         rows = {(r["from"], r["to"]): r for r in mod.routes()}
         assert rows[("Morowali, IMIP Labota jetty", "Ningbo-Beilun")]["total_km"] == pytest.approx(4300, abs=10)
+
+
+#: IPCC 2006 Vol. 2 (Table 2.2 CO2 factors, Table 1.2 net calorific values): kg CO2 per MJ, MJ per unit of the input
+_COMBUSTION = {"natural_gas": (0.0561, 36.20), "hard_coal": (0.0946, 25.41), "coke": (0.107, 25.41),
+               "heavy fuel oil": (0.0774, 43.03), "petrol": (0.0693, 44.3), "diesel": (0.0741, 43.0)}
+
+
+@pytest.mark.parametrize("pid, tolerance", [("nickel_concentrate_class1_glo", 0.01), ("nickel_matte_class1_glo", 0.01),
+                                            ("nickel_sulfate_class1_glo", 0.03), ("nickel_sulfate_from_npi_cn", 0.03),
+                                            ("nickel_sulfate_from_mhp_cn", 0.03)])
+def test_nickel_institute_direct_co2_is_the_combustion_of_the_fuels_the_step_burns(engine, pid, tolerance):
+    """The Nickel Institute steps (via Istrate et al. 2024's workbook) report a direct CO2 that is the combustion of the
+    fuels they burn on site, so those fuels enter as supply only: the same fuels as heat processes (which carry their
+    own combustion, as the workbook entered them) counted it twice (0.15 kg CO2e per kg NiSO4, 0.26 per kg matte)."""
+    p = engine.processes[pid]
+    burned = 0.0
+    for x in p.exchanges:
+        if x.kind != "technosphere" or x.target not in ("natural_gas", "hard_coal", "diesel"):
+            continue
+        note = f"{x.proxy or ''} {x.comment or ''}"
+        fuel = ("coke" if "coke" in note else "heavy fuel oil" if "fuel oil" in note or "fuel-oil" in note
+                else "petrol" if "petrol" in note else "diesel" if x.target == "diesel" and "collector" not in note
+                else x.target)
+        if x.target == "diesel" and "collector" in note:
+            continue
+        factor, mj_per_unit = _COMBUSTION[fuel]
+        burned += x.amount * mj_per_unit * factor
+    direct = sum(x.amount for x in p.exchanges if x.kind == "biosphere" and x.target == "Carbon dioxide, fossil")
+    assert burned == pytest.approx(direct, rel=tolerance), pid
+    # and no gas heat brings the gas's combustion a second time (steam bought from the chemical industry is not burned
+    # on site: it stays heat; the concentrator's coal and fuel-oil heat are not in its direct CO2: they stay heat too)
+    for x in p.exchanges:
+        if x.target == "heat_natural_gas_industrial":
+            assert "steam" in (x.proxy or ""), (pid, x.target, x.amount)

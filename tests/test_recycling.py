@@ -187,3 +187,23 @@ def test_compare_checks_each_route_against_the_eu_recovery_targets(engine):
                   engine=engine, steps=2)
     for r in lfp["routes"]:                   # an LFP feed holds no Co or Ni: nothing said about them
         assert set(r["recovery"]) == {"Li", "Cu"}
+
+
+@pytest.mark.parametrize("design", [{}, {"cell.design.cathode_areal_capacity_mah_per_cm2": 3.0}])
+def test_end_of_life_credit_recovers_the_metal_of_the_studys_cell(engine, design):
+    """The avoided cobalt salt per kg of collected cell is that cell's own cobalt (its bill of materials: design model or
+    company BOM) x the route's recovery / Co per kg of salt; not the inventory's reference cell. A thinner cathode
+    coating changes the cell's cobalt share, and the credit follows it."""
+    from lca_battery.model.superstructure import all_processes
+    overrides = {"recycling.accounting": "avoided_burden", "recycling.eol_collection_rate": 0.9, **design}
+    study, mapping, solved = solve(engine, overrides)
+    procs = all_processes(engine.inventory)
+    eol = procs[f"eol_treatment__{study.recycling.route}__nmc811"]
+    co = cell_content(engine, mapping)["Co"]
+    f_sub = procs["cobalt_sulfate_virgin"].composition["Co"]
+    credit = [e for e in mapping.entries if e.output == eol.id and e.input == "cobalt_sulfate_virgin"]
+    assert len(credit) == 1
+    assert credit[0].amount == pytest.approx(-co * eol.extra["recovery"]["Co"] / f_sub, rel=1e-12)
+    # the inventory's own treatment process holds the reference cell's figure, which a designed cell does not have
+    ref = next(x.amount for x in eol.exchanges if x.target == "cobalt_sulfate_virgin")
+    assert credit[0].amount != pytest.approx(ref, rel=1e-6)

@@ -383,9 +383,13 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
         put(energy.entries)
     else:
         entries += energy.entries
+    from .cell import element_content
     from .recycling import eol_entries, recycling_entries, supply_entries
+    rc = study.recycling                       # the study's cell, whose metals its end of life recovers (credits)
+    content = (element_content(cell.id, procs, bom_kg) if rc.eol_collection_rate and rc.accounting != "cut_off"
+               else None)
     if memo is None:
-        rec_entries, rec_report = recycling_entries(study, procs, cell, kg_per_kwh, file)
+        rec_entries, rec_report = recycling_entries(study, procs, cell, kg_per_kwh, file, content)
         rec_groups = [rec_entries]
     else:
         # as recycling_entries, in two parts kept apart: the supply side (its checks first) does not read the
@@ -396,8 +400,9 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
                                  tuple([(k, frozen(v)) for k, v in rc.__dict__.items() if k != "eol_collection_rate"])),
             lambda: supply_entries(rc, procs, cell, file))
         eol_args = (rc.route, rc.eol_collection_rate, rc.accounting, rc.cff)
-        eol, eol_report = memo.get("recycling_eol", (cell.id, kg_per_kwh, *[frozen(v) for v in eol_args]),
-                                   lambda: eol_entries(procs, cell, kg_per_kwh, *eol_args))
+        eol, eol_report = memo.get("recycling_eol", (cell.id, kg_per_kwh, content and tuple(content.items()),
+                                                     *[frozen(v) for v in eol_args]),
+                                   lambda: eol_entries(procs, cell, kg_per_kwh, *eol_args, content))
         rec_groups = [sup_entries, eol]
         rec_report = {**sup_report, "eol": eol_report}
     for group in rec_groups:

@@ -79,11 +79,12 @@ def routes(inventory: Inventory) -> dict[str, Process]:
             if p.id.startswith("recycling_") and p.coproducts and "recovery" in p.extra}
 
 
-def route_applies(route: str, cell) -> bool:
-    """LFP routes treat LFP cells; NMC routes treat cells whose cathode holds Co or Ni."""
+def route_applies(route: str, cell, procs: dict) -> bool:
+    """LFP routes treat LFP cells; NMC routes treat cells that hold Co or Ni (their inputs' composition)."""
+    from .cell import element_content
     if route.endswith("_lfp"):
         return cell.id.endswith("_lfp")
-    return not cell.id.endswith("_lfp") and bool({"Co", "Ni"} & set(cell.composition))
+    return not cell.id.endswith("_lfp") and any(element_content(cell.id, procs).get(m, 0.0) > 0 for m in ("Co", "Ni"))
 
 
 def route_product(route: Process, metal: str):
@@ -126,7 +127,7 @@ def generated(inventory: Inventory, procs: dict, cells: dict[str, Process]) -> l
             continue
         w = element_content(cathode, procs)
         for rname, route in rts.items():
-            if not route_applies(rname, cell) or rname.startswith("pretreatment"):
+            if not route_applies(rname, cell, procs) or rname.startswith("pretreatment"):
                 continue
             rec = route.extra["recovery"]
             products = {}
@@ -164,10 +165,10 @@ def generated(inventory: Inventory, procs: dict, cells: dict[str, Process]) -> l
         # end of life of the cell itself
         wc = element_content(cell.id, procs)
         for rname, route in rts.items():
-            if not route_applies(rname, cell) or rname.startswith("pretreatment"):
+            if not route_applies(rname, cell, procs) or rname.startswith("pretreatment"):
                 continue
             rec = route.extra["recovery"]
-            credits = []
+            credits, credit_basis = [], {}
             for c in route.coproducts:
                 if not c.substitutes or c.substitutes not in procs:
                     continue
@@ -175,6 +176,7 @@ def generated(inventory: Inventory, procs: dict, cells: dict[str, Process]) -> l
                 if metal is None or metal not in wc or rec.get(metal, 0) <= 0:
                     continue
                 f_sub = element_content(c.substitutes, procs).get(metal, 0.0) or c.composition[metal]
+                credit_basis[c.substitutes] = (metal, f_sub)
                 credits.append(Exchange("technosphere", c.substitutes, -wc[metal] * rec[metal] / f_sub, "kg",
                                         route.source or "lcab_model", substitution=True,
                                         comment=f"avoided {c.substitutes}: {metal} in cell x recovery"))
@@ -184,7 +186,7 @@ def generated(inventory: Inventory, procs: dict, cells: dict[str, Process]) -> l
                 exchanges=[*_route_inputs(route, 1.0, "route inputs per kg of spent battery (as the source)"),
                            *credits],
                 comment="Recycling of 1 kg of collected cell; the avoided virgin materials are credits.",
-                extra={"recovery": dict(rec), "route": route.id}, dqr=dict(route.dqr),
+                extra={"recovery": dict(rec), "route": route.id, "credits": credit_basis}, dqr=dict(route.dqr),
                 reference_year=route.reference_year, source=route.source))
     for salt, alts in alternatives.items():
         out.append(_model_process(
@@ -254,11 +256,13 @@ def _drawn(cathode, procs: dict) -> dict:
         m: (_chain_demand(cathode, m, procs) if cathode else 0.0) for m in METAL_SALTS}))
 
 
-def recycling_entries(study, procs: dict, cell, kg_cell_per_kwh: float, file: str):
+def recycling_entries(study, procs: dict, cell, kg_cell_per_kwh: float, file: str,
+                      cell_content: dict[str, float] | None = None):
     """Entries of the supply switches, the scrap loop and the end of life; and a report."""
     rc = study.recycling
     entries, report = supply_entries(rc, procs, cell, file)
-    eol, eol_report = eol_entries(procs, cell, kg_cell_per_kwh, rc.route, rc.eol_collection_rate, rc.accounting, rc.cff)
+    eol, eol_report = eol_entries(procs, cell, kg_cell_per_kwh, rc.route, rc.eol_collection_rate, rc.accounting, rc.cff,
+                                  cell_content)
     return entries + eol, {**report, "eol": eol_report}
 
 
@@ -352,9 +356,13 @@ def supply_entries(rc, procs: dict, cell, file: str):
     return entries, report
 
 
-def eol_entries(procs: dict, cell, kg_cell_per_kwh: float, route_name: str, rate: float, acc: str, cff):
+def eol_entries(procs: dict, cell, kg_cell_per_kwh: float, route_name: str, rate: float, acc: str, cff,
+                cell_content: dict[str, float] | None = None):
     """Entries of the cell's end of life (R2) and its report: only inside the system under avoided burden and
-    CFF (the recycling section checked by :func:`supply_entries` first; reads only its arguments)."""
+    CFF (the recycling section checked by :func:`supply_entries` first; reads only its arguments).
+
+    ``cell_content``: kg of each element per kg of the study's cell (its bill of materials); the credits are the
+    recovered metal of that cell (default: of the inventory's reference cell, as the treatment process holds)."""
     from .cell import element_content
     from .base import ROOT, Entry, bio_key
     chem = cell.id[len("cell_"):]
@@ -388,6 +396,10 @@ def eol_entries(procs: dict, cell, kg_cell_per_kwh: float, route_name: str, rate
                 elif subst:
                     metal = next((m for m, ss in METAL_SALTS.items() if target in ss), None)
                     a_m = a_burden if metal is None else (0.0 if acc == "avoided_burden" else cff.a(metal))
+                    basis = eol.extra.get("credits", {}).get(target)
+                    if cell_content is not None and basis is not None:
+                        el, f_sub = basis           # the metal of this cell, recovered, as kg of the avoided salt
+                        amount = -cell_content.get(el, 0.0) * recovery.get(el, 0.0) / f_sub
                     entries.append(Entry(target, eol.id, amount * (1 - a_m) * qout,
                                          "recycling.cff (end-of-life credit)"))
                 else:
