@@ -207,3 +207,38 @@ def test_end_of_life_credit_recovers_the_metal_of_the_studys_cell(engine, design
     # the inventory's own treatment process holds the reference cell's figure, which a designed cell does not have
     ref = next(x.amount for x in eol.exchanges if x.target == "cobalt_sulfate_virgin")
     assert credit[0].amount != pytest.approx(ref, rel=1e-6)
+
+
+def test_cathode_scrap_treatment_creates_no_sulfur_or_carbon(engine):
+    """The scrap loop treats cathode scrap with a route inventoried per kg of spent cells. Its reagents follow the
+    battery metals (the scrap holds 2-3 times a spent cell's), so the sulfur and carbon of the salts it recovers come
+    from its acid and carbonate; and a route that burns its feed burns the scrap's own conductive carbon and binder,
+    not a spent cell's graphite and electrolyte (per kg of scrap the former proxy created 0.1-0.2 kg of sulfur and
+    burned 0.29 kg of carbon that was not there)."""
+    from lca_battery.model.recycling import routes, route_product
+    from lca_battery.model.superstructure import all_processes
+    procs = all_processes(engine.inventory)
+    rts = routes(engine.inventory)
+    s_of = {"sulfuric_acid": 32.06 / 98.072, "sulfur_dioxide": 32.06 / 64.058}          # stoichiometry
+    c_of = {"soda_ash": 12.011 / 105.988, "limestone": 12.011 / 100.087}
+    treatments = [p for p in procs if p.startswith("scrap_treatment__")]
+    assert len(treatments) >= 10
+    for pid in treatments:
+        _, rname, chem = pid.split("__")
+        p, route = procs[pid], rts[rname]
+        cathode = p.exchanges[0].target
+        w = procs[cathode].composition
+        salts = [route_product(route, m) for m in ("Co", "Ni", "Mn", "Li")]
+        out = {el: sum(w.get(m, 0.0) * route.extra["recovery"].get(m, 0.0) / c.composition[m] * c.composition.get(el, 0)
+                       for m, c in zip(("Co", "Ni", "Mn", "Li"), salts) if c is not None and w.get(m, 0) > 0)
+               for el in ("S", "C")}
+        inputs = {x.target: x.amount for x in p.exchanges if x.kind == "technosphere"}
+        s_in = sum(inputs.get(k, 0.0) * f for k, f in s_of.items())
+        c_in = sum(inputs.get(k, 0.0) * f for k, f in c_of.items())
+        # to the rounding of the route's own figures (0.0984 kg Li2CO3 at 0.1879 kg Li/kg for the LFP route)
+        assert out["S"] <= s_in * (1 + 1e-3), (pid, out["S"], s_in)
+        assert out["C"] <= c_in * (1 + 1e-3), (pid, out["C"], c_in)
+        burned = sum(x.amount for x in p.exchanges if x.kind == "biosphere" and x.target == "Carbon dioxide, fossil")
+        if rname.startswith("pyro"):
+            # limestone flux and coal, scaled, plus the scrap's own carbon: well under the spent cells' 1.08 kg
+            assert 0.0 < burned < 0.5, (pid, burned)

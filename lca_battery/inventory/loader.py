@@ -47,7 +47,7 @@ PROCESS_KEYS = {
 #: relative to the source's reference cell (``driver_reference_kwh_per_kg``, with its ``driver_source``)
 STEP_DRIVERS = ("cell_energy", "cell_mass")
 EXCHANGE_KEYS = {"input", "biosphere", "compartment", "amount", "unit", "source", "comment",
-                 "proxy", "aggregated", "substitution", "correction"}
+                 "proxy", "aggregated", "substitution", "correction", "feed_carbon"}
 COPRODUCT_KEYS = {"id", "name", "amount", "unit", "price", "price_source", "substitutes",
                   "composition", "comment", "source"}
 SOURCE_REQUIRED = ("author", "year", "title", "table", "licence")
@@ -368,6 +368,10 @@ def _parse_exchange(raw, where: str, proc_source, problems: list[str]) -> dict |
     if not _number(amount):
         problems.append(f"{where}: amount must be a finite number (got {amount!r})")
         return None
+    if "feed_carbon" in raw and (raw["feed_carbon"] is not True or not has_bio):
+        problems.append(f"{where}: feed_carbon must be 'true' on a biosphere emission (the CO2 of a recycling "
+                        f"route's feed's own carbon; got {raw['feed_carbon']!r} on "
+                        f"{'a biosphere flow' if has_bio else 'an input'})")
     if has_bio and amount < 0 and "resource" not in str(raw.get("compartment", "air")):
         problems.append(f"{where}: an emission must be >= 0 (got {amount!r}; an avoided product is a "
                         f"substitution input, not a negative emission)")
@@ -646,7 +650,8 @@ def load_inventory(root: Path | None = None, extra_files: tuple = ()) -> Invento
             else:
                 exchanges.append(Exchange("biosphere", str(raw["biosphere"]), px["amount"], px["unit"],
                                           px["source"] or "", px["compartment"], bool(raw.get("aggregated")),
-                                          False, raw.get("proxy"), raw.get("comment")))
+                                          False, raw.get("proxy"), raw.get("comment"),
+                                          raw.get("feed_carbon") is True))
 
         switch, alternatives, default = rp.get("switch"), {}, {}
         if switch is not None:

@@ -42,6 +42,8 @@ class Exchange:
     substitution: bool = False     # negative input standing for an avoided product
     proxy: str | None = None
     comment: str | None = None
+    feed_carbon: bool = False      # a recycling route's CO2 from its spent-battery feed's own carbon (graphite,
+                                   # electrolyte, separator): it follows the feed, not the route's reagents
 
 
 @dataclass(frozen=True)

@@ -97,15 +97,42 @@ def route_product(route: Process, metal: str):
     return best
 
 
-def _route_inputs(route: Process, scale: float, note: str) -> list[Exchange]:
+def _route_inputs(route: Process, scale: float, note: str, feed_carbon: bool = True) -> list[Exchange]:
+    """The route's exchanges x ``scale``; without ``feed_carbon``, less the CO2 of its feed's own carbon."""
     return [Exchange(x.kind, x.target, x.amount * scale, x.unit, x.source, x.compartment, x.aggregated,
-                     x.substitution, x.proxy or note, x.comment) for x in route.exchanges]
+                     x.substitution, x.proxy or note, x.comment, x.feed_carbon)
+            for x in route.exchanges if feed_carbon or not x.feed_carbon]
+
+
+#: The metals a route's reagents are taken to follow when it treats cathode scrap in place of spent cells
+SCRAP_METALS = ("Co", "Ni", "Mn", "Li")
+
+
+def scrap_scale(route: Process, scrap: dict[str, float]) -> float:
+    """kg of spent cells whose reagents and energy treat 1 kg of cathode scrap: the route's inputs per kg of its
+    feed, taken per kg of the battery metals (Co, Ni, Mn, Li) the feed holds, for the metals of the scrap. The
+    reagents that make the recovered salts (acid for sulfates, soda ash for carbonate) follow the metal, so the
+    scrap's salts hold no sulfur or carbon their reagents did not bring (per kg of scrap, which holds 2-3 times
+    the metal of a spent cell, they did)."""
+    feed = sum(route.extra.get("feed_composition", {}).get(m, 0.0) for m in SCRAP_METALS)
+    metal = sum(scrap.get(m, 0.0) for m in SCRAP_METALS)
+    return metal / feed if feed > 0 else 1.0
+
+
+def scrap_carbon_co2(cathode: str, procs: dict) -> float:
+    """kg fossil CO2 from burning the organic carbon of 1 kg of cathode scrap (its conductive carbon and binder,
+    by their compositions; the active material holds none)."""
+    from .cell import element_content
+    c = sum(x.amount * element_content(x.target, procs).get("C", 0.0) for x in procs[cathode].exchanges
+            if x.kind == "technosphere" and procs[x.target].unit == "kg" and not x.target.startswith("cam_")
+            and x.target != "nmp_solvent")    # the NMP is dried off before the coating can be scrap
+    return c * 44.009 / 12.011
 
 
 def generated(inventory: Inventory, procs: dict, cells: dict[str, Process]) -> list[Process]:
     """Supply switches, scrap loops and end-of-life treatments (see module docstring)."""
     from .cell import element_content
-    from .base import _model_process
+    from .base import CO2_FOSSIL, _model_process
     out: list[Process] = []
     rts = routes(inventory)
     salts = {salt: metal for metal, ss in METAL_SALTS.items() for salt in ss if salt in procs}
@@ -119,7 +146,8 @@ def generated(inventory: Inventory, procs: dict, cells: dict[str, Process]) -> l
             if c is not None and c.id in procs:
                 alternatives[salt][f"recycled_{rname}"] = c.id
     # own cathode scrap: a cycle through the matrix
-    proxy = "route inputs per kg of spent battery applied per kg of cathode scrap (proxy)"
+    proxy = ("route inputs per kg of spent battery applied per kg of the battery metals (Co, Ni, Mn, Li) of the "
+             "cathode scrap (proxy: the route's reagents follow the metal it recovers)")
     for cell in cells.values():
         chem = cell.id[len("cell_"):]
         cathode = next((x.target for x in cell.exchanges if x.target.startswith("cathode_")), None)
@@ -139,13 +167,21 @@ def generated(inventory: Inventory, procs: dict, cells: dict[str, Process]) -> l
             if not products:
                 continue
             treat = f"scrap_treatment__{rname}__{chem}"
+            scale = scrap_scale(route, w)
+            burned = []
+            if any(x.feed_carbon for x in route.exchanges):     # a route that burns its feed burns the scrap's carbon
+                burned = [Exchange("biosphere", CO2_FOSSIL[0], scrap_carbon_co2(cathode, procs), "kg",
+                                   "stoichiometry", CO2_FOSSIL[1],
+                                   comment="the scrap's own conductive carbon and binder burned, in place of the "
+                                           "spent cells' graphite, electrolyte and separator the route burns")]
             out.append(_model_process(
                 treat, f"recycling of {chem.upper()} cathode production scrap, {rname}", "cathode scrap, treated",
                 "kg", route.location, stage="main_production",
                 exchanges=[Exchange("technosphere", cathode, 1.0, "kg", "lcab_model",
                                     comment="the scrapped cathode itself (closes the loop)"),
-                           *_route_inputs(route, 1.0, proxy)],
-                comment=f"Production scrap of {cathode} treated by {route.id}; recovered salts return to pCAM.",
+                           *_route_inputs(route, scale, proxy, feed_carbon=False), *burned],
+                comment=f"Production scrap of {cathode} treated by {route.id}, {scale:.4g} x its inputs per kg of "
+                        f"spent cells (metal basis); recovered salts return to pCAM.",
                 proxy=proxy, extra={"recovery": dict(rec), "route": route.id}, dqr=dict(route.dqr),
                 reference_year=route.reference_year, source=route.source))
             total = sum(products.values())

@@ -70,7 +70,7 @@ def _allocation_variants(p: Process) -> list[Process]:
         for basis, share in bases:
             exs = [Exchange(x.kind, x.target, x.amount * share / c.amount, x.unit, x.source, x.compartment,
                             x.aggregated, x.substitution, x.proxy,
-                            f"{basis} allocation: {share:.6g} of '{p.id}' per {c.amount:g} {c.unit}")
+                            f"{basis} allocation: {share:.6g} of '{p.id}' per {c.amount:g} {c.unit}", x.feed_carbon)
                    for x in p.exchanges]
             variants[basis] = f"{c.id}__{basis}"
             out.append(Process(**{**p.__dict__, "id": f"{c.id}__{basis}", "exchanges": tuple(exs),
@@ -79,7 +79,7 @@ def _allocation_variants(p: Process) -> list[Process]:
                                   "extra": extra, "coproducts": (), "composition": c.composition}))
         # system expansion: this product carries the whole burden, the others displace their virgin twin
         exs = [Exchange(x.kind, x.target, x.amount / c.amount, x.unit, x.source, x.compartment,
-                        x.aggregated, x.substitution, x.proxy, "system expansion") for x in p.exchanges]
+                        x.aggregated, x.substitution, x.proxy, "system expansion", x.feed_carbon) for x in p.exchanges]
         exs += [Exchange("technosphere", d.substitutes, -d.amount / c.amount, d.unit, p.source or MODEL_SOURCE,
                          substitution=True, comment=f"avoided {d.substitutes} (system expansion)")
                 for d in p.coproducts if d.id != c.id and d.substitutes]
