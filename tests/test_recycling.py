@@ -191,8 +191,8 @@ def test_compare_checks_each_route_against_the_eu_recovery_targets(engine):
 
 @pytest.mark.parametrize("design", [{}, {"cell.design.cathode_areal_capacity_mah_per_cm2": 3.0}])
 def test_end_of_life_credit_recovers_the_metal_of_the_studys_cell(engine, design):
-    """The avoided cobalt salt per kg of collected cell is that cell's own cobalt (its bill of materials: design model or
-    company BOM) x the route's recovery / Co per kg of salt; not the inventory's reference cell. A thinner cathode
+    """The avoided cobalt salt per kg of collected cell is that cell's own cobalt (its bill of materials: design model
+    or company BOM) x the route's recovery / Co per kg of salt; not the inventory's reference cell. A thinner cathode
     coating changes the cell's cobalt share, and the credit follows it."""
     from lca_battery.model.superstructure import all_processes
     overrides = {"recycling.accounting": "avoided_burden", "recycling.eol_collection_rate": 0.9, **design}
@@ -211,8 +211,8 @@ def test_end_of_life_credit_recovers_the_metal_of_the_studys_cell(engine, design
 
 def test_cathode_scrap_treatment_creates_no_sulfur_or_carbon(engine):
     """The scrap loop treats cathode scrap with a route inventoried per kg of spent cells. Its reagents follow the
-    battery metals (the scrap holds 2-3 times a spent cell's), so the sulfur and carbon of the salts it recovers come
-    from its acid and carbonate; and a route that burns its feed burns the scrap's own conductive carbon and binder,
+    battery metals (the scrap holds 1.6-2.5 times a spent cell's), so the sulfur and carbon of the salts it recovers
+    come from its acid and carbonate; and a route that burns its feed burns the scrap's own conductive carbon and binder,
     not a spent cell's graphite and electrolyte (per kg of scrap the former proxy created 0.1-0.2 kg of sulfur and
     burned 0.29 kg of carbon that was not there)."""
     from lca_battery.model.recycling import routes, route_product

@@ -112,7 +112,7 @@ def scrap_scale(route: Process, scrap: dict[str, float]) -> float:
     """kg of spent cells whose reagents and energy treat 1 kg of cathode scrap: the route's inputs per kg of its
     feed, taken per kg of the battery metals (Co, Ni, Mn, Li) the feed holds, for the metals of the scrap. The
     reagents that make the recovered salts (acid for sulfates, soda ash for carbonate) follow the metal, so the
-    scrap's salts hold no sulfur or carbon their reagents did not bring (per kg of scrap, which holds 2-3 times
+    scrap's salts hold no sulfur or carbon their reagents did not bring (per kg of scrap, which holds 1.6-2.5 times
     the metal of a spent cell, they did)."""
     feed = sum(route.extra.get("feed_composition", {}).get(m, 0.0) for m in SCRAP_METALS)
     metal = sum(scrap.get(m, 0.0) for m in SCRAP_METALS)
