@@ -293,3 +293,21 @@ def test_report_renders_in_headless_chromium(written, tmp_path):
     with Image.open(png) as im:
         assert im.size == (1200, 3000)
         assert len(set(im.convert("L").resize((60, 150)).getdata())) > 10
+
+
+def test_headline_says_what_the_figure_includes(rep):
+    """The headline names the figure as its label does: cradle-to-gate for the default study; a study whose end of life
+    is in the figure (avoided burden or CFF with a collection rate) is not called cradle-to-gate."""
+    import re
+    from lca_battery.report.study_report import render_html
+
+    def headline(result):
+        charts = {k: "" for k in ("footprint", "tornado", "sobol", "histogram")}
+        html = render_html({**rep, "result": result, "charts": charts})
+        return re.search(r'<p class="headline">(.*?)</p>', html, re.S).group(1)
+    assert "partial carbon footprint (cradle-to-gate)" in headline(rep["result"])
+    eol = {**rep["result"], "label": "carbon footprint including end-of-life burdens and credits (not cradle-to-gate), "
+                                     "ISO 14067"}
+    text = headline(eol)
+    assert "including end-of-life burdens and credits (not cradle-to-gate)" in text
+    assert "partial carbon footprint" not in text
