@@ -141,7 +141,12 @@ ISTRATE = [
     ("LiOH.H2O, brine", 7.70, ["lithium_hydroxide_brine"]),
     ("LiOH.H2O, spodumene", 17.24, ["lithium_hydroxide_spodumene"]),
     ("NiSO4.6H2O, class-1 route (their figure: Nickel Institute class-1 average)", 5.48,
-     ["nickel_sulfate_class1_glo", "nickel_sulfate"]),
+     ["nickel_sulfate_class1_glo", "nickel_sulfate"],
+     "their workbook enters the gas and fuel oil of the Nickel Institute's concentrate, matte and sulfate steps as "
+     "ecoinvent heat, with their combustion, besides each step's direct CO2, which already holds it (the matte step's "
+     "0.56 kg is the combustion of every fuel it lists, 0.562 at IPCC factors); this engine counts that combustion "
+     "once (the second count is about 0.26 kg CO2e per kg of matte, of which a kg of sulfate takes 2.08 kg, plus 0.15 "
+     "at the sulfate step itself)"),
     ("CoSO4 (their product label CoSO4·7H2O, by its Co content the anhydrous basis, 0.38 kg Co/kg)", 14.99, ["cobalt_sulfate_virgin", "cobalt_sulfate"]),
     ("graphite, natural, coated", 10.56, ["graphite_natural"]),
     ("graphite, synthetic", 43.87, ["graphite_synthetic"]),
@@ -621,7 +626,8 @@ def rows_istrate2024(engine):
     from lca_battery.api import material_footprint, site_switchable
     out = []
     their_sites = {pid: THEIR_GRID_CN for pid, cc in site_switchable(engine).items() if cc == "CN"}
-    for name, theirs, candidates in ISTRATE:
+    for name, theirs, candidates, *why in ISTRATE:
+        why = why[0] if why else ""
         pid = _find(engine, candidates)
         if pid is None:
             out.append(_row(f"{name}, per kg", "istrate2024", theirs, None, "", "kg CO2e/kg",
@@ -632,14 +638,14 @@ def rows_istrate2024(engine):
         out.append(_row(f"{name}, per kg", "istrate2024", theirs, ours["kg_co2e"],
                         f"1 kg of {pid}, default study, our grids; grid kWh in the chain: "
                         + (", ".join(f"{k} {v:.2f}" for k, v in sorted(cn.items())) or "none (aggregated factor)"),
-                        "kg CO2e/kg"))
+                        "kg CO2e/kg", note=why))
         if cn.get("CN"):
             theirs_grid = material_footprint(pid, engine=engine, locations=their_sites)
             out.append(_row(f"{name}, per kg, Chinese sites on a high-carbon grid", "istrate2024", theirs,
                             theirs_grid["kg_co2e"],
                             f"1 kg of {pid}; every CN-sited process moved to {THEIR_GRID_CN} (Ember, the engine's "
                             f"highest grid, standing in for ecoinvent's CN mix of about 0.95 kg/kWh, which the "
-                            f"engine does not carry)", "kg CO2e/kg"))
+                            f"engine does not carry)", "kg CO2e/kg", note=why))
         else:
             out[-1]["settings"] += "; their-grid run not feasible: no Chinese grid electricity in this chain"
     return out
