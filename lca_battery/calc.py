@@ -8,6 +8,7 @@ technosphere matrix and are solved exactly by the one sparse solve; nothing iter
 from __future__ import annotations
 
 import warnings
+from functools import cached_property
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,16 +44,15 @@ class Solved:
         supplies where exact arithmetic gives 0 (through the cells a study sets to zero, e.g. another chemistry's
         cathode plant); those are not uses, so no table lists them (the NCA cathode's site was listed in the
         electricity table of an NMC811 study with 3.6e-15 kWh, and its datasets as used)."""
-        return abs(float(self.supply[col])) > ROUNDOFF * self._scale()
+        return abs(float(self.supply[col])) > ROUNDOFF * self._supply_scale
 
     def negligible(self, score: float) -> bool:
         """A score of round-off size against the system's (its absolute scores summed)."""
         return abs(score) <= ROUNDOFF * float(np.abs(self.scores).sum())
 
-    def _scale(self) -> float:
-        if getattr(self, "_supply_scale", None) is None:
-            self._supply_scale = float(np.abs(self.supply).max()) if len(self.supply) else 0.0
-        return self._supply_scale
+    @cached_property
+    def _supply_scale(self) -> float:
+        return float(np.abs(self.supply).max()) if len(self.supply) else 0.0
 
 
 class Engine:

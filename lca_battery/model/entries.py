@@ -394,7 +394,6 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
     else:
         # as recycling_entries, in two parts kept apart: the supply side (its checks first) does not read the
         # collection rate's value, the end of life reads only its arguments
-        rc = study.recycling
         sup_entries, sup_report = memo.get(
             "recycling_supply", (cell.id, file, bool(rc.eol_collection_rate),
                                  tuple([(k, frozen(v)) for k, v in rc.__dict__.items() if k != "eol_collection_rate"])),

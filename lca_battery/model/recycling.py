@@ -120,13 +120,17 @@ def scrap_scale(route: Process, scrap: dict[str, float]) -> float:
 
 
 def scrap_carbon_co2(cathode: str, procs: dict) -> float:
-    """kg fossil CO2 from burning the organic carbon of 1 kg of cathode scrap (its conductive carbon and binder,
-    by their compositions; the active material holds none)."""
+    """kg fossil CO2 from burning the carbon of 1 kg of cathode scrap: its inputs' carbon by their compositions (the
+    conductive carbon and the binder; the NMP is dried off before the coating can be scrap)."""
     from .cell import element_content
     c = sum(x.amount * element_content(x.target, procs).get("C", 0.0) for x in procs[cathode].exchanges
-            if x.kind == "technosphere" and procs[x.target].unit == "kg" and not x.target.startswith("cam_")
-            and x.target != "nmp_solvent")    # the NMP is dried off before the coating can be scrap
+            if x.kind == "technosphere" and procs[x.target].unit == "kg" and x.target != "nmp_solvent")
     return c * 44.009 / 12.011
+
+
+def credit_kg(content: dict[str, float], recovery: dict[str, float], metal: str, f_sub: float) -> float:
+    """The end-of-life credit per kg of cell: its ``metal``, recovered, as kg of the avoided product (negative)."""
+    return -content.get(metal, 0.0) * recovery.get(metal, 0.0) / f_sub
 
 
 def generated(inventory: Inventory, procs: dict, cells: dict[str, Process]) -> list[Process]:
@@ -213,7 +217,7 @@ def generated(inventory: Inventory, procs: dict, cells: dict[str, Process]) -> l
                     continue
                 f_sub = element_content(c.substitutes, procs).get(metal, 0.0) or c.composition[metal]
                 credit_basis[c.substitutes] = (metal, f_sub)
-                credits.append(Exchange("technosphere", c.substitutes, -wc[metal] * rec[metal] / f_sub, "kg",
+                credits.append(Exchange("technosphere", c.substitutes, credit_kg(wc, rec, metal, f_sub), "kg",
                                         route.source or "lcab_model", substitution=True,
                                         comment=f"avoided {c.substitutes}: {metal} in cell x recovery"))
             out.append(_model_process(
@@ -434,8 +438,7 @@ def eol_entries(procs: dict, cell, kg_cell_per_kwh: float, route_name: str, rate
                     a_m = a_burden if metal is None else (0.0 if acc == "avoided_burden" else cff.a(metal))
                     basis = eol.extra.get("credits", {}).get(target)
                     if cell_content is not None and basis is not None:
-                        el, f_sub = basis           # the metal of this cell, recovered, as kg of the avoided salt
-                        amount = -cell_content.get(el, 0.0) * recovery.get(el, 0.0) / f_sub
+                        amount = credit_kg(cell_content, recovery, *basis)     # the metal of this cell
                     entries.append(Entry(target, eol.id, amount * (1 - a_m) * qout,
                                          "recycling.cff (end-of-life credit)"))
                 else:
