@@ -66,7 +66,9 @@ def test_scrap_loop_is_a_cycle_solved_exactly(engine):
     assert cathode_made == pytest.approx(good + scrap, rel=1e-9)        # the loop in the matrix
     assert scrap == pytest.approx(s * cathode_made, rel=1e-6)          # the R1 set by the model matches
     b = metal_balance(eng, solved, "Co", cell_content(eng, mapping))
-    w = eng.inventory["cathode_nmc811"].composition["Co"]
+    from lca_battery.model.cell import element_content
+    from lca_battery.model.superstructure import all_processes
+    w = element_content("cathode_nmc811", all_processes(eng.inventory))["Co"]
     rho = eng.inventory["recycling_hydro_nmc"].extra["recovery"]["Co"]
     assert b["losses"]["scrap_treatment__hydro_nmc__nmc811"] == pytest.approx(scrap * w * (1 - rho), rel=1e-9)
 
@@ -242,3 +244,24 @@ def test_cathode_scrap_treatment_creates_no_sulfur_or_carbon(engine):
         if rname.startswith("pyro"):
             # limestone flux and coal, scaled, plus the scrap's own carbon: well under the spent cells' 1.08 kg
             assert 0.0 < burned < 0.5, (pid, burned)
+
+
+def test_end_of_life_burns_the_carbon_of_the_studys_cell(engine):
+    """A pyrometallurgical route burns its feed's carbon: for the study's own cell (graphite, conductive carbon,
+    binder, electrolyte solvents and separator, by their compositions) in place of the route's reference-cell lines
+    (``feed_carbon``); its other CO2 (flux, coal) stays. The designed NMC811 cell holds more carbon per kg than the
+    NMC111 cell of the route's lines (0.190 kg graphite, 0.146 kg electrolyte)."""
+    from lca_battery.model.superstructure import all_processes
+    study, mapping, solved = solve(engine, {"recycling.accounting": "avoided_burden", "recycling.eol_collection_rate": 0.9,
+                                            "recycling.route": "pyro_nmc"})
+    eol = all_processes(engine.inventory)["eol_treatment__pyro_nmc__nmc811"]
+    co2 = [e for e in mapping.entries if e.output == eol.id and e.matrix == "biosphere"
+           and e.input.startswith("Carbon dioxide, fossil")]
+    assert len(co2) == 1
+    other = sum(x.amount for x in eol.exchanges
+                if x.kind == "biosphere" and x.target == "Carbon dioxide, fossil" and not x.feed_carbon)
+    reference = sum(x.amount for x in eol.exchanges if x.feed_carbon)
+    carbon = cell_content(engine, mapping)["C"]
+    assert 0.25 < carbon < 0.4
+    assert co2[0].amount == pytest.approx(other + carbon * 44.009 / 12.011, rel=1e-12)
+    assert carbon * 44.009 / 12.011 > reference

@@ -25,6 +25,7 @@ def in_chain(pid: str) -> bool:
 def metal_balance(engine, solved, metal: str, cell_content: dict[str, float] | None = None,
                   boundary: set[str] = frozenset()) -> dict:
     """``boundary``: processes replaced by supplier data; their product's metal enters the balance."""
+    from ..model.cell import element_content
     from ..model.superstructure import all_processes
     procs = all_processes(engine.inventory)
     lca = solved.lca
@@ -32,10 +33,12 @@ def metal_balance(engine, solved, metal: str, cell_content: dict[str, float] | N
     rev = {v: k for k, v in lca.dicts.product.items()}
     cols = {engine.codes[nid]: c for nid, c in lca.dicts.activity.items()}
 
+    memo: dict = {}
+
     def content(pid: str) -> float:
         if pid.startswith("cell_") and cell_content is not None:
             return cell_content.get(metal, 0.0)
-        return procs[pid].composition.get(metal, 0.0)
+        return element_content(pid, procs, None, memo).get(metal, 0.0)   # declared, else summed from its inputs
 
     entering, product, losses, created = {}, 0.0, {}, {}
     for pid, col in cols.items():
@@ -70,7 +73,7 @@ def metal_balance(engine, solved, metal: str, cell_content: dict[str, float] | N
         if pid.startswith("scrap_treatment__"):
             # passes on what the route recovers; the rest is the route's loss
             cathode = procs[pid].exchanges[0].target
-            out = s * procs[cathode].composition.get(metal, 0.0) * procs[pid].extra["recovery"].get(metal, 0.0)
+            out = s * content(cathode) * procs[pid].extra["recovery"].get(metal, 0.0)
             recovered = sum(solved.supply[cols[r]] * content(r) for r in cols
                             if r.startswith("scrap_recovered__" + metal + "__") and r.endswith(pid[len("scrap_treatment"):]))
             # metal recovered but not taken up by pCAM, or taken up but never recovered, breaks the balance

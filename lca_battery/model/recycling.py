@@ -104,6 +104,8 @@ def _route_inputs(route: Process, scale: float, note: str, feed_carbon: bool = T
             for x in route.exchanges if feed_carbon or not x.feed_carbon]
 
 
+#: kg CO2 per kg of carbon burned (44.009 / 12.011)
+CO2_PER_C = 44.009 / 12.011
 #: The metals a route's reagents are taken to follow when it treats cathode scrap in place of spent cells
 SCRAP_METALS = ("Co", "Ni", "Mn", "Li")
 
@@ -125,7 +127,7 @@ def scrap_carbon_co2(cathode: str, procs: dict) -> float:
     from .cell import element_content
     c = sum(x.amount * element_content(x.target, procs).get("C", 0.0) for x in procs[cathode].exchanges
             if x.kind == "technosphere" and procs[x.target].unit == "kg" and x.target != "nmp_solvent")
-    return c * 44.009 / 12.011
+    return c * CO2_PER_C
 
 
 def credit_kg(content: dict[str, float], recovery: dict[str, float], metal: str, f_sub: float) -> float:
@@ -402,9 +404,10 @@ def eol_entries(procs: dict, cell, kg_cell_per_kwh: float, route_name: str, rate
     CFF (the recycling section checked by :func:`supply_entries` first; reads only its arguments).
 
     ``cell_content``: kg of each element per kg of the study's cell (its bill of materials); the credits are the
-    recovered metal of that cell (default: of the inventory's reference cell, as the treatment process holds)."""
+    recovered metal of that cell, and a route that burns its feed (``feed_carbon`` emissions) burns that cell's carbon
+    (default: the inventory's reference cell, as the treatment process holds)."""
     from .cell import element_content
-    from .base import ROOT, Entry, bio_key
+    from .base import CO2_FOSSIL, ROOT, Entry, bio_key
     chem = cell.id[len("cell_"):]
     eol_ids = _eol_treatments(procs)
     applicable = sorted({p.split("__")[1] for p in eol_ids if p.endswith("__" + chem)})
@@ -426,9 +429,15 @@ def eol_entries(procs: dict, cell, kg_cell_per_kwh: float, route_name: str, rate
             entries.append(Entry(eol.id, ROOT, rate * kg_cell_per_kwh,
                                  "recycling.eol_collection_rate"))
             summed: dict[tuple, float] = {}
+            burns = cell_content is not None and any(x.feed_carbon for x in eol.exchanges)
             for x in eol.exchanges:   # the same input may appear twice: the matrix holds their sum
+                if burns and x.feed_carbon:
+                    continue          # the reference cell's carbon: the study's own cell burns instead (below)
                 key = (x.kind, x.target, x.compartment, x.substitution)
                 summed[key] = summed.get(key, 0.0) + x.amount
+            if burns:
+                key = ("biosphere", CO2_FOSSIL[0], CO2_FOSSIL[1], False)
+                summed[key] = summed.get(key, 0.0) + cell_content.get("C", 0.0) * CO2_PER_C
             for (kind, target, comp, subst), amount in summed.items():
                 if kind != "technosphere":
                     entries.append(Entry(bio_key((target, comp)), eol.id, amount * (1 - a_burden),
