@@ -48,7 +48,11 @@ class Solved:
 
     def negligible(self, score: float) -> bool:
         """A score of round-off size against the system's (its absolute scores summed)."""
-        return abs(score) <= ROUNDOFF * float(np.abs(self.scores).sum())
+        return abs(score) <= ROUNDOFF * self._score_scale
+
+    @cached_property
+    def _score_scale(self) -> float:
+        return float(np.abs(self.scores).sum())
 
     @cached_property
     def _supply_scale(self) -> float:

@@ -319,11 +319,10 @@ def test_nickel_institute_direct_co2_is_the_combustion_of_the_fuels_the_step_bur
         if x.kind != "technosphere" or x.target not in ("natural_gas", "hard_coal", "diesel"):
             continue
         note = f"{x.proxy or ''} {x.comment or ''}"
-        fuel = ("coke" if "coke" in note else "heavy fuel oil" if "fuel oil" in note or "fuel-oil" in note
-                else "petrol" if "petrol" in note else "diesel" if x.target == "diesel" and "collector" not in note
-                else x.target)
-        if x.target == "diesel" and "collector" in note:
+        if "collector" in note:       # flotation reagent, not burned
             continue
+        fuel = ("coke" if "coke" in note else "heavy fuel oil" if "fuel oil" in note or "fuel-oil" in note
+                else "petrol" if "petrol" in note else x.target)
         factor, mj_per_unit = _COMBUSTION[fuel]
         burned += x.amount * mj_per_unit * factor
     direct = sum(x.amount for x in p.exchanges if x.kind == "biosphere" and x.target == "Carbon dioxide, fossil")

@@ -406,13 +406,11 @@ def test_a_value_that_fits_no_member_of_a_union_is_one_error(engine, tmp_path, c
     assert "'supply.graphite.str'" not in err and "dict[" not in err
 
 
-@pytest.mark.parametrize("edit, words", [
-    ('amount: 0.07, unit: kg}', "feed_carbon must be 'true' on a biosphere emission"),
-])
-def test_feed_carbon_is_a_true_flag_on_an_emission(tmp_path, edit, words):
+def test_feed_carbon_is_a_true_flag_on_an_emission(tmp_path):
     """``feed_carbon`` marks a recycling route's CO2 from its feed's own carbon; 'yes', a number or the flag on an input
     would be silently read otherwise."""
     from lca_battery.inventory.loader import load_inventory
+    edit, words = 'amount: 0.07, unit: kg}', "feed_carbon must be 'true' on a biosphere emission"
     for value in ("false", "1", "yes"):
         root = tiny_variant(tmp_path / value, {"background/bg.yaml": (edit, edit[:-1] + f", feed_carbon: {value}}}")})
         with pytest.raises(InventoryError) as exc:

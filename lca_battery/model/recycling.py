@@ -121,15 +121,6 @@ def scrap_scale(route: Process, scrap: dict[str, float]) -> float:
     return metal / feed if feed > 0 else 1.0
 
 
-def scrap_carbon_co2(cathode: str, procs: dict) -> float:
-    """kg fossil CO2 from burning the carbon of 1 kg of cathode scrap: its inputs' carbon by their compositions (the
-    conductive carbon and the binder; the NMP is dried off before the coating can be scrap)."""
-    from .cell import element_content
-    c = sum(x.amount * element_content(x.target, procs).get("C", 0.0) for x in procs[cathode].exchanges
-            if x.kind == "technosphere" and procs[x.target].unit == "kg" and x.target != "nmp_solvent")
-    return c * CO2_PER_C
-
-
 def credit_kg(content: dict[str, float], recovery: dict[str, float], metal: str, f_sub: float) -> float:
     """The end-of-life credit per kg of cell: its ``metal``, recovered, as kg of the avoided product (negative)."""
     return -content.get(metal, 0.0) * recovery.get(metal, 0.0) / f_sub
@@ -176,7 +167,7 @@ def generated(inventory: Inventory, procs: dict, cells: dict[str, Process]) -> l
             scale = scrap_scale(route, w)
             burned = []
             if any(x.feed_carbon for x in route.exchanges):     # a route that burns its feed burns the scrap's carbon
-                burned = [Exchange("biosphere", CO2_FOSSIL[0], scrap_carbon_co2(cathode, procs), "kg",
+                burned = [Exchange("biosphere", CO2_FOSSIL[0], w.get("C", 0.0) * CO2_PER_C, "kg",
                                    "stoichiometry", CO2_FOSSIL[1],
                                    comment="the scrap's own conductive carbon and binder burned, in place of the "
                                            "spent cells' graphite, electrolyte and separator the route burns")]
