@@ -61,6 +61,28 @@ def test_export_validates_and_carries_the_result(engine):
     assert pact(EXAMPLE, IDS, engine=engine, created=CREATED) == pf
 
 
+def test_carbon_content_fossil_and_biogenic(engine):
+    # the anode's CMC binder holds biogenic carbon (its cellulose: 6 of the repeat unit's 8 C), its SBR and every
+    # other carbon-bearing input fossil or mineral carbon; the export reports the two apart, per kWh
+    from lca_battery.model.cell import element_content
+    from lca_battery.model.superstructure import all_processes
+    pcf = pact(EXAMPLE, IDS, engine=engine, created=CREATED)["pcf"]
+    r = footprint(EXAMPLE, IDS, engine=engine, details=False)
+    procs = all_processes(engine.inventory)
+    anode = next(b["input"] for b in r["bom"] if b["input"].startswith("anode_"))
+    cmc = sum(x.amount for x in procs[anode].exchanges if x.target == "binder_cmc")
+    sbr = sum(x.amount for x in procs[anode].exchanges if x.target == "binder_sbr")
+    assert cmc > 0 and sbr > 0
+    an = element_content(anode, procs)
+    assert an["C_biogenic"] == pytest.approx(cmc * 6 * 12.011 / 242.159, rel=1e-5)
+    assert element_content("binder_sbr", procs)["C"] == pytest.approx(
+        (0.752 * 4 * 12.011 / (4 * 12.011 + 6 * 1.008) + 0.251 * 8 * 12.011 / (8 * 12.011 + 8 * 1.008)) / 1.003,
+        rel=1e-5)
+    assert float(pcf["biogenicCarbonContent"]) == pytest.approx(r["element_kg_per_kwh"]["C_biogenic"], rel=1e-5)
+    assert float(pcf["biogenicCarbonContent"]) > 0
+    assert float(pcf["fossilCarbonContent"]) == pytest.approx(r["element_kg_per_kwh"]["C"], rel=1e-5)
+
+
 def test_export_needs_the_company_and_product_fields(engine):
     with pytest.raises(StudyError) as exc:
         pact(EXAMPLE, {k: v for k, v in IDS.items() if k != "company.ids"}, engine=engine)

@@ -29,7 +29,11 @@ class _LazyUnits:
 units = _LazyUnits()
 
 ID_RE = re.compile(r"^[a-z0-9_]+$")
-ELEMENTS = {"Co", "Ni", "Mn", "Li", "Cu", "Al", "Fe", "P", "C", "Na", "Ti", "O", "S", "F", "Mg", "V", "N"}
+#: composition keys: element symbols; "C" is carbon of fossil or mineral origin (graphite, polymers, solvents) and
+#: "C_biogenic" carbon of biogenic origin (e.g. the cellulose in a CMC binder), kept apart as ISO 14067 and the PACT
+#: data model report them apart (fossilCarbonContent, biogenicCarbonContent)
+ELEMENTS = {"Co", "Ni", "Mn", "Li", "Cu", "Al", "Fe", "P", "C", "C_biogenic", "Na", "Ti", "O", "S", "F", "Mg", "V",
+            "N"}
 
 #: process keys kept as they are in ``Process.extra`` (read by the models that need them)
 EXTRA_KEYS = (

@@ -428,6 +428,8 @@ def eol_entries(procs: dict, cell, kg_cell_per_kwh: float, route_name: str, rate
                 summed[key] = summed.get(key, 0.0) + x.amount
             if burns:
                 key = ("biosphere", CO2_FOSSIL[0], CO2_FOSSIL[1], False)
+                # fossil carbon only: the cell's biogenic carbon (C_biogenic, a CMC binder's cellulose) burns to
+                # CO2 of biogenic origin, 0 in GWP100, whose uptake the inventories do not count either
                 summed[key] = summed.get(key, 0.0) + cell_content.get("C", 0.0) * CO2_PER_C
             for (kind, target, comp, subst), amount in summed.items():
                 if kind != "technosphere":

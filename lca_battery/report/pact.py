@@ -268,7 +268,7 @@ def product_footprint(study, result: dict, report: dict, engine, *, created: dat
             "pcfExcludingBiogenicUptake": _dec(total),
             "pcfIncludingBiogenicUptake": _dec(total),
             "fossilCarbonContent": _dec(result["element_kg_per_kwh"].get("C", 0.0)),
-            "biogenicCarbonContent": "0",
+            "biogenicCarbonContent": _dec(result["element_kg_per_kwh"].get("C_biogenic", 0.0)),
             "fossilGhgEmissions": _dec(gases.get("fossil", 0.0)),
             "landUseChangeGhgEmissions": _dec(max(gases.get("land_use_change", 0.0), 0.0)),
             "biogenicCO2Uptake": "0",
