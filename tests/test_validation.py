@@ -229,3 +229,30 @@ def test_recycling_rows_read_the_routes(validate, engine):
         next(e.amount for e in engine.inventory["recycling_hydro_nmc"].exchanges if e.target == "sulfuric_acid"))
     assert "Hanna et al. 2025" in hydro["reason"] and "Xie et al. 2015" in hydro["reason"]
     assert rows["pyrometallurgical recycling, electricity per kg battery"]["theirs"] == pytest.approx(1.3)
+
+
+def test_cell_level_rows_of_recent_studies(validate, engine):
+    # Peiseler et al. 2024, IEA GEVO 2024 (through press reports), KITopen's graphite study: ours computed by the
+    # engine, the LFP reason quoting our own component figures (so it cannot go stale)
+    rows = validate.build_rows(engine, only={"peiseler2024", "iea_gevo2024", "kitopen_graphite"})
+    by = {(r["study"], r["quantity"]): r for r in rows}
+    from lca_battery.api import footprint
+    lfp = footprint(validate._study("LFP", "CN"), engine=engine, details=False)["kg_co2e_per_kwh"]
+    nmc = footprint(validate._study("NMC811", "CN"), engine=engine, details=False)["kg_co2e_per_kwh"]
+    ratio = by[("peiseler2024", "LFP / NMC811 footprint per kWh (their medians)")]
+    assert ratio["ours"] == pytest.approx(lfp / nmc) and ratio["theirs"] == pytest.approx(62 / 74)
+    iea = {q: r for (s, q), r in by.items() if s == "iea_gevo2024"}
+    for label, total in (("high-nickel NMC (ours NMC811)", nmc), ("LFP", lfp)):
+        rows3 = [r for q, r in iea.items() if q.startswith(label)]
+        cell = next(r for r in rows3 if r["quantity"].endswith("cell footprint"))
+        plant = next(r for r in rows3 if "battery manufacturing" in r["quantity"])
+        mats = next(r for r in rows3 if "materials" in r["quantity"])
+        assert cell["ours"] == pytest.approx(total, rel=1e-9)
+        assert plant["ours"] + mats["ours"] == pytest.approx(total, rel=1e-9)
+        assert mats["theirs"] + plant["theirs"] == pytest.approx(cell["theirs"], abs=0.05)
+    for r in rows:
+        if abs(r["ratio"] - 1) > validate.TOLERANCE:
+            assert r["reason"], r
+    lfp_row = by[("peiseler2024", "cell footprint, LFP, CN plant, against their 5th-95th percentile (median 62)")]
+    graphite = validate._xu_breakdown(engine, "LFP")[1]["anode graphite"]
+    assert f"{graphite:.1f} kg CO2e/kWh" in lfp_row["reason"]
