@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -753,7 +754,7 @@ def _check_out(args) -> None:
     out = getattr(args, "out", None)
     if not out or out == "-" or getattr(args, "no_write", False):
         return
-    p = Path(out)
+    p = Path(os.path.abspath(out))      # '..' from inside a results folder is its parent, not '.'
     inside = [p.parent] + ([p] if args.command in OUT_HOLDS_RESULTS
                            or (args.command == "export" and args.format == "bw-excel") else [])
     for folder in inside:

@@ -124,12 +124,40 @@ def test_method_name_is_case_insensitive(engine, default_result):
     assert r["method"]["family"] == "ef31"
 
 
+def _warm_up(tmp_path):
+    """One run first, so that the runs compared both take the warm cache (the first run of a session may solve
+    through bw2calc while it writes the cache; summary.json names the solver)."""
+    assert main(["footprint", str(EXAMPLE), "--out", str(tmp_path / "warm-up"), "--no-write"]) == 0
+
+
 def test_a_rerun_writes_the_same_bytes(engine, tmp_path):
+    _warm_up(tmp_path)
     for out in ("a", "b"):
         assert main(["footprint", str(EXAMPLE), "--out", str(tmp_path / out)]) == 0
     a, b = (json.loads((tmp_path / o / "nmc811-cn" / "manifest.json").read_text()) for o in ("a", "b"))
     assert a["files"] == b["files"]          # every output's SHA-256, the workbook and the charts included
     assert a["inventory_content_hash"] == b["inventory_content_hash"]
+
+
+def test_the_manifests_rerun_command_rewrites_the_folder_in_place(engine, tmp_path, monkeypatch):
+    # the verification pack's own instruction, run as written from inside the folder it replaces: it once moved
+    # the old folder away with the working directory in it, so the relative staging path pointed nowhere (exit
+    # 2, the folder gone, the new files stranded in a hidden temporary folder)
+    import shlex
+    _warm_up(tmp_path)
+    study = tmp_path / "study.yaml"
+    study.write_text(EXAMPLE.read_text())
+    assert main(["footprint", str(study), "--out", str(tmp_path / "results")]) == 0
+    folder = tmp_path / "results" / "study"
+    before = json.loads((folder / "manifest.json").read_text())
+    prefix = "cd <this folder> && lca-battery "
+    assert before["rerun"].startswith(prefix)
+    monkeypatch.chdir(folder)
+    assert main(shlex.split(before["rerun"][len(prefix):])) == 0
+    monkeypatch.chdir(tmp_path)
+    after = json.loads((folder / "manifest.json").read_text())
+    assert after["files"] == before["files"]
+    assert sorted(p.name for p in (tmp_path / "results").iterdir()) == ["study"]     # nothing hidden left over
 
 
 def test_progress_bar_in_a_log_file_is_not_redrawn_at_every_step(monkeypatch):

@@ -190,7 +190,7 @@ def staging_folder(target: Path) -> Path:
     """A new hidden temporary folder beside the results folder ``target`` (created with its parents), where a run
     writes its files before :func:`write_atomic` moves it into place; the caller removes it if the run fails."""
     from ..errors import LcaBatteryError
-    target = Path(target)
+    target = Path(os.path.abspath(target))
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
@@ -210,8 +210,10 @@ def write_atomic(target: Path, write, owner: dict | None = None, tmp: Path | Non
     :func:`staging_folder` made earlier for ``target`` (else one is made now); it is removed on an error.
     A lock file, one per results folder, serialises concurrent writers."""
     import filelock
-    target = Path(target)
-    tmp = staging_folder(target) if tmp is None else Path(tmp)
+    # absolute from here on: a run started inside the folder it replaces (the manifest's re-run command) has
+    # its working directory moved away with the old folder, and relative paths would then point nowhere
+    target = Path(os.path.abspath(target))
+    tmp = staging_folder(target) if tmp is None else Path(os.path.abspath(tmp))
     try:
         write(tmp)
         if owner is not None and (tmp / "manifest.json").is_file():
@@ -437,13 +439,16 @@ def _write_manifest(tmp: Path, study_file: str | None, command: list[str] | None
     from .. import __version__
     command = list(command or sys.argv)
     args = _portable(command[1:], tmp)
+    rerun = list(args)
+    if rerun[:1] == ["footprint"] and not any(a == "--out" or a.startswith("--out=") for a in rerun):
+        rerun += ["--out", ".."]        # the default results root, seen from inside this folder: rewrite it in place
     manifest = {
         "lca_battery": __version__,
         "git": git_commit(),
         "code_sha256": code_sha256(),
         "paths": "relative to this results folder",
         "command": ["lca-battery", *args],
-        "rerun": "cd <this folder> && lca-battery " + " ".join(shlex.quote(a) for a in args),
+        "rerun": "cd <this folder> && lca-battery " + " ".join(shlex.quote(a) for a in rerun),
         "verify": "lca-battery verify <this folder>",
         "study_file": os.path.relpath(os.path.abspath(study_file), tmp) if study_file else None,
         "study_sha256": sha256(Path(study_file)) if study_file and Path(study_file).is_file() else None,
