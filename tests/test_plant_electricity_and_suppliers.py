@@ -33,6 +33,15 @@ def test_ppa_under_each_rule(engine, default_result):
     assert by_rule["iso14067"]["kg_co2e_per_kwh"] == pytest.approx(default_result["kg_co2e_per_kwh"] - contract,
                                                                     rel=1e-9)
     assert any("not accepted" in n for n in ppa["plant"]["electricity_notes"])
+    # the ISO 14067 row says what it applied: no residual mix was given, so the national mix for the rest
+    assert "no residual mix given" in by_rule["iso14067"]["rule"]
+    from lca_battery.model.electricity import rule_label
+    from lca_battery.study import load_study
+    assert "no contractual instruments" in rule_label("iso14067", load_study(EXAMPLE).plant.electricity)
+    resid = footprint(EXAMPLE, {"plant.electricity.contract": {"wind_onshore": 0.5},
+                                "plant.electricity.residual_mix_kg_per_kwh": 0.6,
+                                "plant.electricity.residual_mix_source": "test"}, engine=engine)
+    assert resid["plant"]["result_by_rule"]["iso14067"]["rule"].endswith("residual mix for the rest")
     iso = footprint(EXAMPLE, {"plant.electricity.contract": {"wind_onshore": 1.0},
                               "plant.electricity.rule": "iso14067"}, engine=engine)
     assert iso["kg_co2e_per_kwh"] == pytest.approx(by_rule["iso14067"]["kg_co2e_per_kwh"], rel=1e-12)

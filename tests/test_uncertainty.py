@@ -34,6 +34,11 @@ def test_monte_carlo_reproducible_and_around_deterministic(engine):
     assert 0.02 < s["cv"] < 0.6
     c = uncertainty(EXAMPLE, engine=engine, samples=40, seed=4)
     assert c["samples"] != a["samples"]
+    # the statement says what the interval leaves out and why the median is not the deterministic figure
+    text = a["statement"]
+    assert f"({s['median']:.2f})" in text and f"({s['deterministic']:.2f})" in text
+    assert f"{(s['median'] - s['deterministic']) / s['deterministic']:+.1%}" in text
+    assert "lognormal" in text and "sensitivity" in text
 
 
 def test_monte_carlo_chunks_are_streams_of_their_own(engine, monkeypatch):

@@ -136,6 +136,11 @@ def test_declaration_fields_label_and_missing(engine, default_result):
                                "declaration.manufacturer": "X"}, engine=engine, details=False)["declaration"]
     assert full["eu_declaration_of_conformity_number"] == "DoC-2026-001"
     assert not any("declaration of conformity" in m or m.startswith("manufacturer") for m in full["missing"])
+    # the cell plant's energy: a published plant stands in until the company's measured figures are given
+    assert any(m.startswith("company-specific cell plant energy") and "degen_schutte" in m for m in d["missing"])
+    measured = footprint(EXAMPLE, {"plant.electricity_kwh_per_kwh_cell": 25.0, "plant.heat_mj_per_kwh_cell": 40.0},
+                         engine=engine, details=False)["declaration"]
+    assert not any(m.startswith("company-specific cell plant energy") for m in measured["missing"])
     eol = footprint(EXAMPLE, {"recycling.accounting": "avoided_burden", "recycling.eol_collection_rate": 0.9},
                     engine=engine, details=False)
     assert "cradle-to-gate" not in eol["declaration"]["label"].replace("not cradle-to-gate", "")

@@ -23,6 +23,20 @@ RULE_LABELS = {
 }
 
 
+def rule_label(rule: str, el) -> str:
+    """The rule's label as applied to the study's plant electricity ``el`` (its ``contract`` and residual mix):
+    the ISO 14067 rule counts contracts and a residual mix only where the study gives them."""
+    label = RULE_LABELS.get(rule, rule)
+    if rule != "iso14067":
+        return label
+    if not el.contract:
+        return label.split(":")[0] + ": no contractual instruments in the study, so the national consumption mix"
+    if el.residual_mix_kg_per_kwh is None:
+        return (label.split(":")[0] + ": contractual instruments accepted; no residual mix given, so the national "
+                "consumption mix for the rest")
+    return label
+
+
 @dataclass
 class PlantElectricity:
     shares: dict[str, float]                 # alternative key -> share

@@ -71,6 +71,12 @@ def declaration(study, result: dict) -> dict:
         if not any(i.startswith(prefixes) for i in company):
             missing.append(f"company-specific data for the {comp} (mandatory under the draft delegated act): "
                            f"the default dataset stands in")
+    steps = ((result.get("plant") or {}).get("energy") or {}).get("steps") or []
+    if not any(st.get("step") == "measured" for st in steps):
+        missing.append("company-specific cell plant energy (main production; mandatory under the draft delegated "
+                       "act: plant.electricity_kwh_per_kwh_cell and plant.heat_mj_per_kwh_cell): a published plant "
+                       "stands in (" + ((result.get("plant") or {}).get("energy") or {}).get("source", "default")
+                       + ")")
     missing.append("third-party verification of the study (Art. 7(1) declarations are verified by a notified body)")
     return {
         "regulation": "Regulation (EU) 2023/1542, Art. 7(1), Annex II (draft delegated act 2024 rules)",
