@@ -58,8 +58,9 @@ def _progress_bar(desc: str):
     def update(done: int, total: int) -> None:
         if not bars:
             from tqdm import tqdm
-            bars.append(tqdm(total=total, desc=desc, file=sys.stderr, leave=False,
-                             mininterval=0.1 if sys.stderr.isatty() else 30.0))
+            tty = sys.stderr.isatty()       # into a log file the bar's last state stays, on a line of its own
+            bars.append(tqdm(total=total, desc=desc, file=sys.stderr, leave=not tty,
+                             mininterval=0.1 if tty else 30.0))
         bar = bars[0]
         bar.total = total
         bar.update(done - bar.n)          # redraws only when mininterval has passed (refresh() would every time)
@@ -363,7 +364,9 @@ def cmd_sweep(args) -> int:
             out = write_table(rows, out, "sweep", args.study,
                               owner=_owner("sweep", args, grid=args.grid, table=args.table), parquet=True)
     if args.json:
-        print(to_json(rows))
+        print(to_json(rows))        # a list of rows: the folder written is named on stderr
+        if out:
+            print(f"written to {out}/", file=sys.stderr)
         return 0
     cols = list(dict.fromkeys([*(k for r in (table or []) for k in r), *grid])) + ["kg_co2e_per_kwh",
                                                                                     "kg_co2e_per_cell"]
@@ -404,7 +407,8 @@ def cmd_uncertainty(args) -> int:
             out = write_uncertainty(result, out, args.study,
                                     owner=_owner("uncertainty", args, samples=args.samples, seed=args.seed, **paired))
     if args.json:
-        print(to_json({k: v for k, v in result.items() if k != "samples"}))
+        print(to_json({**{k: v for k, v in result.items() if k != "samples"},
+                       **({"results_dir": str(out)} if out else {})}))
         return 0
     s = result["kg_co2e_per_kwh"]
     print(f"Monte Carlo, {s['n']} samples (seed {result['seed']}), kg CO2e per kWh")
@@ -632,9 +636,17 @@ def _study_command(sub, name: str, help: str, func, *, write: bool = True):
     return p
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser with one line per mistake (a bad option value, an unknown option), as every other error
+    of the command line: the usage block is what --help shows, not part of the error."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
-    ap = argparse.ArgumentParser(prog="lca-battery", description=__doc__.splitlines()[0])
+    ap = _Parser(prog="lca-battery", description=__doc__.splitlines()[0])
     ap.add_argument("--version", action="version", version=f"lca_battery {__version__}")
     sub = ap.add_subparsers(dest="command", required=True)
     _study_command(sub, "footprint", "cradle-to-gate carbon footprint of a study's cell", cmd_footprint)
@@ -770,7 +782,11 @@ def _main(argv: list[str] | None = None) -> int:
     args.argv = ["lca-battery", *argv] if argv is not None else list(sys.argv)
     try:
         _check_out(args)
-        with _doing(f"run '{args.command}'"):
+        grid = getattr(args, "grid", None)
+        grid_keys = [g.split("=", 1)[0].strip() for g in grid] if isinstance(grid, list) else []
+        # every command's study errors say which option gave the key (as footprint's and sweep's own do)
+        with _doing(f"run '{args.command}'"), _option_errors("--set", _set_keys(getattr(args, "set", None))), \
+                _option_errors("--grid", grid_keys):
             return args.func(args)
     except LcaBatteryError as exc:
         print(f"lca-battery: error: {exc}", file=sys.stderr)

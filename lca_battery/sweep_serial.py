@@ -96,7 +96,7 @@ def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine:
             sc = None
         prepared.append((ov, st, mapping, eng, sc))
         if progress and (n + 1) % 256 == 0:
-            progress(n + 1, 2 * len(combos))
+            progress((n + 1) // 2, len(combos))       # runs: each prepared, then solved (half a run each)
     fast_idx = [i for i, p in enumerate(prepared) if p[4] is not None]
     solved = {}
     step, by_engine = SOLVE_BATCH, {}
@@ -109,13 +109,13 @@ def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine:
             for i, r in zip(part, solver.solve([prepared[i][4] for i in part], materials)):
                 solved[i] = r
             if progress:
-                progress(len(combos) + min(k + step, len(fast_idx)), 2 * len(combos))
+                progress((len(combos) + min(k + step, len(fast_idx))) // 2, len(combos))
     rows = []
     for i, (ov, st, mapping, eng, sc) in enumerate(prepared):
         r = solved.get(i)
         rows.append(_sweep_row(ov, st, mapping, r if r is not None else _solve_bw2calc(eng, st, mapping, materials)))
     if progress:
-        progress(2 * len(combos), 2 * len(combos))
+        progress(len(combos), len(combos))
     return rows
 
 

@@ -50,6 +50,38 @@ def test_unknown_set_key(engine, tmp_path, capsys):
     assert not out.exists()
 
 
+@pytest.mark.parametrize("argv, option", [
+    (["compare", str(EXAMPLE), "--set", "plant.contry=SE", "--no-write"], "--set"),
+    (["export-pact", str(EXAMPLE), "--set", "plant.contry=SE"], "--set"),
+    (["export", str(EXAMPLE), "--format", "ab-scenarios", "--out", "x.csv", "--grid", "plant.contry=SE,PL"], "--grid"),
+])
+def test_every_command_names_the_option_of_an_unknown_key(engine, tmp_path, capsys, monkeypatch, argv, option):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and f"(in {option})" in err and "plant.country" in err
+
+
+@pytest.mark.parametrize("argv", [["compare", str(EXAMPLE), "--steps", "2000"],
+                                  ["report", str(EXAMPLE), "--out", "r", "--sobol-n", "100"],
+                                  ["footprint"]])
+def test_a_bad_option_value_is_one_line(tmp_path, capsys, monkeypatch, argv):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and len(err.strip().splitlines()) == 1 and "usage:" not in err
+    assert "--help" in err
+
+
+def test_uncertainty_json_names_its_folder(engine, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["uncertainty", str(EXAMPLE), "--samples", "50", "--json"]) == 0
+    import json
+    out = json.loads(capsys.readouterr().out)
+    assert Path(out["results_dir"]).is_dir() and (Path(out["results_dir"]) / "uncertainty.json").is_file()
+
+
 def test_unknown_set_choice(engine, tmp_path, capsys):
     code, err, out = run(["footprint", str(EXAMPLE), "--set", "supply.cobalt_route=x"], capsys, tmp_path)
     assert code == 2 and "supply.cobalt_route" in err and "supply.graphite" in err

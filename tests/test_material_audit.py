@@ -71,6 +71,7 @@ def test_exceptions_are_still_needed_and_documented_in_their_datasets(engine, au
         assert pid in found, f"{pid} is no longer an aggregated/energy-less material above 2 %: drop the exception"
         assert phrase in _text(engine, pid, field), f"{pid}: the dataset's {field} no longer gives the reason"
         assert phrase in exception_reason(engine, pid)
+        assert exception_reason(engine, pid).endswith("."), "a whole sentence, not one cut at its colon"
     for pid, phrase in UNDOCUMENTED.items():
         assert pid in found
         p = engine.processes[pid]

@@ -60,7 +60,10 @@ def exception_reason(engine, pid: str) -> str:
     starts = [m.end() for m in re.finditer(r"[.;]\s+(?=[A-Z])", text[:at])]
     start = starts[-1] if starts else 0
     end = re.search(r"[.:;](\s|$)|$", text[at + len(phrase):])
-    return text[start:at + len(phrase) + end.start() + (1 if end.group() else 0)].strip()
+    sentence = text[start:at + len(phrase) + end.start() + (1 if end.group() else 0)].strip()
+    if sentence.endswith(":"):          # the sentence goes on with a list (the sources searched): say where it is
+        sentence = sentence[:-1] + " (the sources searched are listed in the dataset)."
+    return sentence
 
 
 def is_electricity(pid: str) -> bool:
