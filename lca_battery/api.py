@@ -261,7 +261,13 @@ def compare(study, overrides=None, *, engine: Engine | None = None, steps: int =
     if not metals:
         useful = [r for r in mapping.recycling["routes_for_cell"] if r != st.recycling.route and
                   prepare_mapping(study, {**overrides, "recycling.route": r}, engine)[1].recycling["recyclable_metals"]]
-        raise StudyError(f"route '{st.recycling.route}' recovers none of Co, Ni, Li that this cell's cathode draws",
+        from .model.recycling import route_applies
+        cell = procs[mapping.cell_id]
+        why = ("treats other cells (LFP routes treat LFP cells, the others cells that hold Co or Ni)"
+               if not route_applies(st.recycling.route, cell, procs) else
+               "recovers none of Co, Ni, Li that this cell's cathode draws")
+        raise StudyError(f"route '{st.recycling.route}' {why}: the recycled-content curves need the route that "
+                         "recycles this cell",
                          file=str(study), field="recycling.route",
                          allowed=", ".join(useful) or "no route recovers them for this chemistry")
     rows = curves(lambda ov: footprint(study, ov, engine=engine, details=False), overrides, metals=metals,

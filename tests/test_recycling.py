@@ -189,6 +189,12 @@ def test_compare_checks_each_route_against_the_eu_recovery_targets(engine):
                   engine=engine, steps=2)
     for r in lfp["routes"]:                   # an LFP feed holds no Co or Ni: nothing said about them
         assert set(r["recovery"]) == {"Li", "Cu"}
+    # on the default (NMC) route an LFP cell is refused with the reason (the route treats other cells; it does
+    # recover lithium) and the route that recycles it
+    from lca_battery.errors import StudyError
+    with pytest.raises(StudyError) as exc:
+        compare(EXAMPLE, {"cell.chemistry": "LFP", "cell.nominal_voltage_v": None}, engine=engine, steps=2)
+    assert "treats other cells" in str(exc.value) and exc.value.allowed == "hydro_lfp"
 
 
 @pytest.mark.parametrize("design", [{}, {"cell.design.cathode_areal_capacity_mah_per_cm2": 3.0}])
