@@ -54,7 +54,8 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
     total = solved.total
     solved.stage_overrides = dict(study.stage_overrides)
     stages, eol = contrib.stage_split(engine, solved, entries)
-    rows = contrib.process_table(engine, solved)
+    by_stage = contrib.supply_by_stage(engine, solved, entries)
+    rows = contrib.process_table(engine, solved, by_stage=by_stage)
     credit_suppliers(rows, mapping.suppliers, engine, solved)
     procs = all_processes(engine.inventory)
     cell = procs[mapping.cell_id]
@@ -130,7 +131,7 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
                            "ISO 14067")
     if on_headline is not None:
         on_headline(result)
-    result["electricity_sites"] = contrib.electricity_sites(engine, solved, entries) if details else []
+    result["electricity_sites"] = contrib.electricity_sites(engine, solved, entries, by_stage) if details else []
     result["processes"] = rows
     result["datasets"] = dataset_registry(engine, solved, mapping)
     credit_pact_files(study, result)

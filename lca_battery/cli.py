@@ -71,6 +71,21 @@ def _progress_bar(desc: str):
             bar.close()
 
 
+#: short names of the stages, for a terminal column that lists a site serving several
+_STAGE_SHORT = {"raw_material_acquisition": "raw mat.", "main_production": "main prod.",
+                "distribution": "distrib.", "end_of_life": "end of life"}
+
+
+def _short_stage(label: str) -> str:
+    """A stage label as a terminal column fits it: one stage as it is, several (a background site's split,
+    'raw_material_acquisition 97.1%, main_production 2.9%') with short names."""
+    if ", " not in label:
+        return label
+    for k, v in _STAGE_SHORT.items():
+        label = label.replace(k, v)
+    return label
+
+
 def _cut(text: str, n: int) -> str:
     """``text`` in at most ``n`` characters for a terminal column: cut at a word boundary with an ellipsis,
     never mid-word (the full names are in the results files)."""
@@ -111,7 +126,8 @@ def print_footprint(r: dict, out=None) -> None:
     if r.get("electricity_sites"):
         w(f"\n  {'Electricity by site':<40}{'stage':<26}{'kWh/kWh':>9}{'kg CO2e/kWh el.':>17}\n")
         for e in r["electricity_sites"][:8]:
-            w(f"  {_cut(e['site'], 38):<40}{_cut(e['stage'] or '', 24):<26}{e['kwh']:>9.3f}{e['factor_kg_co2e_per_kwh']:>17.4f}\n")
+            w(f"  {_cut(e['site'], 38):<40}{_cut(_short_stage(e['stage'] or ''), 24):<26}{e['kwh']:>9.3f}"
+              f"{e['factor_kg_co2e_per_kwh']:>17.4f}\n")
     if len(r["plant"]["result_by_rule"]) > 1:
         w("\n  Electricity accounting rules (plant):\n")
         for k, v in r["plant"]["result_by_rule"].items():

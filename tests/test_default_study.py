@@ -26,6 +26,17 @@ def test_stages_sum_to_total(default_result):
     assert set(r["stages"]) == {"raw_material_acquisition", "main_production", "distribution", "end_of_life"}
     assert sum(r["stages"].values()) == pytest.approx(r["kg_co2e_per_kwh"], rel=1e-9)
     assert r["stages"]["raw_material_acquisition"] > r["stages"]["main_production"] > 0
+    # traceable from the process table (a verifier's check): each process's score split by the stage it serves,
+    # the background's by its consumers, adds up to each stage; no row is left without an Annex II stage
+    for st, v in r["stages"].items():
+        assert sum(p[f"kg_co2e_{st}"] for p in r["processes"]) == pytest.approx(v, rel=1e-9, abs=1e-12), st
+    grid = next(p for p in r["processes"] if p["id"] == "electricity_grid_cn")
+    assert grid["stage"].startswith("raw_material_acquisition") and "main_production" in grid["stage"]
+    assert grid["kg_co2e_main_production"] == pytest.approx(
+        r["plant"]["electricity_kwh_per_kwh"] * 0.5575, rel=1e-9)           # the cell plant's grid power
+    stages = set(r["stages"])
+    for e in r["electricity_sites"]:
+        assert all(part.rsplit(" ", 1)[0] in stages for part in e["stage"].split(", ")), e
 
 
 def test_gases_sum_to_total(default_result):

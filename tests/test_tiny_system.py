@@ -55,6 +55,10 @@ def test_stages_sum_to_total_and_are_attributed(tiny_engine):
     assert res["stages"]["raw_material_acquisition"] == pytest.approx(float(raw), rel=1e-12)
     assert res["stages"]["end_of_life"] == pytest.approx(float(eol), rel=1e-12)
     assert res["stages"]["distribution"] == 0.0
+    # the process table splits each process by the stage it serves: its columns add up to the stage table
+    for st, v in res["stages"].items():
+        assert sum(r[f"kg_co2e_{st}"] for r in res["processes"]) == pytest.approx(v, rel=1e-9, abs=1e-12), st
+    assert not any(r["stage"] == "background" for r in res["processes"])
 
 
 def test_moving_plant_changes_by_plant_kwh_times_grid_difference(tiny_engine):

@@ -44,40 +44,83 @@ def stage_split(engine, solved, entries) -> tuple[dict[str, float], dict | None]
     return stages, eol
 
 
-def stage_scores(engine, solved, supply: np.ndarray | None = None) -> dict[str, float]:
-    """Stage split of the system run at ``supply`` (default: the solved supply)."""
+def _background_by_stage(engine, solved, supply: np.ndarray):
+    """The parts of the system run at ``supply``: the stage of each column, the unstaged columns ``N``, the direct
+    score per unit of each column, and for each stage ``X`` the supply of ``N`` that ``X`` calls for
+    (``A_NN^-1 d_X``; see the module's docstring)."""
     lca = solved.lca
-    supply = solved.supply if supply is None else supply
     A = sp.csc_matrix(lca.technosphere_matrix)
     stages = process_stages(engine, solved)
     staged = np.array([s is not None for s in stages])
     N = np.flatnonzero(~staged)
     per_unit = np.asarray(solved.cf["total"] @ lca.biosphere_matrix).ravel()
+    parts: dict[str, np.ndarray] = {}
+    if len(N):
+        # rows and columns coincide (one product per process), so N indexes both
+        solve = spla.factorized(A[N][:, N].tocsc())
+        for stage in STAGES:
+            cols = np.flatnonzero(np.array([s == stage for s in stages]))
+            if len(cols) == 0:
+                continue
+            d = -(A[N][:, cols] @ supply[cols])
+            if np.any(d):
+                parts[stage] = solve(np.asarray(d).ravel())
+    return stages, N, per_unit, parts
+
+
+def stage_scores(engine, solved, supply: np.ndarray | None = None) -> dict[str, float]:
+    """Stage split of the system run at ``supply`` (default: the solved supply)."""
+    supply = solved.supply if supply is None else supply
+    stages, N, per_unit, parts = _background_by_stage(engine, solved, supply)
     scores = per_unit * supply
     result = {s: 0.0 for s in STAGES}
-    for col in np.flatnonzero(staged):
+    for col in np.flatnonzero(np.array([s is not None for s in stages])):
         result[stages[col]] += float(scores[col])
     if len(N) == 0:
         return result
-    # rows and columns coincide (one product per process), so N indexes both
-    A_NN = A[N][:, N].tocsc()
-    solve = spla.factorized(A_NN)
     B_cf = per_unit[N]
     attributed = 0.0
-    for stage in STAGES:
-        cols = np.flatnonzero(np.array([s == stage for s in stages]))
-        if len(cols) == 0:
-            continue
-        d = -(A[N][:, cols] @ supply[cols])
-        if not np.any(d):
-            continue
-        part = float(B_cf @ solve(np.asarray(d).ravel()))
+    for stage, x in parts.items():
+        part = float(B_cf @ x)
         result[stage] += part
         attributed += part
     residual = float(scores[N].sum()) - attributed
     if abs(residual) > 1e-9 * max(1.0, abs(solved.total)):
         result[UNASSIGNED] = residual
     return result
+
+
+def supply_by_stage(engine, solved, entries) -> dict[str, np.ndarray]:
+    """The solved supply of every column split by the life-cycle stage it serves (the split of the stage table:
+    a background process's supply into what each stage calls for, the cell's end-of-life branch whole to
+    ``end_of_life``); the vectors add up to the supply, to solver precision (a rest that no stage calls for,
+    if any, under ``unassigned``)."""
+    eol = end_of_life_branch(engine, solved, entries)
+    supply = solved.supply if eol is None else solved.supply - eol["supply"]
+    stages, N, _, parts = _background_by_stage(engine, solved, supply)
+    out = {s: np.zeros_like(supply, dtype=float) for s in STAGES}
+    for col, st in enumerate(stages):
+        if st is not None:
+            out[st][col] = supply[col]
+    rest = np.array(supply[N], dtype=float)
+    for st, x in parts.items():
+        out[st][N] += x
+        rest -= x
+    if eol is not None:
+        out["end_of_life"] = out["end_of_life"] + eol["supply"]
+    if len(N) and np.any(np.abs(rest) > 1e-9 * max(1.0, float(np.abs(solved.supply).max()))):
+        out[UNASSIGNED] = np.zeros_like(supply, dtype=float)
+        out[UNASSIGNED][N] = rest
+    return out
+
+
+def stage_label(shares: dict[str, float]) -> str:
+    """A process's stage as the tables print it: its stage, or for a background process that serves several
+    stages each stage's share of its supply."""
+    big = {k: v for k, v in shares.items() if abs(v) > 1e-9}
+    if len(big) == 1:
+        return next(iter(big))
+    return ", ".join(f"{k} {v:.1%}" for k, v in sorted(big.items(), key=lambda kv: -abs(kv[1])))
 
 
 def end_of_life_branch(engine, solved, entries) -> dict | None:
@@ -102,8 +145,10 @@ def end_of_life_branch(engine, solved, entries) -> dict | None:
     return {"supply": supply, "total": total, "credits": credits, "burdens": total - credits, "avoided": rows}
 
 
-def process_table(engine, solved, per: float = 1.0) -> list[dict]:
-    """One row per process with a non-zero score, largest first. ``per`` scales to the unit."""
+def process_table(engine, solved, per: float = 1.0, by_stage: dict | None = None) -> list[dict]:
+    """One row per process with a non-zero score, largest first. ``per`` scales to the unit. ``by_stage``
+    (:func:`supply_by_stage`): each row's score split by the stage it serves (``kg_co2e_<stage>``; a background
+    process serves its consumers' stages), so that the columns add up to the stage table."""
     lca = solved.lca
     stages = process_stages(engine, solved)
     total = solved.total
@@ -113,14 +158,19 @@ def process_table(engine, solved, per: float = 1.0) -> list[dict]:
         if score == 0.0 or solved.negligible(solved.scores[col]):
             continue
         p = engine.processes[engine.codes[node_id]]
+        stage, split = stages[col] or "background", {}
+        if by_stage is not None and solved.supply[col]:
+            shares = {st: float(v[col] / solved.supply[col]) for st, v in by_stage.items()}
+            split = {f"kg_co2e_{st}": score * sh for st, sh in shares.items()}
+            stage = stage_label(shares)
         link = getattr(engine, "links", {}).get(p.id)
         if link is not None:      # a node linked to a licensed background database
             rows.append({"id": p.id, "name": f"{link.name} | {link.reference_product}", "location": link.location,
-                         "stage": stages[col] or "background", "kg_co2e": score,
+                         "stage": stage, "kg_co2e": score, **split,
                          "share": score / (total * per) if total else 0.0, "dqr": None, "source": link.key[0]})
             continue
-        rows.append({"id": p.id, "name": p.name, "location": p.location, "stage": stages[col] or "background",
-                     "kg_co2e": score, "share": score / (total * per) if total else 0.0,
+        rows.append({"id": p.id, "name": p.name, "location": p.location, "stage": stage,
+                     "kg_co2e": score, **split, "share": score / (total * per) if total else 0.0,
                      "dqr": p.dqr_value, "source": p.source or ""})
     rows.sort(key=lambda r: -abs(r["kg_co2e"]))
     cumulative = 0.0
@@ -162,9 +212,10 @@ def weighted_dqr(rows: list[dict]) -> float:
     return sum(abs(r["kg_co2e"]) * r["dqr"] for r in rows) / w if w else float("nan")
 
 
-def electricity_sites(engine, solved, entries) -> list[dict]:
+def electricity_sites(engine, solved, entries, by_stage: dict | None = None) -> list[dict]:
     """Electricity per site (the cell plant and each material's production site): kWh per unit of
-    the demand, the mix, its factor (kg CO2e/kWh, cradle-to-gate) and the sources of the factors."""
+    the demand, the mix, its factor (kg CO2e/kWh, cradle-to-gate) and the sources of the factors; ``by_stage``
+    (:func:`supply_by_stage`): the stage each site's kWh serve (a background site serves its consumers')."""
     from ..model.superstructure import PLANT_ELECTRICITY, SITE_PREFIX
     procs = engine.processes
     shares: dict[str, dict[str, float]] = {}
@@ -186,6 +237,8 @@ def electricity_sites(engine, solved, entries) -> list[dict]:
         site = "cell plant" if sw == PLANT_ELECTRICITY else procs[sw[len(SITE_PREFIX):]].name
         # a background site (no stage of its own) takes its consumers' stages: labelled as in processes.csv
         stage = "main_production" if sw == PLANT_ELECTRICITY else (procs[sw[len(SITE_PREFIX):]].stage or "background")
+        if by_stage is not None and kwh:
+            stage = stage_label({st: float(v[col] / kwh) for st, v in by_stage.items()})
         rows.append({"site": site, "switch": sw, "stage": stage, "kwh": kwh,
                      "mix": {procs[pid].name: share for pid, share in mix.items()},
                      "factor_kg_co2e_per_kwh": factor, "kg_co2e": kwh * factor,
