@@ -533,6 +533,52 @@ def sensitivity(study, overrides=None, *, engine: Engine | None = None, sobol_n:
     return out
 
 
+#: What the CFF of this engine models (Recommendation (EU) 2021/2279, Annex I): stated with every comparison of rules
+CFF_TERMS = ("CFF: its material part is modelled (recycled content with A and Qsin/Qp; end-of-life recycling with "
+             "(1 - A) R2 and Qsout/Qp); its energy-recovery and disposal terms are not: the share of the cell not "
+             "collected (1 - R2) leaves the boundary without burden or credit, as under the cut-off")
+
+
+def accounting_side_by_side(study, overrides, engine, base: dict, eol: float = 0.0) -> dict:
+    """The three accounting rules on the study as given and, for each metal the cell holds, at the EU's 2031
+    minimum recycled content (post-consumer): totals, end-of-life burdens and credits apart (REQUIREMENTS: report
+    cut-off, avoided burden and CFF side by side)."""
+    from .errors import StudyError
+    from .model.recycling import ACCOUNTING, EU_MINIMUM_RECYCLED_CONTENT
+    content = base["element_kg_per_kwh"]
+    rec = base["recycling"]
+    cases = [("the study as given", {})]
+    year = min(EU_MINIMUM_RECYCLED_CONTENT)
+    for metal, share in EU_MINIMUM_RECYCLED_CONTENT[year].items():
+        if content.get(metal, 0.0) > 0:
+            given = dict((overrides or {}).get("recycling.recycled_content") or {})
+            given[metal] = {"post_consumer": share}
+            cases.append((f"{metal} at {share:.0%} post-consumer recycled content (EU minimum {year})",
+                          {"recycling.recycled_content": given}))
+    rows = []
+    for label, extra in cases:
+        row = {"case": label}
+        for acc in ACCOUNTING:
+            try:
+                r = footprint(study, {**(overrides or {}), **extra, "recycling.accounting": acc}, engine=engine,
+                              details=False)
+            except StudyError as exc:            # e.g. recycled content the route cannot supply for this cell
+                row[acc] = {"error": exc.message}
+                continue
+            row[acc] = {"kg_co2e_per_kwh": r["kg_co2e_per_kwh"], "end_of_life": r["stages"]["end_of_life"],
+                        "end_of_life_credits": r["recycling"]["end_of_life_credits"]}
+        rows.append(row)
+    return {"rules": list(ACCOUNTING), "study_rule": rec.get("accounting"), "rows": rows,
+            "eol_collection_rate": eol,
+            "note": (CFF_TERMS + ". " + ("The study collects no cell at end of life (recycling.eol_collection_rate "
+                                         "= 0): end of life is outside the boundary under every rule, and the rules "
+                                         "differ only through recycled content; --set "
+                                         "recycling.eol_collection_rate=0.9 shows end-of-life burdens and credits "
+                                         "apart." if not eol else
+                                         f"End of life: {eol:.0%} of the cells collected for recycling (route "
+                                         f"{rec.get('route')}); burdens and credits shown apart."))}
+
+
 def report(study, overrides=None, *, engine: Engine | None = None, samples: int = 10_000, seed: int = 42,
            sobol_n: int = 128, progress=None) -> dict:
     """Everything the ISO 14067 study report shows: the footprint, cut-off log, per-criterion DQR,
@@ -550,6 +596,7 @@ def report(study, overrides=None, *, engine: Engine | None = None, samples: int 
         _, m2, _ = prepare_mapping(study, overrides, engine, rule=rule)
         rules[rule] = {"rule": rule_label(rule, st.plant.electricity), "kg_co2e_per_kwh": engine.solve(m2.entries, st.method).total,
                        "headline": rule == result["plant"]["electricity_rule"]}
+    accounting = accounting_side_by_side(study, overrides, engine, result, st.recycling.eol_collection_rate)
     per_unit = contrib.unit_footprints(solved)       # one transposed solve, shared by the cut-off log and limitations
     limits = sr.limitations(result, engine, solved, per_unit)
     unc = uncertainty(study, overrides, engine=engine, samples=samples, seed=seed)
@@ -567,6 +614,7 @@ def report(study, overrides=None, *, engine: Engine | None = None, samples: int 
         "electricity_rules": rules,
         "breakdowns": sr.breakdowns(result),
         "recycled_content": sr.recycled_content_check(result),
+        "accounting_rules": accounting,
         "limitations": limits,
         "limitations_summary": sr.limitations_summary(limits),
         "boundary": sr.boundary(result, engine),

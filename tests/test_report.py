@@ -311,3 +311,22 @@ def test_headline_says_what_the_figure_includes(rep):
     text = headline(eol)
     assert "including end-of-life burdens and credits (not cradle-to-gate)" in text
     assert "partial carbon footprint" not in text
+
+
+def test_accounting_rules_side_by_side(rep, engine):
+    # REQUIREMENTS: cut-off, avoided burden and CFF side by side, end-of-life credits apart; each cell a footprint
+    from lca_battery.api import footprint
+    ar = rep["accounting_rules"]
+    assert ar["rules"] == ["cut_off", "avoided_burden", "cff"] and ar["study_rule"] == "cut_off"
+    study_row = ar["rows"][0]
+    for acc in ar["rules"]:          # no recycled content, no collection: the rules agree on the study as given
+        assert study_row[acc]["kg_co2e_per_kwh"] == pytest.approx(rep["result"]["kg_co2e_per_kwh"], rel=1e-12)
+    co = next(r for r in ar["rows"] if r["case"].startswith("Co at 16%"))
+    cut, ab, cff = (co[a]["kg_co2e_per_kwh"] for a in ar["rules"])
+    assert cut < cff < ab == pytest.approx(rep["result"]["kg_co2e_per_kwh"], rel=1e-12)
+    # CFF gives the user of recycled content (1 - A) = 80 % less of the cut-off's saving (A = 0.2 for metals)
+    assert (ab - cff) == pytest.approx(0.2 * (ab - cut), rel=1e-6)
+    alone = footprint(EXAMPLE, {"recycling.recycled_content": {"Co": {"post_consumer": 0.16}}}, engine=engine,
+                      details=False)["kg_co2e_per_kwh"]
+    assert cut == pytest.approx(alone, rel=1e-12)
+    assert "disposal terms are not" in ar["note"] and "eol_collection_rate" in ar["note"]
