@@ -539,6 +539,27 @@ CFF_TERMS = ("CFF: its material part is modelled (recycled content with A and Qs
              "collected (1 - R2) leaves the boundary without burden or credit, as under the cut-off")
 
 
+def allocation_register(engine, result: dict, solved, per_unit) -> list[dict]:
+    """Every multi-output dataset the study uses (its ``allocation:`` record): co-products, basis and why that
+    basis (ISO 14044 4.3.4.2), with the cradle-to-gate footprint of what the study draws from it (what the basis
+    bears on), largest first."""
+    procs = all_processes(engine.inventory)
+    score = {}
+    for pid in engine.ids:
+        if pid in procs and procs[pid].extra.get("allocation"):
+            col = engine.column(solved, pid)
+            score[pid] = float(per_unit[col] * solved.supply[col])
+    rows = []
+    for d in result["datasets"]:
+        p = procs.get(d["id"])
+        a = (p.extra.get("allocation") if p is not None else None) or None
+        if a:
+            rows.append({"id": p.id, "name": p.name, "location": p.location, "basis": a["basis"],
+                         "co_products": a["co_products"], "reason": " ".join(a["reason"].split()),
+                         "kg_co2e_per_kwh": score.get(p.id, 0.0)})
+    return sorted(rows, key=lambda r: -abs(r["kg_co2e_per_kwh"]))
+
+
 def accounting_side_by_side(study, overrides, engine, base: dict, eol: float = 0.0) -> dict:
     """The three accounting rules on the study as given and, for each metal the cell holds, at the EU's 2031
     minimum recycled content (post-consumer): totals, end-of-life burdens and credits apart (REQUIREMENTS: report
@@ -607,7 +628,8 @@ def report(study, overrides=None, *, engine: Engine | None = None, samples: int 
         "allocation": {"cobalt": st.allocation.get("cobalt", "economic (inventory default)"),
                        "recycling": st.allocation.get("recycling") or "default of each route: economic where every "
                                                                       "co-product has a price, else mass",
-                       "accounting": st.recycling.accounting},
+                       "accounting": st.recycling.accounting,
+                       "datasets": allocation_register(engine, result, solved, per_unit)},
         "cutoff": sr.cutoff_log(engine, solved, result["kg_co2e_per_kwh"], per_unit),
         "dqr": sr.dqr_by_criterion(engine, result["processes"]),
         "primary_data": sr.primary_share(result),

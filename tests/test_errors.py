@@ -158,6 +158,12 @@ def broken_inventory(tmp_path, file, old, new):
      ["materials/m.yaml", "metal_virgin", "has no source"]),
     ("materials/m.yaml", "amount: 0.8, unit: kg}", "amout: 0.8, unit: kg}",
      ["cam_tiny", "unknown field(s) ['amout']"]),
+    ("materials/m.yaml", "    composition: {Co: 1.0}\n",
+     "    composition: {Co: 1.0}\n    allocation: {basis: price, co_products: copper, reason: because}\n",
+     ["materials/m.yaml", "metal_virgin", "allocation.basis 'price' unknown", "economic"]),
+    ("materials/m.yaml", "    composition: {Co: 1.0}\n",
+     "    composition: {Co: 1.0}\n    allocation: {basis: mass, co_products: copper}\n",
+     ["materials/m.yaml", "metal_virgin", "allocation must map exactly", "reason"]),
     ("cells/c.yaml", "unit: kWh}", "unit: kWt}", ["cell_tiny", "unknown unit 'kWt'"]),
     ("materials/m.yaml", "source: handmade", "source: nobody2020", ["source 'nobody2020' is not in sources.yaml"]),
     # the cut-off log: every excluded flow needs its size, as a share in [0, 1] or a computed kg_co2e with its basis

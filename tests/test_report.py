@@ -330,3 +330,23 @@ def test_accounting_rules_side_by_side(rep, engine):
                       details=False)["kg_co2e_per_kwh"]
     assert cut == pytest.approx(alone, rel=1e-12)
     assert "disposal terms are not" in ar["note"] and "eol_collection_rate" in ar["note"]
+
+
+def test_allocation_lists_every_multi_output_dataset_with_its_basis_and_reason(rep, engine):
+    # ISO 14044 4.3.4.2: every multi-output dataset the study uses, its co-products, basis and why; what the study
+    # draws from it computed from the solved system
+    from lca_battery.model.superstructure import all_processes
+    procs = all_processes(engine.inventory)
+    rows = {a["id"]: a for a in rep["allocation"]["datasets"]}
+    used = {d["id"] for d in rep["result"]["datasets"]}
+    assert set(rows) == {p for p in used if procs[p].extra.get("allocation")}
+    assert {"sodium_hydroxide", "chlorine", "cobalt_hydroxide_cd_economic", "dimethyl_carbonate"} <= set(rows)
+    assert rows["cobalt_hydroxide_cd_economic"]["basis"] == "economic" and "allocation.cobalt" in \
+        rows["cobalt_hydroxide_cd_economic"]["reason"]
+    assert all(a["reason"] and a["co_products"] and a["kg_co2e_per_kwh"] > 0 for a in rows.values())
+    from lca_battery.api import prepare_mapping
+    st, mapping, eng = prepare_mapping(EXAMPLE, engine=engine)
+    solved = eng.solve(mapping.entries, st.method)
+    supply = solved.supply[eng.column(solved, "sodium_hydroxide")]
+    assert rows["sodium_hydroxide"]["kg_co2e_per_kwh"] == pytest.approx(
+        eng.resolve(solved, {"sodium_hydroxide": float(supply)})[1], rel=1e-9)

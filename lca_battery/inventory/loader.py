@@ -40,8 +40,12 @@ EXTRA_KEYS = (
     "energy_density_kwh_per_kg", "energy_density_source", "recovery", "feed_composition", "feed", "allocation_note",
     "cell_format", "cam_specific_capacity_ah_per_kg", "cam_voltage_v", "cam_capacity_source",
     "anode_np_ratio", "anode_specific_capacity_ah_per_kg", "anode_capacity_source", "anode_np_source",
-    "design", "driver", "driver_reference_kwh_per_kg", "driver_source",
+    "design", "driver", "driver_reference_kwh_per_kg", "driver_source", "allocation",
 )
+#: ``allocation:`` of a multi-output process (ISO 14044 4.3.4.2): how its burden is shared with the co-products
+#: the inventory does not follow, and why that basis (the report's allocation section lists every one a study uses)
+ALLOCATION_BASES = ("mass", "economic", "stoichiometric", "none (all to this product)", "source's own")
+ALLOCATION_KEYS = {"basis", "co_products", "reason"}
 PROCESS_KEYS = {
     "id", "name", "reference_product", "unit", "location", "stage", "reference_year", "source",
     "dqr", "proxy", "comment", "composition", "exchanges", "excluded", "switch", "alternatives",
@@ -442,6 +446,19 @@ def _check_extra(extra: dict, where: str, problems: list[str]) -> None:
         for el, v in extra[k].items():
             if not (_number(v) and 0 <= v <= 1):
                 problems.append(f"{where}: {k} of {el} must be a number in [0, 1] (got {v!r})")
+
+    if "allocation" in extra:
+        a = extra["allocation"]
+        if not isinstance(a, dict) or set(a) != ALLOCATION_KEYS:
+            problems.append(f"{where}: allocation must map exactly {sorted(ALLOCATION_KEYS)} (got "
+                            f"{sorted(a) if isinstance(a, dict) else repr(a)})")
+        else:
+            if a["basis"] not in ALLOCATION_BASES:
+                problems.append(f"{where}: allocation.basis '{a['basis']}' unknown (allowed: "
+                                f"{', '.join(ALLOCATION_BASES)})")
+            for k in ("co_products", "reason"):
+                if not (isinstance(a[k], str) and a[k].strip()):
+                    problems.append(f"{where}: allocation.{k} must be a text")
 
     def walk(d, path):
         for key, v in d.items():
