@@ -132,6 +132,7 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
     if on_headline is not None:
         on_headline(result)
     result["electricity_sites"] = contrib.electricity_sites(engine, solved, entries, by_stage) if details else []
+    result["greenhouse_gases"] = contrib.greenhouse_gases(engine, solved) if details else []
     result["processes"] = rows
     result["datasets"] = dataset_registry(engine, solved, mapping)
     credit_pact_files(study, result)

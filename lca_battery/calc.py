@@ -110,6 +110,15 @@ class Engine:
             self._bio = {bio_key(flow): nid for flow, (_, _, nid) in biosphere_index(True).items()}
         return self._bio[key]
 
+    def biosphere_names(self, solved) -> dict[int, str]:
+        """Biosphere row of the solved system -> ``name::category::sub-category`` of its flow."""
+        try:
+            self.bio_id("")          # loads the engine's biosphere map
+        except KeyError:
+            pass
+        rows = solved.lca.dicts.biosphere
+        return {rows[nid]: key for key, nid in self._bio.items() if nid in rows}
+
     def check_linked(self, entries: list[Entry]) -> None:
         """A linked node holds its licensed activity's inventory: a study cannot edit its inputs."""
         linked = sorted({e.output for e in entries if e.output in self.links})

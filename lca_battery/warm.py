@@ -287,6 +287,10 @@ class WarmEngine(Engine):
         B.sum_duplicates()
         self._A, self._B = A, B
 
+    def biosphere_names(self, solved) -> dict[int, str]:
+        """Biosphere row -> flow key, from the compiled model (no Brightway import)."""
+        return {row: key for key, row in self._compiled.bio_rows.items()}
+
     def solve(self, entries, family: str = "ipcc2021", demand: dict | None = None) -> Solved:
         import scipy.sparse as sp
         from .bw.project import GAS_PARTS

@@ -28,7 +28,7 @@ def written(rep, tmp_path_factory):
 
 def test_every_breakdown_sums_to_the_total(rep):
     total = rep["result"]["kg_co2e_per_kwh"]
-    assert set(rep["breakdowns"]) == {"stage", "material", "process", "country", "gas"}
+    assert set(rep["breakdowns"]) == {"stage", "material", "process", "country", "greenhouse gas", "GHG origin"}
     for name, rows in rep["breakdowns"].items():
         assert rows, name
         assert sum(r["kg_co2e_per_kwh"] for r in rows) == pytest.approx(total, rel=1e-9), name
@@ -350,3 +350,13 @@ def test_allocation_lists_every_multi_output_dataset_with_its_basis_and_reason(r
     supply = solved.supply[eng.column(solved, "sodium_hydroxide")]
     assert rows["sodium_hydroxide"]["kg_co2e_per_kwh"] == pytest.approx(
         eng.resolve(solved, {"sodium_hydroxide": float(supply)})[1], rel=1e-9)
+
+
+def test_result_by_greenhouse_gas(rep):
+    # ISO 14067: each gas with its mass and CO2e; the flows add up to the total; the fugitive HCFC-142b of the
+    # PVDF chain is its own row
+    gases = {g["gas"]: g for g in rep["result"]["greenhouse_gases"]}
+    assert sum(g["kg_co2e"] for g in gases.values()) == pytest.approx(rep["result"]["kg_co2e_per_kwh"], rel=1e-9)
+    assert gases["Carbon dioxide, fossil"]["kg_co2e"] == pytest.approx(gases["Carbon dioxide, fossil"]["kg"])
+    assert gases["Dinitrogen monoxide"]["kg_co2e"] == pytest.approx(273 * gases["Dinitrogen monoxide"]["kg"])
+    assert any("HCFC-142b" in g for g in gases)

@@ -144,10 +144,13 @@ def breakdowns(result: dict) -> dict:
         by_country[r["location"]] += r["kg_co2e"]
     countries = [{"key": k, "name": k, "kg_co2e_per_kwh": v}
                  for k, v in sorted(by_country.items(), key=lambda kv: -abs(kv[1]))]
-    gases = [{"key": k, "name": k.replace("_", " "), "kg_co2e_per_kwh": v} for k, v in result["gases"].items()]
+    origin = [{"key": k, "name": k.replace("_", " "), "kg_co2e_per_kwh": v} for k, v in result["gases"].items()]
+    gases = [{"key": g["gas"], "name": f"{g['gas']} ({g['kg']:.4g} kg)", "kg_co2e_per_kwh": g["kg_co2e"]}
+             for g in result.get("greenhouse_gases") or []]
     out = {}
     for name, rows in (("stage", stages), ("material", materials), ("process", processes),
-                       ("country", countries), ("gas", gases)):
+                       ("country", countries), ("greenhouse gas", gases),
+                       ("GHG origin", origin)):
         for r in rows:
             r["share"] = r["kg_co2e_per_kwh"] / total if total else 0.0
         out[name] = rows
