@@ -540,6 +540,24 @@ CFF_TERMS = ("CFF: its material part is modelled (recycled content with A and Qs
              "collected (1 - R2) leaves the boundary without burden or credit, as under the cut-off")
 
 
+def cathode_active_material(engine, result: dict, solved) -> dict | None:
+    """The cathode active material of the study's cell on a line of its own (Annex II: shown explicitly): what the
+    cell draws of it per kWh (the cathode's CAM input, a supplier's in its place) and its cradle-to-gate footprint."""
+    procs = all_processes(engine.inventory)
+    cathode = next((b["input"] for b in result["bom"] if b["role"] == "cathode" or b["input"].startswith("cathode_")),
+                   None)
+    if cathode is None or cathode not in procs:
+        return None
+    cams = [x.target for x in procs[cathode].exchanges if x.kind == "technosphere" and x.target.startswith("cam_")]
+    supply = {c: float(solved.supply[engine.column(solved, c)]) for c in cams if c in engine.ids}
+    cam = max(supply, key=supply.get, default=None)
+    if cam is None or not supply[cam]:
+        return None
+    score = engine.resolve(solved, {cam: supply[cam]})[1]
+    return {"id": cam, "name": procs[cam].name, "kg_per_kwh": supply[cam], "kg_co2e_per_kwh": score,
+            "share": score / result["kg_co2e_per_kwh"] if result["kg_co2e_per_kwh"] else 0.0}
+
+
 def allocation_register(engine, result: dict, solved, per_unit) -> list[dict]:
     """Every multi-output dataset the study uses (its ``allocation:`` record): co-products, basis and why that
     basis (ISO 14044 4.3.4.2), with the cradle-to-gate footprint of what the study draws from it (what the basis
@@ -638,6 +656,9 @@ def report(study, overrides=None, *, engine: Engine | None = None, samples: int 
         "breakdowns": sr.breakdowns(result),
         "recycled_content": sr.recycled_content_check(result),
         "accounting_rules": accounting,
+        "cathode_active_material": cathode_active_material(engine, result, solved),
+        "reference_period": {"start": str(st.product.reference_period_start or ""),
+                             "end": str(st.product.reference_period_end or "")},
         "limitations": limits,
         "limitations_summary": sr.limitations_summary(limits),
         "boundary": sr.boundary(result, engine),

@@ -360,3 +360,13 @@ def test_result_by_greenhouse_gas(rep):
     assert gases["Carbon dioxide, fossil"]["kg_co2e"] == pytest.approx(gases["Carbon dioxide, fossil"]["kg"])
     assert gases["Dinitrogen monoxide"]["kg_co2e"] == pytest.approx(273 * gases["Dinitrogen monoxide"]["kg"])
     assert any("HCFC-142b" in g for g in gases)
+
+
+def test_cam_period_yield_and_unassessed_stages_are_stated(rep, written):
+    cam = rep["cathode_active_material"]
+    assert cam["id"] == "cam_nmc811" and 0.3 < cam["share"] < 0.8
+    html = (written[0] / "report.html").read_text(encoding="utf-8")
+    assert "Cathode active material" in html and f"{cam['kg_co2e_per_kwh']:.2f}" in html
+    assert "production period not stated" in html and "pass inspection" in html
+    assert "Distribution: not assessed" in html and "end of life and recycling: not assessed" in html
+    assert "Scope: the indices rank these" in html
