@@ -172,3 +172,13 @@ def test_tables_list_only_what_the_study_uses(engine, default_result):
     # the datasets the study uses carry the whole footprint: none left out above round-off
     solved_total = sum(p["kg_co2e"] for p in default_result["processes"])
     assert solved_total == pytest.approx(default_result["kg_co2e_per_kwh"], rel=1e-12)
+
+
+def test_dataset_register_has_each_dqr_criterion_and_a_version(default_result):
+    import hashlib
+    from conftest import ROOT
+    for d in default_result["datasets"]:
+        if d["file"].endswith(".yaml") and not d["file"].startswith("study"):
+            assert (d["TeR"] + d["GeR"] + d["TiR"] + d["P"]) / 4 == pytest.approx(d["dqr"]), d["id"]
+            digest = hashlib.sha256((ROOT / "inventories" / d["file"]).read_bytes()).hexdigest()[:12]
+            assert d["version"] == f"{d['file']} sha256:{digest}", d["id"]

@@ -204,6 +204,7 @@ def test_electricity_reported_per_site(default_result, engine):
     assert plant["factor_kg_co2e_per_kwh"] == pytest.approx(ef(engine, "electricity_grid_cn"), rel=1e-9)
     assert plant["sources"] == ["ember2025"]
     assert any(s.startswith("electricity_site__cam_") for s in sites)
-    # a background site (primary aluminium) has no stage of its own: labelled as processes.csv does, not blank
-    assert sites["electricity_site__aluminium_primary"]["stage"] == "background"
+    # a background site (primary aluminium) has no stage of its own: it serves its consumers' stages, labelled as
+    # processes.csv does (here all raw material acquisition: foils, tabs and casing are materials), never blank
+    assert sites["electricity_site__aluminium_primary"]["stage"] == "raw_material_acquisition"
     assert all(e["stage"] for e in default_result["electricity_sites"])

@@ -81,8 +81,8 @@ def footprint_tables(result: dict) -> dict[str, tuple[list[dict], list[str]]]:
                           "relative_residual"]),
         "datasets": ([{**d, "sources": " | ".join(d["sources"]), "source_keys": ", ".join(d.get("source_keys", []))}
                       for d in result["datasets"]],
-                     ["id", "name", "location", "reference_year", "data", "dqr", "proxy", "licence", "sources",
-                      "source_keys", "file"]),
+                     ["id", "name", "location", "reference_year", "data", "dqr", "TeR", "GeR", "TiR", "P", "proxy",
+                      "licence", "sources", "source_keys", "file", "version"]),
         "parameters": (result["parameters"], ["parameter", "input", "output", "amount"]),
     }
     return {k: v for k, v in tables.items() if v[0] or k not in ("materials", "electricity", "plant_energy")}

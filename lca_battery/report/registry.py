@@ -29,9 +29,21 @@ def credit_suppliers(rows: list[dict], suppliers: list[dict], engine: Engine, so
 
 
 def dataset_registry(engine: Engine, solved, mapping) -> list[dict]:
-    """Every dataset (process) the study used, with its sources, licence, geography, year, DQR and
-    whether it is company-specific or a default (secondary) dataset."""
+    """Every dataset (process) the study used, with its sources, licence, geography, year, DQR (and its four
+    criteria), version (its inventory file's SHA-256) and whether it is company-specific or a default (secondary)
+    dataset."""
+    import hashlib
+    from pathlib import Path
+    from ..inventory.records import DQR_KEYS
     procs = all_processes(engine.inventory)
+    root, digests = Path(engine.inventory.root), {}
+
+    def _version(file: str) -> str:
+        if file not in digests:
+            f = root / file
+            digests[file] = (f"{file} sha256:{hashlib.sha256(f.read_bytes()).hexdigest()[:12]}" if f.is_file()
+                             else file)
+        return digests[file]
     sources = engine.inventory.sources
     supplier_pcf = {s["process"]: s for s in mapping.suppliers if s["pcf_kg_co2e_per_kg"] is not None}
     company_bom = any(b.data == "company-specific" for b in mapping.bom)
@@ -64,7 +76,7 @@ def dataset_registry(engine: Engine, solved, mapping) -> list[dict]:
         if p.id == mapping.cell_id and company_bom:
             data = "company-specific (bill of materials) with default processes"
         out.append({"id": p.id, "name": p.name, "location": p.location, "reference_year": p.reference_year,
-                    "data": data,
+                    "data": data, **{k: p.dqr[k] for k in DQR_KEYS}, "version": _version(p.file),
                     "sources": [f"{sources[k].author} ({sources[k].year}), {sources[k].title}; {sources[k].table}"
                                 for k in keys if k in sources],
                     "source_keys": keys,
