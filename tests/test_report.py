@@ -370,3 +370,11 @@ def test_cam_period_yield_and_unassessed_stages_are_stated(rep, written):
     assert "production period not stated" in html and "pass inspection" in html
     assert "Distribution: not assessed" in html and "end of life and recycling: not assessed" in html
     assert "Scope: the indices rank these" in html
+
+
+def test_proxies_are_marked_in_the_process_table(rep):
+    proxies = {d["id"] for d in rep["result"]["datasets"] if d.get("proxy")}
+    rows = rep["breakdowns"]["process"]
+    assert proxies and any(r["key"] in proxies for r in rows)
+    for r in rows:
+        assert r["name"].endswith("[proxy]") == (r["key"] in proxies), r

@@ -137,8 +137,9 @@ def breakdowns(result: dict) -> dict:
     if materials and rest != 0.0:
         materials.append({"key": "cell_direct", "name": "direct emissions of the cell process (remainder)",
                           "kg_co2e_per_kwh": rest})
-    processes = [{"key": r["id"], "name": f"{r['name']}, {r['location']}", "kg_co2e_per_kwh": r["kg_co2e"]}
-                 for r in result["processes"]]
+    proxies = {d["id"] for d in result.get("datasets") or [] if d.get("proxy")}
+    processes = [{"key": r["id"], "name": f"{r['name']}, {r['location']}" + (" [proxy]" if r["id"] in proxies else ""),
+                  "kg_co2e_per_kwh": r["kg_co2e"]} for r in result["processes"]]
     by_country: dict[str, float] = defaultdict(float)
     for r in result["processes"]:
         by_country[r["location"]] += r["kg_co2e"]
