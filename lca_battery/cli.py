@@ -644,7 +644,9 @@ def _study_command(sub, name: str, help: str, func, *, write: bool = True):
     p.add_argument("study", help="study file (YAML), e.g. examples/nmc811-cn.yaml")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override a study field by its dotted path, e.g. plant.country=SE (repeatable)")
-    p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    p.add_argument("--json", action="store_true",
+                   help="print JSON instead of tables" if name != "export-pact" else
+                   "accepted for symmetry: the export is JSON either way")
     if write:
         p.add_argument("--out", default="results", help="results folder (default: results)")
         p.add_argument("--no-write", action="store_true", help="do not write files under --out")

@@ -671,6 +671,8 @@ def read_study_file(path: str | Path) -> dict:
     A sweep parses its study once and passes the result to :func:`load_study` as ``parsed``."""
     file = str(path)
     p = Path(path)
+    if p.is_dir():
+        raise StudyError("is a folder, not a study file (give a YAML file, e.g. examples/nmc811-cn.yaml)", file=file)
     if not p.is_file():
         raise StudyError("study file not found", file=file)
     try:
@@ -851,7 +853,30 @@ def _describe(err) -> tuple[str, str, str | None]:
         if err["type"] in ("less_than_equal", "less_than", "greater_than_equal", "greater_than") \
                 and _is_share(err["loc"]):
             msg += f": {share_hint(err['input'])}"
+        elif isinstance(err["input"], str):
+            msg += number_hint(err["input"], field)
     return field, msg, allowed
+
+
+def number_hint(text: str, field: str) -> str:
+    """For a number written with a unit or a percent sign ('16%', '60 Ah', '500 mi'): what to write instead (a
+    study's numbers are bare; the unit is the field's, in its name or its description)."""
+    import re
+    m = re.fullmatch(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(%|[^\d\s].*?)\s*", text)
+    if not m:
+        return ""
+    number, unit = m.group(1), m.group(2)
+    if unit == "%":
+        return f": write a share without the percent sign ({float(number) / 100:g} for {number} %)"
+    units = {"kg": "kg", "km": "km", "ah": "Ah", "kwh": "kWh", "v": "V", "mj": "MJ", "um": "um", "wh": "Wh",
+             "g": "g", "m": "m", "mm": "mm", "t": "t", "years": "years"}
+    own = units.get(field.rsplit(".", 1)[-1].rsplit("_", 1)[-1].lower())
+    if own is None:
+        return (f": write the number alone, without '{unit}' (a study's numbers are bare: the field's unit is in its "
+                "description)")
+    if unit.lower() == own.lower():
+        return f": write {number} (the field is in {own}: no unit after the number)"
+    return f": write the number in {own}, the field's unit, without a unit ('{unit}' is not converted)"
 
 
 def share_hint(value) -> str:

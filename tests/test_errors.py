@@ -31,6 +31,9 @@ BASE = EXAMPLE.read_text()
     (("country: CN", "country: XX"), "plant.country", ["unknown country code 'XX'", "SE"]),
     (("  format: pouch", "  fromat: pouch"), "cell.fromat", ["unknown field 'fromat'", "format"]),
     (("cobalt: economic", "cobalt: energy"), "allocation.cobalt", ["unknown alternative", "mass"]),
+    # a number written with its unit or a percent sign: what to write instead
+    (("capacity_ah: 60", "capacity_ah: 60 Ah"), "cell.capacity_ah", ["write 60 (the field is in Ah"]),
+    (("capacity_ah: 60", "capacity_ah: 60000 mAh"), "cell.capacity_ah", ["write the number in Ah", "'mAh'"]),
 ])
 def test_bad_study(engine, tmp_path, capsys, edit, field, words):
     study = write_study(tmp_path, BASE.replace(*edit))
@@ -86,6 +89,14 @@ def test_unknown_set_choice(engine, tmp_path, capsys):
     code, err, out = run(["footprint", str(EXAMPLE), "--set", "supply.cobalt_route=x"], capsys, tmp_path)
     assert code == 2 and "supply.cobalt_route" in err and "supply.graphite" in err
     assert not out.exists()
+
+
+def test_a_percent_in_a_share_and_a_folder_as_study(engine, tmp_path, capsys):
+    code, err, _ = run(["footprint", str(EXAMPLE), "--set", "recycling.recycled_content.Co.post_consumer=16%"],
+                       capsys, tmp_path)
+    assert code == 2 and "0.16 for 16 %" in err and len(err.strip().splitlines()) == 1
+    code, err, _ = run(["footprint", str(EXAMPLE.parent)], capsys, tmp_path)
+    assert code == 2 and "is a folder, not a study file" in err
 
 
 def test_missing_study_file(tmp_path, capsys):
