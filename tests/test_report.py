@@ -378,3 +378,12 @@ def test_proxies_are_marked_in_the_process_table(rep):
     assert proxies and any(r["key"] in proxies for r in rows)
     for r in rows:
         assert r["name"].endswith("[proxy]") == (r["key"] in proxies), r
+
+
+def test_large_exclusions_are_marked_as_data_gaps(rep, written):
+    rows = rep["cutoff"]["rows"]
+    gaps = [r for r in rows if r["data_gap"]]
+    assert gaps and all(r["share_of_process"] >= rep["cutoff"]["data_gap_share"] for r in gaps)
+    assert all(r["share_of_process"] < rep["cutoff"]["data_gap_share"] for r in rows if not r["data_gap"])
+    html = (written[0] / "report.html").read_text(encoding="utf-8")
+    assert html.count("<strong>data gap</strong>") == len(gaps) + 1      # each row, and the explanation

@@ -66,6 +66,11 @@ def supply_chain_columns(solved) -> set[int]:
     return chain
 
 
+#: An exclusion this large is a data gap (its dataset a lower bound), not a cut-off of a minor flow; it still
+#: counts in the cut-off total, and the report says which rows are gaps
+DATA_GAP_SHARE = 0.3
+
+
 def cutoff_log(engine, solved, total: float, per_unit=None) -> dict:
     """The flows the inventories leave out (``excluded:``), of the processes in this cell's supply chain
     only: a process outside it (another chemistry's cathode, an unused route) has nothing to cut off here.
@@ -89,13 +94,15 @@ def cutoff_log(engine, solved, total: float, per_unit=None) -> dict:
                 share = float(ex.get("share") or 0.0)
                 est = share * score
             rows.append({"process": p.id, "name": p.name, "file": p.file, "flow": ex.get("flow", ""),
-                         "share_of_process": share, "process_kg_co2e_per_kwh": score,
+                         "share_of_process": share, "data_gap": share >= DATA_GAP_SHARE,
+                         "process_kg_co2e_per_kwh": score,
                          "estimated_kg_co2e_per_kwh": est, "share_of_total": est / total if total else 0.0,
                          "reason": ex.get("reason", ""), "basis": ex.get("basis", "")})
     rows.sort(key=lambda r: -abs(r["estimated_kg_co2e_per_kwh"]))
     exempt = sum(r["estimated_kg_co2e_per_kwh"] for r in rows)
     share = exempt / total if total else 0.0
     return {"rows": rows, "total_kg_co2e_per_kwh": exempt, "total_share": share, "limit": CUTOFF_LIMIT,
+            "data_gap_share": DATA_GAP_SHARE, "data_gaps": sum(1 for r in rows if r["data_gap"]),
             "within_limit": abs(share) <= CUTOFF_LIMIT}
 
 
