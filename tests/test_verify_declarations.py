@@ -136,6 +136,8 @@ def test_declaration_fields_label_and_missing(engine, default_result):
                                "declaration.manufacturer": "X"}, engine=engine, details=False)["declaration"]
     assert full["eu_declaration_of_conformity_number"] == "DoC-2026-001"
     assert not any("declaration of conformity" in m or m.startswith("manufacturer") for m in full["missing"])
+    # no rule set chosen: said in the regulation field and the missing list (not a hard-coded 'draft rules' label)
+    assert "no rule set chosen" in d["regulation"] and any(m.startswith("a named rule set") for m in d["missing"])
     # the cell plant's energy: a published plant stands in until the company's measured figures are given
     assert any(m.startswith("company-specific cell plant energy") and "degen_schutte" in m for m in d["missing"])
     measured = footprint(EXAMPLE, {"plant.electricity_kwh_per_kwh_cell": 25.0, "plant.heat_mj_per_kwh_cell": 40.0},
@@ -152,6 +154,8 @@ def test_rules_pin_switches_and_list_non_conformities(engine, tmp_path, capsys):
                             "recycling.recycled_content": {"Co": {"post_consumer": 0.16}}}, engine=engine,
                   details=False)
     rules = r["rules"]
+    assert "rule set: EU carbon footprint of EV batteries" in r["declaration"]["regulation"]
+    assert not any(m.startswith("a named rule set") for m in r["declaration"]["missing"])
     assert rules["pinned"] == {"method": "ef31", "plant.electricity.rule": "eu_delegated_act",
                                "recycling.accounting": "cff"}
     assert r["recycling"]["accounting"] == "cff" and r["plant"]["electricity_rule"] == "eu_delegated_act"

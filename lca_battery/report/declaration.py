@@ -77,9 +77,14 @@ def declaration(study, result: dict) -> dict:
                        "act: plant.electricity_kwh_per_kwh_cell and plant.heat_mj_per_kwh_cell): a published plant "
                        "stands in (" + ((result.get("plant") or {}).get("energy") or {}).get("source", "default")
                        + ")")
+    if not result.get("rules"):
+        missing.append("a named rule set (rules: eu_cfb_2024_draft for a declaration under the draft delegated act): "
+                       "without one the figure follows the study's own method choices, not checked against any rules")
     missing.append("third-party verification of the study (Art. 7(1) declarations are verified by a notified body)")
     return {
-        "regulation": "Regulation (EU) 2023/1542, Art. 7(1), Annex II (draft delegated act 2024 rules)",
+        "regulation": "Regulation (EU) 2023/1542, Art. 7(1), Annex II; " + (
+            f"rule set: {result['rules']['label']} (rules: {result['rules']['rules']})" if result.get("rules") else
+            "no rule set chosen (study field rules): the study's own method choices"),
         "label": label,
         "published_figure": {"value": per_fu, "unit": "kg CO2e per kWh of total energy over the service life",
                              "label": label} if life else
