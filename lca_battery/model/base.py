@@ -39,6 +39,20 @@ class Entry:
     matrix: str = "technosphere"
 
 
+def per_dict(cache: dict, procs: dict, make, key=None, size: int = 16):
+    """``make()`` cached per processes dict (:func:`all_processes` caches its dict per inventory; a sweep builds
+    hundreds of studies on it), the ``size`` used last kept: the dict is held, so a cached value never outlives
+    it (an id may be reused by a later dict)."""
+    k = (id(procs), key)
+    hit = cache.pop(k, None)
+    if hit is None or hit[0] is not procs:
+        if len(cache) >= size:
+            del cache[next(iter(cache))]          # the one used longest ago
+        hit = (procs, make())
+    cache[k] = hit                                # last used: the end of the dict's order
+    return hit[1]
+
+
 def bio_key(flow: tuple[str, tuple[str, ...]]) -> str:
     """How an entry names a biosphere flow: ``name::category::sub-category``."""
     return f"{flow[0]}::{'::'.join(flow[1])}"

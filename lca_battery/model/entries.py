@@ -57,18 +57,14 @@ def _shares(value, alternatives: dict[str, str], param: str, file: str,
     return {k: float(value.get(k, 0.0)) for k in alternatives}
 
 
-_SWITCHES: dict[int, tuple[dict, list[Process]]] = {}
+_SWITCHES: dict[tuple, tuple[dict, list[Process]]] = {}
 _DEFAULTS: dict[int, tuple[Process, list[tuple[tuple, Entry]]]] = {}
 
 
 def _switch_processes(procs: dict[str, Process]) -> list[Process]:
     """The switch processes of :func:`all_processes`'s (cached) dict, in its order; cached per dict."""
-    hit = _SWITCHES.get(id(procs))
-    if hit is None or hit[0] is not procs:
-        hit = (procs, [p for p in procs.values() if p.is_switch])
-        _SWITCHES.clear()
-        _SWITCHES[id(procs)] = hit
-    return hit[1]
+    from .base import per_dict
+    return per_dict(_SWITCHES, procs, lambda: [p for p in procs.values() if p.is_switch], size=1)
 
 
 def _default_entries(p: Process, file: str) -> list[tuple[tuple, Entry]]:
@@ -217,22 +213,20 @@ class _SwitchIndex:
         return [(p, value) for _, p, value in todo]
 
 
-_INDEX: dict[int, tuple[dict, _SwitchIndex | None]] = {}
+_INDEX: dict[tuple, tuple] = {}
 
 
 def _switch_index(procs: dict, file: str) -> _SwitchIndex | None:
     """The :class:`_SwitchIndex` of :func:`all_processes`'s (cached) dict; None when a switch's default
     cannot be read (the caller then goes switch by switch and raises that error in place)."""
-    hit = _INDEX.get(id(procs))
-    if hit is None or hit[0] is not procs:
+    from .base import per_dict
+
+    def make():
         try:
-            index = _SwitchIndex(procs, file)
+            return _SwitchIndex(procs, file)
         except StudyError:
-            index = None
-        hit = (procs, index)
-        _INDEX.clear()
-        _INDEX[id(procs)] = hit
-    return hit[1]
+            return None
+    return per_dict(_INDEX, procs, make, size=1)
 
 
 def _switch_loop(study, procs: dict, plant, site_countries: dict, in_use: set, unique: dict, entries: list,

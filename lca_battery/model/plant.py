@@ -119,12 +119,8 @@ _PROFILES: dict = {}
 
 def profiles(procs: dict) -> dict[str, list]:
     """Profile name -> its step processes (cached per processes dict: do not change the result)."""
-    hit = _PROFILES.get(id(procs))
-    if hit is None or hit[0] is not procs:
-        if len(_PROFILES) > 16:
-            _PROFILES.clear()
-        hit = _PROFILES[id(procs)] = (procs, _profiles(procs))
-    return hit[1]
+    from .base import per_dict
+    return per_dict(_PROFILES, procs, lambda: _profiles(procs))
 
 
 def _profiles(procs: dict) -> dict[str, list]:

@@ -270,12 +270,8 @@ _PER_PROCS: dict = {}
 def _per_procs(procs: dict, name: str, make):
     """``make()`` cached per processes dict (:func:`all_processes` caches its dict per inventory; a sweep
     builds hundreds of studies on it): the dict is held, so a cached value never outlives its dict."""
-    hit = _PER_PROCS.get((id(procs), name))
-    if hit is None or hit[0] is not procs:
-        if len(_PER_PROCS) > 64:
-            _PER_PROCS.clear()
-        hit = _PER_PROCS[(id(procs), name)] = (procs, make())
-    return hit[1]
+    from .base import per_dict
+    return per_dict(_PER_PROCS, procs, make, key=name, size=64)
 
 
 def _eol_treatments(procs: dict) -> tuple:

@@ -203,7 +203,7 @@ def tornado(oat: dict, path_stem: str | Path | None = None, title: str = ""):
     hi = max([base] + [max(r["low"], r["high"]) for r in rows])
     pad = (hi - lo) * 0.35 or 1.0
     ax.set_xlim(lo - pad, hi + pad)
-    ax.set_xlabel("kg CO2e per kWh (green: low end, red: high end)")
+    ax.set_xlabel("kg CO2e per kWh (green: the low setting of each range, red: the high setting; the table names them)")
     ax.set_title(title or f"one-at-a-time sensitivity around {base:.2f} kg CO2e/kWh", fontsize=9)
     return save_figure(fig, path_stem)
 
