@@ -507,7 +507,8 @@ def sensitivity(study, overrides=None, *, engine: Engine | None = None, sobol_n:
     """One-at-a-time ranges (tornado rows, each an exact ``footprint --set`` run), the service-life
     table of the regulation's declared unit and Sobol indices (SALib) over the continuous choices.
 
-    ``sobol_n`` is SALib's base sample (power of 2; the model runs ``sobol_n * 8`` times); 0 skips it."""
+    ``sobol_n`` is SALib's base sample (power of 2; the model runs ``sobol_n * (D + 2)`` times for its D parameters,
+    at most 9 N); 0 skips it."""
     from .analysis import sensitivity as sens
     from .study import as_overrides
     overrides = as_overrides(overrides, str(study))

@@ -69,8 +69,11 @@ def test_sobol_indices_stated_and_seeded(rep, engine):
     assert sob["n"] == SOBOL_N and sob["seed"] == 7 and sob["runs"] == SOBOL_N * (len(sob["rows"]) + 2)
     again = sensitivity(EXAMPLE, engine=engine, sobol_n=SOBOL_N, seed=7)["sobol"]
     assert again["rows"] == sob["rows"]
-    # the graphite route and plant electricity dominate the variance of the default study
-    assert {r["parameter"] for r in sob["rows"][:2]} == {"natural graphite share", "plant electricity (kWh/kWh)"}
+    # the nickel feed (Indonesian RKEF matte against HPAL MHP, about 59 against 16 kg CO2e per kg Ni at the gate)
+    # leads the variance of the default NMC811 study, then the graphite route
+    # (at the default N = 128: S1 0.64 and 0.27; this test's N = 4 only keeps the pair on top)
+    top = {r["parameter"] for r in sob["rows"][:2]}
+    assert top == {"Indonesian RKEF matte share of the nickel feed (rest HPAL MHP)", "natural graphite share"}
 
 
 def test_sobol_runs_through_the_sweep_engine_equal_single_runs(engine):

@@ -110,7 +110,7 @@ def test_costly_parts_are_said_to_be_checked_by_hash_only(report_dir, monkeypatc
     """Sobol' runs above the re-run limit: its files are checked by hash and the output says so; the
     footprint, sensitivity and cut-off files are still re-run; --full re-runs everything."""
     from lca_battery.report import verify as vmod
-    monkeypatch.setattr(vmod, "MAX_RECOMPUTE_SOBOL_RUNS", 16)       # the report has 8 x 4 = 32
+    monkeypatch.setattr(vmod, "MAX_RECOMPUTE_SOBOL_RUNS", 16)       # the report has 9 x 4 = 36
     folder = report_dir[2]
     capsys.readouterr()
     assert main(["verify", str(folder)]) == 0
@@ -118,7 +118,7 @@ def test_costly_parts_are_said_to_be_checked_by_hash_only(report_dir, monkeypatc
     hashed = ["report.html", "report.json", "report.xlsx", "sobol.csv"]
     for name in hashed:
         line = _check(out, name)
-        assert "OK" in line and "checked by hash only, not recomputed" in line and "32 runs" in line, line
+        assert "OK" in line and "checked by hash only, not recomputed" in line and "36 runs" in line, line
     for name in ("summary.json", "sensitivity.csv", "cutoff.csv", "footprint.xlsx"):
         line = _check(out, name)
         assert "identical" in line, line

@@ -29,8 +29,9 @@ Ranges and why:
   service life, E_total): they are a separate table on that figure.
 
 Sobol. A variance-based global sensitivity over the continuous parameters (plant electricity,
-natural-graphite share, economic share of the cobalt allocation, recycled content of Co, Ni and
-Li), each uniform over the OAT range: Saltelli/Sobol' sampling and first-order and total indices
+natural-graphite share, for a cell holding nickel the Indonesian RKEF matte share of its nickel feed against
+HPAL MHP (0-1; the default feed is 43 %), economic share of the cobalt allocation, recycled content of Co, Ni
+and Li), each uniform over the OAT range: Saltelli/Sobol' sampling and first-order and total indices
 by SALib (Herman & Usher 2017; Saltelli et al. 2010), with the sample size and seed stated.
 """
 from __future__ import annotations
@@ -174,14 +175,18 @@ def service_life(st, base_result: dict) -> dict:
 #: Sobol parameters: name, --set key builder, range builder (from the base result)
 def sobol_problem(base_result: dict) -> list[dict]:
     el = base_result["plant"]["electricity_kwh_per_kwh"]
+    nickel = [{"name": "Indonesian RKEF matte share of the nickel feed (rest HPAL MHP)", "bounds": [0.0, 1.0],
+               "kind": "nickel"}] if (base_result.get("element_kg_per_kwh") or {}).get("Ni", 0.0) > 0 else []
     return [
         {"name": "plant electricity (kWh/kWh)", "bounds": [el * 0.5, el * 1.5], "kind": "plant_electricity"},
         {"name": "natural graphite share", "bounds": [0.0, 1.0], "kind": "graphite"},
+        *nickel,
         {"name": "economic share of cobalt allocation", "bounds": [0.0, 1.0], "kind": "cobalt"},
         {"name": "recycled Co (post-consumer)", "bounds": [0.0, MIN_2036["Co"]], "kind": "R1:Co"},
         {"name": "recycled Ni (post-consumer)", "bounds": [0.0, MIN_2036["Ni"]], "kind": "R1:Ni"},
         {"name": "recycled Li (post-consumer)", "bounds": [0.0, MIN_2036["Li"]], "kind": "R1:Li"},
     ]
+
 
 
 def _sobol_overrides(params: list[dict], x, heat: float) -> dict:
@@ -195,6 +200,8 @@ def _sobol_overrides(params: list[dict], x, heat: float) -> dict:
             ov["supply.graphite"] = {"natural": v, "synthetic": 1.0 - v}
         elif p["kind"] == "cobalt":
             ov["allocation.cobalt"] = {"economic": v, "mass": 1.0 - v}
+        elif p["kind"] == "nickel":
+            ov["supply.nickel"] = {"npi_matte_id": v, "hpal_mhp": 1.0 - v}
         else:
             ov[f"recycling.recycled_content.{p['kind'][3:]}.post_consumer"] = v
     return ov

@@ -213,12 +213,14 @@ def report_plan(inputs: dict, full: bool = False) -> dict:
     re-run: the cheapest valid value, its files then checked by hash) and why a part is not re-run."""
     samples, sobol_n = int(inputs["samples"]), int(inputs["sobol_n"])
     mc = full or samples <= MAX_RECOMPUTE_SAMPLES
-    sob = full or 8 * sobol_n <= MAX_RECOMPUTE_SOBOL_RUNS
+    from .limits import SOBOL_RUNS_PER_N
+    runs = SOBOL_RUNS_PER_N * sobol_n
+    sob = full or runs <= MAX_RECOMPUTE_SOBOL_RUNS
     why = []
     if not mc:
         why.append(f"Monte Carlo of {samples:,} samples above the re-run limit of {MAX_RECOMPUTE_SAMPLES:,}")
     if not sob:
-        why.append(f"Sobol' indices of {8 * sobol_n:,} runs above the re-run limit of {MAX_RECOMPUTE_SOBOL_RUNS:,}")
+        why.append(f"Sobol' indices of up to {runs:,} runs above the re-run limit of {MAX_RECOMPUTE_SOBOL_RUNS:,}")
     return {"samples": samples if mc else 2, "sobol_n": sobol_n if sob else 0, "monte_carlo": mc, "sobol": sob,
             "why": "; ".join(why)}
 
