@@ -547,15 +547,23 @@ def cmd_check(args) -> int:
 
 def cmd_chemistries(args) -> int:
     from .inventory.loader import load_inventory
-    from .model.superstructure import chemistries
+    from .model.cell import bill_of_materials, complete_voltage, formats
+    from .model.superstructure import all_processes, chemistries
+    from .study import DEFAULT_STUDY, load_study
     inv = load_inventory()
-    from .model.cell import formats
-    print(f"{'chemistry':<10} {'process':<14} {'kWh/kg*':>7}  {'formats':<30} name")
+    procs = all_processes(inv)
+    print(f"{'chemistry':<10} {'process':<14} {'V':>6} {'kWh/kg':>7} {'lit.*':>6}  {'formats':<30} name")
     for name, p in sorted(chemistries(inv).items()):
         fmts = ", ".join(formats(p)) or str(p.extra.get("cell_format", ""))
-        print(f"{name:<10} {p.id:<14} {float(p.extra['energy_density_kwh_per_kg']):>7.3f}  {fmts:<30} {p.name}")
-    print("* kWh/kg: the inventory's literature default (cells.yaml, energy_density_source), not the study's "
-          "cell: a study takes its energy density from the cell design model (footprint --json: cell_design)")
+        # the default study's cell of this chemistry (pouch, its design voltage): what a study computes with
+        cell = {k: v for k, v in DEFAULT_STUDY["cell"].items() if k != "nominal_voltage_v"}
+        st = complete_voltage(load_study({**DEFAULT_STUDY, "cell": {**cell, "chemistry": name}}), p)
+        ed = bill_of_materials(st, p, procs)[1]["energy_density_kwh_per_kg"]
+        print(f"{name:<10} {p.id:<14} {st.cell.nominal_voltage_v:>6.3f} {ed:>7.3f} "
+              f"{float(p.extra['energy_density_kwh_per_kg']):>6.3f}  {fmts:<30} {p.name}")
+    print("V, kWh/kg: the default study's pouch cell of the chemistry (design voltage, cell design model where the "
+          "cell has one), as footprint computes it; * lit.: the inventory's literature default (cells.yaml, "
+          "energy_density_source), for comparison")
     return 0
 
 
