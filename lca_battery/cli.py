@@ -537,11 +537,14 @@ def cmd_verify(args) -> int:
 def cmd_check(args) -> int:
     from .inventory.loader import load_inventory
     inv = load_inventory(Path(args.inventories) if args.inventories else None)
+    bw = ""
     if args.brightway:
-        _engine(args.inventories)
+        engine = _engine(args.inventories)
+        bw = (f"; Brightway project '{engine.project}' built and its biosphere flows linked "
+              f"({', '.join(engine.databases)})")
     n_ex = sum(len(p.exchanges) for p in inv.processes.values())
     print(f"OK: {len(inv.processes)} processes, {n_ex} exchanges, {len(inv.sources)} sources "
-          f"in {inv.root} (content hash {inv.content_hash[:12]})")
+          f"in {inv.root} (content hash {inv.content_hash[:12]}){bw}")
     return 0
 
 

@@ -311,3 +311,11 @@ def test_shipped_sources_are_settled():
     assert not problems, "\n".join(problems)
     assert data["xu2022"]["title"].startswith("Future greenhouse gas emissions of automotive lithium-ion battery "
                                               "cell production")
+
+
+def test_check_inventories_says_when_it_checked_the_brightway_project(engine, capsys):
+    assert main(["check-inventories"]) == 0
+    plain = capsys.readouterr().out
+    assert main(["check-inventories", "--brightway"]) == 0
+    bw = capsys.readouterr().out
+    assert "Brightway" not in plain and "Brightway project" in bw and "lcab-materials" in bw
