@@ -535,91 +535,6 @@ def sensitivity(study, overrides=None, *, engine: Engine | None = None, sobol_n:
     return out
 
 
-#: What the CFF of this engine models (Recommendation (EU) 2021/2279, Annex I): stated with every comparison of rules
-CFF_TERMS = ("CFF: its material part is modelled (recycled content with A and Qsin/Qp; end-of-life recycling with "
-             "(1 - A) R2 and Qsout/Qp); its energy-recovery and disposal terms are not: the share of the cell not "
-             "collected (1 - R2) leaves the boundary without burden or credit, as under the cut-off")
-
-
-def cathode_active_material(engine, result: dict, solved) -> dict | None:
-    """The cathode active material of the study's cell on a line of its own (Annex II: shown explicitly): what the
-    cell draws of it per kWh (the cathode's CAM input, a supplier's in its place) and its cradle-to-gate footprint."""
-    procs = all_processes(engine.inventory)
-    cathode = next((b["input"] for b in result["bom"] if b["role"] == "cathode" or b["input"].startswith("cathode_")),
-                   None)
-    if cathode is None or cathode not in procs:
-        return None
-    cams = [x.target for x in procs[cathode].exchanges if x.kind == "technosphere" and x.target.startswith("cam_")]
-    supply = {c: float(solved.supply[engine.column(solved, c)]) for c in cams if c in engine.ids}
-    cam = max(supply, key=supply.get, default=None)
-    if cam is None or not supply[cam]:
-        return None
-    score = engine.resolve(solved, {cam: supply[cam]})[1]
-    return {"id": cam, "name": procs[cam].name, "kg_per_kwh": supply[cam], "kg_co2e_per_kwh": score,
-            "share": score / result["kg_co2e_per_kwh"] if result["kg_co2e_per_kwh"] else 0.0}
-
-
-def allocation_register(engine, result: dict, solved, per_unit) -> list[dict]:
-    """Every multi-output dataset the study uses (its ``allocation:`` record): co-products, basis and why that
-    basis (ISO 14044 4.3.4.2), with the cradle-to-gate footprint of what the study draws from it (what the basis
-    bears on), largest first."""
-    procs = all_processes(engine.inventory)
-    score = {}
-    for pid in engine.ids:
-        if pid in procs and procs[pid].extra.get("allocation"):
-            col = engine.column(solved, pid)
-            score[pid] = float(per_unit[col] * solved.supply[col])
-    rows = []
-    for d in result["datasets"]:
-        p = procs.get(d["id"])
-        a = (p.extra.get("allocation") if p is not None else None) or None
-        if a:
-            rows.append({"id": p.id, "name": p.name, "location": p.location, "basis": a["basis"],
-                         "co_products": a["co_products"], "reason": " ".join(a["reason"].split()),
-                         "kg_co2e_per_kwh": score.get(p.id, 0.0)})
-    return sorted(rows, key=lambda r: -abs(r["kg_co2e_per_kwh"]))
-
-
-def accounting_side_by_side(study, overrides, engine, base: dict, eol: float = 0.0) -> dict:
-    """The three accounting rules on the study as given and, for each metal the cell holds, at the EU's 2031
-    minimum recycled content (post-consumer): totals, end-of-life burdens and credits apart (REQUIREMENTS: report
-    cut-off, avoided burden and CFF side by side)."""
-    from .errors import StudyError
-    from .model.recycling import ACCOUNTING, EU_MINIMUM_RECYCLED_CONTENT
-    content = base["element_kg_per_kwh"]
-    rec = base["recycling"]
-    cases = [("the study as given", {})]
-    year = min(EU_MINIMUM_RECYCLED_CONTENT)
-    for metal, share in EU_MINIMUM_RECYCLED_CONTENT[year].items():
-        if content.get(metal, 0.0) > 0:
-            given = dict((overrides or {}).get("recycling.recycled_content") or {})
-            given[metal] = {"post_consumer": share}
-            cases.append((f"{metal} at {share:.0%} post-consumer recycled content (EU minimum {year})",
-                          {"recycling.recycled_content": given}))
-    rows = []
-    for label, extra in cases:
-        row = {"case": label}
-        for acc in ACCOUNTING:
-            try:
-                r = footprint(study, {**(overrides or {}), **extra, "recycling.accounting": acc}, engine=engine,
-                              details=False)
-            except StudyError as exc:            # e.g. recycled content the route cannot supply for this cell
-                row[acc] = {"error": exc.message}
-                continue
-            row[acc] = {"kg_co2e_per_kwh": r["kg_co2e_per_kwh"], "end_of_life": r["stages"]["end_of_life"],
-                        "end_of_life_credits": r["recycling"]["end_of_life_credits"]}
-        rows.append(row)
-    return {"rules": list(ACCOUNTING), "study_rule": rec.get("accounting"), "rows": rows,
-            "eol_collection_rate": eol,
-            "note": (CFF_TERMS + ". " + ("The study collects no cell at end of life (recycling.eol_collection_rate "
-                                         "= 0): end of life is outside the boundary under every rule, and the rules "
-                                         "differ only through recycled content; --set "
-                                         "recycling.eol_collection_rate=0.9 shows end-of-life burdens and credits "
-                                         "apart." if not eol else
-                                         f"End of life: {eol:.0%} of the cells collected for recycling (route "
-                                         f"{rec.get('route')}); burdens and credits shown apart."))}
-
-
 def report(study, overrides=None, *, engine: Engine | None = None, samples: int = 10_000, seed: int = 42,
            sobol_n: int = 128, progress=None) -> dict:
     """Everything the ISO 14067 study report shows: the footprint, cut-off log, per-criterion DQR,
@@ -637,7 +552,8 @@ def report(study, overrides=None, *, engine: Engine | None = None, samples: int 
         _, m2, _ = prepare_mapping(study, overrides, engine, rule=rule)
         rules[rule] = {"rule": rule_label(rule, st.plant.electricity), "kg_co2e_per_kwh": engine.solve(m2.entries, st.method).total,
                        "headline": rule == result["plant"]["electricity_rule"]}
-    accounting = accounting_side_by_side(study, overrides, engine, result, st.recycling.eol_collection_rate)
+    accounting = sr.accounting_side_by_side(lambda ov: footprint(study, ov, engine=engine, details=False), overrides,
+                                            result, st.recycling.eol_collection_rate)
     per_unit = contrib.unit_footprints(solved)       # one transposed solve, shared by the cut-off log and limitations
     limits = sr.limitations(result, engine, solved, per_unit)
     unc = uncertainty(study, overrides, engine=engine, samples=samples, seed=seed)
@@ -649,7 +565,7 @@ def report(study, overrides=None, *, engine: Engine | None = None, samples: int 
                        "recycling": st.allocation.get("recycling") or "default of each route: economic where every "
                                                                       "co-product has a price, else mass",
                        "accounting": st.recycling.accounting,
-                       "datasets": allocation_register(engine, result, solved, per_unit)},
+                       "datasets": sr.allocation_register(engine, result, solved, per_unit)},
         "cutoff": sr.cutoff_log(engine, solved, result["kg_co2e_per_kwh"], per_unit),
         "dqr": sr.dqr_by_criterion(engine, result["processes"]),
         "primary_data": sr.primary_share(result),
@@ -657,7 +573,7 @@ def report(study, overrides=None, *, engine: Engine | None = None, samples: int 
         "breakdowns": sr.breakdowns(result),
         "recycled_content": sr.recycled_content_check(result),
         "accounting_rules": accounting,
-        "cathode_active_material": cathode_active_material(engine, result, solved),
+        "cathode_active_material": sr.cathode_active_material(engine, result, solved),
         "reference_period": {"start": str(st.product.reference_period_start or ""),
                              "end": str(st.product.reference_period_end or "")},
         "limitations": limits,

@@ -19,6 +19,7 @@ import textwrap
 from collections import defaultdict
 
 from ..inventory.records import DQR_KEYS
+from ..model.superstructure import all_processes
 
 #: ISO 14067 / PEF cut-off limit on the total of excluded flows
 CUTOFF_LIMIT = 0.03
@@ -163,6 +164,87 @@ def breakdowns(result: dict) -> dict:
             r["share"] = r["kg_co2e_per_kwh"] / total if total else 0.0
         out[name] = rows
     return out
+
+
+#: What the CFF of this engine models (Recommendation (EU) 2021/2279, Annex I): stated with every comparison of rules
+CFF_TERMS = ("CFF: its material part is modelled (recycled content with A and Qsin/Qp; end-of-life recycling with "
+             "(1 - A) R2 and Qsout/Qp); its energy-recovery and disposal terms are not: the share of the cell not "
+             "collected (1 - R2) leaves the boundary without burden or credit, as under the cut-off")
+
+
+def cathode_active_material(engine, result: dict, solved) -> dict | None:
+    """The cathode active material of the study's cell on a line of its own (Annex II: shown explicitly): what the
+    cell draws of it per kWh (the cathode's CAM input, a supplier's in its place) and its cradle-to-gate footprint."""
+    procs = all_processes(engine.inventory)
+    cathode = next((b["input"] for b in result["bom"] if b["role"] == "cathode" or b["input"].startswith("cathode_")),
+                   None)
+    if cathode is None or cathode not in procs:
+        return None
+    cams = [x.target for x in procs[cathode].exchanges if x.kind == "technosphere" and x.target.startswith("cam_")]
+    supply = {c: float(solved.supply[engine.column(solved, c)]) for c in cams if c in engine.ids}
+    cam = max(supply, key=supply.get, default=None)
+    if cam is None or not supply[cam]:
+        return None
+    score = engine.resolve(solved, {cam: supply[cam]})[1]
+    return {"id": cam, "name": procs[cam].name, "kg_per_kwh": supply[cam], "kg_co2e_per_kwh": score,
+            "share": score / result["kg_co2e_per_kwh"] if result["kg_co2e_per_kwh"] else 0.0}
+
+
+def allocation_register(engine, result: dict, solved, per_unit) -> list[dict]:
+    """Every multi-output dataset the study uses (its ``allocation:`` record): co-products, basis and why that
+    basis (ISO 14044 4.3.4.2), with the cradle-to-gate footprint of what the study draws from it (what the basis
+    bears on; ``per_unit``: the unit footprints of the solved system), largest first."""
+    procs = all_processes(engine.inventory)
+    rows = []
+    for d in result["datasets"]:
+        p = procs.get(d["id"])
+        a = p.extra.get("allocation") if p is not None else None
+        if a:
+            col = engine.column(solved, p.id)
+            rows.append({"id": p.id, "name": p.name, "location": p.location, "basis": a["basis"],
+                         "co_products": a["co_products"], "reason": " ".join(a["reason"].split()),
+                         "kg_co2e_per_kwh": float(per_unit[col] * solved.supply[col])})
+    return sorted(rows, key=lambda r: -abs(r["kg_co2e_per_kwh"]))
+
+
+def accounting_side_by_side(run, overrides, base: dict, eol: float = 0.0) -> dict:
+    """The three accounting rules on the study as given and, for each metal the cell holds, at the EU's 2031
+    minimum recycled content (post-consumer): totals, end-of-life burdens and credits apart (REQUIREMENTS: report
+    cut-off, avoided burden and CFF side by side). ``run(overrides)``: the study's footprint with those overrides
+    (the caller's solver: this module does not reach up into the API); ``eol``: the study's collection rate."""
+    from ..errors import StudyError
+    from ..model.recycling import ACCOUNTING, EU_MINIMUM_RECYCLED_CONTENT
+    content = base["element_kg_per_kwh"]
+    rec = base["recycling"]
+    cases = [("the study as given", {})]
+    year = min(EU_MINIMUM_RECYCLED_CONTENT)
+    for metal, share in EU_MINIMUM_RECYCLED_CONTENT[year].items():
+        if content.get(metal, 0.0) > 0:
+            given = dict((overrides or {}).get("recycling.recycled_content") or {})
+            given[metal] = {"post_consumer": share}
+            cases.append((f"{metal} at {share:.0%} post-consumer recycled content (EU minimum {year})",
+                          {"recycling.recycled_content": given}))
+    rows = []
+    for label, extra in cases:
+        row = {"case": label}
+        for acc in ACCOUNTING:
+            try:
+                r = run({**(overrides or {}), **extra, "recycling.accounting": acc})
+            except StudyError as exc:            # e.g. recycled content the route cannot supply for this cell
+                row[acc] = {"error": exc.message}
+                continue
+            row[acc] = {"kg_co2e_per_kwh": r["kg_co2e_per_kwh"], "end_of_life": r["stages"]["end_of_life"],
+                        "end_of_life_credits": r["recycling"]["end_of_life_credits"]}
+        rows.append(row)
+    return {"rules": list(ACCOUNTING), "study_rule": rec.get("accounting"), "rows": rows,
+            "eol_collection_rate": eol,
+            "note": (CFF_TERMS + ". " + ("The study collects no cell at end of life (recycling.eol_collection_rate "
+                                         "= 0): end of life is outside the boundary under every rule, and the rules "
+                                         "differ only through recycled content; --set "
+                                         "recycling.eol_collection_rate=0.9 shows end-of-life burdens and credits "
+                                         "apart." if not eol else
+                                         f"End of life: {eol:.0%} of the cells collected for recycling (route "
+                                         f"{rec.get('route')}); burdens and credits shown apart."))}
 
 
 def recycled_content_check(result: dict) -> list[dict]:
