@@ -53,8 +53,7 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
     kwh_per_cell = study.cell.energy_kwh
     total = solved.total
     solved.stage_overrides = dict(study.stage_overrides)
-    stages, eol = contrib.stage_split(engine, solved, entries)
-    by_stage = contrib.supply_by_stage(engine, solved, entries)
+    stages, eol, by_stage = contrib.stage_split(engine, solved, entries, with_supply=True)
     rows = contrib.process_table(engine, solved, by_stage=by_stage)
     credit_suppliers(rows, mapping.suppliers, engine, solved)
     procs = all_processes(engine.inventory)

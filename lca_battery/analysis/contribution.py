@@ -33,14 +33,18 @@ def process_stages(engine, solved) -> list[str | None]:
     return out
 
 
-def stage_split(engine, solved, entries) -> tuple[dict[str, float], dict | None]:
+def stage_split(engine, solved, entries, with_supply: bool = False):
     """Stages of the solved system, with the cell's end-of-life branch (burdens and credits) in
-    ``end_of_life`` as a whole; returns (stages, end-of-life branch or None)."""
+    ``end_of_life`` as a whole; returns (stages, end-of-life branch or None) and, ``with_supply``, the supply of
+    every column split by the stage it serves (:func:`_supply_split`, from the same solve)."""
     eol = end_of_life_branch(engine, solved, entries)
-    if eol is None:
-        return stage_scores(engine, solved), None
-    stages = stage_scores(engine, solved, solved.supply - eol["supply"])
-    stages["end_of_life"] += eol["total"]
+    supply = solved.supply if eol is None else solved.supply - eol["supply"]
+    parts = _background_by_stage(engine, solved, supply)
+    stages = _stage_scores(solved, supply, *parts)
+    if eol is not None:
+        stages["end_of_life"] += eol["total"]
+    if with_supply:
+        return stages, eol, _supply_split(solved, supply, eol, *parts)
     return stages, eol
 
 
@@ -71,7 +75,10 @@ def _background_by_stage(engine, solved, supply: np.ndarray):
 def stage_scores(engine, solved, supply: np.ndarray | None = None) -> dict[str, float]:
     """Stage split of the system run at ``supply`` (default: the solved supply)."""
     supply = solved.supply if supply is None else supply
-    stages, N, per_unit, parts = _background_by_stage(engine, solved, supply)
+    return _stage_scores(solved, supply, *_background_by_stage(engine, solved, supply))
+
+
+def _stage_scores(solved, supply, stages, N, per_unit, parts) -> dict[str, float]:
     scores = per_unit * supply
     result = {s: 0.0 for s in STAGES}
     for col in np.flatnonzero(np.array([s is not None for s in stages])):
@@ -90,14 +97,11 @@ def stage_scores(engine, solved, supply: np.ndarray | None = None) -> dict[str, 
     return result
 
 
-def supply_by_stage(engine, solved, entries) -> dict[str, np.ndarray]:
+def _supply_split(solved, supply, eol, stages, N, per_unit, parts) -> dict[str, np.ndarray]:
     """The solved supply of every column split by the life-cycle stage it serves (the split of the stage table:
     a background process's supply into what each stage calls for, the cell's end-of-life branch whole to
     ``end_of_life``); the vectors add up to the supply, to solver precision (a rest that no stage calls for,
     if any, under ``unassigned``)."""
-    eol = end_of_life_branch(engine, solved, entries)
-    supply = solved.supply if eol is None else solved.supply - eol["supply"]
-    stages, N, _, parts = _background_by_stage(engine, solved, supply)
     out = {s: np.zeros_like(supply, dtype=float) for s in STAGES}
     for col, st in enumerate(stages):
         if st is not None:
@@ -147,7 +151,7 @@ def end_of_life_branch(engine, solved, entries) -> dict | None:
 
 def process_table(engine, solved, per: float = 1.0, by_stage: dict | None = None) -> list[dict]:
     """One row per process with a non-zero score, largest first. ``per`` scales to the unit. ``by_stage``
-    (:func:`supply_by_stage`): each row's score split by the stage it serves (``kg_co2e_<stage>``; a background
+    (:func:`stage_split` ``with_supply``): each row's score split by the stage it serves (``kg_co2e_<stage>``; a background
     process serves its consumers' stages), so that the columns add up to the stage table."""
     lca = solved.lca
     stages = process_stages(engine, solved)
@@ -232,7 +236,7 @@ def weighted_dqr(rows: list[dict]) -> float:
 def electricity_sites(engine, solved, entries, by_stage: dict | None = None) -> list[dict]:
     """Electricity per site (the cell plant and each material's production site): kWh per unit of
     the demand, the mix, its factor (kg CO2e/kWh, cradle-to-gate) and the sources of the factors; ``by_stage``
-    (:func:`supply_by_stage`): the stage each site's kWh serve (a background site serves its consumers')."""
+    (:func:`stage_split` ``with_supply``): the stage each site's kWh serve (a background site serves its consumers')."""
     from ..model.superstructure import PLANT_ELECTRICITY, SITE_PREFIX
     procs = engine.processes
     shares: dict[str, dict[str, float]] = {}
