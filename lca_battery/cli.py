@@ -312,6 +312,10 @@ def cmd_compare(args) -> int:
                             for y in targets)
         rates = ", ".join(f"{k} {v:.1%}" for k, v in r["recovery"].items())
         w(f"    {r['route']:<12}{rates:<42}{verdict}\n")
+    complete = [f"{r['route']} {', '.join(r['complete'])}" for r in result["routes"] if r.get("complete")]
+    if complete:
+        w(f"  100 % ({'; '.join(complete)}): the source's product masses over the feed, not a measured rate, so an "
+          "upper bound (how each was derived: allocation_note of the route in inventories/recycling)\n")
     cff = result["cff_parameters"]
     w(f"  CFF: A = {', '.join(f'{k} {v:g}' for k, v in cff['A'].items())}; Qsin/Qp = {cff['qsin_qp']:g}, "
       f"Qsout/Qp = {cff['qsout_qp']:g} ({cff['reason']})\n")

@@ -146,7 +146,9 @@ def test_compare_tables_plot_and_notice(engine, tmp_path, capsys):
     assert "ISO 14044" in out and "critical review" in out
     assert "Annex XII Part C" in out and "hydro_nmc" in out
     rec = (folder / "recovery.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert rec[0] == "route,process,metal,recovery,eu_target_2027,eu_target_2031,meets_2027,meets_2031"
+    assert rec[0] == "route,process,metal,recovery,eu_target_2027,eu_target_2031,meets_2027,meets_2031,basis"
+    assert any(line.startswith("hydro_nmc,") and ",Li," in line and "upper bound" in line for line in rec)
+    assert "upper bound" in out and "hydro_nmc Li" in out
     assert len(rec) == 1 + sum(len(r["recovery"]) for r in data["routes"])
     co = [m for m in data["materials"] if m["metal"] == "Co"]
     assert any(m["supply"] == "virgin" for m in co) and any("hydro" in m["supply"] for m in co)
@@ -185,6 +187,9 @@ def test_compare_checks_each_route_against_the_eu_recovery_targets(engine):
     for year, targets in EU_MATERIAL_RECOVERY_TARGETS.items():
         assert hydro["below"][str(year)] == [m for m in ("Co", "Ni", "Li", "Cu") if hydro["recovery"][m] < targets[m]]
     assert "Ni" in hydro["below"]["2031"] and hydro["below"]["2027"] == []
+    # a full recovery is the source's product masses over the feed: flagged as an upper bound
+    assert hydro["complete"] == [m for m, r in hydro["recovery"].items() if r == 1.0] == ["Li"]
+    assert routes["pyro_nmc"]["complete"] == ["Co"]
     lfp = compare(EXAMPLE, {"cell.chemistry": "LFP", "cell.nominal_voltage_v": None, "recycling.route": "hydro_lfp"},
                   engine=engine, steps=2)
     for r in lfp["routes"]:                   # an LFP feed holds no Co or Ni: nothing said about them

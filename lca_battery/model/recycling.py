@@ -66,7 +66,10 @@ def recovery_against_targets(route: Process) -> dict:
     held = {m: float(recovery.get(m, 0.0)) for m in named if feed.get(m, 0.0) > 0}
     return {"recovery": held,
             "below": {str(year): [m for m, r in held.items() if r < targets[m] - 1e-12]
-                      for year, targets in EU_MATERIAL_RECOVERY_TARGETS.items()}}
+                      for year, targets in EU_MATERIAL_RECOVERY_TARGETS.items()},
+            # a full recovery is what the source's product masses give over the feed, not a measured rate: an
+            # upper bound (the route's allocation_note says how it was derived)
+            "complete": [m for m, r in held.items() if r >= 1.0 - 1e-9]}
 
 
 def supply_id(salt: str) -> str:

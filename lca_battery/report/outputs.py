@@ -474,10 +474,13 @@ def write_compare(result: dict, out_dir: Path, study_file: str | None = None, ow
         targets = result["eu_material_recovery_targets"]
         _csv(tmp / "recovery.csv", [{"route": r["route"], "process": r["process"], "metal": m, "recovery": v,
                                      **{f"eu_target_{y}": targets[y][m] for y in targets},
-                                     **{f"meets_{y}": m not in r["below"][y] for y in targets}}
+                                     **{f"meets_{y}": m not in r["below"][y] for y in targets},
+                                     "basis": ("source's product masses over the feed (100 %: an upper bound)"
+                                               if m in r.get("complete", ()) else
+                                               "source's product masses over the feed")}
                                     for r in result["routes"] for m, v in r["recovery"].items()],
              ["route", "process", "metal", "recovery", *(f"eu_target_{y}" for y in targets),
-              *(f"meets_{y}" for y in targets)])
+              *(f"meets_{y}" for y in targets), "basis"])
         a = result["cff_parameters"]["A"]          # the metals of the cell: one value, or each metal's
         a_text = f"{next(iter(a.values())):g}" if len(set(a.values())) == 1 else ", ".join(
             f"{m} {v:g}" for m, v in a.items())
