@@ -102,22 +102,23 @@ class Engine:
             self._base[family] = [*self._base["inventory"], method_datapackage(METHODS[family]["total"])]
         return self._base[family]
 
-    def bio_id(self, key: str) -> int:
-        """Node id of a biosphere flow given as ``name::category::sub-category``."""
+    @property
+    def biosphere_map(self) -> dict[str, int]:
+        """``name::category::sub-category`` -> node id of every biosphere flow (read from the project once)."""
         if not hasattr(self, "_bio"):
             from .bw.project import biosphere_index
             self.activate()
             self._bio = {bio_key(flow): nid for flow, (_, _, nid) in biosphere_index(True).items()}
-        return self._bio[key]
+        return self._bio
+
+    def bio_id(self, key: str) -> int:
+        """Node id of a biosphere flow given as ``name::category::sub-category``."""
+        return self.biosphere_map[key]
 
     def biosphere_names(self, solved) -> dict[int, str]:
         """Biosphere row of the solved system -> ``name::category::sub-category`` of its flow."""
-        try:
-            self.bio_id("")          # loads the engine's biosphere map
-        except KeyError:
-            pass
         rows = solved.lca.dicts.biosphere
-        return {rows[nid]: key for key, nid in self._bio.items() if nid in rows}
+        return {rows[nid]: key for key, nid in self.biosphere_map.items() if nid in rows}
 
     def check_linked(self, entries: list[Entry]) -> None:
         """A linked node holds its licensed activity's inventory: a study cannot edit its inputs."""

@@ -372,9 +372,7 @@ def cmd_sweep(args) -> int:
     table = read_scenario_table(args.table) if args.table else None
     with _cluster(args) as client:         # an unreachable scheduler fails before the engine is set up
         engine = _engine()
-        with _progress_bar("scenarios") as progress, _table_errors(args.table, args.study), \
-                _option_errors("--set", _set_keys(args.set)), \
-                _option_errors("--grid", grid):
+        with _progress_bar("scenarios") as progress, _table_errors(args.table, args.study):
             rows = sweep(args.study, grid, args.set or [], engine=engine, progress=progress, table=table, client=client,
                          materials=not args.no_materials)
     out = None

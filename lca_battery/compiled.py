@@ -98,11 +98,7 @@ class CompiledModel:
                 raise RuntimeError("technosphere rows and columns differ")
             pids[col] = engine.codes[node]
         bio_rows = {}
-        try:
-            engine.bio_id("")       # loads the engine's biosphere map
-        except KeyError:
-            pass
-        for k, nid in engine._bio.items():
+        for k, nid in engine.biosphere_map.items():
             row = lca.dicts.biosphere.get(nid)
             if row is not None:
                 bio_rows[k] = row

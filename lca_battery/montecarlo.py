@@ -77,11 +77,7 @@ def exchanges(engine, model) -> Exchanges:
     engine.activate()
     sig = {pid: sigma(p.dqr) for pid, p in engine.processes.items()}
     dp = inventory_datapackage(engine.databases, sigma_of=lambda code: sig.get(code, 0.0))
-    try:
-        engine.bio_id("")
-    except KeyError:
-        pass
-    bio_key_of = {nid: k for k, nid in engine._bio.items()}
+    bio_key_of = {nid: k for k, nid in engine.biosphere_map.items()}
     out = {}
     for matrix in ("technosphere_matrix", "biosphere_matrix"):
         name = f"lcab-{matrix}"

@@ -103,7 +103,7 @@ def cutoff_log(engine, solved, total: float, per_unit=None) -> dict:
     exempt = sum(r["estimated_kg_co2e_per_kwh"] for r in rows)
     share = exempt / total if total else 0.0
     return {"rows": rows, "total_kg_co2e_per_kwh": exempt, "total_share": share, "limit": CUTOFF_LIMIT,
-            "data_gap_share": DATA_GAP_SHARE, "data_gaps": sum(1 for r in rows if r["data_gap"]),
+            "data_gap_share": DATA_GAP_SHARE,
             "within_limit": abs(share) <= CUTOFF_LIMIT}
 
 
