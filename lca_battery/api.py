@@ -278,10 +278,13 @@ def compare(study, overrides=None, *, engine: Engine | None = None, steps: int =
     content = base["element_kg_per_kwh"]
     in_cell = [m for m in ("Co", "Ni", "Li") if content.get(m, 0.0) > 0]
     absent = [m for m in ("Co", "Ni", "Li") if m not in in_cell]
-    mats = [r for r in mats if r["metal"] in in_cell]
+    # and only the routes that treat this cell (an NMC cell's table has no salts of the LFP route)
+    mats = [r for r in mats if r["metal"] in in_cell
+            and (r["route"] is None or r["route"] in mapping.recycling["routes_for_cell"])]
     return {
         "study": st.name, "chemistry": base["chemistry"], "plant_country": st.plant.country,
         "accounting_of_study": st.recycling.accounting,
+        "route_of_study": st.recycling.route, "eol_collection_rate": st.recycling.eol_collection_rate,
         "allocation_of_recycling_coproducts": st.allocation.get("recycling") or "default of each route: "
         "economic where every co-product has a price, else mass",
         "cff_parameters": {"A": {m: st.recycling.cff.a(m) for m in in_cell},

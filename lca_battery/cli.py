@@ -286,7 +286,10 @@ def cmd_compare(args) -> int:
         notes.append(result["metals_not_in_cell_note"])
     for n in notes:
         w(f"  note: {n}\n")
+    from .report.outputs import boundary_note
     w("\n  kg CO2e per kWh of cell at recycled content (post-consumer) of one metal:\n")
+    if boundary_note(result):
+        w(f"  ({boundary_note(result)})\n")
     mins = result["eu_minimum_recycled_content"]
     shown_metals = [m for m in ("Co", "Ni", "Li") if any(r["metal"] == m for r in result["curves"])]
     for metal in shown_metals:
@@ -298,7 +301,7 @@ def cmd_compare(args) -> int:
         w(f"  {metal:<4}{'':<16}" + "".join(f"{c:>9.0%}" for c in cols) + note + "\n")
         for acc in ("cut_off", "avoided_burden", "cff"):
             vals = {r["recycled_content"]: r["kg_co2e_per_kwh"] for r in pts if r["accounting"] == acc}
-            w(f"      {acc:<16}" + "".join(f"{vals[c]:>9.2f}" for c in cols) + "\n")
+            w(f"      {acc:<16}" + "".join(f"{vals[c]:>9.2f}" if c in vals else f"{'-':>9}" for c in cols) + "\n")
     def shares(d: dict) -> str:
         return ", ".join(f"{k} {v:.0%}" for k, v in d.items())
     w(f"\n  EU minimum recycled content (Reg. 2023/1542 Art. 8): 2031: {shares(mins['2031'])}; "

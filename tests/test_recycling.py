@@ -276,3 +276,116 @@ def test_end_of_life_burns_the_carbon_of_the_studys_cell(engine):
     assert 0.25 < carbon < 0.4
     assert co2[0].amount == pytest.approx(other + carbon * 44.009 / 12.011, rel=1e-12)
     assert carbon * 44.009 / 12.011 > reference
+
+
+# --- a recycler's review (2026-12): system expansion, the compare table's bases, the hydro route's organics ---
+
+TWO_METALS = {"Co": {"post_consumer": 0.5}, "Ni": {"post_consumer": 0.5}}
+
+
+def test_system_expansion_with_two_recycled_metals_of_one_route_is_refused(engine, tmp_path, capsys):
+    """Under system expansion each recycled salt carries the whole route and is credited with the virgin supply of
+    the route's other products; a cell that takes two of them would carry the route twice and credit products it
+    uses itself (the cell's result fell below zero at 100 % recycled Co, Ni, Li)."""
+    assert_user_error(tmp_path, capsys, {"allocation.recycling": "system_expansion",
+                                         "recycling.recycled_content": TWO_METALS},
+                      "allocation.recycling", ["credits counted twice", "recycled Co, Ni", "hydro_nmc"])
+    # one metal under system expansion, or two under mass allocation, or avoided burden (the route is not drawn)
+    one = footprint(EXAMPLE, {"allocation.recycling": "system_expansion",
+                              "recycling.recycled_content": {"Co": {"post_consumer": 0.5}}}, engine=engine,
+                    details=False)
+    mass = footprint(EXAMPLE, {"allocation.recycling": "mass",
+                               "recycling.recycled_content": {"Co": {"post_consumer": 0.5}}}, engine=engine,
+                     details=False)
+    assert one["kg_co2e_per_kwh"] < mass["kg_co2e_per_kwh"]    # the route's other products displace virgin salts
+    footprint(EXAMPLE, {"allocation.recycling": "mass", "recycling.recycled_content": TWO_METALS}, engine=engine,
+              details=False)
+    footprint(EXAMPLE, {"allocation.recycling": "system_expansion", "recycling.accounting": "avoided_burden",
+                        "recycling.recycled_content": TWO_METALS}, engine=engine, details=False)
+    # a share of system expansion counts as well
+    with pytest.raises(Exception, match="credits counted twice"):
+        footprint(EXAMPLE, {"allocation.recycling": {"mass": 0.5, "system_expansion": 0.5},
+                            "recycling.recycled_content": TWO_METALS}, engine=engine, details=False)
+
+
+def test_compare_puts_each_recycled_salt_beside_a_virgin_salt_of_its_form(engine):
+    """The recycled NiSO4 is on an anhydrous basis, the virgin NiSO4 the cathode chain uses a hexahydrate: the
+    table lists the virgin twin the recycled salt replaces, so kg CO2e per kg compare like with like; each row
+    names what its kg is of; only the routes that treat the cell (no LFP route's Li2CO3 for an NMC cell)."""
+    from lca_battery.api import compare
+    res = compare(EXAMPLE, {}, engine=engine, steps=2)
+    ni = {r["material"]: r for r in res["materials"] if r["metal"] == "Ni"}
+    twin, rec, hexa = ni["nickel_sulfate_anhydrous_eq"], ni["nickel_sulfate_recycled_hydro"], ni["nickel_sulfate"]
+    assert twin["supply"] == "virgin" and rec["supply"] == "recycled (hydro_nmc)"
+    assert twin["metal_fraction"] == pytest.approx(rec["metal_fraction"], rel=1e-3)        # same form
+    # the converter's 1.6985 kg hexahydrate per kg (rounded molar masses): the same salt within 1e-4
+    assert twin["kg_co2e_per_kg_metal"] == pytest.approx(hexa["kg_co2e_per_kg_metal"], rel=1e-4)
+    assert twin["kg_co2e_per_kg"] == pytest.approx(hexa["kg_co2e_per_kg"] * twin["metal_fraction"]
+                                                   / hexa["metal_fraction"], rel=1e-4)
+    assert "anhydrous" in rec["per_kg_of"] and "6H2O" in hexa["per_kg_of"]
+    assert {r["route"] for r in res["materials"]} == {None, "hydro_nmc", "pyro_nmc"}
+
+
+def test_compare_curves_state_their_boundary_and_burdens(engine, tmp_path, capsys):
+    """Avoided burden and the CFF take in the cell's end of life when it is collected, cut-off does not: the
+    compare output says so and curves.csv carries the end-of-life burdens beside the credits."""
+    code = main(["compare", str(EXAMPLE), "--steps", "2", "--out", str(tmp_path),
+                 "--set", "recycling.eol_collection_rate=0.9"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "avoided burden and CFF include the cell's end of life (90% collected, route hydro_nmc); cut-off does not" \
+        in out
+    rows = (tmp_path / "nmc811-cn-compare" / "curves.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0] == "metal,accounting,recycled_content,kg_co2e_per_kwh,end_of_life_burdens,end_of_life_credits"
+    ab = [r.split(",") for r in rows[1:] if ",avoided_burden," in r]
+    assert ab and all(float(r[4]) > 0 > float(r[5]) for r in ab)
+    cut = [r.split(",") for r in rows[1:] if ",cut_off," in r]
+    assert all(float(r[4]) == 0 == float(r[5]) for r in cut)
+
+
+def test_hydro_route_accounts_for_its_organics(engine):
+    """The electrolyte solvents the hydro route's front end releases are taken as oxidised (as the mechanical
+    pre-treatment's RTO does, 1.29693 kg CO2 per kg electrolyte); the lost extraction diluent and NMP, whose fate
+    the source does not give, are an excluded flow marked as a data gap of the route's salts, listed once (the
+    allocation switch carries no exclusions of its own)."""
+    from lca_battery.report.study_report import cutoff_log
+    route = engine.inventory["recycling_hydro_nmc"]
+    co2 = [x for x in route.exchanges if x.kind == "biosphere" and x.proxy and "electrolyte" in x.proxy]
+    assert len(co2) == 1 and co2[0].amount == pytest.approx(0.146 * 1.29693, rel=1e-4)
+    study, mapping, solved = solve(engine, {"recycling.recycled_content": {"Co": {"post_consumer": 0.5}}})
+    res = footprint(EXAMPLE, {"recycling.recycled_content": {"Co": {"post_consumer": 0.5}}}, engine=engine,
+                    details=False)
+    log = cutoff_log(engine, solved, res["kg_co2e_per_kwh"])
+    rows = [r for r in log["rows"] if "recycled_hydro" in r["process"]]
+    assert rows and {r["process"] for r in rows} == {"cobalt_sulfate_recycled_hydro__mass"}
+    gap = [r for r in rows if "diluent" in r["flow"]]
+    assert len(gap) == 1 and gap[0]["data_gap"] and gap[0]["share_of_process"] == pytest.approx(0.87)
+
+
+def test_end_of_life_and_recycled_content_are_traceable_in_the_tables(engine):
+    """Where the end of life is inside the system, end_of_life.csv has the treatment's burden and one credit per
+    virgin material replaced, summing to the end-of-life stage; the mass balance carries each metal's recycled
+    content (R1, pre/post-consumer) and own-scrap share; the workbook's summary names the rule, R1, collection,
+    burdens and credits. Under cut-off there is no end_of_life table."""
+    from lca_battery.report.outputs import end_of_life_rows, footprint_tables, write_workbook
+    ov = {"recycling.accounting": "cff", "recycling.eol_collection_rate": 0.9,
+          "recycling.recycled_content": {"Co": {"pre_consumer": 0.05, "post_consumer": 0.15}}}
+    res = footprint(EXAMPLE, ov, engine=engine)
+    rows = end_of_life_rows(res)
+    assert rows[0]["part"].startswith("burden") and all(r["kg_co2e_per_kwh"] < 0 for r in rows[1:])
+    assert sum(r["kg_co2e_per_kwh"] for r in rows) == pytest.approx(res["stages"]["end_of_life"], rel=1e-9)
+    tables = footprint_tables(res)
+    mb = {r["metal"]: r for r in tables["mass_balance"][0]}
+    assert mb["Co"]["recycled_content_R1"] == pytest.approx(0.2) and mb["Co"]["recycled_pre_consumer"] == 0.05
+    assert mb["Ni"]["recycled_content_R1"] == 0.0
+    cut = footprint(EXAMPLE, {"recycling.eol_collection_rate": 0.9}, engine=engine)
+    assert "end_of_life" not in footprint_tables(cut) and end_of_life_rows(cut) == []
+    import tempfile
+    from pathlib import Path
+    import openpyxl
+    with tempfile.TemporaryDirectory() as d:
+        write_workbook(res, Path(d) / "f.xlsx")
+        ws = openpyxl.load_workbook(Path(d) / "f.xlsx")["summary"]
+        fields = {r[0].value: r[1].value for r in ws.iter_rows(min_row=2)}
+    assert fields["recycling accounting rule"] == "cff" and fields["recycled content Co (R1)"] == pytest.approx(0.2)
+    assert fields["end-of-life credits, kg CO2e/kWh"] == pytest.approx(res["recycling"]["end_of_life_credits"])

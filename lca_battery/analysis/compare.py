@@ -29,12 +29,18 @@ def material_table(engine, solved, procs, inventory) -> list[dict]:
     for metal, salts in METAL_SALTS.items():
         if metal == "Mn":
             continue
-        for salt in salts:
+        # the virgin salts as the cathode chain consumes them, and the virgin twin each recycled product replaces
+        # (its own form: the recycled NiSO4 is on an anhydrous basis, the virgin NiSO4 a hexahydrate), so that the
+        # kg CO2e per kg of a recycled salt stands beside a virgin salt of the same form
+        twins = [c.substitutes for name, route in routes(inventory).items() if not name.startswith("pretreatment")
+                 for c in [route_product(route, metal)] if c is not None and c.substitutes]
+        for salt in dict.fromkeys([*salts, *twins]):
             if salt not in procs:
                 continue
             f = element_content(salt, procs).get(metal, 0.0)
             _, score = engine.resolve(solved, {salt: 1.0})
-            rows.append({"metal": metal, "material": salt, "name": procs[salt].name, "supply": "virgin",
+            rows.append({"metal": metal, "material": salt, "name": procs[salt].name, "supply": "virgin", "route": None,
+                         "per_kg_of": procs[salt].reference_product,
                          "kg_co2e_per_kg": score, "metal_fraction": f,
                          "kg_co2e_per_kg_metal": score / f if f else float("nan")})
         for rname, route in routes(inventory).items():
@@ -46,6 +52,7 @@ def material_table(engine, solved, procs, inventory) -> list[dict]:
             _, score = engine.resolve(solved, {c.id: 1.0})
             f = c.composition[metal]
             rows.append({"metal": metal, "material": c.id, "name": procs[c.id].name, "supply": f"recycled ({rname})",
+                         "route": rname, "per_kg_of": procs[c.id].reference_product,
                          "kg_co2e_per_kg": score, "metal_fraction": f, "kg_co2e_per_kg_metal": score / f})
     for metal in {r["metal"] for r in rows}:
         virgin = [r["kg_co2e_per_kg_metal"] for r in rows if r["metal"] == metal and r["supply"] == "virgin"]
@@ -64,7 +71,9 @@ def curves(run, overrides, metals=("Co", "Ni", "Li"), steps: int = 11, progress=
 
     ``run(overrides)`` is the study's footprint result with those overrides (the caller's solver: this module
     does not reach up into the API). Points where the recycled content plus the study's own scrap loop would
-    exceed the metal's input are not physical and are left out (the curve ends there)."""
+    exceed the metal's input are not physical and are left out (the curve ends there); so are points that would
+    draw recycled salts of two metals from the route under system expansion (its credits would count twice, see
+    :func:`~lca_battery.model.recycling.check_system_expansion`)."""
     from ..errors import StudyError
     rows = []
     grids = {m: sorted({round(float(x), 10) for x in np.linspace(0.0, 1.0, steps)}
@@ -83,12 +92,15 @@ def curves(run, overrides, metals=("Co", "Ni", "Li"), steps: int = 11, progress=
                 try:
                     r = run(ov)
                 except StudyError as exc:
-                    if "exceed 1" not in exc.message:
+                    # not physical (the scrap loop plus this content exceed the metal's input), or not additive
+                    # (system expansion with recycled salts of two metals from one route): the point is left out
+                    if "exceed 1" not in exc.message and exc.field != "allocation.recycling":
                         raise
                     done += 1
                     continue
                 rows.append({"metal": metal, "accounting": acc, "recycled_content": float(r1),
                              "kg_co2e_per_kwh": r["kg_co2e_per_kwh"],
+                             "end_of_life_burdens": r["recycling"]["end_of_life_burdens"],
                              "end_of_life_credits": r["recycling"]["end_of_life_credits"]})
                 done += 1
                 if progress:

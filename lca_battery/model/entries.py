@@ -378,7 +378,7 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
     else:
         entries += energy.entries
     from .cell import element_content
-    from .recycling import eol_entries, recycling_entries, supply_entries
+    from .recycling import check_system_expansion, eol_entries, recycling_entries, supply_entries
     rc = study.recycling                       # the study's cell, whose metals its end of life recovers (credits)
     content = (element_content(cell.id, procs, bom_kg) if rc.eol_collection_rate and rc.accounting != "cut_off"
                else None)
@@ -398,6 +398,7 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
                                    lambda: eol_entries(procs, cell, kg_per_kwh, *eol_args, content))
         rec_groups = [sup_entries, eol]
         rec_report = {**sup_report, "eol": eol_report}
+    check_system_expansion(study.allocation.get("recycling"), rec_report, file)
     for group in rec_groups:
         if memo is not None and index is not None:
             put(group)

@@ -298,6 +298,34 @@ def recycling_entries(study, procs: dict, cell, kg_cell_per_kwh: float, file: st
     return entries + eol, {**report, "eol": eol_report}
 
 
+def system_expansion_share(allocation) -> float:
+    """The share of system expansion in a study's ``allocation.recycling`` (a basis name or a mapping of shares)."""
+    if isinstance(allocation, dict):
+        return float(allocation.get("system_expansion", 0.0))
+    return 1.0 if allocation == "system_expansion" else 0.0
+
+
+def check_system_expansion(allocation, report: dict, file: str) -> None:
+    """Refuse system expansion where the study draws recycled salts of more than one metal from its route.
+
+    Under system expansion each recycled salt carries the whole route and is credited with the virgin supply its
+    route's other products displace. A study that also uses those other products as recycled content cannot let
+    them displace virgin supply, and would carry the route's burden once per metal: the credits would be counted
+    twice (and the cell's result can turn negative). ``report``: :func:`supply_entries`' report."""
+    if system_expansion_share(allocation) <= 0.0:
+        return
+    used = sorted(m for m, d in report["metals"].items() if d.get("R1") and d.get("A", 0.0) > 0.0)
+    if len(used) > 1:
+        from ..errors import StudyError
+        raise StudyError(
+            f"system expansion credits each recycled salt of route '{report['route']}' with the virgin supply that "
+            f"the route's other products displace; this study uses recycled {', '.join(used)} from that route, so "
+            f"those products cannot displace virgin supply and the route's burden would be counted once per metal "
+            f"(credits counted twice)", file=file, field="allocation.recycling",
+            allowed="mass or economic with recycled content of several metals; system_expansion with recycled "
+                    "content of one metal (under cut_off or cff)")
+
+
 def supply_entries(rc, procs: dict, cell, file: str):
     """The recycling section's checks, the entries of the supply switches and the scrap loop, and the report but
     for its end of life (``rc``: the study's ``recycling``; of ``eol_collection_rate`` only whether it is zero)."""

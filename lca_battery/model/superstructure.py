@@ -89,7 +89,8 @@ def _allocation_variants(p: Process) -> list[Process]:
                               "reference_product": c.name or c.id, "unit": c.unit, "stage": stage,
                               "extra": extra, "coproducts": (), "composition": c.composition}))
         default = "economic" if "economic" in variants else "mass"
-        out.append(Process(**{**p.__dict__, "id": c.id, "exchanges": (), "coproducts": (),
+        # the switch draws its variant: it has no exchanges, and no exclusions of its own (they are its variants')
+        out.append(Process(**{**p.__dict__, "id": c.id, "exchanges": (), "coproducts": (), "excluded": (),
                               "name": f"{c.name or c.id}, from {p.name}, allocation switch",
                               "reference_product": c.name or c.id, "unit": c.unit, "stage": stage,
                               "extra": extra, "switch": "allocation.recycling", "alternatives": variants,

@@ -75,17 +75,47 @@ def footprint_tables(result: dict) -> dict[str, tuple[list[dict], list[str]]]:
                         ["site", "switch", "stage", "kwh", "mix", "factor_kg_co2e_per_kwh", "kg_co2e", "sources"]),
         "plant_energy": ([{**r, "profile": energy["profile"]} for r in energy["steps"]] if energy else [],
                          ["profile", "step", "name", "electricity_kwh_per_kwh", "heat_mj_per_kwh", "source"]),
-        "mass_balance": ([{"metal": m, **{k: v for k, v in b.items() if k != "processes_creating_metal"}}
+        "mass_balance": ([{"metal": m, **{k: v for k, v in b.items() if k != "processes_creating_metal"},
+                           **_recycled_shares(result, m)}
                           for m, b in result["mass_balance"].items()],
                          ["metal", "entering_kg_per_kwh", "in_product_kg_per_kwh", "losses_kg_per_kwh",
-                          "relative_residual"]),
+                          "relative_residual", "recycled_content_R1", "recycled_pre_consumer",
+                          "recycled_post_consumer", "own_scrap_loop_share"]),
+        "end_of_life": (end_of_life_rows(result), ["part", "material", "kg_per_kwh", "kg_co2e_per_kwh"]),
         "datasets": ([{**d, "sources": " | ".join(d["sources"]), "source_keys": ", ".join(d.get("source_keys", []))}
                       for d in result["datasets"]],
                      ["id", "name", "location", "reference_year", "data", "dqr", "TeR", "GeR", "TiR", "P", "proxy",
                       "licence", "sources", "source_keys", "file", "version"]),
         "parameters": (result["parameters"], ["parameter", "input", "output", "amount"]),
     }
-    return {k: v for k, v in tables.items() if v[0] or k not in ("materials", "electricity", "plant_energy")}
+    return {k: v for k, v in tables.items()
+            if v[0] or k not in ("materials", "electricity", "plant_energy", "end_of_life")}
+
+
+def _recycled_shares(result: dict, metal: str) -> dict:
+    """The metal's recycled content as the study claims it (R1, pre- and post-consumer) and the share its own
+    cathode-scrap loop returns, for the mass-balance table (blank for a metal without a supply switch)."""
+    m = (result.get("recycling") or {}).get("metals", {}).get(metal)
+    if not m:
+        return {}
+    return {"recycled_content_R1": m["R1"], "recycled_pre_consumer": m["R1_pre_consumer"],
+            "recycled_post_consumer": m["R1_post_consumer"], "own_scrap_loop_share": m["scrap_loop_share"]}
+
+
+def end_of_life_rows(result: dict) -> list[dict]:
+    """The cell's end of life when it is inside the system (avoided burden, CFF with collection): the treatment's
+    burden, then each virgin material its recovered products replace (credits, negative); they sum to the
+    end-of-life stage. Empty under cut-off or without collection."""
+    rc = result.get("recycling") or {}
+    eol = rc.get("eol") or {}
+    if not rc.get("avoided") and not rc.get("end_of_life_burdens"):
+        return []
+    rows = [{"part": f"burden: recycling of the collected cell ({eol.get('collection_rate', 0):.0%} collected, route "
+                     f"{eol.get('route')}, {rc['accounting']})", "material": f"eol_treatment__{eol.get('route')}",
+             "kg_per_kwh": None, "kg_co2e_per_kwh": rc.get("end_of_life_burdens", 0.0)}]
+    rows += [{"part": "credit: virgin material replaced", "material": a["avoided"], "kg_per_kwh": a["kg"],
+              "kg_co2e_per_kwh": a["kg_co2e_per_kwh"]} for a in rc.get("avoided", [])]
+    return rows
 
 
 def write_workbook(result: dict, path: Path) -> None:
@@ -94,6 +124,14 @@ def write_workbook(result: dict, path: Path) -> None:
     summary = [{"field": k, "value": result[k]} for k in
                ("study", "label", "declared_unit", "chemistry", "plant_country", "kg_co2e_per_kwh",
                 "kg_co2e_per_cell", "kg_co2e_per_kg", "cobalt_kg_per_kwh", "dqr_weighted")]
+    rc = result.get("recycling") or {}
+    summary += [{"field": "recycling accounting rule", "value": rc.get("accounting")}]
+    summary += [{"field": f"recycled content {m} (R1)", "value": d["R1"]}
+                for m, d in (rc.get("metals") or {}).items() if d.get("R1")]
+    if rc.get("eol", {}).get("collection_rate"):
+        summary += [{"field": "end-of-life collection rate", "value": rc["eol"]["collection_rate"]},
+                    {"field": "end-of-life burdens, kg CO2e/kWh", "value": rc.get("end_of_life_burdens", 0.0)},
+                    {"field": "end-of-life credits, kg CO2e/kWh", "value": rc.get("end_of_life_credits", 0.0)}]
     summary += [{"field": "method", "value": result["method"]["label"]},
                 {"field": "electricity rule", "value": result["plant"]["electricity_rule_label"]},
                 {"field": "inventory content hash", "value": result["inventory"]["content_hash"]},
@@ -459,6 +497,16 @@ def _write_manifest(tmp: Path, study_file: str | None, command: list[str] | None
     (tmp / "manifest.json").write_text(to_json(manifest) + "\n", encoding="utf-8")
 
 
+def boundary_note(result: dict) -> str:
+    """What the compare curves include beyond cradle-to-gate: the end of life of the cell under avoided burden and
+    the CFF when the study collects it (cut-off stays cradle-to-gate), so the curves are not read as one boundary."""
+    rate = result.get("eol_collection_rate") or 0.0
+    if not rate:
+        return ""
+    return (f"avoided burden and CFF include the cell's end of life ({rate:.0%} collected, route "
+            f"{result.get('route_of_study')}); cut-off does not")
+
+
 def write_compare(result: dict, out_dir: Path, study_file: str | None = None, owner: dict | None = None) -> Path:
     """compare.json, materials.csv, curves.csv, recovery.csv (each route's recovery against the EU targets) and
     the curves plot (PNG, SVG)."""
@@ -467,10 +515,11 @@ def write_compare(result: dict, out_dir: Path, study_file: str | None = None, ow
     def write(tmp: Path) -> None:
         (tmp / "compare.json").write_text(to_json(result) + "\n", encoding="utf-8")
         _csv(tmp / "materials.csv", result["materials"],
-             ["metal", "supply", "material", "name", "kg_co2e_per_kg", "metal_fraction", "kg_co2e_per_kg_metal",
+             ["metal", "supply", "material", "name", "per_kg_of", "kg_co2e_per_kg", "metal_fraction", "kg_co2e_per_kg_metal",
               "vs_virgin", "note"])
         _csv(tmp / "curves.csv", result["curves"],
-             ["metal", "accounting", "recycled_content", "kg_co2e_per_kwh", "end_of_life_credits"])
+             ["metal", "accounting", "recycled_content", "kg_co2e_per_kwh", "end_of_life_burdens",
+              "end_of_life_credits"])
         targets = result["eu_material_recovery_targets"]
         _csv(tmp / "recovery.csv", [{"route": r["route"], "process": r["process"], "metal": m, "recovery": v,
                                      **{f"eu_target_{y}": targets[y][m] for y in targets},
@@ -486,7 +535,8 @@ def write_compare(result: dict, out_dir: Path, study_file: str | None = None, ow
             f"{m} {v:g}" for m, v in a.items())
         plot_curves(result["curves"], str(tmp / "curves"),
                     f"{result['chemistry']} cell, {result['plant_country']}: recycled content vs footprint "
-                    f"(cut-off, avoided burden, CFF A={a_text})")
+                    f"(cut-off, avoided burden, CFF A={a_text})"
+                    + (f"\n{boundary_note(result)}" if boundary_note(result) else ""))
         _write_manifest(tmp, study_file, inventory_content_hash=result["inventory"]["content_hash"],
                         software=result["software"])
     return write_atomic(out_dir, write, owner)
