@@ -70,7 +70,7 @@ def markdown(rows: list[dict], compact: bool = False) -> str:
         by: dict[str, list[dict]] = {}
         for r in rows:
             by.setdefault(r["material"], []).append(r)
-        order = sorted(by, key=lambda m: -max(r["share"] for r in by[m]))
+        order = sorted(by, key=lambda m: (-round(max(r["share"] for r in by[m]), 9), m))
         lines = ["| material | chemistries (share of the cell) | unit process | energy in its chain | its own energy | "
                  "site kWh per kWh cell | switchable (default site power) |", "|---|---|---|---|---|---|---|"]
         for m in order:

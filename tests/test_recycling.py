@@ -261,20 +261,29 @@ def test_end_of_life_burns_the_carbon_of_the_studys_cell(engine):
     """A pyrometallurgical route burns its feed's carbon: for the study's own cell (graphite, conductive carbon,
     binder, electrolyte solvents and separator, by their compositions) in place of the route's reference-cell lines
     (``feed_carbon``); its other CO2 (flux, coal) stays. The designed NMC811 cell holds more carbon per kg than the
-    NMC111 cell of the route's lines (0.190 kg graphite, 0.146 kg electrolyte)."""
+    NMC111 cell of the route's lines (0.190 kg graphite, 0.146 kg electrolyte). Both are technosphere links of the
+    treatment (its route's direct emissions; kg of fossil carbon burned), so that no study changes a cell of the
+    biosphere matrix."""
+    from lca_battery.model.recycling import CO2_PER_C, FOSSIL_CARBON_BURNED
     from lca_battery.model.superstructure import all_processes
+    procs = all_processes(engine.inventory)
     study, mapping, solved = solve(engine, {"recycling.accounting": "avoided_burden", "recycling.eol_collection_rate": 0.9,
                                             "recycling.route": "pyro_nmc"})
-    eol = all_processes(engine.inventory)["eol_treatment__pyro_nmc__nmc811"]
-    co2 = [e for e in mapping.entries if e.output == eol.id and e.matrix == "biosphere"
-           and e.input.startswith("Carbon dioxide, fossil")]
-    assert len(co2) == 1
-    other = sum(x.amount for x in eol.exchanges
+    eol = procs["eol_treatment__pyro_nmc__nmc811"]
+    assert not [e for e in mapping.entries if e.matrix == "biosphere" and e.output.startswith("eol_")]
+    burned = [e for e in mapping.entries if e.output == eol.id and e.input == FOSSIL_CARBON_BURNED]
+    assert len(burned) == 1
+    route = engine.inventory["recycling_pyro_nmc"]
+    other = sum(x.amount for x in route.exchanges
                 if x.kind == "biosphere" and x.target == "Carbon dioxide, fossil" and not x.feed_carbon)
-    reference = sum(x.amount for x in eol.exchanges if x.feed_carbon)
+    direct = procs["eol_direct__pyro_nmc"]
+    assert sum(x.amount for x in direct.exchanges if x.target == "Carbon dioxide, fossil") == pytest.approx(other)
+    reference = sum(x.amount for x in route.exchanges if x.feed_carbon)
+    (ref_link,) = [x for x in eol.exchanges if x.target == FOSSIL_CARBON_BURNED]
+    assert ref_link.amount * CO2_PER_C == pytest.approx(reference, rel=1e-12)
     carbon = cell_content(engine, mapping)["C"]
     assert 0.25 < carbon < 0.4
-    assert co2[0].amount == pytest.approx(other + carbon * 44.009 / 12.011, rel=1e-12)
+    assert burned[0].amount == pytest.approx(carbon, rel=1e-12)
     assert carbon * 44.009 / 12.011 > reference
 
 
@@ -389,3 +398,66 @@ def test_end_of_life_and_recycled_content_are_traceable_in_the_tables(engine):
         fields = {r[0].value: r[1].value for r in ws.iter_rows(min_row=2)}
     assert fields["recycling accounting rule"] == "cff" and fields["recycled content Co (R1)"] == pytest.approx(0.2)
     assert fields["end-of-life credits, kg CO2e/kWh"] == pytest.approx(res["recycling"]["end_of_life_credits"])
+
+
+def test_recycled_lithium_carbonate_is_causticised_for_a_hydroxide_cathode(engine):
+    """A route's Li2CO3 in the LiOH·H2O supply mix of a high-nickel cathode goes through the inventory's
+    causticisation (lime, energy, the source's 83.8 % lithium yield), not straight into the cathode as the hydroxide;
+    in an LFP cell's Li2CO3 mix it goes in as it is. The cell's change is the recycled share times the hydroxide
+    drawn times (converted recycled hydroxide - virgin hydroxide), and lithium still balances through the loop."""
+    from lca_battery.model.superstructure import all_processes
+    procs = all_processes(engine.inventory)
+    sw = procs["supply__lithium_hydroxide"]
+    conv = procs[sw.alternatives["recycled_hydro_nmc"]]
+    assert conv.id == "lithium_hydroxide_from_carbonate__lithium_carbonate_recycled_hydro"
+    (li2co3,) = [x for x in conv.exchanges if x.target == "lithium_carbonate_recycled_hydro"]
+    assert li2co3.amount == pytest.approx(1.05 * 0.1879 / 0.1879)
+    # its electricity at its own site (CN by default; suppliers.lithium_hydroxide_from_carbonate.location moves it)
+    assert {x.target for x in conv.exchanges} >= {"quicklime", "electricity_site__lithium_hydroxide_from_carbonate",
+                                                  "heat_natural_gas_industrial"}
+    assert procs["supply__lithium_carbonate"].alternatives["recycled_hydro_nmc"] == \
+        "lithium_carbonate_recycled_hydro"
+    assert procs["supply__lithium_hydroxide"].alternatives["scrap_hydro_nmc_nmc811"].startswith(
+        "lithium_hydroxide_from_carbonate__scrap_recovered__Li__hydro_nmc__nmc811")
+    # hand check on the solved system: only the supply mix's hydroxide changes
+    r1 = 0.4
+    study, mapping, solved = solve(engine, {"recycling.recycled_content": {"Li": {"post_consumer": r1}}})
+    base_study, base_mapping, base = solve(engine, {})
+    col = solved.lca.dicts.activity[engine.ids["supply__lithium_hydroxide"]]
+    drawn = float(solved.supply[col])
+    assert drawn == pytest.approx(float(base.supply[base.lca.dicts.activity[engine.ids["supply__lithium_hydroxide"]]]),
+                                  rel=1e-12)
+    _, f_conv = engine.resolve(base, {conv.id: 1.0})
+    _, f_virgin = engine.resolve(base, {"lithium_hydroxide": 1.0})
+    with_rec = footprint(EXAMPLE, {"recycling.recycled_content": {"Li": {"post_consumer": r1}}}, engine=engine,
+                         details=False)
+    plain = footprint(EXAMPLE, {}, engine=engine, details=False)
+    assert with_rec["kg_co2e_per_kwh"] - plain["kg_co2e_per_kwh"] == pytest.approx(
+        r1 * drawn * (f_conv - f_virgin), rel=1e-6)
+    loop = footprint(EXAMPLE, {"recycling.recycled_content": {"Li": {"post_consumer": r1}},
+                               "recycling.scrap_rate": 0.05}, engine=engine)
+    assert abs(loop["mass_balance"]["Li"]["relative_residual"]) < 1e-9
+
+
+def test_a_recyclers_own_figure_for_its_recycled_salt(engine, tmp_path, capsys):
+    """A recycler's own PCF of its recycled salt (``suppliers.cobalt_sulfate_recycled_hydro``) replaces the modelled
+    salt whatever the allocation basis: at the modelled value the cell is unchanged, above it the cell rises by the
+    recycled share's salt times the difference; its site is the route's, not a setting of the product."""
+    ov = {"recycling.recycled_content": {"Co": {"post_consumer": 0.3}}}
+    study, mapping, solved = solve(engine, ov)
+    _, modelled = engine.resolve(solved, {"cobalt_sulfate_recycled_hydro": 1.0})
+    base = footprint(EXAMPLE, ov, engine=engine, details=False)
+    for basis in ("mass", "system_expansion"):
+        same = footprint(EXAMPLE, {**ov, "allocation.recycling": basis,
+                                   "suppliers.cobalt_sulfate_recycled_hydro": {"pcf_kg_co2e_per_kg": modelled,
+                                                                               "source": "recycler EPD"}},
+                         engine=engine, details=False)
+        assert same["kg_co2e_per_kwh"] == pytest.approx(base["kg_co2e_per_kwh"], rel=1e-9), basis
+    col = solved.lca.dicts.activity[engine.ids["cobalt_sulfate_recycled_hydro"]]
+    drawn = float(solved.supply[col])
+    higher = footprint(EXAMPLE, {**ov, "suppliers.cobalt_sulfate_recycled_hydro": {
+        "pcf_kg_co2e_per_kg": modelled + 2.0, "source": "recycler EPD"}}, engine=engine, details=False)
+    assert higher["kg_co2e_per_kwh"] - base["kg_co2e_per_kwh"] == pytest.approx(2.0 * drawn, rel=1e-6)
+    assert_user_error(tmp_path, capsys, {**ov, "suppliers.cobalt_sulfate_recycled_hydro":
+                                         {"location": "SE", "pcf_kg_co2e_per_kg": 2.0, "source": "x"}},
+                      "suppliers.cobalt_sulfate_recycled_hydro.location", ["the route's"])

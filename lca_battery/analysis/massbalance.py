@@ -6,6 +6,9 @@ pCAM, CAM, electrodes, cell, scrap treatment and recovered salts). For each meta
     entering (virgin salts + recycled salts from outside)
         = in the product (cells)  +  losses (each process: metal in - metal out, >= 0)
 
+A recycled salt converted into the salt of the supply mix (a route's Li2CO3 causticised to LiOH·H2O) enters
+before its conversion, whose loss counts like any other.
+
 Amounts are the solved supplies and the technosphere matrix as solved (study overrides
 included), so the balance closes through the loops or the bookkeeping is wrong; a process
 whose outputs hold more metal than its inputs is reported (``created``), never hidden.
@@ -14,8 +17,11 @@ from __future__ import annotations
 
 import scipy.sparse as sp
 
+from ..model.recycling import CONVERSIONS
+
+#: the chain's processes: the conversions of recycled salts into the salt of a supply mix too (their losses count)
 CHAIN_PREFIXES = ("supply__", "pcam_", "cam_", "cathode_", "cell_", "scrap_treatment__", "scrap_recovered__",
-                  "product_system")
+                  "product_system", *(f"{conv}__" for conv in CONVERSIONS.values()))
 
 
 def in_chain(pid: str) -> bool:

@@ -198,7 +198,8 @@ def material_audit(engine, solved, threshold: float = THRESHOLD) -> list[dict]:
                      "switchable": SITE_PREFIX + pid in engine.ids,
                      "made_at_plant": any(x.target in (PLANT_ELECTRICITY, PLANT_HEAT) for x in p.exchanges),
                      "proxy": p.proxy})
-    rows.sort(key=lambda r: -r["share"])
+    # by share, equal shares (a unit converter and its salt) by name: rounding noise of the solve does not reorder
+    rows.sort(key=lambda r: (-round(r["share"], 9), r["id"]))
     return rows
 
 

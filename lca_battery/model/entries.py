@@ -301,12 +301,20 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
     site_countries = _site_settings(study)
     in_use = routes_in_use(study)
     for pid in study.suppliers:
-        if pid not in procs or procs[pid].is_switch or (procs[pid].stage is None
-                                                        and site_switch_id(pid) not in procs):
+        recycled = pid in procs and procs[pid].switch == "allocation.recycling"   # a recycler's own salt
+        if pid not in procs or (procs[pid].is_switch and not recycled) or (
+                procs[pid].stage is None and site_switch_id(pid) not in procs):
             raise StudyError(f"unknown material '{pid}'", file=file, field=f"suppliers.{pid}",
                              allowed="the id of a foreground process or of a material made with grid "
                                      "electricity, e.g. " + ", ".join(
-                                 sorted(p for p in procs if p.startswith(("cam_", "pcam_", "cathode_")))))
+                                 sorted(p for p in procs if p.startswith(("cam_", "pcam_", "cathode_"))))
+                                     + "; or a recycled salt of a route, e.g. " + ", ".join(
+                                 sorted(p for p, q in procs.items() if q.switch == "allocation.recycling"
+                                        and p.startswith("cobalt_"))))
+        if recycled and study.suppliers[pid].location is not None:
+            raise StudyError(f"'{pid}' is a recycling route's product: its site is the route's, not a setting of "
+                             f"the product", file=file, field=f"suppliers.{pid}.location",
+                             allowed="pcf_kg_co2e_per_kg or inventory with their source (the recycler's own figure)")
     index = _switch_index(procs, file)
     if index is None:                   # a switch's default cannot be read: each switch in turn (its error)
         _switch_loop(study, procs, plant, site_countries, in_use, unique, entries, file)
@@ -426,7 +434,9 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
                 raise StudyError(f"unit mismatch: '{sup.process}' is per {target.unit}, '{pid}' per {p.unit}",
                                  file=file, field=f"suppliers.{pid}.process")
             row["replaced_by"] = sup.process
-        # the supplier's data replace the material's whole column
+        # the supplier's data replace the material's whole column (a recycled salt's: its allocation variants)
+        for alt in (p.alternatives.values() if p.is_switch else ()):
+            entries.append(Entry(alt, pid, 0.0, param))
         for x in p.exchanges:
             if x.kind == "technosphere":
                 entries.append(Entry(x.target, pid, 0.0, param))

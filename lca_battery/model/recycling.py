@@ -129,6 +129,85 @@ def credit_kg(content: dict[str, float], recovery: dict[str, float], metal: str,
     return -content.get(metal, 0.0) * recovery.get(metal, 0.0) / f_sub
 
 
+#: (form of a recycled product, salt of the supply mix) -> the inventory's conversion of one into the other: a
+#: route's Li2CO3 in the LiOH·H2O supply mix is causticised first, as a CAM maker would have to
+CONVERSIONS = {("lithium_carbonate", "lithium_hydroxide"): "lithium_hydroxide_from_carbonate"}
+
+
+def _in_salt_form(salt: str, product: str, form: str | None, procs: dict, out: list,
+                  like: str | None = None) -> str:
+    """The process that supplies ``salt`` from ``product`` (a recycled or own-scrap salt in the form of the virgin
+    ``form`` it replaces): ``product`` itself, or a copy of the inventory's conversion (:data:`CONVERSIONS`) that
+    takes ``product`` in place of its virgin input, made once and appended to ``out``. ``like``: a process of
+    ``procs`` with ``product``'s composition and name (``product`` itself when it is one)."""
+    conv = CONVERSIONS.get((form, salt))
+    if form is None or form == salt or conv not in procs:
+        return product
+    pid = f"{conv}__{product}"
+    if not any(p.id == pid for p in out):
+        base = procs[conv]
+        f_in = procs[form].composition
+        f_product = procs[like or product].composition
+        metal = next(m for m in f_in if m in f_product)
+        exs = tuple(Exchange(x.kind, product, x.amount * f_in[metal] / f_product[metal], x.unit, x.source,
+                             x.compartment, x.aggregated, x.substitution, x.proxy,
+                             f"{product} in place of {form}, the same {metal} ({x.comment or ''})".rstrip(" ()"))
+                    if x.kind == "technosphere" and x.target == form else x for x in base.exchanges)
+        out.append(Process(**{**base.__dict__, "id": pid, "exchanges": exs,
+                              "name": f"{base.name}, from {procs[like or product].name}",
+                              "comment": f"{base.comment} This copy converts {product}."}))
+    return pid
+
+
+#: the end-of-life treatments' own emissions, apart from their inputs (one process per route), and the fossil carbon
+#: of a spent cell burned (per kg C): a study scales them with technosphere entries (the accounting rule's 1 - A,
+#: the study cell's carbon), so that no study changes a cell of the biosphere matrix (the sweep engine's fast paths
+#: update the technosphere only)
+EOL_DIRECT_PREFIX = "eol_direct__"
+FOSSIL_CARBON_BURNED = "fossil_carbon_burned"
+
+
+def _emission_links(route: Process, out: list) -> list[Exchange]:
+    """The end-of-life treatment's links to its route's direct emissions and to the feed's carbon burned (processes
+    made once and appended to ``out``): per kg of spent battery, as the route gives them."""
+    from .base import CO2_FOSSIL, _model_process
+    direct = [x for x in route.exchanges if x.kind == "biosphere" and not x.feed_carbon]
+    carbon = sum(x.amount for x in route.exchanges if x.kind == "biosphere" and x.feed_carbon) / CO2_PER_C
+    links, made = [], {p.id for p in out}
+    if direct:
+        pid = EOL_DIRECT_PREFIX + route.id[len("recycling_"):]
+        if pid not in made:
+            out.append(_model_process(pid, f"direct emissions of {route.name}", "spent battery treated (emissions)",
+                                      "kg", route.location, stage="end_of_life", exchanges=direct,
+                                      comment=f"The biosphere exchanges of {route.id}, per kg of spent battery.",
+                                      dqr=dict(route.dqr), reference_year=route.reference_year, source=route.source))
+        links.append(Exchange("technosphere", pid, 1.0, "kg", route.source or "lcab_model",
+                              comment="the route's own emissions, per kg of spent battery"))
+    if carbon:
+        if FOSSIL_CARBON_BURNED not in made:
+            out.append(_model_process(
+                FOSSIL_CARBON_BURNED, "fossil carbon of spent cells burned in recycling", "carbon burned", "kg",
+                "GLO", stage="end_of_life", source="stoichiometry",
+                exchanges=[Exchange("biosphere", CO2_FOSSIL[0], CO2_PER_C, "kg", "stoichiometry", CO2_FOSSIL[1],
+                                    comment="C + O2 -> CO2, 44.009 / 12.011 kg CO2 per kg C")]))
+        links.append(Exchange("technosphere", FOSSIL_CARBON_BURNED, carbon, "kg", "stoichiometry",
+                              comment="the feed's fossil carbon (graphite, electrolyte, separator, binders) the route "
+                                      "burns, kg C per kg of spent battery as the route gives it; a study's own cell's "
+                                      "carbon in its place"))
+    return links
+
+
+def _through_conversion(pid: str, procs: dict, metal: str) -> tuple[str, float]:
+    """``pid`` of a supply alternative, or, when it is a conversion copy (:func:`_in_salt_form`), the product it
+    converts; and the share of that product's ``metal`` the conversion puts into its own product (1 without one)."""
+    if not any(pid.startswith(conv + "__") for conv in CONVERSIONS.values()):
+        return pid, 1.0
+    p = procs[pid]
+    x = next(x for x in p.exchanges if x.kind == "technosphere" and x.target.startswith("scrap_recovered__")
+             or x.target == pid.split("__", 1)[1])
+    return x.target, p.composition[metal] / (x.amount * procs[x.target].composition[metal])
+
+
 def generated(inventory: Inventory, procs: dict, cells: dict[str, Process]) -> list[Process]:
     """Supply switches, scrap loops and end-of-life treatments (see module docstring)."""
     from .cell import element_content
@@ -137,14 +216,15 @@ def generated(inventory: Inventory, procs: dict, cells: dict[str, Process]) -> l
     rts = routes(inventory)
     salts = {salt: metal for metal, ss in METAL_SALTS.items() for salt in ss if salt in procs}
     alternatives: dict[str, dict[str, str]] = {s: {"virgin": s} for s in salts}
-    # post-consumer / external recycled salts: the allocation switches of the route co-products
+    # post-consumer / external recycled salts: the allocation switches of the route co-products (converted into
+    # the salt of the supply mix where the route makes another form: Li2CO3 for the LiOH·H2O mix)
     for rname, route in rts.items():
         if rname.startswith("pretreatment"):      # black mass is not a battery-grade salt
             continue
         for salt, metal in salts.items():
             c = route_product(route, metal)
             if c is not None and c.id in procs:
-                alternatives[salt][f"recycled_{rname}"] = c.id
+                alternatives[salt][f"recycled_{rname}"] = _in_salt_form(salt, c.id, c.substitutes, procs, out)
     # own cathode scrap: a cycle through the matrix
     proxy = ("route inputs per kg of spent battery applied per kg of the battery metals (Co, Ni, Mn, Li) of the "
              "cathode scrap (proxy: the route's reagents follow the metal it recovers)")
@@ -195,9 +275,11 @@ def generated(inventory: Inventory, procs: dict, cells: dict[str, Process]) -> l
                                         comment=f"mass allocation {share:.4f}; {amount:.5g} kg per kg scrap "
                                                 f"= Co/Ni/Mn/Li in scrap x recovery / metal in salt")],
                     composition=dict(procs[cid].composition) if cid in procs else {}))
+                form = next((c.substitutes for c in route.coproducts if c.id == cid), None)
                 for salt, m in salts.items():
                     if m == metal:
-                        alternatives[salt][f"scrap_{rname}_{chem}"] = pid
+                        alternatives[salt][f"scrap_{rname}_{chem}"] = _in_salt_form(salt, pid, form, procs, out,
+                                                                                    like=cid)
         # end of life of the cell itself
         wc = element_content(cell.id, procs)
         for rname, route in rts.items():
@@ -216,13 +298,16 @@ def generated(inventory: Inventory, procs: dict, cells: dict[str, Process]) -> l
                 credits.append(Exchange("technosphere", c.substitutes, credit_kg(wc, rec, metal, f_sub), "kg",
                                         route.source or "lcab_model", substitution=True,
                                         comment=f"avoided {c.substitutes}: {metal} in cell x recovery"))
+            inputs = _route_inputs(route, 1.0, "route inputs per kg of spent battery (as the source)")
             out.append(_model_process(
                 f"eol_treatment__{rname}__{chem}", f"end of life of {chem.upper()} cells, {rname}",
                 "spent cell, treated", "kg", route.location, stage="end_of_life",
-                exchanges=[*_route_inputs(route, 1.0, "route inputs per kg of spent battery (as the source)"),
-                           *credits],
-                comment="Recycling of 1 kg of collected cell; the avoided virgin materials are credits.",
-                extra={"recovery": dict(rec), "route": route.id, "credits": credit_basis}, dqr=dict(route.dqr),
+                exchanges=[*(x for x in inputs if x.kind != "biosphere"), *_emission_links(route, out), *credits],
+                comment="Recycling of 1 kg of collected cell; the avoided virgin materials are credits. Its "
+                        f"emissions are those of {EOL_DIRECT_PREFIX}{rname} (and the feed's carbon burned, "
+                        f"{FOSSIL_CARBON_BURNED}), linked on the technosphere so that a study scales them there.",
+                extra={"recovery": dict(rec), "route": route.id, "credits": credit_basis,
+                       "burns_feed_carbon": any(x.feed_carbon for x in route.exchanges)}, dqr=dict(route.dqr),
                 reference_year=route.reference_year, source=route.source))
     for salt, alts in alternatives.items():
         out.append(_model_process(
@@ -381,11 +466,11 @@ def supply_entries(rc, procs: dict, cell, file: str):
             key_scrap = f"scrap_{rc.scrap_route}_{chem}"
             if rc.scrap_rate and key_scrap in sw.alternatives and cathode:
                 d = drawn[metal]
-                scrap_pid = sw.alternatives[key_scrap]
+                scrap_pid, conversion_yield = _through_conversion(sw.alternatives[key_scrap], procs, metal)
                 treat = procs[scrap_pid].exchanges[0].target
                 rho = procs[treat].extra["recovery"].get(metal, 0.0)
-                if d > 0:
-                    r1_scrap = rc.scrap_rate * w.get(metal, 0.0) * rho / d
+                if d > 0:   # the metal the scrap returns to this salt (after its conversion's losses, if any)
+                    r1_scrap = rc.scrap_rate * w.get(metal, 0.0) * rho * conversion_yield / d
                 scrap_route_obj = scrap_pid
             key_rec = f"recycled_{rc.route}"
             if r1_ext and key_rec not in sw.alternatives:
@@ -447,17 +532,17 @@ def eol_entries(procs: dict, cell, kg_cell_per_kwh: float, route_name: str, rate
             entries.append(Entry(eol.id, ROOT, rate * kg_cell_per_kwh,
                                  "recycling.eol_collection_rate"))
             summed: dict[tuple, float] = {}
-            burns = cell_content is not None and any(x.feed_carbon for x in eol.exchanges)
+            burns = cell_content is not None and eol.extra.get("burns_feed_carbon")
             for x in eol.exchanges:   # the same input may appear twice: the matrix holds their sum
-                if burns and x.feed_carbon:
+                if burns and x.target == FOSSIL_CARBON_BURNED:
                     continue          # the reference cell's carbon: the study's own cell burns instead (below)
                 key = (x.kind, x.target, x.compartment, x.substitution)
                 summed[key] = summed.get(key, 0.0) + x.amount
             if burns:
-                key = ("biosphere", CO2_FOSSIL[0], CO2_FOSSIL[1], False)
+                key = ("technosphere", FOSSIL_CARBON_BURNED, (), False)
                 # fossil carbon only: the cell's biogenic carbon (C_biogenic, a CMC binder's cellulose) burns to
                 # CO2 of biogenic origin, 0 in GWP100, whose uptake the inventories do not count either
-                summed[key] = summed.get(key, 0.0) + cell_content.get("C", 0.0) * CO2_PER_C
+                summed[key] = summed.get(key, 0.0) + cell_content.get("C", 0.0)
             for (kind, target, comp, subst), amount in summed.items():
                 if kind != "technosphere":
                     entries.append(Entry(bio_key((target, comp)), eol.id, amount * (1 - a_burden),
