@@ -390,3 +390,16 @@ def test_large_exclusions_are_marked_as_data_gaps(rep, written):
     assert all(r["share_of_process"] < rep["cutoff"]["data_gap_share"] for r in rows if not r["data_gap"])
     html = (written[0] / "report.html").read_text(encoding="utf-8")
     assert html.count("<strong>data gap</strong>") == len(gaps) + 1      # each row, and the explanation
+
+
+def test_report_with_a_supplier_figure_for_the_cathode_active_material(engine, tmp_path):
+    """A cell maker's usual case, the CAM from its supplier's PCF: the report is written (its dataset register held a
+    supplier row without the inventory's source keys, and the template failed on it), and the register lists the
+    supplier's source."""
+    from lca_battery.api import report
+    from lca_battery.report.outputs import write_report
+    ov = {"suppliers.cam_nmc811.pcf_kg_co2e_per_kg": 18.0, "suppliers.cam_nmc811.source": "Supplier Y PCF 2025"}
+    rep = report(EXAMPLE, ov, engine=engine, samples=10, seed=7, sobol_n=SOBOL_N)
+    out = write_report(rep, tmp_path / "r", str(EXAMPLE), command=["lca-battery", "report"])
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Supplier Y PCF 2025" in html
