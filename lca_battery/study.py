@@ -140,7 +140,9 @@ class Electricity(_Model):  # noqa: D101 (documented below)
     onsite: dict[str, float] = Field(default_factory=dict)
     contract: dict[str, float] = Field(default_factory=dict)
     instrument: Literal["ppa", "certificate"] = "ppa"
-    residual_mix_kg_per_kwh: float | None = Field(None, ge=0, description="residual mix factor, kg CO2e/kWh")
+    residual_mix_kg_per_kwh: float | dict[str, float] | None = Field(None, description=(
+        "residual mix factor, kg CO2e/kWh, or one per plant country (e.g. {HU: 0.35, SE: 0.04}): the one of "
+        "plant.country applies, so a plant moved in a sweep takes its own country's residual mix"))
     residual_mix_source: str = ""
     mix: dict[str, float] | None = None
     rule: Literal["eu_delegated_act", "iso14067"] = Field(
@@ -156,7 +158,11 @@ class Electricity(_Model):  # noqa: D101 (documented below)
             raise ValueError("onsite + contract shares exceed 1")
         if self.mix is not None:
             _check_share(self.mix, "mix")
-        if self.residual_mix_kg_per_kwh is not None and not self.residual_mix_source:
+        res = self.residual_mix_kg_per_kwh
+        for k, v in ((res or {}).items() if isinstance(res, dict) else [("", res)] if res is not None else []):
+            if v < 0:
+                raise ValueError(f"residual_mix_kg_per_kwh{'.' + k if k else ''}: must be >= 0 (got {v:g})")
+        if res is not None and not self.residual_mix_source:
             raise ValueError("residual_mix_kg_per_kwh needs residual_mix_source (e.g. AIB European Residual Mixes 2024)")
         return self
 

@@ -112,6 +112,15 @@ def test_company_bom_replaces_default_and_is_reported(engine, default_result):
     assert new["kg_per_cell"] == pytest.approx(line["kg_per_cell"] * 0.5, rel=1e-12)
     assert r["kg_co2e_per_kwh"] < default_result["kg_co2e_per_kwh"]
     assert r["cell"]["mass_kg"] == pytest.approx(mass)
+    # half the electrolyte leaves the inputs 5.7 % short of the cell's mass: reported, counted as given
+    assert len(r["warnings"]) == 1 and "cell.bom" in r["warnings"][0] and "-5.7%" in r["warnings"][0]
+    near = footprint(EXAMPLE, {"cell.bom.electrolyte": line["kg_per_cell"] * 0.9, "cell.bom_source": "plant BOM"},
+                     engine=engine)
+    assert not near["warnings"]
+    (cath,) = [b for b in default_result["bom"] if b["input"] == "cathode_nmc811"]
+    over = footprint(EXAMPLE, {"cell.bom.cathode_nmc811": cath["kg_per_cell"] * 1.5, "cell.bom_source": "x"},
+                     engine=engine)
+    assert any("+20.9%" in w for w in over["warnings"]), over["warnings"]
 
 
 def test_datasets_have_sources(engine, capsys):
@@ -208,3 +217,51 @@ def test_electricity_reported_per_site(default_result, engine):
     # processes.csv does (here all raw material acquisition: foils, tabs and casing are materials), never blank
     assert sites["electricity_site__aluminium_primary"]["stage"] == "raw_material_acquisition"
     assert all(e["stage"] for e in default_result["electricity_sites"])
+
+
+def test_what_the_electricity_rules_did_not_check_is_said(engine, default_result):
+    """A cell maker's review (2026-12): a user-defined mix with technology shares is counted as given, so its label,
+    the rule set's non-conformities and the declaration say it was not checked against a rule; a declaration whose
+    figure counts contracts (ISO 14067 rule) names the draft act's figure; measured plant electricity with the default
+    heat is not called company-specific plant energy."""
+    mix = {"plant.electricity.mix": {"grid_CN": 0.3, "tech_wind_onshore": 0.7}, "rules": "iso14067"}
+    r = footprint(EXAMPLE, mix, engine=engine)
+    assert r["plant"]["electricity_rule"] == "user_mix" and "not checked" in r["plant"]["electricity_rule_label"]
+    assert any("plant.electricity.mix counts tech_wind_onshore" in n for n in r["rules"]["non_conformities"])
+    assert any("user-defined mix" in m for m in r["declaration"]["missing"])
+    ppa = footprint(EXAMPLE, {"plant.electricity.contract": {"wind_onshore": 0.4},
+                              "plant.electricity.rule": "iso14067"}, engine=engine)
+    eu = ppa["plant"]["result_by_rule"]["eu_delegated_act"]["kg_co2e_per_kwh"]
+    assert eu == pytest.approx(default_result["kg_co2e_per_kwh"], rel=1e-12) and ppa["kg_co2e_per_kwh"] < eu
+    assert any("counts contractual instruments" in m and f"{eu:.2f}" in m for m in ppa["declaration"]["missing"])
+    assert not any("contractual" in m for m in default_result["declaration"]["missing"])
+    half = footprint(EXAMPLE, {"plant.electricity_kwh_per_kg_cell": 7.0}, engine=engine)
+    (step,) = half["plant"]["energy"]["steps"]
+    assert step["step"] == "measured_electricity" and "heat from" in step["name"] and "not measured" in step["name"]
+    assert any("only part of it is measured" in m for m in half["declaration"]["missing"])
+    full = footprint(EXAMPLE, {"plant.electricity_kwh_per_kg_cell": 7.0, "plant.heat_mj_per_kg_cell": 10.0},
+                     engine=engine)
+    assert full["plant"]["energy"]["steps"][0]["step"] == "measured"
+    assert not any("cell plant energy" in m for m in full["declaration"]["missing"])
+
+
+def test_residual_mix_per_country_follows_the_plant(engine, tmp_path, capsys):
+    """One residual mix per country: the plant's applies, so moving the plant changes the uncontracted share's factor
+    (a single figure stayed HU's for a plant moved to SE); a plant country without one is a clear error."""
+    kwh = footprint(EXAMPLE, {}, engine=engine)["plant"]["electricity_kwh_per_kwh"]
+    base = {"plant.electricity.contract": {"wind_onshore": 0.4}, "plant.electricity.rule": "iso14067",
+            "plant.electricity.residual_mix_kg_per_kwh": {"HU": 0.35, "SE": 0.05},
+            "plant.electricity.residual_mix_source": "AIB European Residual Mixes 2024 (test figures)"}
+    hu = footprint(EXAMPLE, {**base, "plant.country": "HU"}, engine=engine)
+    se = footprint(EXAMPLE, {**base, "plant.country": "SE"}, engine=engine)
+    assert hu["kg_co2e_per_kwh"] - se["kg_co2e_per_kwh"] == pytest.approx(0.6 * kwh * (0.35 - 0.05), rel=1e-9)
+    assert any("of SE" in n for n in se["plant"]["electricity_notes"])
+    single = footprint(EXAMPLE, {**base, "plant.country": "SE", "plant.electricity.residual_mix_kg_per_kwh": 0.35},
+                       engine=engine)
+    # the plant's whole electricity is contracted or residual here, so one figure makes HU and SE alike
+    assert single["kg_co2e_per_kwh"] == pytest.approx(hu["kg_co2e_per_kwh"], rel=1e-9)
+    assert any("whatever plant.country" in n for n in single["plant"]["electricity_notes"])
+    assert_user_error(tmp_path, capsys, {**base, "plant.country": "PL"},
+                      "plant.electricity.residual_mix_kg_per_kwh", ["'PL'", "HU, SE"])
+    assert_user_error(tmp_path, capsys, {**base, "plant.electricity.residual_mix_kg_per_kwh": {"HU": -1}},
+                      "plant.electricity", [">= 0"])

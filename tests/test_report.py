@@ -403,3 +403,21 @@ def test_report_with_a_supplier_figure_for_the_cathode_active_material(engine, t
     out = write_report(rep, tmp_path / "r", str(EXAMPLE), command=["lca-battery", "report"])
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "Supplier Y PCF 2025" in html
+
+
+def test_report_says_which_rule_set_it_follows_and_lists_its_non_conformities(engine, tmp_path):
+    """The report's header named the JRC rules whatever the study chose, and the rule set's non-conformities were in
+    the JSON only: it names the study's rule set (or that there is none) and lists every non-conformity."""
+    from lca_battery.api import report
+    from lca_battery.report.outputs import write_report
+    ov = {"rules": "iso14067", "plant.electricity.mix": {"grid_CN": 0.3, "tech_wind_onshore": 0.7}}
+    rep = report(EXAMPLE, ov, engine=engine, samples=10, seed=7, sobol_n=SOBOL_N)
+    out = write_report(rep, tmp_path / "r", str(EXAMPLE), command=["lca-battery", "report"])
+    html = (out / "report.html").read_text(encoding="utf-8")
+    found = rep["result"]["rules"]["non_conformities"]
+    assert found and f"with {len(found)} non-conformities" in html
+    assert all(n.replace("'", "&#39;") in html for n in found)
+    none = report(EXAMPLE, {}, engine=engine, samples=10, seed=7, sobol_n=SOBOL_N)
+    html = write_report(none, tmp_path / "n", str(EXAMPLE), command=["lca-battery", "report"]).joinpath(
+        "report.html").read_text(encoding="utf-8")
+    assert "names no rule set" in html

@@ -131,6 +131,17 @@ def _company_bom(study, cell: Process, lines: dict, mass: float, info: dict, fil
         raise StudyError(f"the bill of materials ({bom_mass:.4g} kg) exceeds the cell mass ({mass:.4g} kg)",
                          file=file, field="cell.bom")
     info["bom_source"] = study.cell.bom_source or "company-specific (source not stated)"
+    total = sum(line.kg_per_kg_cell for line in lines.values())
+    if abs(total - 1.0) > BOM_SUM_TOLERANCE:
+        given = ", ".join(f"{k} {kg:g} kg" for k, kg in study.cell.bom.items())
+        info.setdefault("warnings", []).append(
+            f"cell.bom: with the company BOM ({given} per cell) and the model's other components the cell's "
+            f"inputs sum to {total:.3f} kg per kg of cell ({total - 1:+.1%}); the footprint counts them as given: "
+            f"check that the BOM is in kg per cell, or give every component")
+
+
+#: a company BOM whose components, with the modelled rest, are further than this from the cell's mass is reported
+BOM_SUM_TOLERANCE = 0.05
 
 
 def _inventory_bom(study, cell: Process, procs: dict, file: str) -> tuple[list[BomLine], dict]:

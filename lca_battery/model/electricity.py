@@ -23,6 +23,11 @@ RULE_LABELS = {
 }
 
 
+#: what stands for "the national consumption mix" of the rules
+GRID_NOTE = ("national mix: the life-cycle factor of the country's generation mix (Ember) stands in for its consumption "
+             "mix (no import/export correction, no transmission and distribution losses)")
+
+
 def rule_label(rule: str, el) -> str:
     """The rule's label as applied to the study's plant electricity ``el`` (its ``contract`` and residual mix):
     the ISO 14067 rule counts contracts and a residual mix only where the study gives them."""
@@ -70,7 +75,12 @@ def plant_shares(study, alternatives: dict[str, str], rule: str | None, file: st
                 raise StudyError(f"unknown alternative '{k}'", file=file, field="plant.electricity.mix",
                                  allowed=", ".join(sorted(a for a in alternatives if a != "residual_mix")))
             shares[k] = shares.get(k, 0.0) + float(v)
-        return PlantElectricity(shares, "user_mix", "user-defined technology mix (as given by the study)")
+        tech = sorted(k for k, v in shares.items() if v and not k.startswith("grid_"))
+        notes = [GRID_NOTE] if any(v and k.startswith("grid_") for k, v in shares.items()) else []
+        return PlantElectricity(shares, "user_mix", "user-defined technology mix (as given by the study)" + (
+            f": {', '.join(tech)} counted as given, not checked against an electricity rule (on-site generation "
+            f"and direct lines: plant.electricity.onsite; contracts: plant.electricity.contract)" if tech else ""),
+            notes=notes)
     shares: dict[str, float] = {}
     notes = []
     for tech, v in el.onsite.items():
@@ -94,12 +104,23 @@ def plant_shares(study, alternatives: dict[str, str], rule: str | None, file: st
         if el.residual_mix_kg_per_kwh is not None:
             shares["residual_mix"] = shares.get("residual_mix", 0.0) + rest
             residual = el.residual_mix_kg_per_kwh
-            notes.append(f"residual mix {residual:g} kg CO2e/kWh ({el.residual_mix_source}) for the share not "
-                         f"covered by {el.instrument.upper()}s")
+            if isinstance(residual, dict):          # one per country: the plant's
+                if study.plant.country not in residual:
+                    raise StudyError(f"no residual mix given for the plant's country '{study.plant.country}'",
+                                     file=file, field="plant.electricity.residual_mix_kg_per_kwh",
+                                     allowed=", ".join(sorted(residual)) + f", or add {study.plant.country}")
+                residual = float(residual[study.plant.country])
+            per_country = isinstance(el.residual_mix_kg_per_kwh, dict)
+            notes.append(f"residual mix {residual:g} kg CO2e/kWh"
+                         + (f" of {study.plant.country}" if per_country else
+                            " (one figure, whatever plant.country: give one per country to move the plant)")
+                         + f" ({el.residual_mix_source}) for the share not covered by {el.instrument.upper()}s")
         else:
             shares[grid] = shares.get(grid, 0.0) + rest
             notes.append("no residual mix given: the national consumption mix stands in for the share not covered "
                          "by contracts (the contracted renewable power may be counted twice)")
     else:
         shares[grid] = shares.get(grid, 0.0) + rest
+    if shares.get(grid):
+        notes.append(GRID_NOTE)
     return PlantElectricity(shares, rule, RULE_LABELS[rule], residual, notes)

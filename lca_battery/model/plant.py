@@ -256,8 +256,16 @@ def plant_energy(study, cell, procs: dict, bom: dict[str, float], ed: float, che
             elec = measured["electricity"][0]
         if "heat" in measured:
             heat = measured["heat"][0]
-        steps = [{"step": "measured", "name": "whole plant, company-specific (study)",
-                  "source": "study: " + ", ".join(v[1] for v in measured.values()),
+        # one measured carrier with the other from the published profile: said in the step's name and source, and
+        # the step is not "measured" (the declaration still lists the plant energy as not company-specific)
+        partial = [n for n in ("electricity", "heat") if n not in measured]
+        default_of = f"{profile}'s default" if partial else ""
+        steps = [{"step": "measured" if not partial else "measured_" + "_".join(measured),
+                  "name": ("whole plant, company-specific (study)" if not partial else
+                           f"whole plant: {' and '.join(measured)} company-specific (study), {partial[0]} from "
+                           f"{default_of} (not measured)"),
+                  "source": "study: " + ", ".join(v[1] for v in measured.values())
+                            + (f"; {partial[0]}: {profile}" if partial else ""),
                   "electricity_kwh_per_kwh": elec, "heat_mj_per_kwh": heat}]
         source = steps[0]["source"]
         param = ", ".join(v[1] for v in measured.values())

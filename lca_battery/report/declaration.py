@@ -73,10 +73,22 @@ def declaration(study, result: dict) -> dict:
                            f"the default dataset stands in")
     steps = ((result.get("plant") or {}).get("energy") or {}).get("steps") or []
     if not any(st.get("step") == "measured" for st in steps):
+        partial = next((st for st in steps if str(st.get("step", "")).startswith("measured_")), None)
         missing.append("company-specific cell plant energy (main production; mandatory under the draft delegated "
-                       "act: plant.electricity_kwh_per_kwh_cell and plant.heat_mj_per_kwh_cell): a published plant "
-                       "stands in (" + ((result.get("plant") or {}).get("energy") or {}).get("source", "default")
-                       + ")")
+                       "act: plant.electricity_kwh_per_kwh_cell and plant.heat_mj_per_kwh_cell): "
+                       + (f"only part of it is measured ({partial['name']})" if partial else
+                          "a published plant stands in (" + ((result.get("plant") or {}).get("energy") or {}).get(
+                              "source", "default") + ")"))
+    el = (result.get("plant") or {})
+    by_rule = el.get("result_by_rule") or {}
+    if el.get("electricity_rule") == "iso14067" and "eu_delegated_act" in by_rule:
+        missing.append(f"the figure counts contractual instruments for the plant electricity (ISO 14067 6.4.9.4); "
+                       f"the draft delegated act does not accept them: under it the figure is "
+                       f"{by_rule['eu_delegated_act']['kg_co2e_per_kwh']:.2f} kg CO2e/kWh")
+    if el.get("electricity_rule") == "user_mix":
+        missing.append("the plant electricity is a user-defined mix (plant.electricity.mix) counted as given, not "
+                       "checked against an electricity rule: give direct lines and on-site generation as "
+                       "plant.electricity.onsite and contracts as plant.electricity.contract")
     if not result.get("rules"):
         missing.append("a named rule set (rules: eu_cfb_2024_draft for a declaration under the draft delegated act): "
                        "without one the figure follows the study's own method choices, not checked against any rules")
@@ -140,6 +152,12 @@ def rules_check(study, result: dict) -> dict | None:
         found.append(f"secondary datasets must be EF 3.1-compliant: none of the {len(secondary)} open secondary "
                      f"datasets used is (they are cited literature and statistics, not EF 3.1 datasets)")
     p = study.plant
+    mixed = sorted(k for k in (p.electricity.mix or {}) if not k.startswith("grid_"))
+    if mixed:
+        found.append(f"plant.electricity.mix counts {', '.join(mixed)} as given, unchecked: the draft delegated act "
+                     f"accepts only a direct connection or on-site generation (plant.electricity.onsite) beside the "
+                     f"national mix, ISO 14067 contractual instruments with the residual mix for the rest "
+                     f"(plant.electricity.contract)")
     if p.electricity_kwh_per_kwh_cell is None and p.electricity_kwh_per_kg_cell is None:
         found.append("cell-plant energy is not site-specific (plant.electricity_kwh_per_kwh_cell not given): "
                      + ("mandatory company-specific data under the draft delegated act" if
