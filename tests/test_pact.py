@@ -183,3 +183,17 @@ def test_manifest_hashes_the_supplier_pact_file(engine, tmp_path):
     assert files == {"cam.json": hashlib.sha256(f.read_bytes()).hexdigest()}
     f.write_text(f.read_text(encoding="utf-8").replace("}", " }", 1), encoding="utf-8")     # the file changes
     assert supplier_files(str(study), [])["cam.json"] == hashlib.sha256(f.read_bytes()).hexdigest() != files["cam.json"]
+
+
+def test_pact_comment_states_the_plant_electricity_accounting(engine):
+    """The exported footprint says how the plant's electricity was counted and, where the other rule gives another
+    figure (contracts), that figure; a supplier figure without a site is not given the default dataset's."""
+    ppa = pact(EXAMPLE, {**IDS, "plant.electricity.contract": {"wind_onshore": 0.4},
+                         "plant.electricity.rule": "iso14067"}, engine=engine, created=CREATED)
+    assert "cell-plant electricity: ISO 14067" in ppa["comment"] and "under EU draft delegated act" in ppa["comment"]
+    plain = pact(EXAMPLE, IDS, engine=engine, created=CREATED)
+    assert "cell-plant electricity: EU draft delegated act" in plain["comment"] and "under " not in plain["comment"]
+    sup = footprint(EXAMPLE, {"suppliers.cam_nmc811.pcf_kg_co2e_per_kg": 18.0,
+                              "suppliers.cam_nmc811.source": "Supplier Y"}, engine=engine)
+    (row,) = [t for t in sup["top_processes"] if t["id"] == "cam_nmc811"]
+    assert row["location"] == "supplier's site not given"

@@ -461,3 +461,23 @@ def test_a_recyclers_own_figure_for_its_recycled_salt(engine, tmp_path, capsys):
     assert_user_error(tmp_path, capsys, {**ov, "suppliers.cobalt_sulfate_recycled_hydro":
                                          {"location": "SE", "pcf_kg_co2e_per_kg": 2.0, "source": "x"}},
                       "suppliers.cobalt_sulfate_recycled_hydro.location", ["the route's"])
+
+
+def test_a_recycler_moves_its_route(engine, tmp_path, capsys):
+    """A recycling route's site is a study setting like a material's (suppliers.<route>.location): its electricity
+    (through its site switch, in every allocation variant, the scrap loop and the end of life) moves to that grid, and
+    the cell changes by the route's kWh times the grid difference; a figure of its own belongs to each salt."""
+    from conftest import ef
+    ov = {"recycling.recycled_content": {"Co": {"post_consumer": 0.5}, "Ni": {"post_consumer": 0.2}},
+          "recycling.scrap_rate": 0.05, "recycling.accounting": "cff", "recycling.eol_collection_rate": 0.9}
+    study, mapping, solved = solve(engine, ov)
+    kwh = float(solved.supply[engine.column(solved, "electricity_site__recycling_hydro_nmc")])
+    assert kwh > 0
+    base = footprint(EXAMPLE, ov, engine=engine, details=False)
+    cn = footprint(EXAMPLE, {**ov, "suppliers.recycling_hydro_nmc.location": "CN"}, engine=engine, details=False)
+    assert cn["kg_co2e_per_kwh"] - base["kg_co2e_per_kwh"] == pytest.approx(
+        kwh * (ef(engine, "electricity_grid_cn") - ef(engine, "electricity_grid_eu27")), rel=1e-9)
+    full = footprint(EXAMPLE, {**ov, "suppliers.recycling_hydro_nmc.location": "CN"}, engine=engine)
+    assert any(r["switch"] == "electricity_site__recycling_hydro_nmc" for r in full["electricity_sites"])
+    assert_user_error(tmp_path, capsys, {"suppliers.recycling_hydro_nmc": {"pcf_kg_co2e_per_kg": 1.0, "source": "x"}},
+                      "suppliers.recycling_hydro_nmc", ["several products", "cobalt_sulfate_recycled_hydro"])

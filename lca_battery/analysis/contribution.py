@@ -255,9 +255,13 @@ def electricity_sites(engine, solved, entries, by_stage: dict | None = None) -> 
             if pid not in factor_cache:
                 factor_cache[pid] = engine.resolve(solved, {pid: 1.0})[1]
         factor = sum(share * factor_cache[pid] for pid, share in mix.items())
-        site = "cell plant" if sw == PLANT_ELECTRICITY else procs[sw[len(SITE_PREFIX):]].name
+        # the site's owner: a process of the databases, or a recycling route (in the inventory only: its variants
+        # and treatments are what the databases hold)
+        owner = None if sw == PLANT_ELECTRICITY else (procs.get(sw[len(SITE_PREFIX):])
+                                                      or engine.inventory.processes[sw[len(SITE_PREFIX):]])
+        site = "cell plant" if owner is None else owner.name
         # a background site (no stage of its own) takes its consumers' stages: labelled as in processes.csv
-        stage = "main_production" if sw == PLANT_ELECTRICITY else (procs[sw[len(SITE_PREFIX):]].stage or "background")
+        stage = "main_production" if owner is None else (owner.stage or "background")
         if by_stage is not None and kwh:
             stage = stage_label({st: float(v[col] / kwh) for st, v in by_stage.items()})
         rows.append({"site": site, "switch": sw, "stage": stage, "kwh": kwh,

@@ -302,6 +302,15 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
     in_use = routes_in_use(study)
     for pid in study.suppliers:
         recycled = pid in procs and procs[pid].switch == "allocation.recycling"   # a recycler's own salt
+        route = pid not in procs and site_switch_id(pid) in procs     # a recycling route: its site only
+        if route:
+            sup = study.suppliers[pid]
+            if sup.pcf_kg_co2e_per_kg is not None or sup.inventory:
+                raise StudyError(f"'{pid}' is a recycling route with several products: a figure of its own belongs "
+                                 f"to each recycled salt", file=file, field=f"suppliers.{pid}",
+                                 allowed="location or power for the route; pcf_kg_co2e_per_kg or inventory for a "
+                                         "recycled salt, e.g. suppliers.cobalt_sulfate_recycled_hydro")
+            continue
         if pid not in procs or (procs[pid].is_switch and not recycled) or (
                 procs[pid].stage is None and site_switch_id(pid) not in procs):
             raise StudyError(f"unknown material '{pid}'", file=file, field=f"suppliers.{pid}",
@@ -415,7 +424,8 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
     # supplier-specific figures replace the whole column of the material
     suppliers = []
     for pid, sup in study.suppliers.items():
-        row = {"process": pid, "name": procs[pid].name, "location": sup.location, "power": sup.power,
+        name = procs[pid].name if pid in procs else procs[site_switch_id(pid)].name   # a route: its site switch
+        row = {"process": pid, "name": name, "location": sup.location, "power": sup.power,
                "source": sup.source or None,
                "year": sup.year, "scope": sup.scope, "verification": sup.verification, "dqr": sup.dqr,
                "pcf_kg_co2e_per_kg": sup.pcf_kg_co2e_per_kg}

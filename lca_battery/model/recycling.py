@@ -208,12 +208,14 @@ def _through_conversion(pid: str, procs: dict, metal: str) -> tuple[str, float]:
     return x.target, p.composition[metal] / (x.amount * procs[x.target].composition[metal])
 
 
-def generated(inventory: Inventory, procs: dict, cells: dict[str, Process]) -> list[Process]:
-    """Supply switches, scrap loops and end-of-life treatments (see module docstring)."""
+def generated(inventory: Inventory, procs: dict, cells: dict[str, Process],
+              rewired: dict[str, Process] | None = None) -> list[Process]:
+    """Supply switches, scrap loops and end-of-life treatments (see module docstring). ``rewired``: the routes with
+    their electricity through their site switch (so that moving a route moves its scrap and end-of-life treatments)."""
     from .cell import element_content
     from .base import CO2_FOSSIL, _model_process
     out: list[Process] = []
-    rts = routes(inventory)
+    rts = {name: (rewired or {}).get(p.id, p) for name, p in routes(inventory).items()}
     salts = {salt: metal for metal, ss in METAL_SALTS.items() for salt in ss if salt in procs}
     alternatives: dict[str, dict[str, str]] = {s: {"virgin": s} for s in salts}
     # post-consumer / external recycled salts: the allocation switches of the route co-products (converted into

@@ -160,8 +160,11 @@ def _with_plant_steps(p: Process, steps: list[str]) -> Process:
     return Process(**{**p.__dict__, "exchanges": p.exchanges + extra}) if extra else p
 
 
-def generated_processes(inventory: Inventory) -> list[Process]:
+def generated_processes(inventory: Inventory, rewired: dict[str, Process] | None = None) -> list[Process]:
+    """``rewired``: multi-output processes whose grid electricity goes through a site switch (their variants keep
+    it, so that a recycling route can be moved: ``suppliers.<route id>.location``)."""
     procs = inventory.processes
+    rewired = rewired or {}
     out: list[Process] = []
     elec = electricity_alternatives(inventory)
     if elec:
@@ -189,7 +192,7 @@ def generated_processes(inventory: Inventory) -> list[Process]:
                               "kg", "GLO", stage="distribution", exchanges=legs))
     for p in procs.values():
         if p.coproducts:
-            out += _allocation_variants(p)
+            out += _allocation_variants(rewired.get(p.id, p))
     cells = chemistries(inventory)
     # the stored amounts are the default study (NMC811 at its inventory energy density), so that the
     # product system opened in Activity Browser is a real one; a study overrides them
@@ -218,19 +221,21 @@ def all_processes(inventory: Inventory) -> dict[str, Process]:
         elec = electricity_alternatives(inventory)
         steps = sorted(pid for pid in inventory.processes if pid.startswith(PLANT_STEP_PREFIX))
         procs = {}
+        rewired: dict[str, Process] = {}      # multi-output processes (recycling routes) with their site switch
         for pid, p in inventory.processes.items():
-            if p.coproducts:
-                continue
             p, sw = _rewired(p, elec)
+            if sw is not None:
+                procs[sw.id] = sw
+            if p.coproducts:
+                rewired[pid] = p
+                continue
             if pid.startswith("cell_"):
                 p = _with_plant_steps(_with_casing_alternatives(p), steps)
             procs[pid] = p
-            if sw is not None:
-                procs[sw.id] = sw
-        for p in generated_processes(inventory):
+        for p in generated_processes(inventory, rewired):
             procs[p.id] = p
         from . import recycling
-        for p in recycling.generated(inventory, procs, chemistries(inventory)):
+        for p in recycling.generated(inventory, procs, chemistries(inventory), rewired):
             procs[p.id] = p
         procs = recycling.rewire_consumers(procs)
         eol = [Exchange("technosphere", pid, 0.0, "kg", MODEL_SOURCE, comment="kg cell collected per kWh")

@@ -242,7 +242,11 @@ def product_footprint(study, result: dict, report: dict, engine, *, created: dat
     stages = ", ".join(k.replace("_", " ") for k, v in result["stages"].items() if v)
     notes = [result["label"], f"computed by lca_battery {result['software']['lca_battery']} with "
              f"{result['method']['label']}", "DQR mapped from PEF 1-5 to PACT 1-3 linearly",
-             "no biogenic CO2 uptake in the inventories: PCF including and excluding it are equal"]
+             "no biogenic CO2 uptake in the inventories: PCF including and excluding it are equal",
+             f"cell-plant electricity: {result['plant']['electricity_rule_label']}"]
+    other = {r: v for r, v in (result["plant"].get("result_by_rule") or {}).items()
+             if r != result["plant"]["electricity_rule"]}
+    notes += [f"under {v['rule']}: {v['kg_co2e_per_kwh']:.4g} kg CO2e per kWh" for v in other.values()]
     pf = {
         "id": str(uuid.uuid5(uuid.NAMESPACE_URL, "lca_battery:pact:" + json.dumps(
             [company_name, study.company.ids, study.product.ids, result["study"], repr(total),

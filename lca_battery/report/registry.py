@@ -24,7 +24,8 @@ def credit_suppliers(rows: list[dict], suppliers: list[dict], engine: Engine, so
             r.setdefault("data", "")
             continue
         r.update({"source": f"{s['source']}" + (f" ({s['year']})" if s["year"] else ""), "dqr": s.get("dqr"),
-                  "location": s["location"] or r["location"],
+                  # the supplier's own site, or none: the default dataset's would say where the figure is not from
+                  "location": s["location"] or "supplier's site not given",
                   "data": f"supplier PCF, {s['verification']}"})
 
 
@@ -56,10 +57,11 @@ def dataset_registry(engine: Engine, solved, mapping) -> list[dict]:
         supplier_file = p.file.startswith("supplier/")
         if p.id in supplier_pcf:
             sup = supplier_pcf[p.id]
-            out.append({"id": p.id, "name": p.name, "location": sup["location"] or p.location,
+            out.append({"id": p.id, "name": p.name, "location": sup["location"] or "supplier's site not given",
                         "reference_year": sup["year"],
                         "data": f"company-specific (supplier PCF, {sup['verification']})",
-                        "sources": [sup["source"]], "licence": "supplier data", "dqr": sup.get("dqr"), "proxy": None,
+                        "sources": [sup["source"]], "source_keys": [], "licence": "supplier data",
+                        "dqr": sup.get("dqr"), "proxy": None,
                         "file": "study: suppliers"})
             continue
         link = engine.links.get(p.id)
