@@ -383,6 +383,10 @@ def test_end_of_life_and_recycled_content_are_traceable_in_the_tables(engine):
     rows = end_of_life_rows(res)
     assert rows[0]["part"].startswith("burden") and all(r["kg_co2e_per_kwh"] < 0 for r in rows[1:])
     assert sum(r["kg_co2e_per_kwh"] for r in rows) == pytest.approx(res["stages"]["end_of_life"], rel=1e-9)
+    # the route's crude Li2CO3 at Q = 1 and its 100 % recoveries are said to be upper bounds, the others not
+    notes = {r["material"]: r.get("note", "") for r in rows[1:]}
+    assert "crude lithium carbonate" in notes["lithium_carbonate"] and "upper bound" in notes["lithium_carbonate"]
+    assert "Mn recovery 100 %" in notes["manganese_sulfate_anhydrous_eq"] and notes["cobalt_sulfate_virgin"] == ""
     tables = footprint_tables(res)
     mb = {r["metal"]: r for r in tables["mass_balance"][0]}
     assert mb["Co"]["recycled_content_R1"] == pytest.approx(0.2) and mb["Co"]["recycled_pre_consumer"] == 0.05

@@ -309,6 +309,8 @@ def generated(inventory: Inventory, procs: dict, cells: dict[str, Process],
                         f"emissions are those of {EOL_DIRECT_PREFIX}{rname} (and the feed's carbon burned, "
                         f"{FOSSIL_CARBON_BURNED}), linked on the technosphere so that a study scales them there.",
                 extra={"recovery": dict(rec), "route": route.id, "credits": credit_basis,
+                       "credit_products": {c.substitutes: c.name or c.id for c in route.coproducts
+                                           if c.substitutes in credit_basis},
                        "burns_feed_carbon": any(x.feed_carbon for x in route.exchanges)}, dqr=dict(route.dqr),
                 reference_year=route.reference_year, source=route.source))
     for salt, alts in alternatives.items():
@@ -503,6 +505,22 @@ def supply_entries(rc, procs: dict, cell, file: str):
     return entries, report
 
 
+def credit_notes(eol: Process, qout: float) -> dict[str, str]:
+    """Why an end-of-life credit is an upper bound: a crude product credited as the battery-grade virgin salt at
+    Qsout/Qp = ``qout``, or a recovery of 100 % (the source's product masses over its feed, not a measured rate)."""
+    notes = {}
+    for sub, (metal, _) in (eol.extra.get("credits") or {}).items():
+        why = []
+        name = (eol.extra.get("credit_products") or {}).get(sub, "")
+        if "crude" in name and qout >= 1.0:
+            why.append(f"{name} credited as the battery-grade {sub} at Qsout/Qp = {qout:g}")
+        if eol.extra["recovery"].get(metal, 0.0) >= 1.0 - 1e-9:
+            why.append(f"{metal} recovery 100 %, the source's product masses over its feed")
+        if why:
+            notes[sub] = "; ".join(why) + ": an upper bound"
+    return notes
+
+
 def eol_entries(procs: dict, cell, kg_cell_per_kwh: float, route_name: str, rate: float, acc: str, cff,
                 cell_content: dict[str, float] | None = None):
     """Entries of the cell's end of life (R2) and its report: only inside the system under avoided burden and
@@ -560,4 +578,5 @@ def eol_entries(procs: dict, cell, kg_cell_per_kwh: float, route_name: str, rate
                 else:
                     entries.append(Entry(target, eol.id, amount * (1 - a_burden), "recycling.cff.A (end of life)"))
             report["A_burden"] = a_burden
+            report["credit_notes"] = credit_notes(eol, qout)
     return entries, report

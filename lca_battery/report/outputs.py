@@ -81,7 +81,7 @@ def footprint_tables(result: dict) -> dict[str, tuple[list[dict], list[str]]]:
                          ["metal", "entering_kg_per_kwh", "in_product_kg_per_kwh", "losses_kg_per_kwh",
                           "relative_residual", "recycled_content_R1", "recycled_pre_consumer",
                           "recycled_post_consumer", "own_scrap_loop_share"]),
-        "end_of_life": (end_of_life_rows(result), ["part", "material", "kg_per_kwh", "kg_co2e_per_kwh"]),
+        "end_of_life": (end_of_life_rows(result), ["part", "material", "kg_per_kwh", "kg_co2e_per_kwh", "note"]),
         "datasets": ([{**d, "sources": " | ".join(d["sources"]), "source_keys": ", ".join(d.get("source_keys", []))}
                       for d in result["datasets"]],
                      ["id", "name", "location", "reference_year", "data", "dqr", "TeR", "GeR", "TiR", "P", "proxy",
@@ -113,8 +113,10 @@ def end_of_life_rows(result: dict) -> list[dict]:
     rows = [{"part": f"burden: recycling of the collected cell ({eol.get('collection_rate', 0):.0%} collected, route "
                      f"{eol.get('route')}, {rc['accounting']})", "material": f"eol_treatment__{eol.get('route')}",
              "kg_per_kwh": None, "kg_co2e_per_kwh": rc.get("end_of_life_burdens", 0.0)}]
+    notes = eol.get("credit_notes") or {}
     rows += [{"part": "credit: virgin material replaced", "material": a["avoided"], "kg_per_kwh": a["kg"],
-              "kg_co2e_per_kwh": a["kg_co2e_per_kwh"]} for a in rc.get("avoided", [])]
+              "kg_co2e_per_kwh": a["kg_co2e_per_kwh"], "note": notes.get(a["avoided"], "")}
+             for a in rc.get("avoided", [])]
     return rows
 
 
