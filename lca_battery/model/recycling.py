@@ -202,10 +202,9 @@ def _through_conversion(pid: str, procs: dict, metal: str) -> tuple[str, float]:
     converts; and the share of that product's ``metal`` the conversion puts into its own product (1 without one)."""
     if not any(pid.startswith(conv + "__") for conv in CONVERSIONS.values()):
         return pid, 1.0
-    p = procs[pid]
-    x = next(x for x in p.exchanges if x.kind == "technosphere" and x.target.startswith("scrap_recovered__")
-             or x.target == pid.split("__", 1)[1])
-    return x.target, p.composition[metal] / (x.amount * procs[x.target].composition[metal])
+    p, product = procs[pid], pid.split("__", 1)[1]          # named by _in_salt_form: <conversion>__<product>
+    x = next(x for x in p.exchanges if x.target == product)
+    return product, p.composition[metal] / (x.amount * procs[product].composition[metal])
 
 
 def generated(inventory: Inventory, procs: dict, cells: dict[str, Process],
@@ -530,7 +529,7 @@ def eol_entries(procs: dict, cell, kg_cell_per_kwh: float, route_name: str, rate
     recovered metal of that cell, and a route that burns its feed (``feed_carbon`` emissions) burns that cell's carbon
     (default: the inventory's reference cell, as the treatment process holds)."""
     from .cell import element_content
-    from .base import CO2_FOSSIL, ROOT, Entry, bio_key
+    from .base import ROOT, Entry
     chem = cell.id[len("cell_"):]
     eol_ids = _eol_treatments(procs)
     applicable = sorted({p.split("__")[1] for p in eol_ids if p.endswith("__" + chem)})
@@ -563,11 +562,8 @@ def eol_entries(procs: dict, cell, kg_cell_per_kwh: float, route_name: str, rate
                 # fossil carbon only: the cell's biogenic carbon (C_biogenic, a CMC binder's cellulose) burns to
                 # CO2 of biogenic origin, 0 in GWP100, whose uptake the inventories do not count either
                 summed[key] = summed.get(key, 0.0) + cell_content.get("C", 0.0)
-            for (kind, target, comp, subst), amount in summed.items():
-                if kind != "technosphere":
-                    entries.append(Entry(bio_key((target, comp)), eol.id, amount * (1 - a_burden),
-                                         "recycling.cff.A (end of life)", "biosphere"))
-                elif subst:
+            for (kind, target, comp, subst), amount in summed.items():   # all technosphere (_emission_links)
+                if subst:
                     metal = next((m for m, ss in METAL_SALTS.items() if target in ss), None)
                     a_m = a_burden if metal is None else (0.0 if acc == "avoided_burden" else cff.a(metal))
                     basis = eol.extra.get("credits", {}).get(target)
