@@ -306,8 +306,8 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
         if route:
             sup = study.suppliers[pid]
             if sup.pcf_kg_co2e_per_kg is not None or sup.inventory:
-                raise StudyError(f"'{pid}' is a recycling route with several products: a figure of its own belongs "
-                                 f"to each recycled salt", file=file, field=f"suppliers.{pid}",
+                raise StudyError(f"'{pid}' has several products (a recycling route): a figure of its own belongs "
+                                 f"to each of them", file=file, field=f"suppliers.{pid}",
                                  allowed="location or power for the route; pcf_kg_co2e_per_kg or inventory for a "
                                          "recycled salt, e.g. suppliers.cobalt_sulfate_recycled_hydro")
             continue
