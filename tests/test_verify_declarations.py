@@ -168,6 +168,12 @@ def test_rules_pin_switches_and_list_non_conformities(engine, tmp_path, capsys):
                              "recycling.chain_of_custody_evidence": "certificate 123"}, engine=engine, details=False)
     text = " | ".join(ok["rules"]["non_conformities"])
     assert "for the cathode" not in text and "chain-of-custody" not in text
+    # a supplier figure without a data-quality rating is named (its share is outside the weighted DQR)
+    assert ("without a data-quality rating" in text) is (SUPPLIER.get("suppliers.cam_nmc811.dqr") is None)
+    no_dqr = footprint(EXAMPLE, {"rules": "iso14067", "suppliers.cam_nmc811.pcf_kg_co2e_per_kg": 12.0,
+                                 "suppliers.cam_nmc811.source": "Supplier X"}, engine=engine, details=False)
+    assert any("without a data-quality rating (suppliers.<id>.dqr): cam_nmc811" in n
+               for n in no_dqr["rules"]["non_conformities"])
     iso = footprint(EXAMPLE, {"rules": "iso14067"}, engine=engine, details=False)["rules"]
     assert iso["pinned"]["plant.electricity.rule"] == "iso14067"
     assert not any("EF 3.1" in n for n in iso["non_conformities"])

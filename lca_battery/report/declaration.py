@@ -168,6 +168,11 @@ def rules_check(study, result: dict) -> dict | None:
     if claimed and not study.recycling.chain_of_custody_evidence.strip():
         found.append(f"recycled content R1 claimed for {', '.join(claimed)} without chain-of-custody evidence "
                      f"(recycling.chain_of_custody_evidence; model stated: {rec['chain_of_custody']})")
+    no_dqr = [s["process"] for s in result["suppliers"] if s.get("used", True) and
+              s["pcf_kg_co2e_per_kg"] is not None and s.get("dqr") is None]
+    if no_dqr:
+        found.append(f"supplier figures without a data-quality rating (suppliers.<id>.dqr): {', '.join(no_dqr)}; "
+                     f"their share of the result is left out of the weighted DQR")
     unverified = [s["process"] for s in result["suppliers"] if s.get("used", True) and
                   s["pcf_kg_co2e_per_kg"] is not None and s["verification"] != "third-party verified"]
     if unverified:
