@@ -278,6 +278,13 @@ def compare(study, overrides=None, *, engine: Engine | None = None, steps: int =
     content = base["element_kg_per_kwh"]
     in_cell = [m for m in ("Co", "Ni", "Li") if content.get(m, 0.0) > 0]
     absent = [m for m in ("Co", "Ni", "Li") if m not in in_cell]
+    # a supplier figure for the cathode chain replaces the salts the curves vary: say why they are flat
+    replaced = sorted(s_["process"] for s_ in base["suppliers"] if s_.get("used", True)
+                      and (s_["pcf_kg_co2e_per_kg"] is not None or s_.get("replaced_by"))
+                      and s_["process"].startswith(("cathode_", "cam_", "pcam_")))
+    supplier_note = (f"supplier data replace {', '.join(replaced)}: the recycled content of the salts behind them "
+                     f"changes nothing in this cell (flat cut-off and CFF curves); the supplier's own recycled "
+                     f"content is in its figure" if replaced else "")
     # and only the routes that treat this cell (an NMC cell's table has no salts of the LFP route)
     mats = [r for r in mats if r["metal"] in in_cell
             and (r["route"] is None or r["route"] in mapping.recycling["routes_for_cell"])]
@@ -298,6 +305,7 @@ def compare(study, overrides=None, *, engine: Engine | None = None, steps: int =
                                     f"element content), so no salts or curves for {'it' if len(absent) == 1 else 'them'}"
                                     if absent else ""),
         "curves": rows,
+        "supplier_note": supplier_note,
         "eu_minimum_recycled_content": {str(k): v for k, v in EU_MINIMUM_RECYCLED_CONTENT.items()},
         # the routes that treat this cell: their modelled material recovery against Annex XII Part C
         "routes": [{"route": name, "process": proc.id, **recovery_against_targets(proc)}

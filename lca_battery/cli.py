@@ -282,8 +282,9 @@ def cmd_compare(args) -> int:
         w(f"  {_cut(m['metal'] + ': ' + m['supply'] + ', ' + m['material'], 56):<58}{m['kg_co2e_per_kg']:>11.2f}"
           f"{m['kg_co2e_per_kg_metal']:>14.2f}{vs:>11}\n")
     notes = sorted({m["note"] for m in result["materials"] if m.get("note")})
-    if result.get("metals_not_in_cell_note"):
-        notes.append(result["metals_not_in_cell_note"])
+    for key in ("metals_not_in_cell_note", "supplier_note"):
+        if result.get(key):
+            notes.append(result[key])
     for n in notes:
         w(f"  note: {n}\n")
     from .report.outputs import boundary_note
@@ -296,7 +297,9 @@ def cmd_compare(args) -> int:
         pts = [r for r in result["curves"] if r["metal"] == metal]
         xs = sorted({r["recycled_content"] for r in pts})
         shown = [0.0, *(mins[y].get(metal, 0.0) for y in sorted(mins)), 0.5, 1.0]
-        cols = [min(xs, key=lambda x: abs(x - s)) for s in shown]
+        # the points computed (one left out for every rule, as past the scrap loop's share, is no column; one left
+        # out for some rules shows '-' there), each once
+        cols = list(dict.fromkeys(x for s in shown for x in xs if abs(x - s) < 1e-9))
         note = "   (EU minimum 2031, 2036 in the 2nd and 3rd column)" if metal == shown_metals[0] else ""
         w(f"  {metal:<4}{'':<16}" + "".join(f"{c:>9.0%}" for c in cols) + note + "\n")
         for acc in ("cut_off", "avoided_burden", "cff"):

@@ -868,7 +868,8 @@ def number_hint(text: str, field: str) -> str:
     """For a number written with a unit or a percent sign ('16%', '60 Ah', '500 mi'): what to write instead (a
     study's numbers are bare; the unit is the field's, in its name or its description)."""
     import re
-    m = re.fullmatch(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(%|[^\d\s].*?)\s*", text)
+    # a unit starts with a letter (or is a percent sign): '2024-02-30' (a date) is no number with a unit
+    m = re.fullmatch(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(%|[^\W\d_].*?)\s*", text)
     if not m:
         return ""
     number, unit = m.group(1), m.group(2)

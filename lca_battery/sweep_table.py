@@ -41,7 +41,9 @@ def _workbook_rows(path: Path) -> list[list]:
         for j, (v, f) in enumerate(zip(vrow, frow)):
             if v is None and isinstance(f, str) and f.startswith("="):
                 col = f", column '{header[j]}'" if i > 1 and j < len(header) and header[j] is not None else ""
-                raise LcaBatteryError(f"scenario table {path.name} row {i}{col}: the cell holds a formula ({f}) "
+                # rows counted as scenarios, as every other error of the table counts them (the sheet's row too)
+                where = f"row {i - 1} (sheet row {i})" if i > 1 else "header row (sheet row 1)"
+                raise LcaBatteryError(f"scenario table {path.name} {where}{col}: the cell holds a formula ({f}) "
                                       "without a saved value (open and save the workbook in Excel, or type the "
                                       "value)", field="--table")
     return values

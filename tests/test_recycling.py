@@ -483,5 +483,24 @@ def test_a_recycler_moves_its_route(engine, tmp_path, capsys):
         kwh * (ef(engine, "electricity_grid_cn") - ef(engine, "electricity_grid_eu27")), rel=1e-9)
     full = footprint(EXAMPLE, {**ov, "suppliers.recycling_hydro_nmc.location": "CN"}, engine=engine)
     assert any(r["switch"] == "electricity_site__recycling_hydro_nmc" for r in full["electricity_sites"])
+    (sup,) = full["suppliers"]
+    assert sup["used"] and not any("unused" in n for n in full["notes"])
     assert_user_error(tmp_path, capsys, {"suppliers.recycling_hydro_nmc": {"pcf_kg_co2e_per_kg": 1.0, "source": "x"}},
                       "suppliers.recycling_hydro_nmc", ["several products", "cobalt_sulfate_recycled_hydro"])
+
+
+def test_compare_says_why_curves_are_flat_and_shows_each_point_once(engine, capsys):
+    """With the cathode active material from a supplier's figure the salts the curves vary are not drawn: compare
+    says so (the curves are flat); and a point left out for every rule is no column (the table repeated 50 %)."""
+    from lca_battery.api import compare
+    res = compare(EXAMPLE, {"suppliers.cam_nmc811.pcf_kg_co2e_per_kg": 18.0,
+                            "suppliers.cam_nmc811.source": "Supplier Y"}, engine=engine, steps=2)
+    assert res["supplier_note"].startswith("supplier data replace cam_nmc811")
+    cut = [r["kg_co2e_per_kwh"] for r in res["curves"] if r["metal"] == "Co" and r["accounting"] == "cut_off"]
+    assert max(cut) - min(cut) < 1e-9
+    assert compare(EXAMPLE, {}, engine=engine, steps=2)["supplier_note"] == ""
+    code = main(["compare", str(EXAMPLE), "--steps", "3", "--no-write", "--set", "recycling.scrap_rate=0.08"])
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if line.strip().startswith("Co ") and "%" in line)
+    cols = [c for c in header.split() if c.endswith("%")]
+    assert code == 0 and len(cols) == len(set(cols)) and "100%" not in cols

@@ -421,3 +421,13 @@ def test_report_says_which_rule_set_it_follows_and_lists_its_non_conformities(en
     html = write_report(none, tmp_path / "n", str(EXAMPLE), command=["lca-battery", "report"]).joinpath(
         "report.html").read_text(encoding="utf-8")
     assert "names no rule set" in html
+
+
+def test_report_on_a_study_giving_recycled_content_as_a_total(engine):
+    """The sensitivity runs vary each metal's recycled content as the whole entry of that metal: a study's own
+    {total: x} (a documented form) was merged with a post_consumer share and the report stopped on the contradiction."""
+    from lca_battery.api import report
+    rep = report(EXAMPLE, {"recycling.recycled_content": {"Co": {"total": 0.26}}}, engine=engine, samples=10, seed=7,
+                 sobol_n=SOBOL_N)
+    rows = {r["parameter"]: r for r in rep["sensitivity"]["one_at_a_time"]["rows"]}
+    assert rep["sensitivity"]["sobol"]["rows"] and rows

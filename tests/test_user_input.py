@@ -132,7 +132,8 @@ def test_a_formula_without_a_saved_value(tmp_path, capsys):
     ws.append(["PL", 40])
     wb.save(tmp_path / "t.xlsx")
     _user_error(capsys, ["sweep", str(EXAMPLE), "--table", str(tmp_path / "t.xlsx"), "--out", str(tmp_path / "r")],
-                "t.xlsx row 2, column 'cell.capacity_ah'", "=25*2", "without a saved value", out=tmp_path / "r")
+                "t.xlsx row 1 (sheet row 2), column 'cell.capacity_ah'", "=25*2", "without a saved value",
+                out=tmp_path / "r")
 
 
 def test_a_table_not_in_utf8_or_not_comma_separated(tmp_path, capsys):
@@ -418,3 +419,13 @@ def test_feed_carbon_is_a_true_flag_on_an_emission(tmp_path):
         assert words in str(exc.value) and "bg.yaml" in str(exc.value), value
     root = tiny_variant(tmp_path / "ok", {"background/bg.yaml": (edit, edit[:-1] + ", feed_carbon: true}")})
     assert any(x.feed_carbon for p in load_inventory(root).processes.values() for x in p.exchanges)
+
+
+def test_a_bad_date_gets_no_unit_hint(tmp_path, capsys):
+    """'2024-02-30' is a date out of range, not a number written with a unit: the message says what is wrong with
+    the date and gives no hint about units (a new user's walk-through found one)."""
+    from lca_battery.cli import main
+    code = main(["footprint", str(EXAMPLE), "--no-write", "--set", "product.reference_period_end=2024-02-30"])
+    err = capsys.readouterr().err
+    assert code == 2 and "product.reference_period_end" in err and "Traceback" not in err
+    assert "day value is outside" in err and "write the number" not in err and "unit" not in err

@@ -45,7 +45,9 @@ MIN_2036 = EU_MINIMUM_RECYCLED_CONTENT[2036]
 
 
 def _content(mins: dict) -> dict:
-    return {f"recycling.recycled_content.{m}.post_consumer": v for m, v in sorted(mins.items())}
+    """Recycled content of each metal as the whole entry of that metal (a study's own {total: x} or pre/post split
+    is replaced, not merged with: a post_consumer beside a given total would contradict it)."""
+    return {f"recycling.recycled_content.{m}": {"post_consumer": v} for m, v in sorted(mins.items())}
 
 
 def _fmt_set(key: str, value) -> str:
@@ -203,7 +205,7 @@ def _sobol_overrides(params: list[dict], x, heat: float) -> dict:
         elif p["kind"] == "nickel":
             ov["supply.nickel"] = {"npi_matte_id": v, "hpal_mhp": 1.0 - v}
         else:
-            ov[f"recycling.recycled_content.{p['kind'][3:]}.post_consumer"] = v
+            ov.update(_content({p["kind"][3:]: v}))
     return ov
 
 

@@ -315,7 +315,8 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
                 procs[pid].stage is None and site_switch_id(pid) not in procs):
             raise StudyError(f"unknown material '{pid}'", file=file, field=f"suppliers.{pid}",
                              allowed="the id of a foreground process or of a material made with grid "
-                                     "electricity, e.g. " + ", ".join(
+                                     "electricity (the id column of processes.csv or of `lca-battery datasets "
+                                     "STUDY`), e.g. " + ", ".join(
                                  sorted(p for p in procs if p.startswith(("cam_", "pcam_", "cathode_"))))
                                      + "; or a recycled salt of a route, e.g. " + ", ".join(
                                  sorted(p for p, q in procs.items() if q.switch == "allocation.recycling"

@@ -122,8 +122,12 @@ def _manifest(folder: Path) -> dict:
             raise LcaBatteryError(f"'{path}' records no re-run inputs: this report was written by an earlier version "
                                   f"of lca-battery; write it again with `lca-battery report` to verify it",
                                   field="DIR")
-        raise LcaBatteryError(f"'{path}' records no re-run inputs: only folders of `lca-battery footprint` and "
-                              f"`lca-battery report` written by this version can be verified", field="DIR")
+        kind = next((k for k in ("compare", "sweep", "uncertainty") if folder.name.endswith(f"-{k}")
+                     or f"-{k}-" in folder.name), None)
+        raise LcaBatteryError(f"'{path}' records no re-run inputs: "
+                              + (f"it is a `{kind}` folder, and " if kind else "")
+                              + "only folders of `lca-battery footprint` and `lca-battery report` can be verified",
+                              field="DIR")
     _check_shape(m, path)
     inputs = m["rerun_inputs"]
     sub = inputs.get("subcommand", "footprint")
