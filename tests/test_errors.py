@@ -197,6 +197,28 @@ def test_bad_inventory(tmp_path, capsys, file, old, new, words):
         assert w in err, err
 
 
+@pytest.mark.parametrize("old, new, words", [
+    # a co-product credited as a material must say how it compares with it (an end-of-life credit's upper bound)
+    ("        grade: crude\n", "", ["recycling/routes.yaml", "lithium_carbonate_recycled_hydro", "needs a grade",
+                                   "substitute_grade, crude, scrap, not_stated", "got None"]),
+    ("        grade: crude\n", "        grade: battery\n", ["lithium_carbonate_recycled_hydro", "needs a grade",
+                                                           "got 'battery'"]),
+])
+def test_coproduct_grade_is_checked(tmp_path, capsys, old, new, words):
+    root = tmp_path / "inv"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "inventories", root)
+    p = root / "recycling" / "routes.yaml"
+    text = p.read_text()
+    i = text.index("      - id: lithium_carbonate_recycled_hydro\n")
+    assert old in text[i:]
+    p.write_text(text[:i] + text[i:].replace(old, new, 1))
+    code = main(["check-inventories", "--inventories", str(root)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    for w in words:
+        assert w in err, err
+
+
 def _tiny_footprint(root, tmp_path, capsys, monkeypatch):
     """``footprint`` of the tiny study on the inventories at ``root``: (exit code, stderr, results folder)."""
     monkeypatch.setenv("LCA_BATTERY_INVENTORIES", str(root))

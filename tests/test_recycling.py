@@ -386,6 +386,8 @@ def test_end_of_life_and_recycled_content_are_traceable_in_the_tables(engine):
     # the route's crude Li2CO3 at Q = 1 and its 100 % recoveries are said to be upper bounds, the others not
     notes = {r["material"]: r.get("note", "") for r in rows[1:]}
     assert "crude lithium carbonate" in notes["lithium_carbonate"] and "upper bound" in notes["lithium_carbonate"]
+    # the grade is the co-product's stated one, not read from its name: the copper (part of it as CuS) is crude too
+    assert "grade crude" in notes["lithium_carbonate"] and "grade crude" in notes["copper_cathode"]
     assert "Mn recovery 100 %" in notes["manganese_sulfate_anhydrous_eq"] and notes["cobalt_sulfate_virgin"] == ""
     tables = footprint_tables(res)
     mb = {r["metal"]: r for r in tables["mass_balance"][0]}

@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import InventoryError, UnitError
-from .records import (DQR_KEYS, STAGES, Coproduct, Exchange, Inventory, Process, Source)
+from .records import (COPRODUCT_GRADES, DQR_KEYS, STAGES, Coproduct, Exchange, Inventory, Process, Source)
 
 
 class _LazyUnits:
@@ -57,7 +57,7 @@ STEP_DRIVERS = ("cell_energy", "cell_mass")
 EXCHANGE_KEYS = {"input", "biosphere", "compartment", "amount", "unit", "source", "comment",
                  "proxy", "aggregated", "substitution", "correction", "feed_carbon"}
 COPRODUCT_KEYS = {"id", "name", "amount", "unit", "price", "price_source", "substitutes",
-                  "composition", "comment", "source"}
+                  "composition", "comment", "source", "grade"}
 SOURCE_REQUIRED = ("author", "year", "title", "table", "licence")
 SOURCE_KEYS = set(SOURCE_REQUIRED) | {"url", "comment", "doi", "note"}
 #: Words that mark a source entry as not yet settled: such an entry cannot carry a number.
@@ -712,9 +712,16 @@ def load_inventory(root: Path | None = None, extra_files: tuple = ()) -> Invento
                 problems.append(f"{cwhere}: price must be >= 0 with a price_source from sources.yaml")
             if rc["id"] in raw_procs:
                 problems.append(f"{cwhere}: id clashes with a process id")
+            if rc.get("substitutes") is not None and rc.get("grade") not in COPRODUCT_GRADES:
+                problems.append(f"{cwhere}: a co-product that substitutes a material needs a grade, one of "
+                                f"{', '.join(COPRODUCT_GRADES)} (got {rc.get('grade')!r})")
+            elif rc.get("grade") is not None and rc.get("grade") not in COPRODUCT_GRADES:
+                problems.append(f"{cwhere}: grade must be one of {', '.join(COPRODUCT_GRADES)} "
+                                f"(got {rc.get('grade')!r})")
             coproducts.append(Coproduct(rc["id"], float(rc["amount"]), str(rc.get("unit") or "kg"),
                                         rc.get("price"), rc.get("price_source"), rc.get("substitutes"),
-                                        _composition(rc.get("composition"), cwhere, problems), rc.get("name")))
+                                        _composition(rc.get("composition"), cwhere, problems), rc.get("name"),
+                                        rc.get("grade")))
         extra = {k: rp[k] for k in EXTRA_KEYS if k in rp}
         _check_extra(extra, where, problems)
         if "driver" in rp:

@@ -46,6 +46,16 @@ class Exchange:
                                    # electrolyte, separator): it follows the feed, not the route's reagents
 
 
+#: A co-product that substitutes a material states how it compares with it (``grade``): a credit for a product
+#: of any grade but the first, at Qsout/Qp = 1, is reported as an upper bound.
+COPRODUCT_GRADES = {
+    "substitute_grade": "the source's product is the material it substitutes (e.g. a crystallised salt)",
+    "crude": "needs refining the route does not inventory",
+    "scrap": "a metal fraction that needs remelting or refining the route does not inventory",
+    "not_stated": "the source does not give its grade",
+}
+
+
 @dataclass(frozen=True)
 class Coproduct:
     id: str
@@ -56,6 +66,7 @@ class Coproduct:
     substitutes: str | None = None
     composition: dict[str, float] = field(default_factory=dict)
     name: str | None = None
+    grade: str | None = None       # how the product compares with what it substitutes (COPRODUCT_GRADES)
 
 
 @dataclass(frozen=True, eq=False)

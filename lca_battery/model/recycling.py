@@ -30,7 +30,7 @@ Accounting rules (study ``recycling.accounting``), on the same physical flows:
 """
 from __future__ import annotations
 
-from ..inventory.records import Exchange, Inventory, Process
+from ..inventory.records import COPRODUCT_GRADES, Exchange, Inventory, Process
 
 #: battery metals whose salts get a supply switch: metal -> virgin salt ids (as consumed by pCAM/CAM)
 METAL_SALTS = {
@@ -310,6 +310,8 @@ def generated(inventory: Inventory, procs: dict, cells: dict[str, Process],
                 extra={"recovery": dict(rec), "route": route.id, "credits": credit_basis,
                        "credit_products": {c.substitutes: c.name or c.id for c in route.coproducts
                                            if c.substitutes in credit_basis},
+                       "credit_grades": {c.substitutes: c.grade for c in route.coproducts
+                                         if c.substitutes in credit_basis},
                        "burns_feed_carbon": any(x.feed_carbon for x in route.exchanges)}, dqr=dict(route.dqr),
                 reference_year=route.reference_year, source=route.source))
     for salt, alts in alternatives.items():
@@ -505,14 +507,17 @@ def supply_entries(rc, procs: dict, cell, file: str):
 
 
 def credit_notes(eol: Process, qout: float) -> dict[str, str]:
-    """Why an end-of-life credit is an upper bound: a crude product credited as the battery-grade virgin salt at
-    Qsout/Qp = ``qout``, or a recovery of 100 % (the source's product masses over its feed, not a measured rate)."""
+    """Why an end-of-life credit is an upper bound: a product that is not the substituted material itself (its
+    co-product ``grade``: crude, scrap, not stated) credited as that material at Qsout/Qp = ``qout`` >= 1, or a
+    recovery of 100 % (the source's product masses over its feed, not a measured rate)."""
     notes = {}
+    grades = eol.extra.get("credit_grades") or {}
     for sub, (metal, _) in (eol.extra.get("credits") or {}).items():
         why = []
         name = (eol.extra.get("credit_products") or {}).get(sub, "")
-        if "crude" in name and qout >= 1.0:
-            why.append(f"{name} credited as the battery-grade {sub} at Qsout/Qp = {qout:g}")
+        grade = grades.get(sub)
+        if grade and grade != "substitute_grade" and qout >= 1.0:
+            why.append(f"{name} (grade {grade}: {COPRODUCT_GRADES[grade]}) credited as {sub} at Qsout/Qp = {qout:g}")
         if eol.extra["recovery"].get(metal, 0.0) >= 1.0 - 1e-9:
             why.append(f"{metal} recovery 100 %, the source's product masses over its feed")
         if why:
