@@ -18,7 +18,7 @@ from ..inventory.records import Inventory, Process
 from .cell import BomLine, bill_of_materials, complete_voltage
 from .electricity import PlantElectricity, plant_shares
 from .plant import PLANT_ENERGY_FIELDS, PlantEnergy, plant_energy, plant_yield
-from .superstructure import (CO2_FOSSIL, site_switch_id, DISTRIBUTION, PLANT_ELECTRICITY, PLANT_HEAT, RESIDUAL_MIX, ROOT, TRANSPORT,
+from .superstructure import (CO2_FOSSIL, site_switch_id, supplier_node, DISTRIBUTION, PLANT_ELECTRICITY, PLANT_HEAT, RESIDUAL_MIX, ROOT, TRANSPORT,
                              Entry, all_processes, bio_key, chemistries)
 
 
@@ -302,7 +302,7 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
     in_use = routes_in_use(study)
     for pid in study.suppliers:
         recycled = pid in procs and procs[pid].switch == "allocation.recycling"   # a recycler's own salt
-        route = pid not in procs and site_switch_id(pid) in procs     # a recycling route: its site only
+        route = supplier_node(pid, procs) not in (pid, None)           # a recycling route: its site only
         if route:
             sup = study.suppliers[pid]
             if sup.pcf_kg_co2e_per_kg is not None or sup.inventory:

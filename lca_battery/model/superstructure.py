@@ -109,6 +109,15 @@ def site_switch_id(pid: str) -> str:
     return SITE_PREFIX + pid
 
 
+def supplier_node(pid: str, known) -> str | None:
+    """The process a study's ``suppliers.<pid>`` entry acts on, among the ids ``known``: the process itself, or,
+    for a recycling route (in the databases through its site switch only: its products are its variants), the
+    route's site switch; ``None`` for neither."""
+    if pid in known:
+        return pid
+    return site_switch_id(pid) if site_switch_id(pid) in known else None
+
+
 def _rewired(p: Process, elec: dict[str, str]) -> tuple[Process, Process | None]:
     """A process's grid electricity goes through a switch of its own, so that a study can move the
     production site (``suppliers.<process id>.location: KR``) on the same matrix. Background materials

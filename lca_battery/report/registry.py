@@ -16,11 +16,10 @@ def credit_suppliers(rows: list[dict], suppliers: list[dict], engine: Engine, so
     """Supplier figures in the process table carry the supplier's source, year, location, DQR and
     verification, not the default dataset's; every supplier row says whether it is used at all."""
     by_id = {s["process"]: s for s in suppliers}
-    from ..model.superstructure import site_switch_id
+    from ..model.superstructure import supplier_node
     for s in suppliers:
-        # a recycling route is in the databases through its site switch only (its products are its variants)
-        pid = s["process"] if s["process"] in engine.ids else site_switch_id(s["process"])
-        s["used"] = bool(pid in engine.ids and solved.supply[engine.column(solved, pid)])
+        pid = supplier_node(s["process"], engine.ids)
+        s["used"] = bool(pid is not None and solved.supply[engine.column(solved, pid)])
     for r in rows:
         s = by_id.get(r["id"])
         if s is None or s["pcf_kg_co2e_per_kg"] is None:
