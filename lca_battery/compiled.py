@@ -13,7 +13,8 @@ bw2calc stays the reference solver (``footprint``). This module is the fast path
 * :func:`solve_batch` solves many scenarios from one factorisation of ``A`` by the
   Sherman-Morrison-Woodbury identity, vectorised over the scenarios:
   ``A'^-1 F = Y - P (I + Δ G)^-1 Δ Y_C`` with ``Y = A^-1 F``, ``P = A^-1 E_R``, ``G = P_C``.
-  Scenarios that change more than :data:`MAX_RANK` rows are refactorised (SciPy SuperLU).
+  Scenarios that change more than :data:`MAX_RANK` rows are refactorised, reusing the symbolic analysis of the
+  base factorisation (KLU, :mod:`lca_battery.linalg`; SciPy SuperLU afresh where KLU is absent).
   The stage split of :mod:`lca_battery.analysis.contribution` (background attributed by
   ``A_NN^-1 d_X``, the cell's end-of-life branch apart) is done the same way on ``A_NN^T``, and the
   footprint of each direct input of the cell (``footprint``'s ``materials``) from ``A'^-T p`` on ``A^T``.
@@ -259,6 +260,11 @@ class BatchSolver:
         self.n = model.A.shape[0]
         from .linalg import factorise
         self.lu = factorise(model.A)              # KLU when kvxopt imports, else SuperLU
+        A = sp.csc_matrix(model.A, dtype=np.float64, copy=True)
+        A.sum_duplicates()
+        A.sort_indices()
+        self._A = A                               # canonical CSC: scenarios that change many cells keep its pattern
+        self.refactorisations = {True: 0, False: 0}   # by whether the symbolic analysis was reused
         self.root = model.cols[ROOT]
         self.eol = np.array([c for p, c in model.cols.items() if p.startswith("eol_treatment__")], dtype=np.int64)
         F = np.zeros((self.n, 1 + len(self.eol)))
@@ -311,10 +317,39 @@ class BatchSolver:
         X = _woodbury(self._solve, n, self.F, deltas, lambda d: d[0], lambda d: d[1], lambda d: d[2])
         return self._results(X, deltas, family, overrides, materials)
 
+    def _on_pattern(self, tr: np.ndarray, tc: np.ndarray, tv: np.ndarray) -> sp.csc_matrix | None:
+        """``A + delta`` on the base matrix's sparsity pattern (cells that become 0 stay stored), or ``None`` when
+        the scenario sets a cell the base matrix does not hold."""
+        A = self._A
+        if len(tr) == 0:
+            return A.copy()
+        start, end = A.indptr[tc], A.indptr[tc + 1]
+        pos = np.empty(len(tr), dtype=np.int64)
+        for k in range(len(tr)):          # each column's rows are sorted (canonical CSC)
+            pos[k] = start[k] + np.searchsorted(A.indices[start[k]:end[k]], tr[k])
+        if np.any(pos >= end) or np.any(A.indices[np.minimum(pos, len(A.indices) - 1)] != tr):
+            return None
+        data = A.data.copy()
+        np.add.at(data, pos, tv)
+        return sp.csc_matrix((data, A.indices, A.indptr), shape=A.shape)
+
     def _refactorised(self, sc: Scenario, family: str, overrides: dict, materials: bool = True) -> dict:
-        tr, tc, tv = sc.delta[:3]
-        A = (self.model.A + sp.csc_matrix((tv, (tr, tc)), shape=self.model.A.shape)).tocsc()
-        lu = spla.splu(A)
+        """One scenario that changes many cells: factorised afresh, reusing the base factorisation's symbolic
+        analysis (KLU's ordering, :meth:`lca_battery.linalg.Factor.refactorise`) when its cells are all in the
+        base pattern, as a study's entries are; a new pattern, a pivot that fails or no KLU factorise it anew."""
+        from .linalg import factorise
+        tr, tc, tv = (np.asarray(a) for a in sc.delta[:3])
+        A = self._on_pattern(tr.astype(np.int64), tc.astype(np.int64), np.asarray(tv, dtype=np.float64))
+        lu = None
+        if A is not None:
+            try:
+                lu = self.lu.refactorise(A)
+            except ArithmeticError:       # a pivot of the base ordering is 0 in this scenario
+                lu = None
+        if lu is None:
+            A = (self.model.A + sp.csc_matrix((tv, (tr, tc)), shape=self.model.A.shape)).tocsc()
+            lu = factorise(A)
+        self.refactorisations[lu.reused_symbolic] += 1
         X = lu.solve(self.F)
         return self._results(X[None], [sc.delta], family, overrides, materials, lu)[0]
 

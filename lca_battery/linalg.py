@@ -50,9 +50,14 @@ class Factor:
         self.shape = At.shape
         self._pattern = (At.indptr.copy(), At.indices.copy())
         self.solver = SOLVER if _klu is not None else "superlu (scipy)"
+        self.reused_symbolic = False             # True for a refactorisation that reused another's analysis
         self._lu = None
         if _klu is not None:
             self._K = _to_kvx(At)
+            ccs = self._K.CCS
+            # KLU's matrix holds A^T's cells in CSC order: a refactorisation then only swaps its values
+            self._aligned = (np.array_equal(np.asarray(ccs[0]).ravel(), At.indptr)
+                             and np.array_equal(np.asarray(ccs[1]).ravel(), At.indices))
             self._symbolic = _klu.symbolic(self._K)
             self._numeric = _klu.numeric(self._K, self._symbolic)
         else:
@@ -78,8 +83,13 @@ class Factor:
             return Factor(A)
         new = object.__new__(Factor)
         new.shape, new._pattern, new._symbolic = self.shape, self._pattern, self._symbolic
-        new.solver, new._lu = self.solver, None
-        new._K = _to_kvx(At)
+        new.solver, new._lu, new.reused_symbolic = self.solver, None, True
+        if self._aligned:
+            new._K = +self._K                    # a copy of the pattern, then the new values
+            new._K.V = _kmatrix(np.ascontiguousarray(At.data, dtype=np.float64))
+        else:                                    # pragma: no cover - kvxopt stored the cells otherwise
+            new._K = _to_kvx(At)
+        new._aligned = self._aligned
         new._numeric = _klu.numeric(new._K, self._symbolic)
         return new
 
