@@ -115,7 +115,14 @@ def _worker_builds(ovs: list) -> list:
             out.append((i, _WORKER_BUILD(ovs[i])))
         except Exception:                   # noqa: BLE001 - re-raised by the parent's own build
             out.append((i, None))
+            _stop(len(ovs))                 # the sweep stops at this error: nobody claims further builds
     return out
+
+
+def _stop(n: int) -> None:
+    """Nothing more of the batch is claimed (a build failed: the caller will raise its error)."""
+    with _WORKER_NEXT.get_lock():
+        _WORKER_NEXT.value = max(_WORKER_NEXT.value, n)
 
 
 class BuildPool:
@@ -148,6 +155,7 @@ class BuildPool:
                 out[i] = local(ovs[i])
             except Exception:              # noqa: BLE001 - raised again by the caller's own build
                 out[i] = None
+                _stop(len(ovs))
         for p in pending:
             try:                           # a helper killed meanwhile would never answer
                 got = p.get(timeout=HELPER_TIMEOUT + 0.1 * len(ovs)) if self.pool is not None else []
@@ -347,6 +355,12 @@ class GridBuilder:
                 i = parent[i]
             return i
         varying = [i for i in range(k) if self.shape[i] > 1]
+        # every value of every axis alone first (a bad value stops the sweep here, before the pairs' builds,
+        # which are the product of two axes' lengths), in the grid's order: the first bad value is the one reported
+        singles = [self.at({a: i}) for a in varying for i in range(1, self.shape[a])]
+        self.prefetch(singles)
+        for idx in singles:
+            self.build(idx)
         # every pair's combinations, and the full combinations verify() will build (one batch for the helpers)
         self.prefetch([self.at({a: i, b: j}) for a, b in itertools.combinations(varying, 2)
                        for i in range(self.shape[a]) for j in range(self.shape[b])]

@@ -16,10 +16,14 @@ MAX_ROWS = 2_000_000
 def cell_error(exc: StudyError, row: int, columns) -> TableCellError:
     """The error of the scenario built from table row ``row`` (0-based) with the table's ``columns``: the row,
     and the column when the field at fault is one of the table's cells."""
-    column = exc.field if exc.field in columns else None
+    field = exc.field or ""
+    column = field if field in columns else None
+    if column is None and field:     # an unknown section ('foo' of a column 'foo.bar'): the one column under it
+        under = [c for c in columns if isinstance(c, str) and c.startswith(field + ".")]
+        column = under[0] if len(under) == 1 else None
     col = f", column '{column}'" if column else ""
     return TableCellError(f"scenario table row {row + 1}{col}: {exc.message}", row=row + 1, column=column,
-                          file=exc.file, field=exc.field, allowed=exc.allowed)
+                          file=exc.file, field=column or exc.field, allowed=exc.allowed)
 
 
 def _workbook_rows(path: Path) -> list[list]:

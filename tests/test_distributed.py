@@ -38,7 +38,8 @@ def _equal(a: list[dict], b: list[dict]):
 
 def test_sweep_on_cluster_equals_serial(engine, cluster, monkeypatch):
     import lca_battery.sweep_serial as sweep_serial
-    grid = {"plant.country": ["CN", "SE"], "recycling.eol_collection_rate": [0.5, 0.7]}
+    grid = {"recycling.recycled_content.Li.post_consumer": [0.0, 0.1],        # fields no column of the table sets
+            "recycling.recycled_content.Li.pre_consumer": [0.0, 0.02]}
     serial = sweep(EXAMPLE, grid, engine=engine, table=SCENARIOS)
     t0 = time.perf_counter()
     same = sweep(EXAMPLE, grid, engine=engine, table=SCENARIOS, client=cluster)     # one chunk: bit-identical

@@ -291,16 +291,20 @@ def test_build_pool_builds_are_claimed_so_a_slow_helper_takes_fewer():
 
     def build(ov):
         time.sleep(0.02 if os.getpid() == parent else 0.1)
-        if ov["x"] == 7:
+        if ov["x"] == 107:
             raise ValueError("left to this process to raise")
         return ov["x"] * 2, os.getpid()
     pool = BuildPool(build, 2)
     try:
         got = pool.map([{"x": i} for i in range(40)], build)
-        again = pool.map([{"x": i} for i in range(40, 44)], build)      # the counter starts again at 0
+        bad = pool.map([{"x": i} for i in range(100, 140)], build)      # the counter starts again at 0
+        again = pool.map([{"x": i} for i in range(40, 44)], build)
     finally:
         pool.close()
-    assert got[7] is None and [g[0] for i, g in enumerate(got) if i != 7] == [2 * i for i in range(40) if i != 7]
-    mine = sum(g is not None and g[1] == parent for g in got)
-    assert mine > 20 and any(g is not None and g[1] != parent for g in got)   # both built, this one most
+    assert [g[0] for g in got] == [2 * i for i in range(40)]
+    mine = sum(g[1] == parent for g in got)
+    assert mine > 20 and any(g[1] != parent for g in got)   # both built, this one most
+    # a failed build stops the batch: nobody claims further builds (the caller raises that build's error)
+    assert bad[7] is None and all(g is None or g[0] == 2 * (100 + i) for i, g in enumerate(bad))
+    assert sum(g is not None for g in bad) < 20
     assert [g[0] for g in again] == [80, 82, 84, 86]

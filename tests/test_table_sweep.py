@@ -58,11 +58,14 @@ def test_table_equals_per_scenario_path_and_footprint(engine, monkeypatch):
 
 def test_table_times_grid_and_no_materials(engine, monkeypatch):
     table = _table(120, seed=4)
-    grid = {"recycling.recycled_content.Li.post_consumer": [0.0, 0.1], "plant.country": ["CN", "DE"]}
+    grid = {"recycling.recycled_content.Li.post_consumer": [0.0, 0.05, 0.1]}    # no column of the table
     rows = sweep(EXAMPLE, grid, engine=engine, table=table, materials=False)
+    assert len(rows) == 3 * len(table)
     assert not any(k.startswith("material:") for r in rows for k in r)
     ref = sweep_per_scenario(monkeypatch, EXAMPLE, grid, engine=engine, table=table, materials=False)
     assert_same_rows(rows, ref, key_order=True)
+    with pytest.raises(StudyError, match="sets what the scenario table's column 'plant.country' sets"):
+        sweep(EXAMPLE, {"plant.country": ["CN", "DE"]}, engine=engine, table=table)
 
 
 def test_small_or_erroneous_tables_take_the_per_scenario_path(engine):

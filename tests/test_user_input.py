@@ -429,3 +429,56 @@ def test_a_bad_date_gets_no_unit_hint(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "product.reference_period_end" in err and "Traceback" not in err
     assert "day value is outside" in err and "write the number" not in err and "unit" not in err
+
+
+def test_a_bad_grid_value_stops_the_sweep_before_the_pairs_are_built(engine, monkeypatch):
+    """The grid engine builds every pair of axes on all its combinations (here 3 x 300); a bad value of one axis
+    is found among the single values first (303 builds at most), not after the pairs' 900."""
+    import lca_battery.prepare as prepare
+    from lca_battery.api import sweep_frame
+    from lca_battery.errors import StudyError
+    import lca_battery.sweep_engine as sweep_engine
+    monkeypatch.setattr(sweep_engine, "PROCS", 1)          # every build in this process, where it is counted
+    calls = []
+    real = prepare.prepare_mapping
+
+    def counting(*a, **k):
+        calls.append(1)
+        return real(*a, **k)
+    monkeypatch.setattr(prepare, "prepare_mapping", counting)
+    grid = {"plant.country": ["CN", "SE", "XX"],
+            "recycling.recycled_content.Co.post_consumer": [round(i / 1000, 4) for i in range(300)]}
+    with pytest.raises(StudyError) as exc:
+        sweep_frame(EXAMPLE, grid, engine=engine)
+    assert "unknown country code 'XX'" in exc.value.message and exc.value.field == "plant.country"
+    assert 0 < len(calls) <= 305
+
+
+def test_sweep_sizes_beyond_the_cap_or_the_memory_are_refused_up_front(tmp_path, capsys, monkeypatch):
+    values = ",".join(str(i) for i in range(2001))
+    _user_error(capsys, ["sweep", str(EXAMPLE), "--grid", f"cell.capacity_ah={values}", "--grid",
+                         f"cell.nominal_voltage_v={values}", "--out", str(tmp_path / "r")],
+                "4,004,001 scenarios is more than a sweep holds in memory (2,000,000)", out=tmp_path / "r")
+    import lca_battery.sweep_serial as sweep_serial
+    monkeypatch.setattr(sweep_serial, "available_memory", lambda: 500_000_000)
+    vals = ",".join(f"{i / 1000:.3f}" for i in range(200))
+    _user_error(capsys, ["sweep", str(EXAMPLE), "--grid", f"recycling.recycled_content.Co.post_consumer={vals}",
+                         "--grid", f"recycling.recycled_content.Ni.post_consumer={vals}", "--out", str(tmp_path / "r")],
+                "40,000 scenarios need about 0.5 GB of memory", "more than the 0.5 GB available",
+                "sweeps of at most 38,461 scenarios", out=tmp_path / "r")
+
+
+def test_a_table_column_and_a_grid_key_for_the_same_field(tmp_path, capsys):
+    t = tmp_path / "t.csv"
+    t.write_text("plant.country,recycling.accounting\nSE,cff\nPL,cut_off\n", encoding="utf-8")
+    _user_error(capsys, ["sweep", str(EXAMPLE), "--table", str(t), "--grid", "plant.country=CN,SE",
+                         "--out", str(tmp_path / "r")],
+                "--grid plant.country sets what the scenario table's column 'plant.country' sets", out=tmp_path / "r")
+
+
+def test_a_table_column_of_an_unknown_section_is_named(tmp_path, capsys):
+    t = tmp_path / "t.csv"
+    t.write_text("plant.country,foo.bar\nSE,1\n", encoding="utf-8")
+    err = _user_error(capsys, ["sweep", str(EXAMPLE), "--table", str(t), "--out", str(tmp_path / "r")],
+                      "t.csv", "row 1, column 'foo.bar'", "unknown key", out=tmp_path / "r")
+    assert err.count("nmc811-cn.yaml:") == 0 or err.index("t.csv") < err.index("nmc811-cn.yaml")
