@@ -65,12 +65,29 @@ class Background:
 
     def describe(self) -> dict:
         return {"type": "licensed database", "project": self.project, "database": self.database,
-                "mapping": self.mapping_file,
+                "mapping": mapping_label(self.mapping_file),
                 "linked": {pid: {"database": l.key[0], "code": l.key[1], "name": l.name,
                                  "reference_product": l.reference_product, "location": l.location,
                                  "unit": l.unit, "factor": l.factor}
                            for pid, l in sorted(self.links.items())},
                 "open_nodes_kept": sorted(self.unmapped)}
+
+
+def mapping_label(path: str) -> str:
+    """The mapping file without an absolute path (results must not depend on the machine): ``shipped:
+    mappings/ecoinvent.json`` for one in the package's inventories, else ``custom: <file name> (sha256 <12>)``."""
+    p = Path(path).resolve()
+    pkg = Path(__file__).resolve().parent
+    for root in (pkg.parent / "inventories", pkg / "_inventories"):
+        try:
+            return f"shipped: {p.relative_to(root.resolve()).as_posix()}"
+        except ValueError:
+            continue
+    try:
+        digest = hashlib.sha256(p.read_bytes()).hexdigest()[:12]
+    except OSError:
+        digest = "unreadable"
+    return f"custom: {p.name} (sha256 {digest})"
 
 
 OPEN = {"type": "open", "description": "lca_battery's open, cited inventories (inventories/background)"}

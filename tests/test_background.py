@@ -1,6 +1,8 @@
 """A licensed background (issue 10, points 1-2), tested on a made-up database in ecoinvent naming
 (tests/bg_fixture.py): the link, the location fallback, the missing-node, missing-database and
 biosphere-mismatch errors, and a foreground result that changes exactly as the fixture implies."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -136,3 +138,14 @@ def test_open_engine_untouched_afterwards(fixture_project, bg_result, default_re
     again = footprint(EXAMPLE)
     assert again["kg_co2e_per_kwh"] == default_result["kg_co2e_per_kwh"]
     assert again["background"]["type"] == "open"
+
+
+def test_the_mapping_file_is_named_without_an_absolute_path(tmp_path):
+    """Result files name the mapping file as shipped or custom (with its hash), not by the machine's path."""
+    from lca_battery.background import mapping_label
+    shipped = Path(__file__).resolve().parent.parent / "inventories" / "mappings" / "ecoinvent.json"
+    assert mapping_label(str(shipped)) == "shipped: mappings/ecoinvent.json"
+    own = tmp_path / "my-mapping.json"
+    own.write_text("{}")
+    label = mapping_label(str(own))
+    assert label.startswith("custom: my-mapping.json (sha256 ") and str(tmp_path) not in label
