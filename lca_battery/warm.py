@@ -192,6 +192,9 @@ def load(root: Path | None = None, background=None, content_hash: str | None = N
             or not str(marker.get("inventory_hash")).startswith(data["inventory"].content_hash)
             or data.get("background_id") != bg_id):
         return None
+    from .bw.project import edited_databases
+    if edited_databases(marker, Path(data["marker"]).parent):
+        return None                        # the project was edited after its build: the cold path rebuilds it
     bg = data.get("background")
     if bg is not None:
         from .background import read_database_state

@@ -30,6 +30,37 @@ def test_second_run_does_not_rebuild_and_content_change_does(tmp_path):
     assert third.inventory.content_hash != first.inventory.content_hash
 
 
+def test_a_project_edited_after_its_build_is_rebuilt_and_the_edit_kept_aside(tmp_path, capsys):
+    """An edit in the project (as Activity Browser saves one) would make bw2calc's result and the warm cache's
+    differ without a word: the edit is detected from bw2data's modification state, the edited project is
+    copied aside and the project rebuilt from the inventories (the same result as before the edit)."""
+    import bw2data as bd
+    from lca_battery.calc import Engine
+    from lca_battery.inventory.loader import load_inventory
+    root = tmp_path / "inv"
+    shutil.copytree(TINY, root)
+    first = Engine(load_inventory(root))
+    name = first.build["project"]
+    bd.projects.set_current(name)
+    act = bd.get_node(database=next(db for db in first.databases if db.endswith("background")),
+                      code="electricity_grid_cn")
+    for ex in act.biosphere():
+        ex["amount"] = ex["amount"] * 2
+        ex.save()
+    capsys.readouterr()
+    second = Engine(load_inventory(root))
+    err = capsys.readouterr().err
+    assert second.build["rebuilt"] is True
+    assert f"the Brightway project '{name}' was changed after it was built" in err and "background" in err
+    kept = [p.name for p in bd.projects if p.name.startswith(f"{name}-edited-")]
+    assert len(kept) == 1 and f"kept as '{kept[0]}'" in err
+    bd.projects.set_current(second.build["project"])
+    ex = next(iter(bd.get_node(database=act["database"], code="electricity_grid_cn").biosphere()))
+    assert ex["amount"] == pytest.approx(0.6)                 # the inventory's value again
+    third = Engine(load_inventory(root))
+    assert third.build["rebuilt"] is False                    # the rebuilt project is recorded as built
+
+
 def test_project_is_a_plain_brightway_project(engine):
     import bw2data as bd
     engine.activate()

@@ -157,3 +157,24 @@ def test_closed_pipe_ends_quietly(engine, monkeypatch, capsys):
     monkeypatch.setattr(os, "dup2", lambda *a: None)      # the test process keeps its own stdout
     assert _main(["footprint", str(EXAMPLE), "--no-write"]) == 141
     assert "error" not in capsys.readouterr().err
+
+
+def test_an_edited_project_is_seen_without_bw2data(tmp_path):
+    """The warm path reads bw2data's databases.json (no bw2data import) and finds a database edited after the build;
+    a marker that recorded no state counts as edited."""
+    import json
+    from lca_battery.bw.project import edited_databases
+    meta = {"lcab-cells": {"modified": "2026-12-02T10:00:00", "number": 41, "depends": []},
+            "biosphere3": {"modified": "2026-12-02T09:59:00", "number": 4709}}
+    (tmp_path / "databases.json").write_text(json.dumps(meta))
+    marker = {"databases": ["lcab-cells"], "database_state": {
+        "lcab-cells": {"modified": "2026-12-02T10:00:00", "number": 41},
+        "biosphere3": {"modified": "2026-12-02T09:59:00", "number": 4709}}}
+    assert edited_databases(marker, tmp_path) == []
+    meta["lcab-cells"]["modified"] = "2026-12-02T11:00:00"          # an exchange saved in Activity Browser
+    (tmp_path / "databases.json").write_text(json.dumps(meta))
+    assert edited_databases(marker, tmp_path) == ["lcab-cells"]
+    del meta["lcab-cells"]                                          # a database deleted
+    (tmp_path / "databases.json").write_text(json.dumps(meta))
+    assert edited_databases(marker, tmp_path) == ["lcab-cells"]
+    assert edited_databases({"databases": ["lcab-cells"]}, tmp_path) == ["lcab-cells"]

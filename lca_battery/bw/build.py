@@ -11,9 +11,30 @@ import json
 import os
 import time
 
-from .project import (BUILD_VERSION, STAGING_SUFFIX, _drop_project, _fault_hook, _lock, _quiet, _switch, bd,
-                      biosphere_index, build_file, ensure_biosphere_and_methods, is_current, project_name,
-                      read_build)
+from .project import (BIOSPHERE, BUILD_VERSION, STAGING_SUFFIX, _drop_project, _fault_hook, _lock, _quiet, _switch,
+                      bd, biosphere_index, build_file, databases_state, edited_databases, ensure_biosphere_and_methods,
+                      is_current, project_name, read_build)
+
+
+def _say(msg: str) -> None:
+    import sys
+    print(f"lca-battery: {msg}", file=sys.stderr, flush=True)
+
+
+def _keep_edited(name: str) -> str:
+    """A copy of the current (edited) project under a new name, so that a rebuild loses none of the user's work."""
+    import warnings
+    b = bd()
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    kept = f"{name}-edited-{stamp}"
+    k = 1
+    while kept in b.projects:
+        k += 1
+        kept = f"{name}-edited-{stamp}-{k}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        b.projects.copy_project(kept, switch=False)
+    return kept
 
 
 def ensure_project(inventory, progress=None, background=None) -> dict:
@@ -38,9 +59,20 @@ def ensure_project(inventory, progress=None, background=None) -> dict:
             if is_current(content):
                 return read_build() | {"rebuilt": False}
             info = read_build()
+            edited = (edited_databases(info, b.projects.dir) if info.get("complete") is True
+                      and info.get("inventory_hash") == content and info.get("build_version") == BUILD_VERSION
+                      and "database_state" in info else [])
             if progress and info.get("complete") is not True:
                 progress(f"the Brightway project '{name}' is incomplete (an earlier build was interrupted); "
                          f"rebuilding it from scratch")
+            elif edited:
+                kept = _keep_edited(name)
+                (progress or _say)(
+                    f"the Brightway project '{name}' was changed after it was built (database"
+                    f"{'s' if len(edited) > 1 else ''} {', '.join(edited)}, e.g. in Activity Browser). lca_battery "
+                    f"computes from its inventory files, so the project is rebuilt from them; the edited project is "
+                    f"kept as '{kept}'. To change the model, edit the inventory files or give a supplier inventory "
+                    f"(README: suppliers)")
             elif progress:
                 progress(f"the inventories or the writer changed since the Brightway project '{name}' was built; "
                          f"rebuilding it")
@@ -66,6 +98,7 @@ def ensure_project(inventory, progress=None, background=None) -> dict:
         _fault_hook(5)
         info = {"inventory_hash": content, "build_version": BUILD_VERSION,
                 "databases": databases, "project": name,
+                "database_state": databases_state(b.projects.dir, [*databases, BIOSPHERE]),
                 "build_seconds": round(time.perf_counter() - t0, 2), "complete": True}
         tmp = build_file().with_suffix(".tmp")
         tmp.write_text(json.dumps(info, indent=2))

@@ -250,14 +250,41 @@ def biosphere_index(with_ids: bool = False) -> dict:
     return out
 
 
+def databases_state(project_dir, names) -> dict:
+    """What of each database's bw2data metadata says it changed since: its modification time (bw2data sets it
+    on every write and every saved activity or exchange, as Activity Browser's edits do) and its number of
+    activities, read from the project folder's ``databases.json`` without bw2data (the warm path reads it too);
+    a database that is gone is None."""
+    try:
+        meta = json.loads((Path(project_dir) / "databases.json").read_text())
+    except (OSError, ValueError):
+        meta = {}
+    out = {}
+    for name in names:
+        m = meta.get(name) if isinstance(meta, dict) else None
+        out[name] = None if not isinstance(m, dict) else {"modified": str(m.get("modified")), "number": m.get("number")}
+    return out
+
+
+def edited_databases(info: dict, project_dir) -> list[str]:
+    """The databases of the project whose state differs from the one its build recorded (edited after the build,
+    e.g. in Activity Browser); every database for a marker that recorded none."""
+    recorded = info.get("database_state")
+    if not isinstance(recorded, dict):
+        return list(info.get("databases", [])) or [BIOSPHERE]
+    now = databases_state(project_dir, list(recorded))
+    return [db for db in recorded if now.get(db) != recorded[db]]
+
+
 def is_current(inventory_hash: str) -> bool:
-    """The current project is complete (marker written last) and built from these inventories."""
+    """The current project is complete (marker written last), built from these inventories and not edited
+    since (:func:`edited_databases`)."""
     info = read_build()
     b = bd()
     return (info.get("complete") is True and info.get("inventory_hash") == inventory_hash
             and info.get("build_version") == BUILD_VERSION and info.get("project") == b.projects.current
             and all(db in b.databases for db in info.get("databases", []))
-            and BIOSPHERE in b.databases)
+            and BIOSPHERE in b.databases and not edited_databases(info, b.projects.dir))
 
 
 def _base_dir() -> Path:
