@@ -16,38 +16,24 @@ _warnings.filterwarnings("ignore", category=UserWarning, module="bw2calc")
 from .errors import InventoryError, LcaBatteryError, StudyError, UnitError  # noqa: E402
 
 
+#: The public functions, from :mod:`lca_battery.api` (and ``load_study`` from :mod:`lca_battery.study`), loaded on
+#: first use: importing the package (as the CLI does before it forks its chart worker, lca_battery.report.workers)
+#: stays cheap, and ``help(lca_battery.footprint)`` shows the function itself, its parameters and documentation.
+_LAZY = {"footprint": "api", "compare": "api", "sweep": "api", "sweep_frame": "api", "uncertainty": "api",
+         "sensitivity": "api", "report": "api", "pact": "api", "get_engine": "api", "load_study": "study"}
+
+
 def __getattr__(name: str):
-    # load_study on first use: importing the package (as the CLI does before it forks its chart worker,
-    # lca_battery.report.workers) stays cheap; ``from lca_battery import load_study`` works as before
-    if name == "load_study":
-        from .study import load_study
-        return load_study
+    if name in _LAZY:
+        import importlib
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def footprint(*args, **kwargs):
-    """See :func:`lca_battery.api.footprint`."""
-    from .api import footprint as _footprint
-    return _footprint(*args, **kwargs)
+def __dir__():
+    return sorted({*globals(), *_LAZY})
 
 
-def compare(*args, **kwargs):
-    """See :func:`lca_battery.api.compare`."""
-    from .api import compare as _compare
-    return _compare(*args, **kwargs)
-
-
-def sweep(*args, **kwargs):
-    """See :func:`lca_battery.api.sweep`."""
-    from .api import sweep as _sweep
-    return _sweep(*args, **kwargs)
-
-
-def uncertainty(*args, **kwargs):
-    """See :func:`lca_battery.api.uncertainty`."""
-    from .api import uncertainty as _uncertainty
-    return _uncertainty(*args, **kwargs)
-
-
-__all__ = ["footprint", "compare", "sweep", "uncertainty", "load_study", "LcaBatteryError", "StudyError", "InventoryError", "UnitError",
-           "__version__"]
+__all__ = [*_LAZY, "LcaBatteryError", "StudyError", "InventoryError", "UnitError", "__version__"]

@@ -39,7 +39,8 @@ def footprint(study, overrides=None, *, engine: Engine | None = None, details: b
     Returns
     -------
     dict
-        JSON-ready result; see README "Output" for the fields.
+        JSON-ready result, kg CO2e per kWh of cell capacity unless a key says otherwise; README "Command line"
+        (``footprint``: what each run writes) describes the fields.
 
     Examples
     --------
@@ -229,6 +230,27 @@ def _versions() -> dict:
     return out
 
 
+def run_size(name: str, value, minimum: int, maximum: int | None = None, why: str = "",
+             power_of_two: bool = False) -> int:
+    """``value`` as a whole number within the bounds the command line enforces for its option ``name`` (e.g.
+    ``samples`` >= 2 and <= :data:`~lca_battery.report.limits.MAX_SAMPLES`), else :class:`LcaBatteryError`
+    naming it (a program gets the CLI's message, not numpy's)."""
+    import numbers
+    from .errors import LcaBatteryError
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise LcaBatteryError(f"{name} must be a whole number (got {value!r})", field=name)
+    value = int(value)
+    if value < minimum:
+        raise LcaBatteryError(f"{name} must be at least {minimum} (got {value})", field=name)
+    if maximum is not None and value > maximum:
+        raise LcaBatteryError(f"{name} must be at most {maximum:,} (got {value:,}){why}", field=name)
+    if power_of_two and value and value & (value - 1):
+        lower = 1 << (value.bit_length() - 1)
+        raise LcaBatteryError(f"{name} must be 0 or a power of 2 (got {value}; e.g. {lower} or {lower * 2})",
+                              field=name)
+    return value
+
+
 def compare(study, overrides=None, *, engine: Engine | None = None, steps: int = 11, progress=None) -> dict:
     """Recycled versus virgin supply: per material and per cell (recycled-content curves).
 
@@ -252,7 +274,9 @@ def compare(study, overrides=None, *, engine: Engine | None = None, steps: int =
     from .model.recycling import EU_MATERIAL_RECOVERY_TARGETS, EU_MINIMUM_RECYCLED_CONTENT, recovery_against_targets
     from .model.recycling import routes as recycling_routes
     from .errors import StudyError
+    from .report.limits import MAX_STEPS
     from .study import as_overrides
+    steps = run_size("steps", steps, 2, MAX_STEPS)
     overrides = as_overrides(overrides, str(study))
     st, mapping, engine = prepare_mapping(study, overrides, engine)
     solved = engine.solve(mapping.entries, st.method)
@@ -376,7 +400,7 @@ def sweep_frame(study, grid: dict[str, list], overrides=None, *, engine: Engine 
     return frame(study, grid, overrides, engine=engine, progress=progress, stats=stats, materials=materials)
 
 
-def uncertainty(study, overrides=None, *, engine: Engine | None = None, samples: int = 200, seed: int = 42,
+def uncertainty(study, overrides=None, *, engine: Engine | None = None, samples: int = 10_000, seed: int = 42,
                 progress=None, fast: bool = True, paired_with=None, paired_overrides=None, client=None) -> dict:
     """Monte Carlo of the footprint per kWh from the datasets' data quality (pedigree factors).
 
@@ -390,11 +414,15 @@ def uncertainty(study, overrides=None, *, engine: Engine | None = None, samples:
     exchange: the result then has ``paired`` with its summary and that of the difference
     (this study minus the other) and the share of samples where this study is lower.
     ``client``: a ``distributed.Client``: the chunks of draws are solved on its workers
-    (:func:`lca_battery.distributed.monte_carlo`; same draws, same samples as the serial run)."""
+    (:func:`lca_battery.distributed.monte_carlo`; same draws, same samples as the serial run).
+    ``samples`` (default 10,000, as the command line) from 2 to 10,000,000; ``seed`` a whole number >= 0."""
     import numpy as np
     from .analysis.uncertainty import BASIC_UNCERTAINTY, PEF_TO_PEDIGREE, SOURCES, summary
     from .errors import StudyError
+    from .report.limits import MAX_SAMPLES
     from .study import as_overrides
+    samples = run_size("samples", samples, 2, MAX_SAMPLES, ": the samples are kept in memory")
+    seed = run_size("seed", seed, 0)
     st, mapping, engine = prepare_mapping(study, overrides, engine)
     det = engine.solve(mapping.entries, st.method).total
     other = None
@@ -520,7 +548,10 @@ def sensitivity(study, overrides=None, *, engine: Engine | None = None, sobol_n:
     ``sobol_n`` is SALib's base sample (power of 2; the model runs ``sobol_n * (D + 2)`` times for its D parameters,
     at most 9 N); 0 skips it."""
     from .analysis import sensitivity as sens
+    from .report.limits import MAX_SOBOL_N
     from .study import as_overrides
+    sobol_n = run_size("sobol_n", sobol_n, 0, MAX_SOBOL_N, ": up to 9 N runs", power_of_two=True)
+    seed = run_size("seed", seed, 0)
     overrides = as_overrides(overrides, str(study))
     base = footprint(study, overrides, engine=engine, details=False)
     engine = engine or get_engine()
@@ -552,7 +583,11 @@ def report(study, overrides=None, *, engine: Engine | None = None, samples: int 
     uncertainty (``samples`` Monte Carlo runs, ``seed``) and limitations."""
     from .analysis import contribution as contrib
     from .report import study_report as sr
+    from .report.limits import MAX_SAMPLES, MAX_SOBOL_N
     from .study import as_overrides
+    samples = run_size("samples", samples, 2, MAX_SAMPLES, ": the samples are kept in memory")
+    sobol_n = run_size("sobol_n", sobol_n, 0, MAX_SOBOL_N, ": up to 9 N runs", power_of_two=True)
+    seed = run_size("seed", seed, 0)
     overrides = as_overrides(overrides, str(study))
     st, mapping, engine = prepare_mapping(study, overrides, engine)
     result = footprint(study, overrides, engine=engine)

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from .errors import LcaBatteryError, os_error
+from .report.limits import MAX_SAMPLES, MAX_SOBOL_N, MAX_STEPS   # the run sizes the API checks too
 
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 1
@@ -624,13 +625,6 @@ def cmd_export(args) -> int:
     return 0
 
 
-#: Upper bounds of the run sizes, refused up front (a larger run would exhaust memory or run for hours):
-#: Monte Carlo samples (each sample's total, stages and gases are kept and written to samples.csv), the
-#: Sobol' base sample (up to 9 N runs: 589,824 at the bound, about 50 min on 2 cores at the measured 16,384 runs
-#: in 87 s) and the points of a recycled-content curve (one solve each per metal and rule).
-MAX_SAMPLES = 10_000_000
-MAX_SOBOL_N = 65_536
-MAX_STEPS = 1_001
 
 
 def _count(minimum: int, maximum: int | None = None, why: str = ""):

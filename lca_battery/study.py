@@ -717,6 +717,8 @@ def load_study(path: str | Path | dict, overrides: list[str] | dict | None = Non
         file = str(path)
         data = read_study_file(path)
     data = _deep_copy(data)
+    if isinstance(overrides, str):       # one KEY=VALUE (iterating it would split it into characters)
+        overrides = [overrides]
     items = overrides.items() if isinstance(overrides, dict) else [
         _split_override(o, file) for o in (overrides or [])]
     option = "" if isinstance(overrides, dict) else "--set"     # a dict: the API or a sweep's grid/table row
@@ -968,7 +970,10 @@ def _resolve_supplier_files(data: dict, base: Path) -> None:
 
 
 def as_overrides(overrides, file: str) -> dict:
-    """``--set`` strings (``["a.b=1", ...]``) or a mapping -> a mapping of dotted paths to values."""
+    """``--set`` strings (``["a.b=1", ...]``, or one such string) or a mapping -> a mapping of dotted paths to
+    values."""
+    if isinstance(overrides, str):       # one KEY=VALUE (iterating it would split it into characters)
+        overrides = [overrides]
     if overrides and not isinstance(overrides, dict):
         return dict(_split_override(o, file) for o in overrides)
     return dict(overrides or {})

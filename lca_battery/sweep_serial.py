@@ -67,7 +67,10 @@ def scenarios(study, grid: dict[str, list] | None, overrides, table: list[dict] 
     overrides = as_overrides(overrides, str(study))
     grid = dict(grid or {})
     for k, vals in grid.items():
-        if not isinstance(vals, (list, tuple)) or len(vals) == 0:
+        if not isinstance(vals, (list, tuple)):
+            raise StudyError(f"sweep key '{k}' needs a list of values (got {type(vals).__name__} {vals!r})",
+                             file=str(study), field=k, allowed=f"a list, e.g. {{'{k}': [{vals!r}]}}")
+        if len(vals) == 0:
             raise StudyError(f"sweep key '{k}' has no values", file=str(study), field=k,
                              allowed="one value or more, e.g. plant.country=CN,SE")
     n_grid = 1

@@ -482,3 +482,34 @@ def test_a_table_column_of_an_unknown_section_is_named(tmp_path, capsys):
     err = _user_error(capsys, ["sweep", str(EXAMPLE), "--table", str(t), "--out", str(tmp_path / "r")],
                       "t.csv", "row 1, column 'foo.bar'", "unknown key", out=tmp_path / "r")
     assert err.count("nmc811-cn.yaml:") == 0 or err.index("t.csv") < err.index("nmc811-cn.yaml")
+
+
+@pytest.mark.parametrize("call, kw, words", [
+    ("uncertainty", {"samples": 0}, "samples must be at least 2 (got 0)"),
+    ("uncertainty", {"samples": -5}, "samples must be at least 2"),
+    ("uncertainty", {"samples": 10**9}, "samples must be at most 10,000,000"),
+    ("uncertainty", {"seed": "x"}, "seed must be a whole number (got 'x')"),
+    ("uncertainty", {"samples": 2.5}, "samples must be a whole number"),
+    ("compare", {"steps": 0}, "steps must be at least 2"),
+    ("compare", {"steps": 10**6}, "steps must be at most 1,001"),
+    ("sensitivity", {"sobol_n": 3}, "sobol_n must be 0 or a power of 2 (got 3; e.g. 2 or 4)"),
+    ("report", {"sobol_n": 10**6}, "sobol_n must be at most 65,536"),
+])
+def test_the_api_refuses_the_run_sizes_the_cli_refuses(engine, call, kw, words):
+    """A program gets the command line's message (an LcaBatteryError naming the argument), not numpy's IndexError,
+    MemoryError or TypeError, nor an empty curve."""
+    from lca_battery import api
+    from lca_battery.errors import LcaBatteryError
+    with pytest.raises(LcaBatteryError) as exc:
+        getattr(api, call)(EXAMPLE, engine=engine, **kw)
+    assert words in str(exc.value) and exc.value.field == next(iter(kw))
+
+
+def test_the_api_takes_one_override_string_and_says_a_grid_value_is_not_a_list(engine):
+    from lca_battery import api
+    from lca_battery.errors import StudyError
+    one = api.footprint(EXAMPLE, "plant.country=SE", engine=engine, details=False)
+    assert one["kg_co2e_per_kwh"] == api.footprint(EXAMPLE, ["plant.country=SE"], engine=engine,
+                                                   details=False)["kg_co2e_per_kwh"]
+    with pytest.raises(StudyError, match=r"sweep key 'plant.country' needs a list of values \(got str 'CN'\)"):
+        api.sweep(EXAMPLE, {"plant.country": "CN"}, engine=engine)

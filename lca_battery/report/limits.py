@@ -9,3 +9,11 @@ SOBOL_RUNS_PER_N = 9
 #: a report's Sobol' indices are re-run by ``verify`` up to this many model runs (9 N; one scenario table through
 #: the sweep engine, ~190 a second on 2 cores: about 90 s at the limit; 4,096 when each run was a solve of its own)
 MAX_RECOMPUTE_SOBOL_RUNS = 16384
+
+#: Upper bounds of the run sizes, refused up front by the CLI and the API (a larger run would exhaust memory or run
+#: for hours): Monte Carlo samples (each sample's total, stages and gases are kept and written to samples.csv), the
+#: Sobol' base sample (up to 9 N runs: 589,824 at the bound, about 50 min on 2 cores at the measured 16,384 runs
+#: in 87 s) and the points of a recycled-content curve (one solve each per metal and rule).
+MAX_SAMPLES = 10_000_000
+MAX_SOBOL_N = 65_536
+MAX_STEPS = 1_001
