@@ -102,3 +102,14 @@ def test_databases_store_the_default_study(engine, default_result):
     lca.lci()
     lca.lcia()
     assert lca.score == pytest.approx(default_result["kg_co2e_per_kwh"], rel=1e-5)
+
+
+def test_every_process_is_told_apart_by_name_location_unit_and_product(engine):
+    """Activity Browser lists and bw2io's linking (a Brightway Excel export read back) tell processes apart by name,
+    location, unit and reference product: no two written processes share all four (the causticisation copies of
+    several recycled Li salts of one composition once did)."""
+    from collections import Counter
+    from lca_battery.model.superstructure import all_processes
+    procs = all_processes(engine.inventory)
+    seen = Counter((p.name, p.location, p.unit, p.reference_product) for p in procs.values())
+    assert [k for k, n in seen.items() if n > 1] == []

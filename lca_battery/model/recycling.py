@@ -153,8 +153,11 @@ def _in_salt_form(salt: str, product: str, form: str | None, procs: dict, out: l
                              x.compartment, x.aggregated, x.substitution, x.proxy,
                              f"{product} in place of {form}, the same {metal} ({x.comment or ''})".rstrip(" ()"))
                     if x.kind == "technosphere" and x.target == form else x for x in base.exchanges)
+        # named after ``product`` itself (a scrap loop's own salt, made in ``out``), not ``like``: copies for several
+        # products of one composition keep names of their own (Activity Browser lists, bw2io links by name)
+        src = procs.get(product) or next((p for p in out if p.id == product), None) or procs[like or product]
         out.append(Process(**{**base.__dict__, "id": pid, "exchanges": exs,
-                              "name": f"{base.name}, from {procs[like or product].name}",
+                              "name": f"{base.name}, from {src.name}",
                               "comment": f"{base.comment} This copy converts {product}."}))
     return pid
 
