@@ -365,11 +365,11 @@ def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine:
     them, end to end 2.05 s against 1.95 s, where the study builds dominate); they are on by default,
     ``materials=False`` leaves them out.
 
-    ``client``: a ``distributed.Client`` (:func:`lca_battery.distributed.client`): a grid is cut into
-    sub-grids along one axis (:func:`lca_battery.distributed.sweep_grid`), a table (or a grid not worth
-    cutting) into chunks of scenarios; each is solved on a worker by the serial sweep
-    (:func:`lca_battery.sweep_serial.sweep`), and the rows are put
-    back in the serial order (equal to the serial run). ``parsed``: the study file already parsed (a worker gets it from the client); ``memo``:
+    ``client``: a ``distributed.Client`` (:func:`lca_battery.distributed.client`): a grid's study builds are
+    made on the workers and the grid solved here (:func:`lca_battery.distributed.sweep_grid`; bit for bit the
+    serial rows), a table into chunks of scenarios, each solved on a worker by the serial sweep
+    (:func:`lca_battery.sweep_serial.sweep`), and the rows are put back in the serial order (equal to the
+    serial run). ``parsed``: the study file already parsed (a worker gets it from the client); ``memo``:
     the parts of the study builds kept between calls (:class:`lca_battery.model.entries.BuildMemo`; a Dask
     worker keeps one per study for all its chunks), else one for this call.
 

@@ -2,14 +2,13 @@
 
 The distribution sits *above* the serial engine and does not change what it computes:
 
-* **Grid sweep** (a grid without a table; :func:`sweep_grid`): the grid is cut along one axis into
-  sub-grids (:func:`grid_split`: the axis whose cut keeps the grid engine's study builds lowest, about
-  :data:`CHUNKS_PER_WORKER` pieces per worker), each worker runs the serial :func:`~lca_battery.sweep_serial.sweep`
-  on its sub-grid (the grid engine: separable builds and one vectorised solve) with its kept study context,
-  and the client puts the rows back in the grid's order (the last key fastest). The rows equal the serial
-  rows within 1e-12 (a sub-grid is assembled from its own first values). A grid that cannot be cut (one value
-  per axis) or does not pay goes as row chunks (below). A failing scenario: the client runs the serial
-  sweep, which stops at the same error in its build phase, so the message is the serial run's.
+* **Grid sweep** (a grid without a table; :func:`sweep_grid`): the grid engine runs on the client as in the
+  serial run; its study builds go to the workers (:class:`DaskBuildPool`: the same build function on the same
+  compiled model, each worker with its kept study context, the client building a share too) and the assembly
+  and the vectorised solve stay on the client, so the rows are the serial rows bit for bit. A failing build:
+  the client builds it again and raises the serial run's error. A grid on a licensed background is cut
+  into sub-grids instead (:func:`sweep_subgrids`, :func:`grid_split`: each worker links its own model and runs
+  the serial grid sweep on its sub-grid; within 1e-12, a sub-grid being assembled from its own first values).
 * **Table sweep**: the client builds the scenario list exactly as the serial sweep does (:func:`lca_battery.sweep_serial.scenarios`),
   splits it into consecutive chunks (:func:`sweep_chunk_size`: about :data:`CHUNKS_PER_WORKER` per
   worker, multiples of ``sweep_serial.SOLVE_BATCH``, the serial per-scenario path's own solve batch, so when
@@ -66,7 +65,7 @@ _WORKER_ENGINES: dict = {}
 _WORKER_STUDIES: dict = {}
 #: What this worker process has built: engines, study contexts, sweep chunks (tables) and sub-grids it solved
 #: (:func:`worker_counts`, read by the tests through ``Client.run``).
-_COUNTS = {"engines": 0, "studies": 0, "chunks": 0, "subgrids": 0}
+_COUNTS = {"engines": 0, "studies": 0, "chunks": 0, "subgrids": 0, "build_tasks": 0, "builds": 0, "build_s": 0.0}
 #: Study contexts a worker keeps (least recently used dropped first).
 MAX_STUDIES = 8
 _STUDIES_LOCK = threading.Lock()
@@ -385,8 +384,93 @@ def grid_split(shape: tuple, n_workers: int) -> tuple[int, int] | None:
     return axis, parts
 
 
+class DaskBuildPool:
+    """The grid engine's study builds (:func:`lca_battery.sweep_engine.build_scenario`) made on the workers of
+    client ``c``: what :class:`lca_battery.sweep_engine.BuildPool` does with forked helpers on one machine. Each
+    batch of builds is cut into consecutive pieces (about :data:`CHUNKS_PER_WORKER` per worker), each piece
+    built by a worker with its kept study context; a piece stops at its first failing build (the client builds
+    it again and raises the serial run's error). The builds are the function the client runs, on the same
+    compiled model and parsed study, so the assembled grid and its solve are the serial run's, bit for bit."""
+
+    def __init__(self, c, shared):
+        self.c, self.shared = c, shared
+        self.helpers = _n_workers(c)
+        self.tasks = 0
+
+    def map(self, ovs: list, local=None) -> list:
+        n = len(ovs)
+        parts = max(1, min(n // 8 or 1, CHUNKS_PER_WORKER * (max(1, self.helpers) + 1)))
+        ranges = _pieces(n, parts)
+        # the client builds a worker's share too (its first pieces) while the workers build the rest
+        mine = len(ranges) // (max(1, self.helpers) + 1) if local is not None else 0
+        futs = [self.c.submit(_grid_builds, self.shared, ovs[a:b], pure=False) for a, b in ranges[mine:]]
+        self.tasks += len(futs)
+        out: list = []
+        for a, b in ranges[:mine]:
+            for ov in ovs[a:b]:
+                try:
+                    out.append(local(ov))
+                except Exception:             # noqa: BLE001 - the caller's own build raises it again
+                    out.extend([None] * (b - a - (len(out) - a)))
+                    break
+        for got in self.c.gather(futs):
+            out.extend(got)
+        return out
+
+    def close(self):
+        pass
+
+
+def _grid_builds(payload: dict, ovs: list) -> list:
+    """Worker: the builds of ``ovs`` (a grid's values, the study and fixed overrides of ``payload``), each as the
+    client would make it (:func:`lca_battery.sweep_engine.build_scenario` on the shipped compiled model); None
+    from the first that fails on (the client builds those itself)."""
+    from .compiled import CompiledModel
+    from .sweep_engine import build_scenario
+    import time
+    t0 = time.perf_counter()
+    eng, memo, lock = _worker_study(payload)
+    _COUNTS["build_tasks"] += 1
+    model = CompiledModel.from_engine(eng)
+    out: list = []
+    with lock:
+        for ov in ovs:
+            try:
+                out.append(build_scenario(payload["study"], payload["overrides"], ov, eng, payload["parsed"], memo,
+                                          model))
+            except Exception:                 # noqa: BLE001 - the client's own build raises it
+                break
+    _COUNTS["builds"] += len(out)
+    _COUNTS["build_s"] += time.perf_counter() - t0
+    return out + [None] * (len(ovs) - len(out))
+
+
 def sweep_grid(c, study, grid: dict, overrides: dict, *, engine, progress=None, parsed: dict | None = None,
                materials: bool = True) -> list[dict] | None:
+    """Rows of :func:`lca_battery.api.sweep` for the grid ``grid`` (no table), on the cluster of client ``c``:
+    the grid engine runs here, its study builds (the pure-Python part) on the workers
+    (:class:`DaskBuildPool`), and the assembly and the vectorised solve here, so the rows are the serial rows
+    bit for bit. A grid on a licensed background (each worker links its own model) is cut into sub-grids instead
+    (:func:`sweep_subgrids`). None when the grid engine does not apply (the caller sends row chunks)."""
+    from .errors import StudyError
+    from .prepare import prepare_mapping
+    from .sweep_serial import _grid_frame
+    try:
+        _, _, first = prepare_mapping(study, {**overrides, **{k: v[0] for k, v in grid.items()}}, engine,
+                                      parsed=parsed)
+    except StudyError:
+        first = engine                         # the serial build phase reports it, as without a cluster
+    if first is not engine:
+        return sweep_subgrids(c, study, grid, overrides, engine=engine, progress=progress, parsed=parsed,
+                              materials=materials)
+    shared, parsed = _scatter_payload(c, study, overrides, engine, parsed, materials)
+    frame = _grid_frame(study, grid, overrides, engine, parsed, progress, materials=materials,
+                        pool=lambda keys: DaskBuildPool(c, shared))
+    return None if frame is None else frame.rows()
+
+
+def sweep_subgrids(c, study, grid: dict, overrides: dict, *, engine, progress=None, parsed: dict | None = None,
+                   materials: bool = True) -> list[dict] | None:
     """Rows of :func:`lca_battery.api.sweep` for the grid ``grid`` (no table), solved as sub-grids on the
     cluster of client ``c``: the grid is cut along one axis (:func:`grid_split`), each worker runs the serial
     grid sweep (grid engine: separable builds, one vectorised solve) on its sub-grid with its kept study

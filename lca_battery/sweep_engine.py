@@ -1063,20 +1063,48 @@ def table_frame(study, combos: list[dict], overrides: dict, engine, parsed=None,
 
 def grid_frame(study, grid: dict, overrides: dict, engine, parsed=None, progress=None, seed: int = 0,
                stats: dict | None = None, threads: int | None = None, materials: bool = True,
-               memo=None) -> SweepFrame:
+               memo=None, pool=None) -> SweepFrame:
     """Footprints of every combination of ``grid`` as columns (grid order: the last key varies fastest).
 
     Raises :class:`Fallback` when the grid cannot be assembled or solved vectorised (then use the
     per-scenario path); study errors are raised as by ``footprint``. ``stats`` receives the number of
-    study builds, the blocks of interacting axes and the cell layout size."""
+    study builds, the blocks of interacting axes and the cell layout size. ``pool``: what builds the scenarios
+    beside this process (``pool(keys)`` -> an object with :class:`BuildPool`'s ``map``/``close``/``helpers``, e.g.
+    a Dask cluster's workers, :func:`lca_battery.distributed.sweep_grid`), else the forked helpers of
+    :func:`build_pool`; the builds are the same function anywhere, so the result is the same bit for bit."""
     keys = list(grid)
     values = [list(grid[k]) for k in keys]
     return _frame(study, keys, values, overrides, engine, parsed, progress, seed, stats, threads, materials,
-                  memo=memo)
+                  memo=memo, pool=pool)
+
+
+def build_scenario(study, overrides: dict, ov: dict, engine, parsed, memo, model, table: bool = False) -> Build:
+    """One scenario of a grid built against the compiled ``model`` of ``engine``: the study with ``overrides`` and
+    the scenario's values ``ov``. The same function in this process, in a forked build helper and on a Dask worker
+    (:func:`lca_battery.distributed.sweep_grid`), so a build is the same wherever it is made."""
+    from .prepare import prepare_mapping
+    from .errors import StudyError
+    try:
+        st, mapping, eng = prepare_mapping(study, {**overrides, **ov}, engine, parsed=parsed, memo=memo)
+    except StudyError:
+        if table:        # perhaps a combination no row has: the per-scenario path reports a row's error
+            raise Fallback("a study error (reported per row by the per-scenario path)") from None
+        raise
+    if eng is not engine:
+        raise Fallback("a supplier inventory (its own project)" if eng.inventory.extra_files
+                       else "scenarios on different backgrounds")
+    try:
+        tr, tc, tv, br, bc_, bv = model.delta(mapping.entries, mapping.cells, mapping.amounts, mapping.layout_key)
+    except NotCompilable as exc:
+        raise Fallback(str(exc)) from None
+    return Build(dict(zip(zip(tr.tolist(), tc.tolist()), tv.tolist())),
+                 dict(zip(zip(br.tolist(), bc_.tolist()), bv.tolist())),
+                 float(mapping.bom_info["energy_density_kwh_per_kg"]), float(st.cell.energy_kwh),
+                 st.method, tuple(sorted(dict(st.stage_overrides).items())))
 
 
 def _frame(study, keys, values, overrides, engine, parsed, progress, seed, stats, threads, materials,
-           points: np.ndarray | None = None, memo=None):
+           points: np.ndarray | None = None, memo=None, pool=None):
     """:func:`grid_frame` (``points`` None: every combination, a :class:`SweepFrame`) or
     :func:`table_frame` (``points``: flat indices of the scenarios into the grid; their result columns)."""
     from .prepare import prepare_mapping
@@ -1112,23 +1140,7 @@ def _frame(study, keys, values, overrides, engine, parsed, progress, seed, stats
         memo = BuildMemo()      # (a caller's memo: kept across sweeps, e.g. a Dask worker's chunks)
 
     def build_fn(ov: dict) -> Build:
-        try:
-            st, mapping, eng = prepare_mapping(study, {**overrides, **given(ov)}, engine, parsed=parsed, memo=memo)
-        except StudyError:
-            if table:        # perhaps a combination no row has: the per-scenario path reports a row's error
-                raise Fallback("a study error (reported per row by the per-scenario path)") from None
-            raise
-        if eng is not engine:
-            raise Fallback("a supplier inventory (its own project)" if eng.inventory.extra_files
-                           else "scenarios on different backgrounds")
-        try:
-            tr, tc, tv, br, bc_, bv = model.delta(mapping.entries, mapping.cells, mapping.amounts, mapping.layout_key)
-        except NotCompilable as exc:
-            raise Fallback(str(exc)) from None
-        return Build(dict(zip(zip(tr.tolist(), tc.tolist()), tv.tolist())),
-                     dict(zip(zip(br.tolist(), bc_.tolist()), bv.tolist())),
-                     float(mapping.bom_info["energy_density_kwh_per_kg"]), float(st.cell.energy_kwh),
-                     st.method, tuple(sorted(dict(st.stage_overrides).items())))
+        return build_scenario(study, overrides, given(ov), engine, parsed, memo, model, table)
 
     import time
     t0 = time.perf_counter()
@@ -1143,7 +1155,7 @@ def _frame(study, keys, values, overrides, engine, parsed, progress, seed, stats
     builder = GridBuilder(build_fn, keys, values, seed, base_of, points=points)
     builder.build(builder.at({}))              # the base first: a grid the engine cannot hold stops here
     total = int(np.prod(builder.shape)) if points is None else len(points)
-    builder.pool = build_pool(build_fn, total, keys)
+    builder.pool = pool(keys) if pool is not None else build_pool(build_fn, total, keys)
     procs = 1 + (builder.pool.helpers if builder.pool is not None else 0)
     try:
         blocks = builder.interactions()

@@ -175,13 +175,14 @@ def _parsed(study):
     return None
 
 
-def _grid_frame(study, grid, overrides, engine, parsed, progress, stats=None, materials: bool = True, memo=None):
+def _grid_frame(study, grid, overrides, engine, parsed, progress, stats=None, materials: bool = True, memo=None,
+                pool=None):
     """The grid by separable building and one vectorised solve (:mod:`lca_battery.sweep_engine`), or None
-    when that path does not apply (the caller builds every scenario)."""
+    when that path does not apply (the caller builds every scenario). ``pool``: see ``grid_frame``."""
     from .sweep_engine import Fallback, grid_frame
     try:
         return grid_frame(study, grid, overrides, engine, parsed, progress, stats=stats, materials=materials,
-                          memo=memo)
+                          memo=memo, pool=pool)
     except Fallback as exc:
         if stats is not None:
             stats["fallback"] = str(exc)

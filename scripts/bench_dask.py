@@ -61,8 +61,8 @@ def main() -> None:
               if isinstance(x[k], float) and x[k] != 0)
     print(f"max |sweep difference| {diff:.3g} kg CO2e/kWh (largest relative difference of any column {rel:.2g}; "
           f"rows identical: {rows == serial}); Monte Carlo samples identical: {u['samples'] == u_serial['samples']}")
-    print("workers (sweep row chunks / sub-grids, over all runs): "
-          + "; ".join(f"{w['chunks']} / {w.get('subgrids', 0)}" for w in counts))
+    print("workers (sweep row chunks / sub-grids / grid builds, over all runs): "
+          + "; ".join(f"{w['chunks']} / {w.get('subgrids', 0)} / {w.get('builds', 0)}" for w in counts))
 
 
 if __name__ == "__main__":

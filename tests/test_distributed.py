@@ -10,6 +10,7 @@ import pytest
 from conftest import EXAMPLE, assert_same_rows
 from lca_battery.api import sweep, uncertainty
 from lca_battery.cli import main
+from lca_battery.errors import StudyError
 
 distributed = pytest.importorskip("distributed")
 
@@ -69,34 +70,32 @@ def test_grid_split_choice():
         assert _split_builds((8, 1000, 3), other, 8) > _split_builds((8, 1000, 3), 1, 8)
 
 
-def test_grid_on_cluster_is_cut_into_sub_grids(engine, cluster):
-    """A grid (no table) goes to the workers as sub-grids, each solved by the grid engine: the rows are the
-    serial rows in the serial (Cartesian) order, stage, gas and material columns included, to 1e-12."""
+def test_grid_on_cluster_builds_on_the_workers_and_equals_serial_bit_for_bit(engine, cluster):
+    """A grid (no table): the grid engine runs on the client, its study builds on the workers
+    (DaskBuildPool, the same build function on the same compiled model), the assembly and the vectorised solve
+    on the client: the rows are the serial rows bit for bit, in the serial (Cartesian) order, stage, gas and
+    material columns included (the issue asks for results identical to the serial run)."""
     import lca_battery.distributed as dist
-    from lca_battery.distributed import grid_split
     grid = {"cell.chemistry": ["NMC811", "NMC622"], "plant.country": ["CN", "SE", "PL"],
             "recycling.recycled_content.Co.post_consumer": [0.0, 0.1, 0.2, 0.3, 0.4]}
-    assert grid_split((2, 3, 5), 2) == (2, 5)            # cut along the last axis: rows must be re-ordered
     serial = sweep(EXAMPLE, grid, engine=engine)
     before = dict(dist._COUNTS)                          # the workers are threads of this process
     seen = []
     rows = sweep(EXAMPLE, grid, engine=engine, client=cluster, progress=lambda d, n: seen.append((d, n)))
-    assert dist._COUNTS["subgrids"] - before["subgrids"] == 5
-    assert dist._COUNTS["chunks"] == before["chunks"]    # no row chunk
-    _equal(serial, rows)
-    assert [(r["cell.chemistry"], r["plant.country"], r["recycling.recycled_content.Co.post_consumer"])
-            for r in rows] == [(r["cell.chemistry"], r["plant.country"], r["recycling.recycled_content.Co.post_consumer"])
-                               for r in serial]
+    assert dist._COUNTS["builds"] - before["builds"] >= 16       # the pairs' builds went to the workers
+    assert dist._COUNTS["chunks"] == before["chunks"] and dist._COUNTS["subgrids"] == before["subgrids"]
+    assert rows == serial                                # bit for bit
     assert any(k.startswith("material:") for k in rows[0]) and any(k.startswith("gas:") for k in rows[0])
-    assert {r["cell.chemistry"] for r in rows} == {"NMC811", "NMC622"}
     assert seen[-1] == (30, 30)
-    two = {"plant.country": ["CN", "SE", "PL"], "recycling.recycled_content.Co.post_consumer": [0.0, 0.1, 0.2, 0.3]}
-    # a sub-grid assembles its rows from its own first values, so its sums of deltas round differently from the
-    # whole grid's (bit for bit on some inventories, 1e-16-size differences on others): 1e-12 relative, same order
-    _equal(sweep(EXAMPLE, two, engine=engine), sweep(EXAMPLE, two, engine=engine, client=cluster))
-    one = {"plant.country": ["SE"], "recycling.eol_collection_rate": [0.6]}      # nothing to cut: a row chunk
-    _equal(sweep(EXAMPLE, one, engine=engine), sweep(EXAMPLE, one, engine=engine, client=cluster))
-    assert dist._COUNTS["chunks"] == before["chunks"] + 1
+    two = {"plant.country": ["CN", "SE", "PL", "DE", "FR"],
+           "recycling.recycled_content.Co.post_consumer": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]}
+    assert sweep(EXAMPLE, two, engine=engine, client=cluster) == sweep(EXAMPLE, two, engine=engine)
+    one = {"plant.country": ["SE"], "recycling.eol_collection_rate": [0.6]}      # one build: on the client
+    assert sweep(EXAMPLE, one, engine=engine, client=cluster) == sweep(EXAMPLE, one, engine=engine)
+    with pytest.raises(StudyError, match="unknown country code 'XX'"):           # the serial run's error
+        sweep(EXAMPLE, {"plant.country": ["CN", "SE", "XX", "PL", "DE"],
+                        "recycling.recycled_content.Co.post_consumer": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]},
+              engine=engine, client=cluster)
 
 
 def test_grid_error_on_cluster_as_serial(engine, cluster):
@@ -145,7 +144,8 @@ def test_real_processes(engine, monkeypatch):
     import lca_battery.sweep_serial as sweep_serial
     import lca_battery.montecarlo as mc
     from lca_battery.distributed import client, worker_counts
-    grid = {"plant.country": ["CN", "SE", "PL"], "recycling.recycled_content.Co.post_consumer": [0.0, 0.16]}
+    grid = {"plant.country": ["CN", "SE", "PL", "DE", "FR"],
+            "recycling.recycled_content.Co.post_consumer": [0.0, 0.04, 0.08, 0.12, 0.16, 0.2]}
     table = [{"recycling.recycled_content.Co.post_consumer": i / 20, "plant.country": c}
              for i in range(10) for c in ("CN", "SE")]
     serial = sweep(EXAMPLE, grid, engine=engine)
@@ -155,7 +155,7 @@ def test_real_processes(engine, monkeypatch):
     t_serial = sweep(EXAMPLE, table=table, engine=engine)      # solved in batches of 2: the chunks' batches
     with client(workers=2) as c:
         assert len(c.scheduler_info()["workers"]) == 2
-        _equal(serial, sweep(EXAMPLE, grid, engine=engine, client=c))
+        assert sweep(EXAMPLE, grid, engine=engine, client=c) == serial              # builds on the workers
         assert sweep(EXAMPLE, table=table, engine=engine, client=c) == t_serial      # 5 chunks: bit for bit
         assert sweep(EXAMPLE, table=table[:12], engine=engine, client=c) == t_serial[:12]
         counts = list(c.run(worker_counts).values())
@@ -165,7 +165,7 @@ def test_real_processes(engine, monkeypatch):
         pids = set(c.run(os.getpid).values())
     assert len(pids) == 2 and os.getpid() not in pids
     assert sum(w["chunks"] for w in counts) == 5 + 6                 # the tables' chunks
-    assert sum(w["subgrids"] for w in counts) == 3                    # the grid: 3 sub-grids (one country each)
+    assert sum(w["builds"] for w in counts) >= 16                     # the grid's builds, made by the workers
     for w in counts:
         assert w["engines"] <= 1 and w["studies"] <= 1                  # once per worker, not per chunk
     assert sum(w["studies"] for w in after) - sum(w["studies"] for w in counts) >= 1   # other overrides: new context
