@@ -263,7 +263,7 @@ def cmd_footprint(args) -> int:
 def cmd_compare(args) -> int:
     from .api import compare
     from .report.outputs import slug, to_json, write_compare
-    engine = _engine()
+    engine = _footprint_engine(args.study, args.set or [])     # warm when its cache is valid, as footprint
     with _progress_bar("recycled-content curves") as progress:
         result = compare(args.study, args.set or [], engine=engine, steps=args.steps, progress=progress)
     out = None
@@ -378,7 +378,7 @@ def cmd_sweep(args) -> int:
         raise LcaBatteryError("sweep needs --grid KEY=V1,V2,... or --table FILE (or both)")
     table = read_scenario_table(args.table) if args.table else None
     with _cluster(args) as client:         # an unreachable scheduler fails before the engine is set up
-        engine = _engine()
+        engine = _footprint_engine(args.study, args.set or [])     # warm: the compiled model, no bw2data
         with _progress_bar("scenarios") as progress, _table_errors(args.table, args.study):
             rows = sweep(args.study, grid, args.set or [], engine=engine, progress=progress, table=table, client=client,
                          materials=not args.no_materials)
@@ -418,7 +418,7 @@ def cmd_uncertainty(args) -> int:
     if paired_with and not Path(paired_with).is_file():
         raise LcaBatteryError(f"study file not found: {paired_with}", field="--paired-with")
     with _cluster(args) as client:
-        engine = _engine()
+        engine = _footprint_engine(args.study, args.set or [])     # warm: the compiled model, no bw2data
         with _progress_bar("Monte Carlo") as progress, \
                 _option_errors("--paired-set", _set_keys(args.paired_set)):
             result = uncertainty(args.study, args.set or [], engine=engine, samples=args.samples, seed=args.seed,

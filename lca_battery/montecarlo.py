@@ -72,6 +72,15 @@ def exchanges(engine, model) -> Exchanges:
         return cached
     if getattr(engine, "links", None):
         raise NotSampleable("background linked to a user's database")
+    disk = _disk_cache(engine)
+    if disk is not None and disk.is_file():       # a warm engine's: read without bw2data
+        try:
+            with np.load(disk) as z:
+                ex = Exchanges(*(z[f] for f in EXCHANGE_FIELDS))
+            engine._mc_exchanges = ex
+            return ex
+        except Exception:                         # noqa: BLE001 - a damaged file is made again
+            pass
     from .analysis.uncertainty import sigma
     from .bw.matrices import inventory_datapackage
     engine.activate()
@@ -103,7 +112,33 @@ def exchanges(engine, model) -> Exchanges:
     if abs(A - model.A).max() > 1e-12 * max(1.0, abs(model.A).max()) or abs(B - model.B).max() > 1e-12 * max(1.0, abs(model.B).max()):
         raise RuntimeError("Monte Carlo exchanges do not add up to the compiled matrices")
     engine._mc_exchanges = ex
+    if disk is not None:
+        import os
+        try:
+            tmp = disk.with_name(disk.name + f".{os.getpid()}.tmp.npz")
+            np.savez(tmp, **{f: getattr(ex, f) for f in EXCHANGE_FIELDS})
+            os.replace(tmp, disk)
+        except OSError:                           # a read-only data folder: computed again next time
+            pass
     return ex
+
+
+EXCHANGE_FIELDS = ("t_row", "t_col", "t_amount", "t_flip", "t_sigma", "b_row", "b_col", "b_amount", "b_sigma")
+
+
+def _disk_cache(engine):
+    """Where a warm engine (:mod:`lca_battery.warm`) keeps its exchanges beside its cache (so that a warm
+    ``uncertainty`` reads them without importing bw2data), keyed by the warm cache's key and this code and the
+    sigma's; None for another engine."""
+    key = getattr(engine, "warm_key", None)
+    if not key:
+        return None
+    import hashlib
+    from pathlib import Path
+    from .warm import cache_dir
+    here = Path(__file__).resolve().parent
+    code = hashlib.sha256(b"".join((here / f).read_bytes() for f in ("montecarlo.py", "analysis/uncertainty.py")))
+    return cache_dir() / f"{key}.mc-{code.hexdigest()[:12]}.npz"
 
 
 class Sampler:

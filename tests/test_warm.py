@@ -100,18 +100,38 @@ def pickle_marker(path: Path) -> str:
         return pickle.load(fh)["marker"]
 
 
-def _cli_importing(bw_dir, modules, *options):
-    """``lca-battery footprint EXAMPLE *options`` in a fresh interpreter, checked to succeed without importing any
-    of ``modules``: (the completed run, its environment)."""
+def _cli_importing(bw_dir, modules, *options, command: str = "footprint", check: bool = True):
+    """``lca-battery <command> EXAMPLE *options`` in a fresh interpreter, checked to succeed without importing any
+    of ``modules`` (with ``check``): (the completed run, its environment)."""
     code = ("import sys; from lca_battery.cli import main; rc = main(sys.argv[1:]); "
             f"print('IMPORTED', sorted(m for m in {tuple(modules)!r} if m in sys.modules), file=sys.stderr); "
             "sys.exit(rc)")
     env = {**os.environ, "BRIGHTWAY2_DIR": str(bw_dir), "PYTHONPATH": str(ROOT)}
-    run = subprocess.run([sys.executable, "-c", code, "footprint", str(EXAMPLE), *options],
+    run = subprocess.run([sys.executable, "-c", code, command, str(EXAMPLE), *options],
                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
     assert run.returncode == 0, run.stderr
-    assert "IMPORTED []" in run.stderr, run.stderr
+    if check:
+        assert "IMPORTED []" in run.stderr, run.stderr
     return run, env
+
+
+def test_warm_sweep_and_uncertainty_do_not_import_brightway(engine, bw_dir):
+    """A warm sweep computes on the cached compiled model; a warm Monte Carlo reads the exchanges it sampled the
+    first time from beside the cache: neither imports bw2data or bw2calc, and both give the cold run's numbers."""
+    from lca_battery.api import sweep, uncertainty
+    warm.save(engine)
+    run, _ = _cli_importing(bw_dir, ("bw2data", "bw2calc"), "--grid", "plant.country=CN,SE", "--json", "--no-write",
+                            command="sweep")
+    rows = json.loads(run.stdout)
+    ref = sweep(EXAMPLE, {"plant.country": ["CN", "SE"]}, engine=engine)
+    assert [r["kg_co2e_per_kwh"] for r in rows] == pytest.approx([r["kg_co2e_per_kwh"] for r in ref], rel=1e-9)
+    opts = ("--samples", "300", "--seed", "5", "--json", "--no-write")
+    _cli_importing(bw_dir, (), *opts, command="uncertainty", check=False)        # the first: writes the exchanges
+    run, _ = _cli_importing(bw_dir, ("bw2data", "bw2calc"), *opts, command="uncertainty")
+    ref = uncertainty(EXAMPLE, engine=engine, samples=300, seed=5)["kg_co2e_per_kwh"]
+    got = json.loads(run.stdout)["kg_co2e_per_kwh"]
+    assert {k: got[k] for k in ("median", "mean", "p2_5", "p97_5") if k in got} == {
+        k: ref[k] for k in ("median", "mean", "p2_5", "p97_5") if k in ref} and got["median"] == ref["median"]
 
 
 def test_warm_cli_does_not_import_brightway(engine, bw_dir, tmp_path):
