@@ -401,7 +401,8 @@ def sweep_frame(study, grid: dict[str, list], overrides=None, *, engine: Engine 
 
 
 def uncertainty(study, overrides=None, *, engine: Engine | None = None, samples: int = 10_000, seed: int = 42,
-                progress=None, fast: bool = True, paired_with=None, paired_overrides=None, client=None) -> dict:
+                progress=None, fast: bool = True, paired_with=None, paired_overrides=None, client=None,
+                scenarios: list[dict] | None = None) -> dict:
     """Monte Carlo of the footprint per kWh from the datasets' data quality (pedigree factors).
 
     Returns the deterministic value with mean, median, standard deviation, CV and the 2.5/5/95/97.5
@@ -413,6 +414,10 @@ def uncertainty(study, overrides=None, *, engine: Engine | None = None, samples:
     ``paired_with`` (a study, with ``paired_overrides``) is sampled with the same draws on every
     exchange: the result then has ``paired`` with its summary and that of the difference
     (this study minus the other) and the share of samples where this study is lower.
+    ``scenarios`` (mappings of study paths to values, each applied over ``overrides``, e.g. a grid's
+    combinations) are sampled with the same draws too: the result then has ``scenarios``, per scenario its
+    values, its summary, the summary of its difference to this study (scenario minus study) and the share of
+    samples where it is lower, and ``scenario_samples`` (one list per scenario, sample by sample).
     ``client``: a ``distributed.Client``: the chunks of draws are solved on its workers
     (:func:`lca_battery.distributed.monte_carlo`; same draws, same samples as the serial run).
     ``samples`` (default 10,000, as the command line) from 2 to 10,000,000; ``seed`` a whole number >= 0."""
@@ -433,12 +438,25 @@ def uncertainty(study, overrides=None, *, engine: Engine | None = None, samples:
             raise StudyError("a paired Monte Carlo needs both studies on the same inventory and method",
                              field="paired_with")
         other = (st2, mapping2, eng2.solve(mapping2.entries, st2.method).total)
+    extra = []                                   # the scenarios sampled with the same draws
+    if scenarios:
+        if len(scenarios) > MAX_PAIRED_SCENARIOS:
+            raise StudyError(f"{len(scenarios):,} paired scenarios is more than {MAX_PAIRED_SCENARIOS:,} (each keeps "
+                             "its samples)", field="scenarios")
+        base = as_overrides(overrides, str(study))
+        for sc in scenarios:
+            st3, mapping3, eng3 = prepare_mapping(study, {**base, **dict(sc)}, engine)
+            if eng3 is not engine or st3.method != st.method:
+                raise StudyError("paired scenarios need the study's inventory, background and method",
+                                 field="scenarios")
+            extra.append((dict(sc), mapping3, eng3.solve(mapping3.entries, st3.method).total))
     values = values2 = None
+    extra_values = []
     how = "bw2calc"
     if fast:
         from . import montecarlo
         from .compiled import NotCompilable
-        lists = [mapping.entries] + ([other[1].entries] if other else [])
+        lists = [mapping.entries] + ([other[1].entries] if other else []) + [e[1].entries for e in extra]
         run = montecarlo.run
         if client is not None:
             from functools import partial
@@ -449,16 +467,17 @@ def uncertainty(study, overrides=None, *, engine: Engine | None = None, samples:
         except (montecarlo.NotSampleable, NotCompilable):
             runs = None
         if runs is not None:
-            for z, d in zip(zero, [det] + ([other[2]] if other else [])):
+            for z, d in zip(zero, [det] + ([other[2]] if other else []) + [e[2] for e in extra]):
                 if abs(z - d) > 1e-9 * max(1.0, abs(d)):
                     raise RuntimeError(f"fast Monte Carlo at zero noise {z} differs from bw2calc {d}")
             values = runs[0]
             values2 = runs[1] if other else None
+            extra_values = runs[1 + bool(other):]
             how = "lca_battery.montecarlo (vectorised, exact block-triangular solves)"
     if values is None:
-        if other:
+        if other or extra:
             raise StudyError("a paired Monte Carlo needs the fast path (no linked background, no new biosphere "
-                             "flows)", field="paired_with")
+                             "flows)", field="paired_with" if other else "scenarios")
         values = engine.monte_carlo(mapping.entries, st.method, samples, seed, progress)
     summ = summary(values, det)
     out = {"study": st.name, "kg_co2e_per_kwh": summ, "samples": values.tolist(), "seed": seed,
@@ -475,7 +494,17 @@ def uncertainty(study, overrides=None, *, engine: Engine | None = None, samples:
                          "difference": summary(diff, det - other[2]),
                          "share_lower": float(np.mean(diff < 0)),
                          "share_other_lower": float(np.mean(diff > 0)), "samples": values2.tolist()}
+    if extra:
+        out["scenarios"] = [{"values": sc, "kg_co2e_per_kwh": summary(v, d),
+                             "difference": summary(v - values, d - det),
+                             "share_lower": float(np.mean(v < values))}
+                            for (sc, _, d), v in zip(extra, extra_values)]
+        out["scenario_samples"] = [v.tolist() for v in extra_values]
     return out
+
+
+#: Scenarios a paired Monte Carlo samples at most beside the study (each keeps its samples in memory).
+MAX_PAIRED_SCENARIOS = 1_000
 
 
 def uncertainty_statement(summ: dict) -> str:

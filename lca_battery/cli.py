@@ -417,22 +417,29 @@ def cmd_uncertainty(args) -> int:
         paired_with, paired_set = args.study, [*(args.set or []), *paired_set]
     if paired_with and not Path(paired_with).is_file():
         raise LcaBatteryError(f"study file not found: {paired_with}", field="--paired-with")
+    grid = _grid(args.paired_grid, "--paired-grid")
+    scenarios = None
+    if grid:
+        import itertools
+        scenarios = [dict(zip(grid, combo)) for combo in itertools.product(*grid.values())]
     with _cluster(args) as client:
         engine = _footprint_engine(args.study, args.set or [])     # warm: the compiled model, no bw2data
         with _progress_bar("Monte Carlo") as progress, \
-                _option_errors("--paired-set", _set_keys(args.paired_set)):
+                _option_errors("--paired-set", _set_keys(args.paired_set)), _option_errors("--paired-grid", grid):
             result = uncertainty(args.study, args.set or [], engine=engine, samples=args.samples, seed=args.seed,
                                  progress=progress, paired_with=paired_with, paired_overrides=paired_set or None,
-                                 client=client)
+                                 client=client, scenarios=scenarios)
     out = None
     if not args.no_write:
         out = Path(args.out) / (slug(Path(args.study).stem) + "-uncertainty")
         with _doing(f"write results to {out}"):
             paired = {"paired_with": str(Path(paired_with).resolve()), "paired_set": paired_set} if paired_with else {}
+            if grid:
+                paired["paired_grid"] = list(args.paired_grid)
             out = write_uncertainty(result, out, args.study,
                                     owner=_owner("uncertainty", args, samples=args.samples, seed=args.seed, **paired))
     if args.json:
-        print(to_json({**{k: v for k, v in result.items() if k != "samples"},
+        print(to_json({**{k: v for k, v in result.items() if k not in ("samples", "scenario_samples")},
                        **({"results_dir": str(out)} if out else {})}))
         return 0
     s = result["kg_co2e_per_kwh"]
@@ -451,10 +458,24 @@ def cmd_uncertainty(args) -> int:
         print(f"  A - B: deterministic {d['deterministic']:.3f}   mean {d['mean']:.3f}   median {d['median']:.3f}   "
               f"95 % interval {d['p2_5']:.3f} - {d['p97_5']:.3f}")
         print(f"  probability that B < A: {p['share_other_lower']:.1%}   (A < B: {p['share_lower']:.1%})")
+    if result.get("scenarios"):
+        print(f"  paired scenarios (the study with these values, same draws on every exchange); S - A and "
+              f"P(S < A) against the study:")
+        keys = list(grid)
+        width = {k: max(len(k), *(len(str(sc["values"][k])) for sc in result["scenarios"])) for k in keys}
+        print("    " + "  ".join(f"{k:>{width[k]}}" for k in keys)
+              + f"  {'median':>8}  {'95 % interval':>18}  {'S - A median':>12}  {'S - A 95 % interval':>22}"
+              + f"  {'P(S < A)':>8}")
+        for sc in result["scenarios"]:
+            v, d = sc["kg_co2e_per_kwh"], sc["difference"]
+            print("    " + "  ".join(f"{str(sc['values'][k]):>{width[k]}}" for k in keys)
+                  + f"  {v['median']:>8.2f}  {v['p2_5']:>7.2f} to {v['p97_5']:<7.2f}  {d['median']:>12.3f}"
+                  + f"  {d['p2_5']:>9.3f} to {d['p97_5']:<9.3f}  {sc['share_lower']:>8.1%}")
     print(f"  distributions: {result['method']}")
     print(f"  {result['statement']}")
     if out:
-        print(f"\n  written to {out}/ (uncertainty.json, samples.csv, histogram.png, histogram.svg, manifest.json)")
+        print(f"\n  written to {out}/ (uncertainty.json, samples.csv, "
+              f"{'scenarios.csv, ' if result.get('scenarios') else ''}histogram.png, histogram.svg, manifest.json)")
     return 0
 
 
@@ -595,19 +616,19 @@ def _dask_options(p) -> None:
                    help="the same on a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (see README, Dask)")
 
 
-def _grid(items) -> dict:
+def _grid(items, option: str = "--grid") -> dict:
     """``--grid KEY=V1,V2,...`` options -> {key: [values]} (values parsed as study values)."""
     from .study import _parse_value
     grid = {}
     for g in items or []:
         if "=" not in g:
-            raise LcaBatteryError(f"--grid expects KEY=V1,V2,... (got {g!r})")
+            raise LcaBatteryError(f"{option} expects KEY=V1,V2,... (got {g!r})")
         key, values = g.split("=", 1)
         if key.strip() in grid:
-            raise LcaBatteryError(f"--grid {key.strip()} given twice: give all its values at once, e.g. "
+            raise LcaBatteryError(f"{option} {key.strip()} given twice: give all its values at once, e.g. "
                                   f"{key.strip()}=A,B,C")
         if not values.strip() or any(not v.strip() for v in values.split(",")):
-            raise LcaBatteryError(f"--grid {key.strip()} has an empty value (got {values!r})", field=key.strip(),
+            raise LcaBatteryError(f"{option} {key.strip()} has an empty value (got {values!r})", field=key.strip(),
                                   allowed="one value or more, e.g. plant.country=CN,SE")
         grid[key.strip()] = [_parse_value(v, key.strip()) for v in values.split(",")]
     return grid
@@ -708,6 +729,11 @@ def build_parser() -> argparse.ArgumentParser:
     un.add_argument("--paired-set", action="append", metavar="KEY=VALUE",
                     help="override a field of study B (repeatable); without --paired-with, B is this study "
                          "with its --set and these")
+    un.add_argument("--paired-grid", action="append", metavar="KEY=V1,V2,...",
+                    help="paired scenarios: this study with its --set and each combination of these values "
+                         "(repeatable: Cartesian product, as sweep --grid), all sampled with the same draws; prints "
+                         "and writes each one's distribution, its difference to the study and the probability "
+                         "that it is lower")
     _dask_options(un)
     rp = sub.add_parser("report", help="ISO 14067 study report (HTML, workbook, sensitivity) into a folder")
     rp.add_argument("study", help="study file (YAML), e.g. examples/nmc811-cn.yaml")

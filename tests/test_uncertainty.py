@@ -121,3 +121,33 @@ def test_paired_monte_carlo(engine):
     # paired draws: the difference is far narrower than the spread of either study
     assert d["sd"] < 0.5 * r["kg_co2e_per_kwh"]["sd"]
     assert p["share_lower"] == 0.0 and d["p2_5"] > 0        # a Chinese grid plant is above a Swedish one
+
+
+def test_paired_scenarios_share_the_draws(engine, tmp_path, capsys):
+    """Scenarios sampled beside the study with the same draws (paired Monte Carlo over a grid): each scenario's
+    samples are the samples of that scenario run alone with the same seed, its difference to the study has its own
+    distribution, and the command writes them per scenario and per sample."""
+    import numpy as np
+    from lca_battery.api import uncertainty
+    from lca_battery.cli import main
+    scs = [{"plant.country": "SE"}, {"plant.country": "PL"}]
+    r = uncertainty(EXAMPLE, engine=engine, samples=400, seed=9, scenarios=scs)
+    alone = uncertainty(EXAMPLE, ["plant.country=SE"], engine=engine, samples=400, seed=9)
+    assert r["scenario_samples"][0] == alone["samples"]
+    se = r["scenarios"][0]
+    diff = np.array(r["scenario_samples"][0]) - np.array(r["samples"])
+    assert se["difference"]["median"] == pytest.approx(float(np.median(diff)))
+    assert se["share_lower"] == 1.0 and se["values"] == {"plant.country": "SE"}   # Swedish power: lower in every draw
+    assert se["difference"]["sd"] < r["kg_co2e_per_kwh"]["sd"] / 2                  # paired: far narrower
+    code = main(["uncertainty", str(EXAMPLE), "--samples", "300", "--paired-grid", "plant.country=SE,PL",
+                 "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0 and "paired scenarios" in out and "P(S < A)" in out
+    folder = next(tmp_path.iterdir())
+    rows = (folder / "scenarios.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0].startswith("scenario,plant.country,") and rows[1].startswith("scenario_1,SE,")
+    assert "scenario_2_kg_co2e_per_kwh" in (folder / "samples.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    code = main(["uncertainty", str(EXAMPLE), "--samples", "300", "--paired-grid", "plant.countri=SE",
+                 "--no-write"])
+    err = capsys.readouterr().err
+    assert code == 2 and "plant.countri" in err and "--paired-grid" in err and "Traceback" not in err

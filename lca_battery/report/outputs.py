@@ -564,11 +564,24 @@ def write_uncertainty(result: dict, out_dir: Path, study_file: str | None = None
         (tmp / "uncertainty.json").write_text(to_json(result) + "\n", encoding="utf-8")
         paired = result.get("paired")
         if paired:       # paired Monte Carlo: B and A - B beside A, sample by sample
-            _csv(tmp / "samples.csv", [{"sample": i, "kg_co2e_per_kwh": v, "paired_kg_co2e_per_kwh": w,
-                                        "difference": v - w}
-                                       for i, (v, w) in enumerate(zip(result["samples"], paired["samples"]))])
+            rows = [{"sample": i, "kg_co2e_per_kwh": v, "paired_kg_co2e_per_kwh": w, "difference": v - w}
+                    for i, (v, w) in enumerate(zip(result["samples"], paired["samples"]))]
         else:
-            _csv(tmp / "samples.csv", [{"sample": i, "kg_co2e_per_kwh": v} for i, v in enumerate(result["samples"])])
+            rows = [{"sample": i, "kg_co2e_per_kwh": v} for i, v in enumerate(result["samples"])]
+        scenarios = result.get("scenarios") or []
+        for k, col in enumerate(result.get("scenario_samples") or []):     # paired scenarios: S<k> per sample
+            for r, v in zip(rows, col):
+                r[f"scenario_{k + 1}_kg_co2e_per_kwh"] = v
+        _csv(tmp / "samples.csv", rows)
+        if scenarios:    # one row a scenario: its values, its distribution and its difference to the study
+            keys = list(dict.fromkeys(key for sc in scenarios for key in sc["values"]))
+            _csv(tmp / "scenarios.csv", [
+                {"scenario": f"scenario_{k + 1}", **{key: sc["values"].get(key) for key in keys},
+                 **{f"kg_co2e_per_kwh_{q}": sc["kg_co2e_per_kwh"][q] for q in ("deterministic", "median", "p2_5",
+                                                                                "p97_5")},
+                 **{f"difference_{q}": sc["difference"][q] for q in ("deterministic", "median", "p2_5", "p97_5")},
+                 "share_lower": sc["share_lower"]}
+                for k, sc in enumerate(scenarios)])
         histogram(result, tmp / "histogram")
         _write_manifest(tmp, study_file, inventory_content_hash=result["inventory"]["content_hash"])
     return write_atomic(out_dir, write, owner)
