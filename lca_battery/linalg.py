@@ -110,69 +110,79 @@ class BlockLU:
         import scipy.sparse.csgraph as csgraph
         M = sp.csr_matrix(M, dtype=np.float64)
         M.sum_duplicates()
-        n = M.shape[0]
+        MT = M.T.tocsr()
         self.shape = M.shape
-        self._M, self._MT = M, M.T.tocsr()
         ncomp, lab = csgraph.connected_components(M, directed=True, connection="strong")
         # dependencies between components: row block k uses column block j (k != j): j is solved first
         coo = M.tocoo()
         off = lab[coo.row] != lab[coo.col]
-        dep = sp.csr_matrix((np.ones(int(off.sum())), (lab[coo.row[off]], lab[coo.col[off]])), shape=(ncomp, ncomp))
-        level = self._levels(dep, ncomp)
+        level = component_levels(ncomp, lab[coo.row[off]], lab[coo.col[off]])
         sizes = np.bincount(lab, minlength=ncomp)
-        self._levels_of = []                    # per level: (nodes of its single-node components, [cycles])
+        diag = M.diagonal()
+        # per level: its single-node components (their diagonal) and its cycles (their SuperLU factorisation);
+        # the rows each solve multiplies, of M or of M^T, are sliced on the first solve of that direction
+        self._M, self._MT, self._rows = M, MT, {}
+        self._levels_of = []
         order = np.argsort(level[lab], kind="stable")
-        node_level = level[lab][order]
-        cuts = np.flatnonzero(np.diff(node_level)) + 1
-        self._lus = {}
+        cuts = np.flatnonzero(np.diff(level[lab][order])) + 1
         for nodes in np.split(order, cuts):
             single = nodes[sizes[lab[nodes]] == 1]
+            if np.any(diag[single] == 0):
+                raise RuntimeError("Factor is exactly singular")
             cycles = []
             for c in np.unique(lab[nodes[sizes[lab[nodes]] > 1]]):
                 idx = np.flatnonzero(lab == c)
-                block = M[idx][:, idx].tocsc()
-                cycles.append((idx, spla.splu(block, permc_spec="MMD_AT_PLUS_A")))
-            self._levels_of.append((single, cycles))
-        self._diag = M.diagonal()
-        if np.any(self._diag[np.concatenate([s for s, _ in self._levels_of]) if self._levels_of else []] == 0):
-            raise RuntimeError("Factor is exactly singular")
+                cycles.append((idx, spla.splu(M[idx][:, idx].tocsc(), permc_spec="MMD_AT_PLUS_A")))
+            self._levels_of.append((single, diag[single][:, None], cycles))
 
-    @staticmethod
-    def _levels(dep: sp.csr_matrix, n: int) -> np.ndarray:
-        """Longest-path level of each component in the dependency DAG ``dep`` (k -> j: j before k)."""
-        indeg = np.asarray((dep != 0).sum(axis=1)).ravel()          # how many components k waits for
-        users = dep.T.tocsr()                                        # j -> the components that use it
-        level = np.zeros(n, dtype=np.int64)
-        ready = list(np.flatnonzero(indeg == 0))
-        seen = 0
-        while ready:
-            nxt = []
-            for j in ready:
-                seen += 1
-                for k in users.indices[users.indptr[j]:users.indptr[j + 1]]:
-                    level[k] = max(level[k], level[j] + 1)
-                    indeg[k] -= 1
-                    if indeg[k] == 0:
-                        nxt.append(k)
-            ready = nxt
-        if seen != n:                          # pragma: no cover - the condensation of a graph is acyclic
-            raise RuntimeError("components left unordered")
-        return level
+    def _level_rows(self, t: bool) -> list:
+        """Per level (in solving order): the rows of its single nodes and of each cycle, of M or (``t``) of M^T."""
+        if t not in self._rows:
+            M = self._MT if t else self._M
+            self._rows[t] = [(M[single], [M[idx] for idx, _ in cycles])
+                             for single, _, cycles in (self._levels_of[::-1] if t else self._levels_of)]
+        return self._rows[t]
 
     def solve(self, b, trans: str = "N") -> np.ndarray:
         b = np.asarray(b, dtype=np.float64)
         B = b.reshape(b.shape[0], -1)
-        M = self._MT if trans in ("T", "H") else self._M
+        t = trans in ("T", "H")
         X = np.zeros_like(B)
-        levels = self._levels_of if M is self._M else self._levels_of[::-1]
-        for single, cycles in levels:           # M^T: the same components in the reverse order
+        levels = self._levels_of[::-1] if t else self._levels_of        # M^T: the components in reverse order
+        for (single, diag, cycles), (rows, cycle_rows) in zip(levels, self._level_rows(t)):
             if len(single):
-                r = B[single] - M[single] @ X                          # X is 0 on the nodes not solved yet
-                X[single] = r / self._diag[single][:, None]
-            for idx, lu in cycles:
-                r = B[idx] - M[idx] @ X
-                X[idx] = lu.solve(r, trans="T" if M is self._MT else "N")
+                X[single] = (B[single] - rows @ X) / diag                 # X is 0 where not solved yet
+            for (idx, lu), crows in zip(cycles, cycle_rows):
+                X[idx] = lu.solve(B[idx] - crows @ X, trans="T" if t else "N")
         return X.reshape(b.shape)
+
+
+def component_levels(n: int, dep_a: np.ndarray, dep_b: np.ndarray) -> np.ndarray:
+    """The longest-path level of each of ``n`` components (strongly connected, so their graph is a DAG) where
+    component ``dep_a[i]`` needs ``dep_b[i]`` solved first: a component's level is one more than the highest of
+    those it needs, so the components of one level can be solved together once the lower levels are."""
+    from collections import deque
+    pairs = np.unique(np.asarray(dep_a, dtype=np.int64) * n + np.asarray(dep_b, dtype=np.int64))
+    a_of, b_of = pairs // n, pairs % n
+    indeg = np.bincount(a_of, minlength=n)
+    by_b = np.argsort(b_of, kind="stable")                  # the users of b: a_of[by_b[ptr[b]:ptr[b + 1]]]
+    users, ptr = a_of[by_b].tolist(), np.concatenate([[0], np.cumsum(np.bincount(b_of, minlength=n))]).tolist()
+    level = [0] * n
+    left = indeg.tolist()
+    queue = deque(np.flatnonzero(indeg == 0).tolist())
+    seen = 0
+    while queue:
+        b = queue.popleft()
+        seen += 1
+        for a in users[ptr[b]:ptr[b + 1]]:
+            if level[b] + 1 > level[a]:
+                level[a] = level[b] + 1
+            left[a] -= 1
+            if left[a] == 0:
+                queue.append(a)
+    if seen != n:                                # pragma: no cover - components of a graph form a DAG
+        raise RuntimeError("components left unordered")
+    return np.asarray(level, dtype=np.int64)
 
 
 def _to_kvx(M: sp.csc_matrix):

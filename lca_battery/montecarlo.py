@@ -34,6 +34,8 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.csgraph as csgraph
 
+from .linalg import component_levels
+
 #: samples solved together (memory ~ CHUNK x exchanges x 8 bytes x 3)
 CHUNK = 1024
 
@@ -204,15 +206,7 @@ class Sampler:
         # condensation: block a depends on block b when a row of a uses a column of b (a != b)
         off = live & (lab[self.cell_row] != lab[self.cell_col])
         dep_a, dep_b = lab[self.cell_row][off], lab[self.cell_col][off]
-        level = np.zeros(nb, dtype=np.int64)
-        # longest-path levels on the DAG of blocks (b must be solved before a)
-        order = _topological(nb, dep_a, dep_b)
-        deps = [[] for _ in range(nb)]
-        for a, b in zip(dep_a, dep_b):
-            deps[a].append(b)
-        for a in order:
-            if deps[a]:
-                level[a] = 1 + max(level[b] for b in deps[a])
+        level = component_levels(nb, dep_a, dep_b)      # longest-path levels on the DAG of blocks
         levels = []
         for L in range(int(level.max()) + 1 if nb else 0):
             blocks = np.flatnonzero(level == L)
@@ -311,26 +305,6 @@ def solve_values(sampler: Sampler, tv: np.ndarray, bv: np.ndarray, study: int = 
 def study_cells(model, entries) -> tuple:
     """The matrix cells a study's entries set, with their matrix values (:meth:`CompiledModel.cells`)."""
     return model.cells(entries)
-
-
-def _topological(nb: int, dep_a: np.ndarray, dep_b: np.ndarray) -> list[int]:
-    """Blocks in an order where every block comes after the blocks it depends on."""
-    from collections import deque
-    indeg = np.zeros(nb, dtype=np.int64)
-    users = [[] for _ in range(nb)]
-    for a, b in set(zip(dep_a.tolist(), dep_b.tolist())):
-        indeg[a] += 1
-        users[b].append(a)
-    q = deque(np.flatnonzero(indeg == 0).tolist())
-    out = []
-    while q:
-        b = q.popleft()
-        out.append(b)
-        for a in users[b]:
-            indeg[a] -= 1
-            if indeg[a] == 0:
-                q.append(a)
-    return out
 
 
 def run(engine, entry_lists: list, family: str, samples: int, seed: int, progress=None):

@@ -105,7 +105,7 @@ def test_the_scipy_fallback_solves_an_ecoinvent_size_matrix(monkeypatch):
     monkeypatch.setattr(linalg, "_klu", None)
     f = linalg.factorise(A)
     assert f.solver == "superlu (scipy)" and isinstance(f._lu, linalg.BlockLU)
-    cycles = sorted((len(idx) for _, cyc in f._lu._levels_of for idx, _ in cyc), reverse=True)
+    cycles = sorted((len(idx) for *_, cyc in f._lu._levels_of for idx, _ in cyc), reverse=True)
     assert cycles[:4] == [6000, 1500, 400, 100]
     for trans, M in (("N", A), ("T", A.T)):
         x = f.solve(b, trans)
