@@ -217,20 +217,17 @@ def resolve(spec, inventory, processes) -> Background:
 
 
 def database_state(meta: dict) -> dict:
-    """What of a database's bw2data metadata says it changed: its modification time (bw2data sets it on
-    every write and every saved activity or exchange) and its number of activities. The same fields the
-    linked project's fingerprint holds, so the warm cache is stale exactly when the link is rebuilt."""
-    return {"modified": str(meta.get("modified")), "number": meta.get("number")}
+    """:func:`lca_battery.bw.project.database_state`: the fields the linked project's fingerprint holds, so the
+    warm cache is stale exactly when the link is rebuilt."""
+    from .bw.project import database_state as state
+    return state(meta)
 
 
 def read_database_state(project_dir: str, database: str) -> dict | None:
     """:func:`database_state` read from the project folder's ``databases.json`` without bw2data (the warm
     path); None when the folder, the file or the database is gone."""
-    try:
-        meta = json.loads((Path(project_dir) / "databases.json").read_text())[database]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return database_state(meta)
+    from .bw.project import databases_state
+    return databases_state(project_dir, [database])[database]
 
 
 def link_inventories(bg: Background, bio_codes: dict[str, int] | set) -> dict[str, list[tuple[str, float]]]:

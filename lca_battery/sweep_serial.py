@@ -21,6 +21,9 @@ MAX_SCENARIOS = 2_000_000
 #: measured 2.04 GB peak RSS for 160,000 scenarios of the default study with its material columns (2026-12-02,
 #: 12.7 kB each), rounded up. A sweep needing more than the machine's available memory is refused up front.
 ROW_BYTES = 13_000
+#: Scenarios solved together on the per-scenario path (one Woodbury batch). A Dask chunk is a multiple of
+#: it, so each batch a worker solves is a batch of the serial run (:mod:`lca_battery.distributed`).
+SOLVE_BATCH = 512
 
 
 def available_memory() -> int | None:
@@ -52,9 +55,6 @@ def check_size(total: int, file: str, field: str = "--grid") -> None:
                          f"{ROW_BYTES / 1e3:.0f} kB each with the result files), more than the "
                          f"{avail / 1e9:.1f} GB available: split the grid or the table into sweeps of at most "
                          f"{avail // ROW_BYTES:,} scenarios", file=file, field=field)
-#: Scenarios solved together on the per-scenario path (one Woodbury batch). A Dask chunk is a multiple of
-#: it, so each batch a worker solves is a batch of the serial run (:mod:`lca_battery.distributed`).
-SOLVE_BATCH = 512
 
 
 def scenarios(study, grid: dict[str, list] | None, overrides, table: list[dict] | None):

@@ -262,8 +262,14 @@ def databases_state(project_dir, names) -> dict:
     out = {}
     for name in names:
         m = meta.get(name) if isinstance(meta, dict) else None
-        out[name] = None if not isinstance(m, dict) else {"modified": str(m.get("modified")), "number": m.get("number")}
+        out[name] = database_state(m) if isinstance(m, dict) else None
     return out
+
+
+def database_state(meta: dict) -> dict:
+    """What of a database's bw2data metadata says it changed: its modification time (bw2data sets it on every
+    write and every saved activity or exchange) and its number of activities."""
+    return {"modified": str(meta.get("modified")), "number": meta.get("number")}
 
 
 def edited_databases(info: dict, project_dir) -> list[str]:
