@@ -120,46 +120,43 @@ def sweep(study, grid: dict[str, list] | None = None, overrides=None, *, engine:
         rows = _table_rows(study, combos, overrides, engine, parsed, progress, materials=materials, memo=memo)
         if rows is not None:
             return rows
-    prepared = []
-    for n, ov in enumerate(combos):
-        try:
-            st, mapping, eng = prepare_mapping(study, {**overrides, **ov}, engine, parsed=parsed, memo=memo)
-        except StudyError as exc:
-            if table is not None:
-                from .sweep_table import cell_error
-                raise cell_error(exc, n // n_grid, rows_in[n // n_grid]) from None
-            raise
-        if eng is not engine and eng.inventory.extra_files:   # a supplier inventory: its own project,
-            prepared.append((ov, st, mapping, eng, None))       # solved by bw2calc
-            continue                   # (a linked background's engine is compiled like the open one)
-        model = CompiledModel.from_engine(eng)
-        try:
-            sc = Scenario(model.delta(mapping.entries, mapping.cells, mapping.amounts, mapping.layout_key), st.method,
-                          dict(st.stage_overrides))      # the layout per study family, as the grid engine
-        except NotCompilable:
-            sc = None
-        prepared.append((ov, st, mapping, eng, sc))
-        if progress and (n + 1) % 256 == 0:
-            progress((n + 1) // 2, len(combos))       # runs: each prepared, then solved (half a run each)
-    fast_idx = [i for i, p in enumerate(prepared) if p[4] is not None]
-    solved = {}
-    step, by_engine = SOLVE_BATCH, {}
-    for i in fast_idx:                 # one solver per engine (open background, or a linked one)
-        by_engine.setdefault(id(prepared[i][3]), []).append(i)
-    for fast_idx in by_engine.values():
-        solver = batch_solver(prepared[fast_idx[0]][3])
-        for k in range(0, len(fast_idx), step):
-            part = fast_idx[k:k + step]
+    # batch by batch (SOLVE_BATCH scenarios: built, solved, turned into rows, their studies and mappings dropped),
+    # so that the memory of a long sweep is its rows, not every scenario's study
+    rows = []
+    for start in range(0, len(combos), SOLVE_BATCH):
+        prepared = []
+        for n in range(start, min(start + SOLVE_BATCH, len(combos))):
+            ov = combos[n]
+            try:
+                st, mapping, eng = prepare_mapping(study, {**overrides, **ov}, engine, parsed=parsed, memo=memo)
+            except StudyError as exc:
+                if table is not None:
+                    from .sweep_table import cell_error
+                    raise cell_error(exc, n // n_grid, rows_in[n // n_grid]) from None
+                raise
+            if eng is not engine and eng.inventory.extra_files:   # a supplier inventory: its own project,
+                prepared.append((ov, st, mapping, eng, None))       # solved by bw2calc
+                continue                   # (a linked background's engine is compiled like the open one)
+            model = CompiledModel.from_engine(eng)
+            try:
+                sc = Scenario(model.delta(mapping.entries, mapping.cells, mapping.amounts, mapping.layout_key),
+                              st.method, dict(st.stage_overrides))      # the layout per study family, as the grid engine
+            except NotCompilable:
+                sc = None
+            prepared.append((ov, st, mapping, eng, sc))
+        solved, by_engine = {}, {}
+        for i, p in enumerate(prepared):   # one solver per engine (open background, or a linked one)
+            if p[4] is not None:
+                by_engine.setdefault(id(p[3]), []).append(i)
+        for part in by_engine.values():
+            solver = batch_solver(prepared[part[0]][3])
             for i, r in zip(part, solver.solve([prepared[i][4] for i in part], materials)):
                 solved[i] = r
-            if progress:
-                progress((len(combos) + min(k + step, len(fast_idx))) // 2, len(combos))
-    rows = []
-    for i, (ov, st, mapping, eng, sc) in enumerate(prepared):
-        r = solved.get(i)
-        rows.append(_sweep_row(ov, st, mapping, r if r is not None else _solve_bw2calc(eng, st, mapping, materials)))
-    if progress:
-        progress(len(combos), len(combos))
+        for i, (ov, st, mapping, eng, sc) in enumerate(prepared):
+            r = solved.get(i)
+            rows.append(_sweep_row(ov, st, mapping, r if r is not None else _solve_bw2calc(eng, st, mapping, materials)))
+        if progress:
+            progress(len(rows), len(combos))
     return rows
 
 
