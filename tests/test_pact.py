@@ -197,3 +197,22 @@ def test_pact_comment_states_the_plant_electricity_accounting(engine):
                               "suppliers.cam_nmc811.source": "Supplier Y"}, engine=engine)
     (row,) = [t for t in sup["top_processes"] if t["id"] == "cam_nmc811"]
     assert row["location"] == "supplier's site not given"
+
+
+def test_an_override_naming_a_file_by_its_absolute_path_is_written_relative(engine, tmp_path, capsys):
+    """``--set suppliers.<id>.pact=/abs/path`` works, and the manifest holds the path relative to the study's folder
+    (where the study resolves a relative one), not the machine's absolute path; verify re-runs it."""
+    study = tmp_path / "s" / "study.yaml"
+    study.parent.mkdir()
+    shutil.copy(EXAMPLE, study)
+    f = _write(tmp_path, _v3("9.5"), "supplier-cam.json")
+    out = tmp_path / "out"
+    assert main(["footprint", str(study), "--set", f"suppliers.cam_nmc811.pact={f}", "--out", str(out)]) == 0
+    folder = next(out.iterdir())
+    text = (folder / "manifest.json").read_text()
+    assert str(tmp_path) not in text
+    m = json.loads(text)
+    assert m["rerun_inputs"]["set"] == ["suppliers.cam_nmc811.pact=../supplier-cam.json"]
+    assert "suppliers.cam_nmc811.pact=../supplier-cam.json" in m["command"]
+    capsys.readouterr()
+    assert main(["verify", str(folder)]) == 0, capsys.readouterr()

@@ -458,17 +458,30 @@ def rerun_inputs(study_file: str | None, sets: list[str], root_label: str) -> di
     if not study_file:
         return None
     from ..inventory.loader import default_root
-    return {"subcommand": "footprint", "set": list(sets), "inventory_root": root_label,
+    return {"subcommand": "footprint", "set": [portable_set(a, study_file) for a in sets], "inventory_root": root_label,
             "inventory_files": inventory_hashes(default_root()),
             "supplier_files": supplier_files(study_file, sets)}
 
 
-def _portable(args: list[str], base: Path) -> list[str]:
-    """Command-line arguments with file and folder paths relative to ``base`` (the results folder)."""
+def portable_set(arg: str, study_file: str | None) -> str:
+    """A ``KEY=VALUE`` override whose value is an absolute path (a supplier file, a background mapping) with the
+    path relative to the study file's folder, where the study resolves a relative one: no output holds an
+    absolute path, and the override means the same."""
+    key, sep, value = arg.partition("=")
+    if sep and study_file and os.path.isabs(value.strip()):
+        return f"{key}={os.path.relpath(value.strip(), os.path.dirname(os.path.abspath(study_file)))}"
+    return arg
+
+
+def _portable(args: list[str], base: Path, study_file: str | None = None) -> list[str]:
+    """Command-line arguments with file and folder paths relative to ``base`` (the results folder), and override
+    values that are absolute paths relative to the study's folder (:func:`portable_set`)."""
     out = []
     for a in args:
         if a and not a.startswith("-") and "=" not in a and (os.path.isabs(a) or Path(a).exists()):
             a = os.path.relpath(os.path.abspath(a), base)
+        elif a and not a.startswith("-") and "=" in a:
+            a = portable_set(a, study_file)
         out.append(a)
     return out
 
@@ -479,7 +492,7 @@ def _write_manifest(tmp: Path, study_file: str | None, command: list[str] | None
     written beside it. ``tmp`` lies beside the final folder, so relative paths hold for both."""
     from .. import __version__
     command = list(command or sys.argv)
-    args = _portable(command[1:], tmp)
+    args = _portable(command[1:], tmp, study_file)
     rerun = list(args)
     if rerun[:1] == ["footprint"] and not any(a == "--out" or a.startswith("--out=") for a in rerun):
         rerun += ["--out", ".."]        # the default results root, seen from inside this folder: rewrite it in place
