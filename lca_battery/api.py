@@ -237,17 +237,13 @@ def run_size(name: str, value, minimum: int, maximum: int | None = None, why: st
     naming it (a program gets the CLI's message, not numpy's)."""
     import numbers
     from .errors import LcaBatteryError
+    from .report.limits import count_problem
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise LcaBatteryError(f"{name} must be a whole number (got {value!r})", field=name)
     value = int(value)
-    if value < minimum:
-        raise LcaBatteryError(f"{name} must be at least {minimum} (got {value})", field=name)
-    if maximum is not None and value > maximum:
-        raise LcaBatteryError(f"{name} must be at most {maximum:,} (got {value:,}){why}", field=name)
-    if power_of_two and value and value & (value - 1):
-        lower = 1 << (value.bit_length() - 1)
-        raise LcaBatteryError(f"{name} must be 0 or a power of 2 (got {value}; e.g. {lower} or {lower * 2})",
-                              field=name)
+    problem = count_problem(value, minimum, maximum, why, power_of_two)
+    if problem:
+        raise LcaBatteryError(f"{name} {problem}", field=name)
     return value
 
 

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from .errors import LcaBatteryError, os_error
-from .report.limits import MAX_SAMPLES, MAX_SOBOL_N, MAX_STEPS   # the run sizes the API checks too
+from .report.limits import MAX_SAMPLES, MAX_SOBOL_N, MAX_STEPS, count_problem   # the API checks them too
 
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 1
@@ -648,28 +648,23 @@ def cmd_export(args) -> int:
 
 
 
-def _count(minimum: int, maximum: int | None = None, why: str = ""):
-    """argparse type: an integer >= ``minimum`` (and <= ``maximum``, ``why`` saying what the bound is for)."""
+def _count(minimum: int, maximum: int | None = None, why: str = "", power_of_two: bool = False):
+    """argparse type: an integer >= ``minimum`` (and <= ``maximum``, ``why`` saying what the bound is for; with
+    ``power_of_two``, 0 or a power of 2), worded as the API words it (:func:`lca_battery.report.limits.count_problem`)."""
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum} (got {value})")
-        if maximum is not None and value > maximum:
-            raise argparse.ArgumentTypeError(f"must be at most {maximum:,} (got {value:,}){why}")
+        problem = count_problem(value, minimum, maximum, why, power_of_two)
+        if problem:
+            raise argparse.ArgumentTypeError(problem)
         return value
     return parse
 
 
-def _power_of_two_or_zero(text: str) -> int:
-    """argparse type of ``--sobol-n``: 0 (skip) or a power of 2 (SALib's Sobol' sequence needs one)."""
-    value = _count(0, MAX_SOBOL_N, ": up to 9 N runs")(text)
-    if value and value & (value - 1):
-        lower = 1 << (value.bit_length() - 1)
-        raise argparse.ArgumentTypeError(f"must be 0 or a power of 2 (got {value}; e.g. {lower} or {lower * 2})")
-    return value
+#: argparse type of ``--sobol-n``: 0 (skip) or a power of 2 (SALib's Sobol' sequence needs one)
+_power_of_two_or_zero = _count(0, MAX_SOBOL_N, ": up to 9 N runs", power_of_two=True)
 
 
 def _study_command(sub, name: str, help: str, func, *, write: bool = True):

@@ -17,3 +17,18 @@ MAX_RECOMPUTE_SOBOL_RUNS = 16384
 MAX_SAMPLES = 10_000_000
 MAX_SOBOL_N = 65_536
 MAX_STEPS = 1_001
+
+
+def count_problem(value: int, minimum: int, maximum: int | None = None, why: str = "",
+                  power_of_two: bool = False) -> str | None:
+    """What is wrong with the whole number ``value`` as a run size (at least ``minimum``, at most ``maximum``, with
+    ``why`` saying what the bound is for; ``power_of_two``: 0 or a power of 2), or None: the one wording of the
+    command line's options and of the API's arguments."""
+    if value < minimum:
+        return f"must be at least {minimum} (got {value})"
+    if maximum is not None and value > maximum:
+        return f"must be at most {maximum:,} (got {value:,}){why}"
+    if power_of_two and value and value & (value - 1):
+        lower = 1 << (value.bit_length() - 1)
+        return f"must be 0 or a power of 2 (got {value}; e.g. {lower} or {lower * 2})"
+    return None
