@@ -425,7 +425,7 @@ def study_mapping(study, inventory: Inventory, file: str = "<study>", rule: str 
     # supplier-specific figures replace the whole column of the material
     suppliers = []
     for pid, sup in study.suppliers.items():
-        name = procs[pid].name if pid in procs else procs[site_switch_id(pid)].name   # a route: its site switch
+        name = procs[supplier_node(pid, procs)].name          # a recycling route: its site switch
         row = {"process": pid, "name": name, "location": sup.location, "power": sup.power,
                "source": sup.source or None,
                "year": sup.year, "scope": sup.scope, "verification": sup.verification, "dqr": sup.dqr,
